@@ -1,0 +1,326 @@
+//! The `wecare` command line: `serve`, `migrate`, and `admin` subcommands.
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{
+    self, ConfigError, DatabaseUrl, FileConfig, LogFormat, ServeConfig, parse_bind,
+    parse_public_url, validate_session_hours,
+};
+use crate::domain::accounts::{self, Email, NewPassword, Role};
+use crate::startup::{self, Application};
+use crate::store::NewAccount;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "wecare",
+    version,
+    about = "Run a faculty well-being programme: peer support, pledge, events."
+)]
+pub struct Cli {
+    /// A TOML file with settings; flags and WECARE_* variables override it.
+    #[arg(long, env = "WECARE_CONFIG", global = true)]
+    config: Option<PathBuf>,
+    /// sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE [default: sqlite://wecare.db]
+    #[arg(
+        long,
+        env = "WECARE_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    database_url: Option<String>,
+    /// Log as human-readable text or as JSON lines [default: text]
+    #[arg(long, env = "WECARE_LOG_FORMAT", global = true)]
+    log_format: Option<String>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Run the web server.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage accounts from the server's shell.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+#[derive(Args, Debug)]
+struct ServeArgs {
+    /// Address and port to listen on [default: 127.0.0.1:8080]
+    #[arg(long, env = "WECARE_BIND")]
+    bind: Option<String>,
+    /// The address people use to reach wecare, for links; https here makes cookies Secure
+    /// [default: http://BIND]
+    #[arg(long, env = "WECARE_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Take the client address from X-Forwarded-For (only behind a reverse proxy you run).
+    #[arg(long, env = "WECARE_TRUST_PROXY")]
+    trust_proxy: Option<bool>,
+    /// How long a browser session lasts, in hours [default: 12]
+    #[arg(long, env = "WECARE_SESSION_HOURS")]
+    session_hours: Option<u32>,
+    /// Add demo accounts (one per role, password printed at start) to explore the programme.
+    #[arg(long)]
+    demo: bool,
+}
+
+#[derive(Subcommand, Debug)]
+enum AdminCommand {
+    /// Create an account. Prints a one-time set-up link, or with --password-stdin reads
+    /// the password from standard input.
+    Create {
+        #[arg(long)]
+        email: String,
+        /// The person's name as shown to others [default: the part of the e-mail before @]
+        #[arg(long)]
+        name: Option<String>,
+        /// member, helper, coordinator or admin; repeat for several.
+        #[arg(long = "role")]
+        roles: Vec<String>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Create a personal API token for an account and print it once.
+    Token {
+        #[arg(long)]
+        email: String,
+        /// What the token is for, to recognise it later.
+        #[arg(long, default_value = "command line")]
+        name: String,
+    },
+    /// Revoke every API token of an account.
+    RevokeTokens {
+        #[arg(long)]
+        email: String,
+    },
+}
+
+/// Settings shared by all commands, after merging flags, environment and file.
+struct Common {
+    database: DatabaseUrl,
+    log_format: LogFormat,
+    file: FileConfig,
+}
+
+fn common(cli: &Cli) -> Result<Common, ConfigError> {
+    config::check_environment()?;
+    let file = match &cli.config {
+        Some(p) => FileConfig::load(p)?,
+        None => FileConfig::default(),
+    };
+    let db_raw = cli
+        .database_url
+        .clone()
+        .or_else(|| file.database_url.clone())
+        .unwrap_or_else(|| config::DEFAULT_DATABASE_URL.to_string());
+    let database = DatabaseUrl::parse(&db_raw)?;
+    let log_format = LogFormat::parse(
+        cli.log_format
+            .as_deref()
+            .or(file.log_format.as_deref())
+            .unwrap_or("text"),
+    )?;
+    Ok(Common {
+        database,
+        log_format,
+        file,
+    })
+}
+
+fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError> {
+    let bind = parse_bind(
+        args.bind
+            .as_deref()
+            .or(c.file.bind.as_deref())
+            .unwrap_or(config::DEFAULT_BIND),
+    )?;
+    let public_url = match args.public_url.as_deref().or(c.file.public_url.as_deref()) {
+        Some(u) => parse_public_url(u)?,
+        None => parse_public_url(&format!("http://{bind}"))?,
+    };
+    Ok(ServeConfig {
+        bind,
+        database: c.database.clone(),
+        public_url,
+        log_format: c.log_format,
+        trust_proxy: args.trust_proxy.or(c.file.trust_proxy).unwrap_or(false),
+        session_hours: validate_session_hours(
+            args.session_hours
+                .or(c.file.session_hours)
+                .unwrap_or(config::DEFAULT_SESSION_HOURS),
+        )?,
+        demo: args.demo,
+    })
+}
+
+pub async fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            // clap prints help and version on stdout, and usage errors on stderr.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<(), ConfigError> {
+    let c = common(&cli)?;
+    crate::telemetry::init(c.log_format);
+    match &cli.command {
+        Command::Serve(args) => {
+            let cfg = serve_config(&c, args)?;
+            let app = Application::build(&cfg).await?;
+            let addr = app
+                .local_addr()
+                .map_err(|e| ConfigError(format!("cannot read the listening address ({e})")))?;
+            tracing::info!(
+                address = %addr,
+                database = %cfg.database.display(),
+                "wecare is listening on http://{addr}"
+            );
+            app.run(startup::shutdown_signal())
+                .await
+                .map_err(|e| ConfigError(format!("the server stopped with an error ({e})")))
+        }
+        Command::Migrate => {
+            startup::prepare_store(&c.database).await?;
+            println!("migrations applied to {}", c.database.display());
+            Ok(())
+        }
+        Command::Admin(cmd) => admin(&c, cmd).await,
+    }
+}
+
+fn invalid(e: crate::domain::Invalid) -> ConfigError {
+    ConfigError(format!("{} ({})", e.message, e.field))
+}
+
+async fn admin(c: &Common, cmd: &AdminCommand) -> Result<(), ConfigError> {
+    let store = startup::prepare_store(&c.database).await?;
+    let fail = |what: &str, e: &dyn std::fmt::Display| ConfigError(format!("{what} failed ({e})"));
+    match cmd {
+        AdminCommand::Create {
+            email,
+            name,
+            roles,
+            password_stdin,
+        } => {
+            let email = Email::parse(email).map_err(invalid)?;
+            let mut parsed = Vec::new();
+            for r in roles {
+                if let Some(role) = Role::parse(r).map_err(invalid)? {
+                    parsed.push(role);
+                }
+            }
+            let default_name = email
+                .as_str()
+                .split('@')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let display_name = accounts::display_name(name.as_deref().unwrap_or(&default_name))
+                .map_err(invalid)?;
+            let password_hash = if *password_stdin {
+                let mut line = String::new();
+                std::io::stdin()
+                    .lock()
+                    .read_line(&mut line)
+                    .map_err(|e| fail("reading the password from standard input", &e))?;
+                let pw = NewPassword::parse(line.trim_end_matches(['\r', '\n']), None)
+                    .map_err(invalid)?;
+                Some(
+                    crate::crypto::hash_password(pw.expose())
+                        .map_err(|e| fail("hashing the password", &e))?,
+                )
+            } else {
+                None
+            };
+            let has_password = password_hash.is_some();
+            let account = store
+                .create_account(NewAccount {
+                    email: &email,
+                    display_name: &display_name,
+                    roles: &parsed,
+                    password_hash,
+                })
+                .await
+                .map_err(|e| fail("creating the account", &e))?;
+            println!(
+                "created account {} ({})",
+                account.email,
+                account.roles_text()
+            );
+            if !has_password {
+                let secret = store
+                    .create_setup_link(account.id, crate::web::SETUP_LINK_SECS)
+                    .await
+                    .map_err(|e| fail("creating the set-up link", &e))?;
+                let base = std::env::var("WECARE_PUBLIC_URL")
+                    .ok()
+                    .or_else(|| c.file.public_url.clone())
+                    .unwrap_or_else(|| format!("http://{}", config::DEFAULT_BIND));
+                println!(
+                    "open this link once, within 7 days, to choose the password:\n{}/setup/{secret}",
+                    base.trim_end_matches('/')
+                );
+            }
+            Ok(())
+        }
+        AdminCommand::Token { email, name } => {
+            let email = Email::parse(email).map_err(invalid)?;
+            let account = store.account_by_email(&email).await.map_err(|_| {
+                ConfigError(format!(
+                    "there is no account {email}; create it first with `wecare admin create`"
+                ))
+            })?;
+            let name = crate::domain::required_text("name", "The token's name", name, 80)
+                .map_err(invalid)?;
+            let (_, secret) = store
+                .create_api_token(account.id, &name)
+                .await
+                .map_err(|e| fail("creating the token", &e))?;
+            println!("{secret}");
+            Ok(())
+        }
+        AdminCommand::RevokeTokens { email } => {
+            let email = Email::parse(email).map_err(invalid)?;
+            let account = store
+                .account_by_email(&email)
+                .await
+                .map_err(|_| ConfigError(format!("there is no account {email}")))?;
+            let tokens = store
+                .list_api_tokens(account.id)
+                .await
+                .map_err(|e| fail("listing tokens", &e))?;
+            let mut n = 0;
+            for t in tokens.iter().filter(|t| t.revoked_at.is_none()) {
+                store
+                    .revoke_api_token(account.id, t.id)
+                    .await
+                    .map_err(|e| fail("revoking a token", &e))?;
+                n += 1;
+            }
+            println!("revoked {n} token(s) of {email}");
+            Ok(())
+        }
+    }
+}

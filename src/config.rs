@@ -1,0 +1,325 @@
+//! Configuration: flags and `WECARE_*` environment (clap), then an optional TOML file,
+//! then defaults. Every bad value is reported as one sentence that says what to change.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A configuration problem, worded for the person starting the server.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigError(pub String);
+
+fn fail<T>(msg: impl Into<String>) -> Result<T, ConfigError> {
+    Err(ConfigError(msg.into()))
+}
+
+/// Environment variables the program reads. Any other `WECARE_*` variable is most likely a
+/// typo, and is refused at start-up rather than silently ignored.
+pub const KNOWN_ENV: &[&str] = &[
+    "WECARE_CONFIG",
+    "WECARE_BIND",
+    "WECARE_DATABASE_URL",
+    "WECARE_PUBLIC_URL",
+    "WECARE_LOG_FORMAT",
+    "WECARE_LOG",
+    "WECARE_TRUST_PROXY",
+    "WECARE_SESSION_HOURS",
+];
+
+/// Prefixes reserved for the test harness and CI.
+const RESERVED_ENV_PREFIXES: &[&str] = &["WECARE_TEST_", "WECARE_CI_"];
+
+pub fn check_environment() -> Result<(), ConfigError> {
+    check_env_names(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()))
+}
+
+fn check_env_names(names: impl Iterator<Item = String>) -> Result<(), ConfigError> {
+    for name in names {
+        if name.starts_with("WECARE_")
+            && !KNOWN_ENV.contains(&name.as_str())
+            && !RESERVED_ENV_PREFIXES.iter().any(|p| name.starts_with(p))
+        {
+            return fail(format!(
+                "the environment variable {name} is not one wecare knows; remove it or correct its name (known: {})",
+                KNOWN_ENV.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The optional TOML file. Unknown keys are an error so that typos are caught.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub bind: Option<String>,
+    pub database_url: Option<String>,
+    pub public_url: Option<String>,
+    pub log_format: Option<String>,
+    pub trust_proxy: Option<bool>,
+    pub session_hours: Option<u32>,
+}
+
+impl FileConfig {
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            ConfigError(format!(
+                "cannot read the configuration file {} ({e}); check the path given with --config or WECARE_CONFIG",
+                path.display()
+            ))
+        })?;
+        toml::from_str(&text).map_err(|e| {
+            let detail = e.message().to_string();
+            ConfigError(format!(
+                "the configuration file {} is not valid: {detail}; fix that line or remove it",
+                path.display()
+            ))
+        })
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    pub fn parse(s: &str) -> Result<Self, ConfigError> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" | "" => Ok(Self::Text),
+            "json" => Ok(Self::Json),
+            other => fail(format!(
+                "WECARE_LOG_FORMAT / --log-format is '{other}'; use 'text' or 'json'"
+            )),
+        }
+    }
+}
+
+/// Which database a URL names, with what is needed to open it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A SQLite file (or `:memory:`), with the URL to hand to the driver.
+    Sqlite { path: PathBuf, url: String },
+    /// A PostgreSQL server; `display` has any password replaced by `***`.
+    Postgres { url: String, display: String },
+}
+
+impl DatabaseUrl {
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let raw = raw.trim();
+        if let Some(rest) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            let path_part = rest.split('?').next().unwrap_or_default();
+            if path_part.is_empty() {
+                return fail(
+                    "the database URL 'sqlite://' names no file; give a path such as sqlite://wecare.db",
+                );
+            }
+            let path = PathBuf::from(path_part);
+            // `mode=rwc` lets SQLite create the file on first run.
+            let url = if rest.contains("mode=") {
+                format!("sqlite://{rest}")
+            } else if rest.contains('?') {
+                format!("sqlite://{rest}&mode=rwc")
+            } else {
+                format!("sqlite://{rest}?mode=rwc")
+            };
+            return Ok(Self::Sqlite { path, url });
+        }
+        let parsed = url::Url::parse(raw).map_err(|e| {
+            ConfigError(format!(
+                "the database URL is not a valid URL ({e}); use sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+            ))
+        })?;
+        match parsed.scheme() {
+            "postgres" | "postgresql" => {
+                if parsed.host_str().unwrap_or_default().is_empty()
+                    && !parsed.query_pairs().any(|(k, _)| k == "host")
+                {
+                    return fail(
+                        "the PostgreSQL URL names no host; use postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+                    );
+                }
+                let mut display = parsed.clone();
+                if display.password().is_some() {
+                    let _ = display.set_password(Some("***"));
+                }
+                Ok(Self::Postgres {
+                    url: raw.to_string(),
+                    display: display.to_string(),
+                })
+            }
+            other => fail(format!(
+                "the database URL scheme '{other}' is not supported; use sqlite://PATH or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+            )),
+        }
+    }
+
+    /// The URL to show in logs and messages: never a password.
+    pub fn display(&self) -> String {
+        match self {
+            Self::Sqlite { path, .. } => format!("sqlite://{}", path.display()),
+            Self::Postgres { display, .. } => display.clone(),
+        }
+    }
+
+    pub fn driver_url(&self) -> &str {
+        match self {
+            Self::Sqlite { url, .. } | Self::Postgres { url, .. } => url,
+        }
+    }
+
+    /// For a SQLite file, make sure it can be created and written before the driver tries,
+    /// so the message names the path and the reason.
+    pub fn check_sqlite_path(&self) -> Result<(), ConfigError> {
+        let Self::Sqlite { path, .. } = self else {
+            return Ok(());
+        };
+        if path.as_os_str() == ":memory:" {
+            return Ok(());
+        }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty())
+            && !parent.is_dir()
+        {
+            return fail(format!(
+                "the folder {} for the SQLite database does not exist; create it or choose another path with --database-url sqlite://PATH",
+                parent.display()
+            ));
+        }
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .map(|_| ())
+            .map_err(|e| {
+                ConfigError(format!(
+                    "cannot write the SQLite database file {} ({e}); choose a writable path with --database-url sqlite://PATH",
+                    path.display()
+                ))
+            })
+    }
+}
+
+pub fn parse_bind(raw: &str) -> Result<SocketAddr, ConfigError> {
+    let raw = raw.trim();
+    if let Some((_, port)) = raw.rsplit_once(':')
+        && !port.is_empty()
+        && port.chars().all(|c| c.is_ascii_digit())
+        && port.parse::<u16>().is_err()
+    {
+        return fail(format!(
+            "the port in --bind / WECARE_BIND '{raw}' is out of range; use a port from 1 to 65535, as in 127.0.0.1:8080"
+        ));
+    }
+    raw.parse().map_err(|_| {
+        ConfigError(format!(
+            "--bind / WECARE_BIND '{raw}' is not an address and port; use the form 127.0.0.1:8080 or [::1]:8080"
+        ))
+    })
+}
+
+pub fn parse_public_url(raw: &str) -> Result<url::Url, ConfigError> {
+    let url = url::Url::parse(raw.trim()).map_err(|e| {
+        ConfigError(format!(
+            "--public-url / WECARE_PUBLIC_URL '{raw}' is not a valid URL ({e}); use the address people type, such as https://wellbeing.example.edu"
+        ))
+    })?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return fail(format!(
+            "--public-url / WECARE_PUBLIC_URL must start with http:// or https://, not '{}'",
+            url.scheme()
+        ));
+    }
+    Ok(url)
+}
+
+/// Everything `wecare serve` needs, validated.
+#[derive(Debug, Clone)]
+pub struct ServeConfig {
+    pub bind: SocketAddr,
+    pub database: DatabaseUrl,
+    pub public_url: url::Url,
+    pub log_format: LogFormat,
+    pub trust_proxy: bool,
+    pub session_hours: u32,
+    pub demo: bool,
+}
+
+impl ServeConfig {
+    /// Cookies get the `Secure` flag when people reach the server over https.
+    pub fn cookies_secure(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+}
+
+pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://wecare.db";
+pub const DEFAULT_SESSION_HOURS: u32 = 12;
+
+pub fn validate_session_hours(hours: u32) -> Result<u32, ConfigError> {
+    if (1..=24 * 30).contains(&hours) {
+        Ok(hours)
+    } else {
+        fail(format!(
+            "WECARE_SESSION_HOURS / session_hours is {hours}; use a number of hours from 1 to 720"
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sqlite_urls_get_create_mode() {
+        let db = DatabaseUrl::parse("sqlite://data/w.db").expect("valid");
+        assert_eq!(db.driver_url(), "sqlite://data/w.db?mode=rwc");
+        let db = DatabaseUrl::parse("sqlite:w.db").expect("valid");
+        assert_eq!(db.driver_url(), "sqlite://w.db?mode=rwc");
+    }
+
+    #[test]
+    fn postgres_password_is_hidden() {
+        let db = DatabaseUrl::parse("postgres://u:secret@localhost:5432/w").expect("valid");
+        assert!(!db.display().contains("secret"));
+        assert!(db.display().contains("***"));
+    }
+
+    #[test]
+    fn bad_urls_say_what_to_use() {
+        let e = DatabaseUrl::parse("mysql://x/y").expect_err("unsupported");
+        assert!(e.0.contains("sqlite://PATH"), "{e}");
+        let e = DatabaseUrl::parse("not a url").expect_err("invalid");
+        assert!(e.0.contains("not a valid URL"), "{e}");
+    }
+
+    #[test]
+    fn bind_errors() {
+        assert!(parse_bind("127.0.0.1:8080").is_ok());
+        assert!(
+            parse_bind("127.0.0.1:99999")
+                .expect_err("range")
+                .0
+                .contains("out of range")
+        );
+        assert!(
+            parse_bind("localhost")
+                .expect_err("form")
+                .0
+                .contains("address and port")
+        );
+    }
+
+    #[test]
+    fn unknown_env_is_refused() {
+        let names = ["WECARE_BIND".to_string(), "WECARE_DATABSE_URL".to_string()];
+        let e = check_env_names(names.into_iter()).expect_err("typo");
+        assert!(e.0.contains("WECARE_DATABSE_URL"));
+        assert!(check_env_names(["WECARE_TEST_POSTGRES_URL".to_string()].into_iter()).is_ok());
+    }
+}

@@ -1,0 +1,186 @@
+//! Building the application from a validated configuration: open and migrate the store,
+//! seed content, bind the listener. Every failure here is a `ConfigError` sentence.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+
+use crate::config::{ConfigError, DatabaseUrl, ServeConfig};
+use crate::domain::accounts::{Email, Role};
+use crate::store::{NewAccount, Store, StoreError};
+use crate::web::{AppState, Metrics, WebSettings};
+
+/// Opens the database named by the URL, with a sentence for each way that can fail.
+pub async fn open_store(db: &DatabaseUrl) -> Result<Store, ConfigError> {
+    db.check_sqlite_path()?;
+    let shown = db.display();
+    Store::connect(db).await.map_err(|e| {
+        let hint = "check --database-url / WECARE_DATABASE_URL";
+        ConfigError(match (&e, db) {
+            (sqlx::Error::Io(io), DatabaseUrl::Postgres { .. }) => format!(
+                "cannot reach PostgreSQL at {shown} ({io}); make sure the server is running and reachable, and {hint}"
+            ),
+            (sqlx::Error::PoolTimedOut, _) => format!(
+                "the database at {shown} did not answer within 10 seconds; make sure it is running and reachable, and {hint}"
+            ),
+            (sqlx::Error::Database(d), DatabaseUrl::Postgres { .. }) => format!(
+                "PostgreSQL at {shown} refused the connection ({}); check the user, password and database name: {hint}",
+                d.message()
+            ),
+            _ => format!("cannot open the database at {shown} ({e}); {hint}"),
+        })
+    })
+}
+
+/// Opens and migrates the database, and puts in the default content where it is missing.
+pub async fn prepare_store(db: &DatabaseUrl) -> Result<Store, ConfigError> {
+    let store = open_store(db).await?;
+    store.migrate().await.map_err(|e| {
+        ConfigError(format!(
+            "applying database migrations to {} failed ({e}); the database may belong to another program or to a newer wecare",
+            db.display()
+        ))
+    })?;
+    store
+        .seed_defaults()
+        .await
+        .map_err(|e| ConfigError(format!("writing the default content failed ({e})")))?;
+    Ok(store)
+}
+
+pub const DEMO_PASSWORD: &str = "wecare-demo-only";
+
+/// Demo accounts, one per role, so a newcomer can try every part. Created only if absent.
+pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
+    let people: [(&str, &str, &[Role]); 4] = [
+        (
+            "admin@example.edu",
+            "Avery Admin",
+            &[Role::Admin, Role::Coordinator],
+        ),
+        (
+            "coordinator@example.edu",
+            "Dr. Amara Okafor",
+            &[Role::Coordinator],
+        ),
+        ("helper@example.edu", "Dr. Sam Lindqvist", &[Role::Helper]),
+        ("member@example.edu", "Dr. Priya Natarajan", &[]),
+    ];
+    let hash = crate::crypto::hash_password(DEMO_PASSWORD)?;
+    for (email, name, roles) in people {
+        let email = Email::parse(email)?;
+        match store
+            .create_account(NewAccount {
+                email: &email,
+                display_name: name,
+                roles,
+                password_hash: Some(hash.clone()),
+            })
+            .await
+        {
+            Ok(_) | Err(StoreError::Conflict(_)) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    pub async fn build(cfg: &ServeConfig) -> Result<Self, ConfigError> {
+        let store = prepare_store(&cfg.database).await?;
+        if cfg.demo {
+            seed_demo(&store)
+                .await
+                .map_err(|e| ConfigError(format!("creating the demo accounts failed ({e:#})")))?;
+            tracing::info!(
+                "demo mode: sign in as admin@example.edu, coordinator@example.edu, helper@example.edu or member@example.edu with the password '{DEMO_PASSWORD}'"
+            );
+        } else if store.count_active_admins().await.unwrap_or(0) == 0 {
+            tracing::warn!(
+                "no administrator exists yet: create one with `wecare admin create --email you@example.edu --role admin` and open the link it prints"
+            );
+        }
+        let listener = TcpListener::bind(cfg.bind).await.map_err(|e| {
+            ConfigError(match e.kind() {
+                std::io::ErrorKind::AddrInUse => format!(
+                    "cannot listen on {}: the address is already in use; stop the other program or choose another with --bind / WECARE_BIND",
+                    cfg.bind
+                ),
+                std::io::ErrorKind::PermissionDenied => format!(
+                    "cannot listen on {}: permission denied (ports below 1024 need privileges); choose a port above 1024 with --bind / WECARE_BIND",
+                    cfg.bind
+                ),
+                std::io::ErrorKind::AddrNotAvailable => format!(
+                    "cannot listen on {}: this machine has no such address; use 127.0.0.1, 0.0.0.0 or one of its own addresses in --bind / WECARE_BIND",
+                    cfg.bind
+                ),
+                _ => format!("cannot listen on {} ({e}); choose another --bind / WECARE_BIND", cfg.bind),
+            })
+        })?;
+        let state = AppState {
+            store,
+            web: Arc::new(WebSettings {
+                public_url: cfg.public_url.clone(),
+                cookies_secure: cfg.cookies_secure(),
+                session_ttl_secs: i64::from(cfg.session_hours) * 3600,
+                trust_proxy: cfg.trust_proxy,
+            }),
+            metrics: Arc::new(Metrics::default()),
+        };
+        Ok(Self { listener, state })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.state.store
+    }
+
+    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let store = self.state.store.clone();
+        let app = crate::web::router(self.state);
+        let result = axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await;
+        store.close().await;
+        result
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

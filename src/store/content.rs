@@ -1,0 +1,187 @@
+//! Pages, branding settings and series.
+
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, StoreResult, get_i64, get_string};
+use crate::domain::accounts::AccountId;
+use crate::domain::content::{Branding, Page, PageEdit};
+use crate::domain::defaults;
+use crate::domain::series::Series;
+
+fn page_from(row: &AnyRow) -> StoreResult<Page> {
+    Ok(Page {
+        slug: get_string(row, "slug")?,
+        title: get_string(row, "title")?,
+        body_md: get_string(row, "body_md")?,
+        nav_order: get_i64(row, "nav_order")?,
+        updated_at: get_i64(row, "updated_at")?,
+    })
+}
+
+fn series_from(row: &AnyRow) -> StoreResult<Series> {
+    Ok(Series {
+        id: get_i64(row, "id")?,
+        slug: get_string(row, "slug")?,
+        title: get_string(row, "title")?,
+        summary: get_string(row, "summary")?,
+        body_md: get_string(row, "body_md")?,
+        audience: get_string(row, "audience")?,
+        sort_order: get_i64(row, "sort_order")?,
+    })
+}
+
+const BRANDING_KEYS: [&str; 5] = [
+    "name",
+    "tagline",
+    "contact_email",
+    "colour_primary",
+    "colour_accent",
+];
+
+impl Store {
+    /// Puts in the default pages and series where they are missing. Never overwrites what
+    /// a coordinator has written, so it is safe on every start.
+    pub async fn seed_defaults(&self) -> StoreResult<()> {
+        let now = crate::domain::now();
+        let mut tx = self.begin_write().await?;
+        for p in defaults::PAGES {
+            sqlx::query(
+                "INSERT INTO pages (slug, title, body_md, nav_order, updated_at)
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (slug) DO NOTHING",
+            )
+            .bind(p.slug)
+            .bind(p.title)
+            .bind(p.body_md)
+            .bind(p.nav_order)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (i, s) in defaults::SERIES.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO series (id, slug, title, summary, body_md, audience, sort_order)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (slug) DO NOTHING",
+            )
+            .bind(crate::crypto::random_id())
+            .bind(s.slug)
+            .bind(s.title)
+            .bind(s.summary)
+            .bind(s.body_md)
+            .bind(s.audience)
+            .bind(i as i64 * 10)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_pages(&self) -> StoreResult<Vec<Page>> {
+        let rows = sqlx::query(
+            "SELECT slug, title, body_md, nav_order, updated_at FROM pages ORDER BY nav_order, slug",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(page_from).collect()
+    }
+
+    pub async fn page(&self, slug: &str) -> StoreResult<Page> {
+        let row = sqlx::query(
+            "SELECT slug, title, body_md, nav_order, updated_at FROM pages WHERE slug = $1",
+        )
+        .bind(slug)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        page_from(&row)
+    }
+
+    /// Saves an edit of an existing page.
+    pub async fn update_page(
+        &self,
+        slug: &str,
+        edit: &PageEdit,
+        by: AccountId,
+    ) -> StoreResult<Page> {
+        let done = sqlx::query(
+            "UPDATE pages SET title = $1, body_md = $2, updated_at = $3, updated_by = $4
+             WHERE slug = $5",
+        )
+        .bind(&edit.title)
+        .bind(&edit.body_md)
+        .bind(crate::domain::now())
+        .bind(by.0)
+        .bind(slug)
+        .execute(&self.pool)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.page(slug).await
+    }
+
+    /// The branding settings, with defaults for any not yet saved.
+    pub async fn branding(&self) -> StoreResult<Branding> {
+        let rows = sqlx::query("SELECT setting_key, setting_value FROM settings")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut b = Branding::default();
+        for row in &rows {
+            let value = get_string(row, "setting_value")?;
+            match get_string(row, "setting_key")?.as_str() {
+                "name" => b.name = value,
+                "tagline" => b.tagline = value,
+                "contact_email" => b.contact_email = value,
+                "colour_primary" => b.colour_primary = value,
+                "colour_accent" => b.colour_accent = value,
+                _ => {}
+            }
+        }
+        Ok(b)
+    }
+
+    pub async fn save_branding(&self, b: &Branding) -> StoreResult<()> {
+        let values = [
+            &b.name,
+            &b.tagline,
+            &b.contact_email,
+            &b.colour_primary,
+            &b.colour_accent,
+        ];
+        let mut tx = self.begin_write().await?;
+        for (key, value) in BRANDING_KEYS.iter().zip(values) {
+            sqlx::query(
+                "INSERT INTO settings (setting_key, setting_value) VALUES ($1, $2)
+                 ON CONFLICT (setting_key) DO UPDATE SET setting_value = excluded.setting_value",
+            )
+            .bind(*key)
+            .bind(value.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_series(&self) -> StoreResult<Vec<Series>> {
+        let rows = sqlx::query(
+            "SELECT id, slug, title, summary, body_md, audience, sort_order FROM series
+             ORDER BY sort_order, title",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(series_from).collect()
+    }
+
+    pub async fn series_by_slug(&self, slug: &str) -> StoreResult<Series> {
+        let row = sqlx::query(
+            "SELECT id, slug, title, summary, body_md, audience, sort_order FROM series
+             WHERE slug = $1",
+        )
+        .bind(slug)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        series_from(&row)
+    }
+}

@@ -1,0 +1,141 @@
+//! The data layer: one implementation over SQLite and PostgreSQL, chosen at run time from
+//! the database URL. Both run the same SQL text (`$1` placeholders) and the same migrations.
+//! Functions take and return domain types; nothing above this module writes SQL.
+
+mod accounts;
+mod content;
+mod sessions;
+mod throttle;
+mod tokens;
+
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, AnyRow};
+use sqlx::{AnyPool, Row};
+
+use crate::config::DatabaseUrl;
+
+pub use accounts::NewAccount;
+pub use tokens::ApiTokenInfo;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken; the text names what, for the person.
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Unique violations become `Conflict(what)`; everything else stays a database error.
+fn conflict(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::Database(e),
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+static DRIVERS: std::sync::Once = std::sync::Once::new();
+
+impl Store {
+    /// Opens a pool. For SQLite: WAL (readers never wait for the writer), `synchronous=FULL`
+    /// (an acknowledged commit survives power loss), foreign keys on, and a generous busy
+    /// timeout so that concurrent writers queue rather than fail with "database is locked".
+    pub async fn connect(db: &DatabaseUrl) -> Result<Self, sqlx::Error> {
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let backend = match db {
+            DatabaseUrl::Sqlite { .. } => Backend::Sqlite,
+            DatabaseUrl::Postgres { .. } => Backend::Postgres,
+        };
+        let mut opts = AnyPoolOptions::new()
+            .acquire_timeout(Duration::from_secs(10))
+            .max_connections(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            });
+        if backend == Backend::Sqlite {
+            opts = opts.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    for pragma in [
+                        "PRAGMA foreign_keys = ON",
+                        "PRAGMA synchronous = FULL",
+                        "PRAGMA busy_timeout = 30000",
+                    ] {
+                        sqlx::query(pragma).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            });
+        }
+        let pool = opts.connect(db.driver_url()).await?;
+        if backend == Backend::Sqlite {
+            // Persistent in the file; set once here rather than racing on every connection.
+            sqlx::query("PRAGMA journal_mode = WAL")
+                .execute(&pool)
+                .await?;
+        }
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies every pending migration. Forward only; the same files serve both databases.
+    pub async fn migrate(&self) -> Result<(), sqlx::migrate::MigrateError> {
+        sqlx::migrate!("./migrations").run(&self.pool).await
+    }
+
+    /// For readiness probes: does the database answer?
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Connections in use and idle, for metrics.
+    pub fn pool_stats(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing
+    /// when it tries to upgrade a read lock.
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+}
+
+fn get_i64(row: &AnyRow, col: &str) -> StoreResult<i64> {
+    Ok(row.try_get::<i64, _>(col)?)
+}
+
+fn get_string(row: &AnyRow, col: &str) -> StoreResult<String> {
+    Ok(row.try_get::<String, _>(col)?)
+}
+
+fn get_opt_i64(row: &AnyRow, col: &str) -> StoreResult<Option<i64>> {
+    Ok(row.try_get::<Option<i64>, _>(col)?)
+}

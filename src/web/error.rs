@@ -1,0 +1,194 @@
+//! Every failure a handler can return, and the one place where it becomes a response:
+//! an HTML page for people, a JSON body (`{"error": {"code", "message", "field"}}`) for the API.
+//! Unexpected failures are logged with their cause chain and shown without detail.
+
+use axum::Json;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Serialize;
+
+use crate::domain::Invalid;
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("sign-in required")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("{0}")]
+    Invalid(#[from] Invalid),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("too many attempts")]
+    Throttled { minutes: i64 },
+    #[error("form check failed")]
+    Csrf,
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl From<StoreError> for AppError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound => AppError::NotFound,
+            StoreError::Conflict(what) => AppError::Conflict(what.to_string()),
+            StoreError::Database(e) => {
+                AppError::Internal(anyhow::Error::new(e).context("database request failed"))
+            }
+        }
+    }
+}
+
+impl From<askama::Error> for AppError {
+    fn from(e: askama::Error) -> Self {
+        AppError::Internal(anyhow::Error::new(e).context("rendering a page failed"))
+    }
+}
+
+impl AppError {
+    fn status(&self) -> StatusCode {
+        match self {
+            AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        match self {
+            AppError::NotFound => "not_found",
+            AppError::Unauthorized => "unauthorized",
+            AppError::Forbidden => "forbidden",
+            AppError::Csrf => "csrf",
+            AppError::Invalid(_) => "invalid",
+            AppError::Conflict(_) => "conflict",
+            AppError::Throttled { .. } => "throttled",
+            AppError::Internal(_) => "internal",
+        }
+    }
+
+    /// What the person is told. Never the internal cause, never anyone's identity.
+    fn public_message(&self) -> String {
+        match self {
+            AppError::NotFound => "There is nothing at this address.".into(),
+            AppError::Unauthorized => "Please sign in to continue.".into(),
+            AppError::Forbidden => "Your account does not have access to this.".into(),
+            AppError::Csrf => "This form has expired or was sent from another site. Go back, reload the page and try again.".into(),
+            AppError::Invalid(i) => i.message.clone(),
+            AppError::Conflict(m) => m.clone(),
+            AppError::Throttled { minutes } => format!(
+                "Too many unsuccessful attempts. Please wait {minutes} minute{} and try again.",
+                if *minutes == 1 { "" } else { "s" }
+            ),
+            AppError::Internal(_) => "Something went wrong on our side. Please try again in a moment; if it keeps happening, tell the programme's administrators.".into(),
+        }
+    }
+
+    fn log(&self) {
+        if let AppError::Internal(e) = self {
+            tracing::error!(error = format!("{e:#}"), "request failed");
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        if matches!(self, AppError::Unauthorized) {
+            return Redirect::to("/signin").into_response();
+        }
+        let status = self.status();
+        error_page(status, &self.public_message())
+    }
+}
+
+/// A plain page for errors: it must render even when the database is what failed, so it
+/// uses no template data beyond the message.
+pub fn error_page(status: StatusCode, message: &str) -> Response {
+    let title = status.canonical_reason().unwrap_or("Error");
+    let body = format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+<title>{title}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
+<body><main id=\"main\" class=\"narrow\"><h1>{title}</h1><p role=\"alert\">{}</p>\
+<p><a href=\"/\">Go to the home page</a></p></main></body></html>",
+        askama_escape(message)
+    );
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        body,
+    )
+        .into_response()
+}
+
+fn askama_escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+/// The JSON form of an error, for `/api/`.
+#[derive(Debug)]
+pub struct ApiError(pub AppError);
+
+impl<E: Into<AppError>> From<E> for ApiError {
+    fn from(e: E) -> Self {
+        ApiError(e.into())
+    }
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// A stable machine-readable code: not_found, unauthorized, forbidden, invalid, conflict, throttled, internal.
+    pub code: &'static str,
+    pub message: String,
+    /// The input field at fault, for `invalid`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let e = self.0;
+        e.log();
+        let field = match &e {
+            AppError::Invalid(i) => Some(i.field),
+            _ => None,
+        };
+        let mut resp = (
+            e.status(),
+            Json(ErrorBody {
+                error: ErrorDetail {
+                    code: e.code(),
+                    message: e.public_message(),
+                    field,
+                },
+            }),
+        )
+            .into_response();
+        if matches!(e, AppError::Unauthorized) {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                header::HeaderValue::from_static("Bearer"),
+            );
+        }
+        resp
+    }
+}
+
+pub type PageResult<T = Response> = Result<T, AppError>;
+pub type ApiResult<T> = Result<T, ApiError>;

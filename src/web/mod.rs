@@ -1,0 +1,114 @@
+//! The web layer: HTML pages, the JSON API, and what wraps every request (request ids and
+//! logging, metrics, security headers, CSRF, panics turned into error pages).
+
+mod account;
+mod admin;
+pub mod api;
+pub mod auth;
+mod cookies;
+mod csrf;
+mod error;
+mod layout;
+mod manage;
+pub mod observe;
+mod site;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{StatusCode, Uri};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use tower_http::catch_panic::CatchPanicLayer;
+
+pub use admin::SETUP_LINK_SECS;
+pub use error::{ApiError, AppError};
+pub use observe::Metrics;
+
+use crate::store::Store;
+
+/// Settings the web layer needs, fixed at start-up.
+#[derive(Debug, Clone)]
+pub struct WebSettings {
+    pub public_url: url::Url,
+    pub cookies_secure: bool,
+    pub session_ttl_secs: i64,
+    pub trust_proxy: bool,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub web: Arc<WebSettings>,
+    pub metrics: Arc<Metrics>,
+}
+
+pub fn router(state: AppState) -> Router {
+    let html = Router::new()
+        .route("/", get(site::home))
+        .route("/programmes", get(site::programmes))
+        .route("/programmes/{slug}", get(site::series))
+        .route("/signin", get(account::signin_form).post(account::signin))
+        .route("/signout", post(account::signout))
+        .route("/account", get(account::show))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::change_password),
+        )
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route(
+            "/setup/{secret}",
+            get(account::setup_form).post(account::setup),
+        )
+        .route("/manage/pages", get(manage::pages))
+        .route(
+            "/manage/pages/{slug}",
+            get(manage::edit_form).post(manage::edit),
+        )
+        .route(
+            "/manage/settings",
+            get(manage::settings_form).post(manage::save_settings),
+        )
+        .route(
+            "/admin/accounts",
+            get(admin::accounts).post(admin::create_account),
+        )
+        .route("/admin/accounts/{id}", post(admin::update_account))
+        .route("/{slug}", get(site::page))
+        .layer(from_fn_with_state(state.clone(), csrf::layer));
+
+    let ops = Router::new()
+        .route("/healthz", get(site::healthz))
+        .route("/readyz", get(site::readyz))
+        .route("/metrics", get(observe::metrics))
+        .route("/static/style.css", get(site::stylesheet))
+        .route("/theme.css", get(site::theme));
+
+    Router::new()
+        .merge(html)
+        .merge(ops)
+        .merge(api::router())
+        .fallback(not_found)
+        .layer(from_fn_with_state(state.clone(), observe::layer))
+        .layer(from_fn_with_state(state.clone(), observe::security_headers))
+        .layer(CatchPanicLayer::custom(on_panic))
+        .with_state(state)
+}
+
+async fn not_found(uri: Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError(AppError::NotFound).into_response()
+    } else {
+        AppError::NotFound.into_response()
+    }
+}
+
+fn on_panic(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    error::error_page(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "Something went wrong on our side. Please try again in a moment.",
+    )
+}

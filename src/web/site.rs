@@ -1,0 +1,135 @@
+//! The public site: home, the programme's pages, programmes, and operational endpoints.
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::AppState;
+use super::error::PageResult;
+use super::layout::{Ctx, Layout, render};
+use crate::domain::accounts::Role;
+use crate::domain::content::Page;
+use crate::domain::series::Series;
+
+#[derive(Template)]
+#[template(path = "page.html")]
+struct PageView {
+    l: Layout,
+    page: Page,
+    body_html: String,
+    show_series: bool,
+    series: Vec<Series>,
+    can_edit: bool,
+}
+
+async fn show_page(state: &AppState, ctx: Ctx, slug: &str) -> PageResult {
+    let page = state.store.page(slug).await?;
+    let show_series = slug == "home";
+    let series = if show_series {
+        state.store.list_series().await?
+    } else {
+        Vec::new()
+    };
+    let can_edit = ctx
+        .account
+        .as_ref()
+        .is_some_and(|a| a.has(Role::Coordinator));
+    let title = if show_series {
+        "Home".to_string()
+    } else {
+        page.title.clone()
+    };
+    render(&PageView {
+        l: ctx.layout(title),
+        body_html: page.body_html(),
+        page,
+        show_series,
+        series,
+        can_edit,
+    })
+}
+
+pub async fn home(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    show_page(&state, ctx, "home").await
+}
+
+pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(slug): Path<String>) -> PageResult {
+    if slug == "home" {
+        return Ok(axum::response::Redirect::permanent("/").into_response());
+    }
+    show_page(&state, ctx, &slug).await
+}
+
+#[derive(Template)]
+#[template(path = "programmes.html")]
+struct ProgrammesView {
+    l: Layout,
+    series: Vec<Series>,
+}
+
+pub async fn programmes(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    let series = state.store.list_series().await?;
+    render(&ProgrammesView {
+        l: ctx.layout("Programmes"),
+        series,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "series.html")]
+struct SeriesView {
+    l: Layout,
+    series: Series,
+    body_html: String,
+}
+
+pub async fn series(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(slug): Path<String>,
+) -> PageResult {
+    let series = state.store.series_by_slug(&slug).await?;
+    render(&SeriesView {
+        l: ctx.layout(series.title.clone()),
+        body_html: series.body_html(),
+        series,
+    })
+}
+
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    match state.store.ping().await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "readiness check: database does not answer");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+pub async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/style.css"),
+    )
+        .into_response()
+}
+
+pub async fn theme(State(state): State<AppState>) -> PageResult {
+    let css = state.store.branding().await?.theme_css();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=60"),
+        ],
+        css,
+    )
+        .into_response())
+}
