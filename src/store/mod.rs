@@ -63,6 +63,15 @@ impl Store {
             DatabaseUrl::Sqlite { .. } => Backend::Sqlite,
             DatabaseUrl::Postgres { .. } => Backend::Postgres,
         };
+        if backend == Backend::Postgres {
+            // One direct attempt first: a pool retries until its timeout and then reports
+            // only that, where this says why (refused, unknown host, bad password…).
+            use sqlx::Connection;
+            sqlx::AnyConnection::connect(db.driver_url())
+                .await?
+                .close()
+                .await?;
+        }
         let mut opts = AnyPoolOptions::new()
             .acquire_timeout(Duration::from_secs(10))
             .max_connections(match backend {

@@ -1,0 +1,468 @@
+//! Signing in and out, throttling, roles, setup links, tokens: through the real server.
+
+use std::sync::Arc;
+
+use reqwest::Method;
+use serde_json::json;
+use wecare::domain::accounts::Role;
+
+use crate::helpers::{PASSWORD, TestApp, TestDb, api};
+use crate::on_both;
+
+on_both!(
+    sign_in_and_out,
+    wrong_password_keeps_the_email_and_says_so,
+    throttling_locks_and_survives_a_restart,
+    roles_gate_the_pages,
+    admin_adds_an_account_with_a_setup_link,
+    password_change_ends_other_sessions,
+    last_admin_cannot_be_removed,
+    tokens_authenticate_the_api,
+    sessions_are_shared_by_two_instances,
+);
+
+async fn sign_in_and_out(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    app.account("ada@example.edu", &[]).await;
+    let mut b = app.browser();
+    b.get("/signin").await;
+    let before = b.cookies.get("wecare_csrf").cloned();
+    let r = b.sign_in("ADA@example.edu ", PASSWORD).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location(), "/account");
+    let cookie = r
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("wecare_session="))
+        .expect("session cookie set");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"),
+        "{cookie}"
+    );
+    assert!(
+        !cookie.contains("Secure"),
+        "plain http test server: no Secure flag"
+    );
+    // The CSRF token is replaced at sign-in.
+    assert_ne!(b.cookies.get("wecare_csrf").cloned(), before);
+
+    let page = b.get("/account").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("ada@example.edu"));
+    assert!(page.body.contains("Sign out"));
+
+    let session = b.cookies.get("wecare_session").cloned().expect("session");
+    let r = b.post("/signout", &[]).await;
+    assert_eq!(r.status, 303);
+    // The old session id no longer works, even if someone kept a copy of the cookie.
+    b.cookies.insert("wecare_session".into(), session);
+    let r = b.get("/account").await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location(), "/signin");
+}
+
+async fn wrong_password_keeps_the_email_and_says_so(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    app.account("bo@example.edu", &[]).await;
+    let mut b = app.browser();
+    let r = b.sign_in("bo@example.edu", "not the password").await;
+    assert_eq!(r.status, 401);
+    assert!(r.body.contains("do not match an account"), "{}", r.body);
+    assert!(r.body.contains("value=\"bo@example.edu\""));
+    assert!(r.body.contains("aria-invalid=\"true\""));
+    // An unknown account gets the very same answer.
+    let r = b.sign_in("nobody@example.edu", "not the password").await;
+    assert_eq!(r.status, 401);
+    assert!(!b.cookies.contains_key("wecare_session"));
+}
+
+async fn throttling_locks_and_survives_a_restart(db: TestDb) {
+    let db = Arc::new(db);
+    let app = TestApp::spawn_shared(db.clone()).await;
+    app.account("cy@example.edu", &[]).await;
+    let mut b = app.browser();
+    for _ in 0..5 {
+        assert_eq!(
+            b.sign_in("cy@example.edu", "guess guess guess")
+                .await
+                .status,
+            401
+        );
+    }
+    // Now locked: even the right password is refused, with how long to wait.
+    let r = b.sign_in("cy@example.edu", PASSWORD).await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    assert!(r.body.contains("wait 15 minutes"), "{}", r.body);
+    app.stop().await;
+
+    // A restarted server (or another instance) remembers the lock.
+    let app2 = TestApp::spawn_shared(db.clone()).await;
+    let mut b2 = app2.browser();
+    assert_eq!(b2.sign_in("cy@example.edu", PASSWORD).await.status, 429);
+    // Other accounts are not affected by one account's lock.
+    app2.account("dee@example.edu", &[]).await;
+    assert_eq!(b2.sign_in("dee@example.edu", PASSWORD).await.status, 303);
+}
+
+async fn roles_gate_the_pages(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut anon = app.browser();
+    let r = anon.get("/manage/pages").await;
+    assert_eq!((r.status, r.location()), (303, "/signin"));
+
+    let mut member = app.signed_in("m@example.edu", &[]).await;
+    assert_eq!(member.get("/manage/pages").await.status, 403);
+    assert_eq!(member.get("/admin/accounts").await.status, 403);
+    let r = member
+        .post(
+            "/manage/pages/about",
+            &[("title", "Hacked"), ("body_md", "x"), ("action", "save")],
+        )
+        .await;
+    assert_eq!(r.status, 403);
+
+    let mut coord = app.signed_in("c@example.edu", &[Role::Coordinator]).await;
+    assert_eq!(coord.get("/manage/pages").await.status, 200);
+    assert_eq!(coord.get("/admin/accounts").await.status, 403);
+
+    let mut admin = app.signed_in("a@example.edu", &[Role::Admin]).await;
+    assert_eq!(admin.get("/admin/accounts").await.status, 200);
+    // An administrator is not a coordinator unless given both roles.
+    assert_eq!(admin.get("/manage/pages").await.status, 403);
+    assert_eq!(
+        app.store.page("about").await.expect("page").title,
+        "About the programme"
+    );
+}
+
+async fn admin_adds_an_account_with_a_setup_link(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut admin = app.signed_in("root@example.edu", &[Role::Admin]).await;
+
+    // A mistake comes back with the typed values kept.
+    let r = admin
+        .post(
+            "/admin/accounts",
+            &[
+                ("display_name", "Dr. Eve"),
+                ("email", "eve@"),
+                ("role", "helper"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Enter an e-mail address such as"));
+    assert!(r.body.contains("value=\"Dr. Eve\""));
+
+    let r = admin
+        .post(
+            "/admin/accounts",
+            &[
+                ("display_name", "Dr. Eve"),
+                ("email", "eve@example.edu"),
+                ("role", "helper"),
+                ("role", "coordinator"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let link = r
+        .body
+        .split("class=\"secret\" readonly value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("setup link shown")
+        .to_string();
+    let path = link.trim_start_matches("http://127.0.0.1:8080").to_string();
+    assert!(path.starts_with("/setup/"), "{link}");
+
+    // The same e-mail twice is refused with a clear message.
+    let r = admin
+        .post(
+            "/admin/accounts",
+            &[("display_name", "Eve 2"), ("email", "EVE@example.edu")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("already exists"));
+
+    let mut eve = app.browser();
+    assert_eq!(eve.get(&path).await.status, 200);
+    let r = eve
+        .post(&path, &[("password", "short"), ("confirm", "short")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("at least 12 characters"));
+    let r = eve
+        .post(
+            &path,
+            &[
+                ("password", "eve's own long password"),
+                ("confirm", "eve's own long password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(
+        eve.get("/account")
+            .await
+            .body
+            .contains("Helper, Coordinator")
+    );
+    // A set-up link works once.
+    let mut other = app.browser();
+    let r = other.get(&path).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("expired or has already been used"));
+    let mut again = app.browser();
+    assert_eq!(
+        again
+            .sign_in("eve@example.edu", "eve's own long password")
+            .await
+            .status,
+        303
+    );
+}
+
+async fn password_change_ends_other_sessions(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut one = app.signed_in("pat@example.edu", &[]).await;
+    let mut two = app.browser();
+    assert_eq!(two.sign_in("pat@example.edu", PASSWORD).await.status, 303);
+
+    let r = one
+        .post(
+            "/account/password",
+            &[
+                ("current", "wrong one"),
+                ("password", "brand new password"),
+                ("confirm", "brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("current password is not right"));
+    let r = one
+        .post(
+            "/account/password",
+            &[
+                ("current", PASSWORD),
+                ("password", "brand new password"),
+                ("confirm", "brand new pasword"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("not the same"));
+    let r = one
+        .post(
+            "/account/password",
+            &[
+                ("current", PASSWORD),
+                ("password", "brand new password"),
+                ("confirm", "brand new password"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        one.get("/account").await.status,
+        200,
+        "this browser stays signed in"
+    );
+    assert_eq!(
+        two.get("/account").await.status,
+        303,
+        "the other browser is signed out"
+    );
+    let mut three = app.browser();
+    assert_eq!(
+        three
+            .sign_in("pat@example.edu", "brand new password")
+            .await
+            .status,
+        303
+    );
+}
+
+async fn last_admin_cannot_be_removed(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut admin = app.signed_in("solo@example.edu", &[Role::Admin]).await;
+    let me = app
+        .store
+        .account_by_email(&wecare::domain::accounts::Email::parse("solo@example.edu").expect("e"))
+        .await
+        .expect("me");
+    let r = admin
+        .post(
+            &format!("/admin/accounts/{}", me.id.0),
+            &[("role", "coordinator"), ("active", "1")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("last active administrator"));
+    assert!(app.store.account(me.id).await.expect("me").has(Role::Admin));
+
+    let other = app.account("second@example.edu", &[]).await;
+    let r = admin
+        .post(
+            &format!("/admin/accounts/{}", other.id.0),
+            &[("role", "admin"), ("active", "1")],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(
+        app.store
+            .account(other.id)
+            .await
+            .expect("other")
+            .has(Role::Admin)
+    );
+}
+
+async fn tokens_authenticate_the_api(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let member = app.account("tok@example.edu", &[]).await;
+
+    let r = api(&app, Method::GET, "/api/v1/me", None, None).await;
+    assert_eq!(r.status, 401);
+    assert_eq!(r.json()["error"]["code"], "unauthorized");
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/me",
+        Some("wct_not_a_real_token"),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 401);
+
+    // Tokens made in the browser work in the API, and are shown once.
+    let mut b = app.browser();
+    assert_eq!(b.sign_in("tok@example.edu", PASSWORD).await.status, 303);
+    let r = b.post("/account/tokens", &[("name", "")]).await;
+    assert_eq!(r.status, 422);
+    let r = b.post("/account/tokens", &[("name", "my script")]).await;
+    assert_eq!(r.status, 200);
+    let token = r
+        .body
+        .split("class=\"secret\" readonly value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("token shown")
+        .to_string();
+    assert!(token.starts_with("wct_"));
+    let r = api(&app, Method::GET, "/api/v1/me", Some(&token), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["email"], "tok@example.edu");
+    assert!(
+        !b.get("/account").await.body.contains(&token),
+        "never shown again"
+    );
+
+    // A member's token cannot do a coordinator's work.
+    let r = api(
+        &app,
+        Method::PUT,
+        "/api/v1/pages/about",
+        Some(&token),
+        Some(json!({"title": "x", "body_md": "y"})),
+    )
+    .await;
+    assert_eq!(r.status, 403);
+
+    // The session cookie alone does not authenticate the API (so the API needs no CSRF).
+    let client = reqwest::Client::new();
+    let session = b.cookies.get("wecare_session").cloned().expect("session");
+    let r = client
+        .get(app.url("/api/v1/me"))
+        .header("cookie", format!("wecare_session={session}"))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(r.status().as_u16(), 401);
+
+    // Revoking stops it at once.
+    let tokens = api(&app, Method::GET, "/api/v1/tokens", Some(&token), None)
+        .await
+        .json();
+    let id = tokens[0]["id"].as_i64().expect("id");
+    let r = api(
+        &app,
+        Method::DELETE,
+        &format!("/api/v1/tokens/{id}"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    assert_eq!(
+        api(&app, Method::GET, "/api/v1/me", Some(&token), None)
+            .await
+            .status,
+        401
+    );
+
+    // Admin API: create, change roles, and the JSON errors name the field.
+    let admin = app.account("boss@example.edu", &[Role::Admin]).await;
+    let t = app.token_for(&admin).await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/accounts",
+        Some(&t),
+        Some(json!({"email": "bad", "display_name": "X"})),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], "email");
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/accounts",
+        Some(&t),
+        Some(json!({"email": "new@example.edu", "display_name": "New", "roles": ["helper"]})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert!(
+        r.json()["setup_url"]
+            .as_str()
+            .expect("url")
+            .contains("/setup/")
+    );
+    let r = api(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/accounts/{}", member.id.0),
+        Some(&t),
+        Some(json!({"roles": ["coordinator"], "active": true})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["roles"], json!(["coordinator"]));
+    let r = api(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/accounts/{}", member.id.0),
+        Some(&t),
+        Some(json!({"roles": ["wizard"]})),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], "body");
+}
+
+async fn sessions_are_shared_by_two_instances(db: TestDb) {
+    // Two instances on one database: a session begun on one is valid on the other, and
+    // signing out on the other ends it everywhere.
+    let db = Arc::new(db);
+    let a = TestApp::spawn_shared(db.clone()).await;
+    let b = TestApp::spawn_shared(db.clone()).await;
+    let mut on_a = a.signed_in("two@example.edu", &[]).await;
+    let mut on_b = b.browser();
+    on_b.cookies = on_a.cookies.clone();
+    assert_eq!(on_b.get("/account").await.status, 200);
+    assert_eq!(on_b.post("/signout", &[]).await.status, 303);
+    assert_eq!(on_a.get("/account").await.status, 303);
+}

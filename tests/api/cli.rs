@@ -1,0 +1,459 @@
+//! The `wecare` binary itself: bad configuration stops start-up with a sentence, `migrate`,
+//! `admin`, demo mode, and two server processes sharing one database.
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::Duration;
+
+use crate::helpers::{Browser, TestDb};
+use crate::on_both;
+
+const BIN: &str = env!("CARGO_BIN_EXE_wecare");
+
+fn wecare(args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args);
+    // Only what each test sets: not the developer's or CI's own WECARE_* settings.
+    for (k, _) in std::env::vars() {
+        if k.starts_with("WECARE_") && !k.starts_with("WECARE_TEST_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("WECARE_LOG", "warn");
+    c
+}
+
+fn run_with_timeout(mut cmd: Command) -> Output {
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("wecare starts");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(child.wait_with_output());
+    });
+    rx.recv_timeout(Duration::from_secs(60))
+        .expect("wecare exited within a minute")
+        .expect("output")
+}
+
+/// Runs wecare expecting it to refuse to start; returns its error sentence.
+fn refused(cmd: Command) -> String {
+    let out = run_with_timeout(cmd);
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(
+        !out.status.success(),
+        "expected failure, got success; stderr: {stderr}"
+    );
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    stderr
+}
+
+#[test]
+fn bad_configuration_stops_start_up_with_a_sentence() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("w.db").display());
+    type Case<'a> = (Vec<String>, Vec<(&'a str, String)>, &'a str);
+    let cases: Vec<Case> = vec![
+        (
+            vec!["serve".into(), "--bind".into(), "127.0.0.1:99999".into()],
+            vec![],
+            "out of range",
+        ),
+        (
+            vec!["serve".into(), "--bind".into(), "localhost".into()],
+            vec![],
+            "is not an address and port",
+        ),
+        (
+            vec!["serve".into()],
+            vec![("WECARE_BIND", "127.0.0.1:abc".into())],
+            "is not an address and port",
+        ),
+        (
+            vec![
+                "--database-url".into(),
+                "mysql://h/db".into(),
+                "serve".into(),
+            ],
+            vec![],
+            "scheme 'mysql' is not supported",
+        ),
+        (
+            vec![
+                "--database-url".into(),
+                "::not a url::".into(),
+                "serve".into(),
+            ],
+            vec![],
+            "not a valid URL",
+        ),
+        (
+            vec!["serve".into()],
+            vec![(
+                "WECARE_DATABASE_URL",
+                "sqlite:///no/such/folder/w.db".into(),
+            )],
+            "does not exist",
+        ),
+        (
+            vec![
+                "--database-url".into(),
+                "sqlite:///proc/wecare-cannot-write.db".into(),
+                "serve".into(),
+            ],
+            vec![],
+            "cannot write the SQLite database file",
+        ),
+        (
+            vec!["serve".into()],
+            vec![("WECARE_BIND_ADDRESS", "x".into())],
+            "WECARE_BIND_ADDRESS is not one wecare knows",
+        ),
+        (
+            vec![
+                "--database-url".into(),
+                db.clone(),
+                "--log-format".into(),
+                "xml".into(),
+                "serve".into(),
+            ],
+            vec![],
+            "use 'text' or 'json'",
+        ),
+        (
+            vec![
+                "--database-url".into(),
+                db.clone(),
+                "serve".into(),
+                "--public-url".into(),
+                "ftp://x".into(),
+            ],
+            vec![],
+            "must start with http:// or https://",
+        ),
+        (
+            vec![
+                "--database-url".into(),
+                db.clone(),
+                "serve".into(),
+                "--session-hours".into(),
+                "0".into(),
+            ],
+            vec![],
+            "from 1 to 720",
+        ),
+    ];
+    for (args, env, expected) in cases {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let mut cmd = wecare(&args);
+        cmd.current_dir(dir.path());
+        for (k, v) in &env {
+            cmd.env(k, v);
+        }
+        let stderr = refused(cmd);
+        assert!(
+            stderr.contains(expected),
+            "{args:?} {env:?}: expected '{expected}' in: {stderr}"
+        );
+        assert_eq!(stderr.trim().lines().count(), 1, "one sentence: {stderr}");
+    }
+}
+
+#[test]
+fn unreachable_postgres_is_named_without_its_password() {
+    let port = free_port();
+    let url = format!("postgres://wecare:s3cr3t-pw@127.0.0.1:{port}/wecare");
+    let stderr = refused(wecare(&["--database-url", &url, "serve"]));
+    assert!(stderr.contains("cannot reach PostgreSQL"), "{stderr}");
+    assert!(!stderr.contains("s3cr3t-pw"), "password leaked: {stderr}");
+}
+
+#[test]
+fn address_in_use_and_bad_config_file_are_explained() {
+    let dir = tempfile::tempdir().expect("dir");
+    let taken = TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = taken.local_addr().expect("addr").to_string();
+    let db = format!("sqlite://{}", dir.path().join("w.db").display());
+    let stderr = refused(wecare(&["--database-url", &db, "serve", "--bind", &addr]));
+    assert!(stderr.contains("already in use"), "{stderr}");
+
+    let file = dir.path().join("wecare.toml");
+    std::fs::write(
+        &file,
+        "bind = \"127.0.0.1:0\"\ndatabse_url = \"sqlite://x.db\"\n",
+    )
+    .expect("write");
+    let stderr = refused(wecare(&["--config", file.to_str().expect("path"), "serve"]));
+    assert!(
+        stderr.contains("is not valid") && stderr.contains("databse_url"),
+        "{stderr}"
+    );
+    let stderr = refused(wecare(&["--config", "/no/such/wecare.toml", "serve"]));
+    assert!(
+        stderr.contains("cannot read the configuration file"),
+        "{stderr}"
+    );
+}
+
+on_both!(
+    migrate_and_admin_commands,
+    two_server_processes_share_sessions
+);
+
+async fn migrate_and_admin_commands(db: TestDb) {
+    let out = run_with_timeout(wecare(&["--database-url", &db.url, "migrate"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("migrations applied"));
+
+    // Without a password: a one-time set-up link.
+    let out = run_with_timeout(wecare(&[
+        "--database-url",
+        &db.url,
+        "admin",
+        "create",
+        "--email",
+        "root@example.edu",
+        "--role",
+        "admin",
+    ]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("/setup/"), "{stdout}");
+
+    // With a password on standard input.
+    let mut child = wecare(&[
+        "--database-url",
+        &db.url,
+        "admin",
+        "create",
+        "--email",
+        "co@example.edu",
+        "--name",
+        "Dr. Co",
+        "--role",
+        "coordinator",
+        "--role",
+        "helper",
+        "--password-stdin",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"a password from stdin\n")
+        .expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let stderr = refused(wecare(&[
+        "--database-url",
+        &db.url,
+        "admin",
+        "create",
+        "--email",
+        "x@example.edu",
+        "--role",
+        "wizard",
+    ]));
+    assert!(stderr.contains("'wizard' is not a role"), "{stderr}");
+    let stderr = refused(wecare(&[
+        "--database-url",
+        &db.url,
+        "admin",
+        "create",
+        "--email",
+        "co@example.edu",
+    ]));
+    assert!(stderr.contains("already exists"), "{stderr}");
+    let stderr = refused(wecare(&[
+        "--database-url",
+        &db.url,
+        "admin",
+        "token",
+        "--email",
+        "nobody@example.edu",
+    ]));
+    assert!(stderr.contains("there is no account"), "{stderr}");
+
+    let out = run_with_timeout(wecare(&[
+        "--database-url",
+        &db.url,
+        "admin",
+        "token",
+        "--email",
+        "co@example.edu",
+    ]));
+    assert!(out.status.success());
+    let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert!(token.starts_with("wct_"));
+
+    let store = db.store().await;
+    let account = store
+        .api_token_account(&token)
+        .await
+        .expect("q")
+        .expect("token valid");
+    assert_eq!(account.display_name, "Dr. Co");
+    assert!(
+        store
+            .account_for_sign_in("co@example.edu")
+            .await
+            .expect("q")
+            .expect("found")
+            .1
+            .is_some()
+    );
+
+    let out = run_with_timeout(wecare(&[
+        "--database-url",
+        &db.url,
+        "admin",
+        "revoke-tokens",
+        "--email",
+        "co@example.edu",
+    ]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("revoked 1 token"));
+    assert!(store.api_token_account(&token).await.expect("q").is_none());
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+struct Server(Child, u16);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_server(db_url: &str, extra: &[&str]) -> Server {
+    let port = free_port();
+    let bind = format!("127.0.0.1:{port}");
+    let mut args = vec!["--database-url", db_url, "serve", "--bind", &bind];
+    args.extend_from_slice(extra);
+    let child = wecare(&args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("server starts");
+    let server = Server(child, port);
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = client.get(format!("http://{bind}/readyz")).send().await
+            && r.status().is_success()
+        {
+            return server;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("server on {bind} did not become ready");
+}
+
+async fn two_server_processes_share_sessions(db: TestDb) {
+    let out = run_with_timeout({
+        let mut c = wecare(&[
+            "--database-url",
+            &db.url,
+            "admin",
+            "create",
+            "--email",
+            "both@example.edu",
+            "--password-stdin",
+        ]);
+        c.stdin(Stdio::piped());
+        c
+    });
+    // stdin was closed: an empty password is refused with the policy's sentence.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12 characters"));
+    let mut child = wecare(&[
+        "--database-url",
+        &db.url,
+        "admin",
+        "create",
+        "--email",
+        "both@example.edu",
+        "--password-stdin",
+    ])
+    .stdin(Stdio::piped())
+    .stdout(Stdio::null())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("spawn");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(b"shared session password\n")
+        .expect("write");
+    assert!(child.wait().expect("wait").success());
+
+    let a = start_server(&db.url, &[]).await;
+    let b = start_server(&db.url, &[]).await;
+    let mut on_a = Browser::new(format!("127.0.0.1:{}", a.1).parse().expect("addr"));
+    assert_eq!(
+        on_a.sign_in("both@example.edu", "shared session password")
+            .await
+            .status,
+        303
+    );
+    let mut on_b = Browser::new(format!("127.0.0.1:{}", b.1).parse().expect("addr"));
+    on_b.cookies = on_a.cookies.clone();
+    let page = on_b.get("/account").await;
+    assert_eq!(
+        page.status, 200,
+        "session from process A is valid on process B"
+    );
+    assert!(page.body.contains("both@example.edu"));
+    assert_eq!(on_b.post("/signout", &[]).await.status, 303);
+    assert_eq!(
+        on_a.get("/account").await.status,
+        303,
+        "signed out everywhere"
+    );
+}
+
+#[tokio::test]
+async fn demo_mode_shows_a_living_programme() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("demo.db").display());
+    let s = start_server(&url, &["--demo"]).await;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", s.1).parse().expect("addr");
+    let mut b = Browser::new(addr);
+    let home = b.get("/").await;
+    assert!(home.body.contains("Student Mentorship Programme"));
+    let r = b
+        .sign_in("coordinator@example.edu", wecare::startup::DEMO_PASSWORD)
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(b.get("/manage/pages").await.status, 200);
+}

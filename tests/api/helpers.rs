@@ -1,0 +1,391 @@
+//! Test harness: a fresh database per test (a temporary SQLite file, or a new PostgreSQL
+//! database dropped afterwards), the real server on port 0, and a small browser with a
+//! cookie jar that fills in CSRF tokens the way a form would.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use reqwest::header::{HeaderMap, SET_COOKIE};
+use tokio::sync::oneshot;
+use wecare::config::{DatabaseUrl, LogFormat, ServeConfig};
+use wecare::domain::accounts::{Account, Email, Role};
+use wecare::startup::Application;
+use wecare::store::{NewAccount, Store};
+
+pub const PASSWORD: &str = "a long enough test password";
+
+#[derive(Clone, Copy, Debug)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs a test body on SQLite and on PostgreSQL (skipped, with a reason, when no server).
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let db = $crate::helpers::TestDb::new($crate::helpers::Backend::Sqlite)
+                    .await
+                    .expect("SQLite is always available");
+                super::$name(db).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                match $crate::helpers::TestDb::new($crate::helpers::Backend::Postgres).await {
+                    Some(db) => super::$name(db).await,
+                    None => eprintln!("skipped: WECARE_TEST_POSTGRES_URL is not set, so there is no PostgreSQL to test against"),
+                }
+            }
+        }
+    )*};
+}
+
+pub struct TestDb {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+    pg: Option<(String, String)>,
+}
+
+pub fn postgres_admin_url() -> Option<String> {
+    std::env::var("WECARE_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+impl TestDb {
+    pub async fn new(backend: Backend) -> Option<Self> {
+        match backend {
+            Backend::Sqlite => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("wecare.db").display());
+                Some(Self {
+                    url,
+                    _dir: Some(dir),
+                    pg: None,
+                })
+            }
+            Backend::Postgres => {
+                let admin = postgres_admin_url()?;
+                let name = format!("wecare_test_{}", wecare::crypto::random_hex(8));
+                run_admin_sql(&admin, &format!("CREATE DATABASE {name}")).await;
+                let mut url = url::Url::parse(&admin).expect("WECARE_TEST_POSTGRES_URL is a URL");
+                url.set_path(&name);
+                Some(Self {
+                    url: url.to_string(),
+                    _dir: None,
+                    pg: Some((admin, name)),
+                })
+            }
+        }
+    }
+
+    pub fn database(&self) -> DatabaseUrl {
+        DatabaseUrl::parse(&self.url).expect("test URL parses")
+    }
+
+    pub async fn store(&self) -> Store {
+        wecare::startup::prepare_store(&self.database())
+            .await
+            .expect("test database opens")
+    }
+}
+
+async fn run_admin_sql(admin_url: &str, sql: &str) {
+    use sqlx::Connection;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(admin_url)
+        .await
+        .expect("connect to the PostgreSQL test server");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+        .execute(&mut conn)
+        .await
+        .expect("admin SQL runs");
+    let _ = conn.close().await;
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some((admin, name)) = self.pg.take() {
+            // Drop runs outside async; a short-lived runtime on its own thread does the work.
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(run_admin_sql(
+                        &admin,
+                        &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                    ));
+                }
+            })
+            .join();
+        }
+    }
+}
+
+pub fn serve_config(db: &TestDb) -> ServeConfig {
+    ServeConfig {
+        bind: "127.0.0.1:0".parse().expect("addr"),
+        database: db.database(),
+        public_url: url::Url::parse("http://127.0.0.1:8080").expect("url"),
+        log_format: LogFormat::Text,
+        trust_proxy: false,
+        session_hours: 12,
+        demo: false,
+    }
+}
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub store: Store,
+    /// Keeps the database alive as long as a server uses it.
+    _db: Arc<TestDb>,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(db: TestDb) -> Self {
+        Self::spawn_shared(Arc::new(db)).await
+    }
+
+    /// A second server on the same database, as another instance or after a restart.
+    pub async fn spawn_shared(db: Arc<TestDb>) -> Self {
+        let app = Application::build(&serve_config(&db))
+            .await
+            .expect("application builds");
+        let addr = app.local_addr().expect("bound");
+        let store = app.store().clone();
+        let (tx, rx) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            let _ = app
+                .run(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Self {
+            addr,
+            store,
+            _db: db,
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn browser(&self) -> Browser {
+        Browser::new(self.addr)
+    }
+
+    /// Stops the server and waits until it has let go of the database.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            let _ = t.await;
+        }
+    }
+
+    pub async fn account(&self, email: &str, roles: &[Role]) -> Account {
+        let hash = wecare::crypto::hash_password(PASSWORD).expect("hash");
+        self.store
+            .create_account(NewAccount {
+                email: &Email::parse(email).expect("email"),
+                display_name: "Test Person",
+                roles,
+                password_hash: Some(hash),
+            })
+            .await
+            .expect("account created")
+    }
+
+    /// An account with the given roles, signed in, in its own browser.
+    pub async fn signed_in(&self, email: &str, roles: &[Role]) -> Browser {
+        self.account(email, roles).await;
+        let mut b = self.browser();
+        let r = b.sign_in(email, PASSWORD).await;
+        assert_eq!(r.status, 303, "sign-in of {email} failed: {}", r.body);
+        b
+    }
+
+    pub async fn token_for(&self, account: &Account) -> String {
+        self.store
+            .create_api_token(account.id, "test")
+            .await
+            .expect("token")
+            .1
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Reply {
+    pub fn location(&self) -> &str {
+        self.headers
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+    }
+
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok().map(str::to_string))
+            .collect()
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
+    }
+}
+
+/// A browser: keeps cookies, does not follow redirects, puts the CSRF cookie's value in
+/// forms as the pages' hidden field would.
+pub struct Browser {
+    base: String,
+    client: reqwest::Client,
+    pub cookies: HashMap<String, String>,
+}
+
+impl Browser {
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            base: format!("http://{addr}"),
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("client"),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn finish(&mut self, resp: reqwest::Response) -> Reply {
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        for c in headers
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+        {
+            let first = c.split(';').next().unwrap_or_default();
+            if let Some((k, v)) = first.split_once('=') {
+                if v.is_empty() || c.contains("Max-Age=0") {
+                    self.cookies.remove(k);
+                } else {
+                    self.cookies.insert(k.to_string(), v.to_string());
+                }
+            }
+        }
+        let body = resp.text().await.unwrap_or_default();
+        Reply {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        let resp = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .expect("GET");
+        self.finish(resp).await
+    }
+
+    /// Posts a form with the browser's CSRF token, as the site's own forms do. A first GET
+    /// fetches the token if the browser has none yet.
+    pub async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Reply {
+        if !self.cookies.contains_key("wecare_csrf") {
+            self.get("/").await;
+        }
+        let token = self.cookies.get("wecare_csrf").cloned().unwrap_or_default();
+        let mut all: Vec<(&str, &str)> = vec![("csrf_token", token.as_str())];
+        all.extend_from_slice(fields);
+        self.post_raw(path, &all, None).await
+    }
+
+    /// Posts exactly these fields (no CSRF token added), optionally with an Origin header.
+    pub async fn post_raw(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        origin: Option<&str>,
+    ) -> Reply {
+        let mut req = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header())
+            .form(fields);
+        if let Some(o) = origin {
+            req = req.header("origin", o);
+        }
+        let resp = req.send().await.expect("POST");
+        self.finish(resp).await
+    }
+
+    pub async fn sign_in(&mut self, email: &str, password: &str) -> Reply {
+        self.post("/signin", &[("email", email), ("password", password)])
+            .await
+    }
+}
+
+/// A JSON API client with an optional bearer token.
+pub async fn api(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<serde_json::Value>,
+) -> Reply {
+    let client = reqwest::Client::new();
+    let mut req = client.request(method, app.url(path));
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.expect("API request");
+    let status = resp.status().as_u16();
+    let headers = resp.headers().clone();
+    let body = resp.text().await.unwrap_or_default();
+    Reply {
+        status,
+        headers,
+        body,
+    }
+}

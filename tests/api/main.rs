@@ -1,0 +1,10 @@
+//! The integration suite: one test binary (one link step). Tests that touch the database
+//! run on SQLite always and on PostgreSQL when `WECARE_TEST_POSTGRES_URL` is set.
+
+mod helpers;
+
+mod accounts;
+mod cli;
+mod content;
+mod security;
+mod store;

@@ -1,0 +1,150 @@
+//! CSRF, security headers, operational endpoints, OpenAPI and metrics.
+
+use reqwest::Method;
+use wecare::domain::accounts::Role;
+
+use crate::helpers::{PASSWORD, TestApp, TestDb, api};
+use crate::on_both;
+
+on_both!(
+    forms_without_the_csrf_token_are_refused,
+    every_response_has_security_headers,
+    health_readiness_openapi_and_metrics,
+);
+
+async fn forms_without_the_csrf_token_are_refused(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    app.account("csrf@example.edu", &[Role::Coordinator]).await;
+    let mut b = app.browser();
+    b.get("/signin").await;
+    let token = b.cookies.get("wecare_csrf").cloned().expect("csrf cookie");
+
+    let fields = [("email", "csrf@example.edu"), ("password", PASSWORD)];
+    let r = b.post_raw("/signin", &fields, None).await;
+    assert_eq!(r.status, 403, "no token");
+    assert!(r.body.contains("This form has expired"));
+    let wrong = [
+        ("csrf_token", "00ff"),
+        ("email", "csrf@example.edu"),
+        ("password", PASSWORD),
+    ];
+    assert_eq!(
+        b.post_raw("/signin", &wrong, None).await.status,
+        403,
+        "wrong token"
+    );
+    let right = [
+        ("csrf_token", token.as_str()),
+        ("email", "csrf@example.edu"),
+        ("password", PASSWORD),
+    ];
+    assert_eq!(
+        b.post_raw("/signin", &right, Some("https://evil.example"))
+            .await
+            .status,
+        403,
+        "cross-site origin"
+    );
+    // A browser with no CSRF cookie at all (a cross-site post) is refused too.
+    let mut stranger = app.browser();
+    assert_eq!(stranger.post_raw("/signin", &right, None).await.status, 403);
+    assert!(!b.cookies.contains_key("wecare_session"));
+
+    let own_origin = format!("http://{}", app.addr);
+    let r = b.post_raw("/signin", &right, Some(&own_origin)).await;
+    assert_eq!(r.status, 303, "{}", r.body);
+
+    // Signed in, a state change without the token still fails and changes nothing.
+    let r = b
+        .post_raw(
+            "/manage/pages/about",
+            &[("title", "Changed"), ("body_md", "x"), ("action", "save")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    assert_eq!(
+        app.store.page("about").await.expect("page").title,
+        "About the programme"
+    );
+}
+
+async fn every_response_has_security_headers(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut b = app.browser();
+    for path in ["/", "/signin", "/nowhere", "/healthz", "/static/style.css"] {
+        let r = b.get(path).await;
+        let h = |name: &str| {
+            r.headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_string()
+        };
+        let csp = h("content-security-policy");
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}: {csp}"
+        );
+        assert_eq!(h("x-content-type-options"), "nosniff", "{path}");
+        assert_eq!(h("referrer-policy"), "no-referrer", "{path}");
+        assert_eq!(h("x-request-id").len(), 16, "{path}");
+    }
+    let page = b.get("/").await.body;
+    assert!(
+        !page.contains("<script"),
+        "pages work without JavaScript and load none"
+    );
+    assert!(!page.contains("https://"), "no request to any third party");
+}
+
+async fn health_readiness_openapi_and_metrics(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    assert_eq!(
+        api(&app, Method::GET, "/healthz", None, None).await.status,
+        200
+    );
+    assert_eq!(
+        api(&app, Method::GET, "/readyz", None, None).await.status,
+        200
+    );
+
+    let doc = api(&app, Method::GET, "/api/openapi.json", None, None)
+        .await
+        .json();
+    assert!(doc["openapi"].as_str().expect("version").starts_with("3.1"));
+    let paths = doc["paths"].as_object().expect("paths");
+    for p in [
+        "/api/v1/me",
+        "/api/v1/pages",
+        "/api/v1/pages/{slug}",
+        "/api/v1/settings",
+        "/api/v1/series",
+        "/api/v1/accounts",
+        "/api/v1/accounts/{id}",
+        "/api/v1/tokens",
+        "/api/v1/tokens/{id}",
+    ] {
+        assert!(paths.contains_key(p), "OpenAPI lacks {p}");
+    }
+    assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
+
+    let r = api(&app, Method::GET, "/api/v1/nothing-here", None, None).await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.json()["error"]["code"], "not_found");
+
+    let metrics = api(&app, Method::GET, "/metrics", None, None).await.body;
+    assert!(
+        metrics.contains(
+            "wecare_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("wecare_http_request_duration_seconds_bucket"));
+    assert!(metrics.contains("wecare_db_pool_connections"));
+    assert!(
+        !metrics.contains("nothing-here"),
+        "unmatched paths are not labels"
+    );
+}
