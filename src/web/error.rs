@@ -117,7 +117,7 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">\
 <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
 <title>{title}</title><link rel=\"stylesheet\" href=\"/static/style.css\"></head>\
-<body><main id=\"main\" class=\"narrow\"><h1>{title}</h1><p role=\"alert\">{}</p>\
+<body><main id=\"main\" class=\"wrap narrow\"><h1>{title}</h1><p role=\"alert\">{}</p>\
 <p><a href=\"/\">Go to the home page</a></p></main></body></html>",
         askama_escape(message)
     );

@@ -356,14 +356,25 @@ impl Drop for Server {
 }
 
 async fn start_server(db_url: &str, extra: &[&str]) -> Server {
+    start_server_with(db_url, extra, Stdio::null(), &[]).await
+}
+
+async fn start_server_with(
+    db_url: &str,
+    extra: &[&str],
+    stderr: Stdio,
+    env: &[(&str, &str)],
+) -> Server {
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let mut args = vec!["--database-url", db_url, "serve", "--bind", &bind];
     args.extend_from_slice(extra);
-    let child = wecare(&args)
+    let mut cmd = wecare(&args);
+    cmd.envs(env.iter().copied());
+    let child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(stderr)
         .spawn()
         .expect("server starts");
     let server = Server(child, port);
@@ -456,4 +467,61 @@ async fn demo_mode_shows_a_living_programme() {
         .await;
     assert_eq!(r.status, 303);
     assert_eq!(b.get("/manage/pages").await.status, 200);
+}
+
+#[tokio::test]
+async fn json_logs_have_one_line_per_request_and_no_identities() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("logs.db").display());
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let s = start_server_with(
+        &url,
+        &["--demo"],
+        Stdio::from(log),
+        &[("WECARE_LOG_FORMAT", "json"), ("WECARE_LOG", "info")],
+    )
+    .await;
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{}", s.1).parse().expect("addr");
+    let mut b = Browser::new(addr);
+    assert_eq!(
+        b.sign_in("member@example.edu", wecare::startup::DEMO_PASSWORD)
+            .await
+            .status,
+        303
+    );
+    assert_eq!(
+        b.sign_in("member@example.edu", "a wrong password!")
+            .await
+            .status,
+        401
+    );
+    b.get("/account?email=member@example.edu").await;
+    drop(s);
+    let text = std::fs::read_to_string(&log_path).expect("log");
+    let requests: Vec<serde_json::Value> = text
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l)
+                .unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))
+        })
+        .filter(|v| v["message"] == "request")
+        .collect();
+    assert!(requests.len() >= 4, "{text}");
+    for r in &requests {
+        assert_eq!(r["request_id"].as_str().map(str::len), Some(16), "{r}");
+        assert!(r["route"].is_string() && r["status"].is_number(), "{r}");
+    }
+    assert!(
+        requests
+            .iter()
+            .any(|r| r["route"] == "/signin" && r["method"] == "POST")
+    );
+    for secret in [
+        "member@example.edu",
+        wecare::startup::DEMO_PASSWORD,
+        "a wrong password!",
+    ] {
+        assert!(!text.contains(secret), "the log carries {secret}: {text}");
+    }
 }
