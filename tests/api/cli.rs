@@ -517,11 +517,16 @@ async fn json_logs_have_one_line_per_request_and_no_identities() {
             .iter()
             .any(|r| r["route"] == "/signin" && r["method"] == "POST")
     );
+    // The demo banner names the demo accounts on purpose; nothing after it may.
+    let served: String = text.lines().filter(|l| !l.contains("demo mode")).collect();
     for secret in [
         "member@example.edu",
         wecare::startup::DEMO_PASSWORD,
         "a wrong password!",
     ] {
-        assert!(!text.contains(secret), "the log carries {secret}: {text}");
+        assert!(
+            !served.contains(secret),
+            "the log carries {secret}: {served}"
+        );
     }
 }
