@@ -234,33 +234,24 @@ async fn migrate_and_admin_commands(db: TestDb) {
     assert!(stdout.contains("/setup/"), "{stdout}");
 
     // With a password on standard input.
-    let mut child = wecare(&[
-        "--database-url",
-        &db.url,
-        "admin",
-        "create",
-        "--email",
-        "co@example.edu",
-        "--name",
-        "Dr. Co",
-        "--role",
-        "coordinator",
-        "--role",
-        "helper",
-        "--password-stdin",
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::piped())
-    .stderr(Stdio::piped())
-    .spawn()
-    .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"a password from stdin\n")
-        .expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = with_stdin(
+        wecare(&[
+            "--database-url",
+            &db.url,
+            "admin",
+            "create",
+            "--email",
+            "co@example.edu",
+            "--name",
+            "Dr. Co",
+            "--role",
+            "coordinator",
+            "--role",
+            "helper",
+            "--password-stdin",
+        ]),
+        b"a password from stdin\n",
+    );
     assert!(
         out.status.success(),
         "{}",
@@ -338,6 +329,23 @@ async fn migrate_and_admin_commands(db: TestDb) {
     assert!(store.api_token_account(&token).await.expect("q").is_none());
 }
 
+/// Runs a command with these bytes on its standard input.
+fn with_stdin(mut cmd: Command, input: &[u8]) -> Output {
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("wecare starts");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input)
+        .expect("write to stdin");
+    child.wait_with_output().expect("wecare exits")
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
@@ -391,8 +399,8 @@ async fn start_server_with(
 }
 
 async fn two_server_processes_share_sessions(db: TestDb) {
-    let out = run_with_timeout({
-        let mut c = wecare(&[
+    let create = || {
+        wecare(&[
             "--database-url",
             &db.url,
             "admin",
@@ -400,33 +408,16 @@ async fn two_server_processes_share_sessions(db: TestDb) {
             "--email",
             "both@example.edu",
             "--password-stdin",
-        ]);
-        c.stdin(Stdio::piped());
-        c
-    });
-    // stdin was closed: an empty password is refused with the policy's sentence.
+        ])
+    };
+    // An empty password is refused with the policy's sentence.
+    let out = with_stdin(create(), b"\n");
     assert!(String::from_utf8_lossy(&out.stderr).contains("at least 12 characters"));
-    let mut child = wecare(&[
-        "--database-url",
-        &db.url,
-        "admin",
-        "create",
-        "--email",
-        "both@example.edu",
-        "--password-stdin",
-    ])
-    .stdin(Stdio::piped())
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"shared session password\n")
-        .expect("write");
-    assert!(child.wait().expect("wait").success());
+    assert!(
+        with_stdin(create(), b"shared session password\n")
+            .status
+            .success()
+    );
 
     let a = start_server(&db.url, &[]).await;
     let b = start_server(&db.url, &[]).await;
