@@ -1,7 +1,7 @@
 //! The JSON API under `/api/v1/`, authenticated by personal bearer tokens. Routes are
 //! registered together with their OpenAPI description, so none can go undocumented.
 
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::{Json, Router};
@@ -105,6 +105,29 @@ where
     }
 }
 
+/// `Path<T>` whose rejections (an id that is not a number) are JSON errors too.
+pub struct ApiPath<T>(pub T);
+
+impl<T> FromRequestParts<AppState> for ApiPath<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &AppState,
+    ) -> Result<Self, ApiError> {
+        match Path::<T>::from_request_parts(parts, state).await {
+            Ok(Path(v)) => Ok(ApiPath(v)),
+            Err(rejection) => Err(ApiError(AppError::Invalid(Invalid::new(
+                "path",
+                format!("The address is not valid: {}", rejection.body_text()),
+            )))),
+        }
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct AccountOut {
     pub id: i64,
@@ -154,7 +177,7 @@ pub struct PageOut {
     responses((status = 200, body = PageOut), (status = 404, body = ErrorBody)))]
 async fn get_page(
     State(state): State<AppState>,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
 ) -> ApiResult<Json<PageOut>> {
     let page = state.store.page(&slug).await?;
     Ok(Json(PageOut {
@@ -178,7 +201,7 @@ pub struct PageIn {
 async fn put_page(
     State(state): State<AppState>,
     ApiCoordinator(account): ApiCoordinator,
-    Path(slug): Path<String>,
+    ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<PageIn>,
 ) -> ApiResult<Json<PageOut>> {
     let edit = PageEdit::parse(&body.title, &body.body_md)?;
@@ -284,7 +307,7 @@ pub struct AccessIn {
 async fn update_account(
     State(state): State<AppState>,
     _: ApiAdmin,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<AccessIn>,
 ) -> ApiResult<Json<AccountOut>> {
     change_access(&state.store, AccountId(id), &body.roles, body.active).await?;
@@ -308,7 +331,7 @@ async fn list_tokens(
 async fn revoke_token(
     State(state): State<AppState>,
     ApiCaller(a): ApiCaller,
-    Path(id): Path<i64>,
+    ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
     state.store.revoke_api_token(a.id, id).await?;
     Ok(StatusCode::NO_CONTENT)

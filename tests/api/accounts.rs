@@ -451,6 +451,16 @@ async fn tokens_authenticate_the_api(db: TestDb) {
     .await;
     assert_eq!(r.status, 422);
     assert_eq!(r.json()["error"]["field"], "body");
+    let r = api(
+        &app,
+        Method::PUT,
+        "/api/v1/accounts/abc",
+        Some(&t),
+        Some(json!({"roles": [], "active": true})),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], "path");
 }
 
 async fn sessions_are_shared_by_two_instances(db: TestDb) {
