@@ -156,9 +156,12 @@ impl TestApp {
 
     /// A second server on the same database, as another instance or after a restart.
     pub async fn spawn_shared(db: Arc<TestDb>) -> Self {
-        let app = Application::build(&serve_config(&db))
-            .await
-            .expect("application builds");
+        let cfg = serve_config(&db);
+        Self::spawn_with(db, cfg).await
+    }
+
+    pub async fn spawn_with(db: Arc<TestDb>, cfg: ServeConfig) -> Self {
+        let app = Application::build(&cfg).await.expect("application builds");
         let addr = app.local_addr().expect("bound");
         let store = app.store().clone();
         let (tx, rx) = oneshot::channel::<()>();

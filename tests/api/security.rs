@@ -3,13 +3,14 @@
 use reqwest::Method;
 use wecare::domain::accounts::Role;
 
-use crate::helpers::{PASSWORD, TestApp, TestDb, api};
+use crate::helpers::{PASSWORD, TestApp, TestDb, api, serve_config};
 use crate::on_both;
 
 on_both!(
     forms_without_the_csrf_token_are_refused,
     every_response_has_security_headers,
     health_readiness_openapi_and_metrics,
+    behind_https_cookies_are_secure,
 );
 
 async fn forms_without_the_csrf_token_are_refused(db: TestDb) {
@@ -146,5 +147,32 @@ async fn health_readiness_openapi_and_metrics(db: TestDb) {
     assert!(
         !metrics.contains("nothing-here"),
         "unmatched paths are not labels"
+    );
+}
+
+async fn behind_https_cookies_are_secure(db: TestDb) {
+    // A public https address (TLS ends at the reverse proxy) makes cookies Secure and
+    // turns on HSTS.
+    let mut cfg = serve_config(&db);
+    cfg.public_url = url::Url::parse("https://wellbeing.example.edu").expect("url");
+    let app = TestApp::spawn_with(std::sync::Arc::new(db), cfg).await;
+    app.account("tls@example.edu", &[]).await;
+    let mut b = app.browser();
+    let first = b.get("/signin").await;
+    assert!(
+        first.set_cookies().iter().all(|c| c.contains("; Secure")),
+        "{:?}",
+        first.set_cookies()
+    );
+    assert!(first.headers.contains_key("strict-transport-security"));
+    let r = b.sign_in("tls@example.edu", PASSWORD).await;
+    let session = r
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("wecare_session="))
+        .expect("session cookie");
+    assert!(
+        session.contains("; Secure") && session.contains("HttpOnly"),
+        "{session}"
     );
 }
