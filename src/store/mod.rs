@@ -117,6 +117,20 @@ impl Store {
         Ok(())
     }
 
+    /// Whether this connection to PostgreSQL is encrypted (always false for SQLite, a file).
+    pub async fn connection_is_encrypted(&self) -> StoreResult<bool> {
+        if self.backend == Backend::Sqlite {
+            return Ok(false);
+        }
+        let row = sqlx::query(
+            "SELECT CAST(CASE WHEN ssl THEN 1 ELSE 0 END AS BIGINT) AS encrypted
+             FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(get_i64(&row, "encrypted")? == 1)
+    }
+
     /// Connections in use and idle, for metrics.
     pub fn pool_stats(&self) -> (u32, usize) {
         (self.pool.size(), self.pool.num_idle())

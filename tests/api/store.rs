@@ -246,3 +246,23 @@ async fn concurrent_writes_all_succeed(db: TestDb) {
         65
     );
 }
+
+#[tokio::test]
+async fn postgres_connections_can_require_tls() {
+    let Some(admin) = crate::helpers::postgres_admin_url() else {
+        eprintln!(
+            "skipped: WECARE_TEST_POSTGRES_URL is not set, so there is no PostgreSQL to test against"
+        );
+        return;
+    };
+    let sep = if admin.contains('?') { '&' } else { '?' };
+    let url = format!("{admin}{sep}sslmode=require");
+    let store =
+        wecare::startup::open_store(&wecare::config::DatabaseUrl::parse(&url).expect("url"))
+            .await
+            .unwrap_or_else(|e| panic!("TLS connection refused: {e}"));
+    assert!(
+        store.connection_is_encrypted().await.expect("query"),
+        "sslmode=require gave a plain connection"
+    );
+}
