@@ -386,17 +386,25 @@ pub async fn revoke_token(
     Ok(Redirect::to("/account").into_response())
 }
 
+/// The account a set-up link is for; an unknown, used or expired link gets one message,
+/// so the page reveals nothing about which it was.
+async fn setup_link_account(state: &AppState, secret: &str) -> Result<Account, AppError> {
+    match state.store.setup_link_account(secret).await {
+        Ok(a) => Ok(a),
+        Err(crate::store::StoreError::NotFound) => Err(AppError::Invalid(Invalid::new(
+            "link",
+            "This set-up link has expired or has already been used. Ask an administrator for a new one.",
+        ))),
+        Err(e) => Err(e.into()),
+    }
+}
+
 pub async fn setup_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(secret): Path<String>,
 ) -> PageResult {
-    let account = state.store.setup_link_account(&secret).await.map_err(|_| {
-        AppError::Invalid(Invalid::new(
-            "link",
-            "This set-up link has expired or has already been used. Ask an administrator for a new one.",
-        ))
-    })?;
+    let account = setup_link_account(&state, &secret).await?;
     render(&PasswordView {
         l: ctx.layout("Choose your password"),
         heading: format!("Welcome, {}: choose your password", account.display_name),
@@ -412,12 +420,7 @@ pub async fn setup(
     Path(secret): Path<String>,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
-    let account = state.store.setup_link_account(&secret).await.map_err(|_| {
-        AppError::Invalid(Invalid::new(
-            "link",
-            "This set-up link has expired or has already been used. Ask an administrator for a new one.",
-        ))
-    })?;
+    let account = setup_link_account(&state, &secret).await?;
     let new = match NewPassword::parse(&form.password, Some(&form.confirm)) {
         Ok(p) => p,
         Err(e) => {
