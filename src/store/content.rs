@@ -85,6 +85,25 @@ impl Store {
         rows.iter().map(page_from).collect()
     }
 
+    /// (order, slug, title) of every page but the home page: what the navigation needs,
+    /// without reading every page's text on every request.
+    pub async fn page_nav(&self) -> StoreResult<Vec<(i64, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT nav_order, slug, title FROM pages WHERE slug <> 'home' ORDER BY nav_order, slug",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    get_i64(r, "nav_order")?,
+                    get_string(r, "slug")?,
+                    get_string(r, "title")?,
+                ))
+            })
+            .collect()
+    }
+
     pub async fn page(&self, slug: &str) -> StoreResult<Page> {
         let row = sqlx::query(
             "SELECT slug, title, body_md, nav_order, updated_at FROM pages WHERE slug = $1",

@@ -54,11 +54,10 @@ impl FromRequestParts<AppState> for Ctx {
         let branding = state.store.branding().await?;
         let mut entries: Vec<(i64, String, String)> = state
             .store
-            .list_pages()
+            .page_nav()
             .await?
             .into_iter()
-            .filter(|p| p.slug != "home")
-            .map(|p| (p.nav_order, format!("/{}", p.slug), p.title))
+            .map(|(order, slug, title)| (order, format!("/{slug}"), title))
             .collect();
         entries.push((
             PROGRAMMES_NAV_ORDER,
