@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 
 use crate::config::{
-    self, ConfigError, DatabaseUrl, FileConfig, LogFormat, ServeConfig, parse_bind,
+    self, ConfigError, DatabaseUrl, FileConfig, LogFormat, MailConfig, ServeConfig, parse_bind,
     parse_public_url, validate_session_hours,
 };
 use crate::domain::accounts::{self, Email, NewPassword, Role};
@@ -68,6 +68,23 @@ struct ServeArgs {
     /// Add demo accounts (one per role, password printed at start) to explore the programme.
     #[arg(long)]
     demo: bool,
+    /// The mail server: smtps://USER:PASSWORD@HOST:465, smtp://USER:PASSWORD@HOST:587
+    /// (STARTTLS) or smtp://localhost:25?tls=none. Without it, messages are written as
+    /// .eml files to --mail-dir.
+    #[arg(long, env = "WECARE_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The address messages come from (required with --smtp-url).
+    #[arg(long, env = "WECARE_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Where messages are written when no mail server is configured [default: mail-outbox]
+    #[arg(long, env = "WECARE_MAIL_DIR")]
+    mail_dir: Option<PathBuf>,
+    /// How long to wait for the mail server before trying later [default: 30]
+    #[arg(long, env = "WECARE_SMTP_TIMEOUT_SECS")]
+    smtp_timeout_secs: Option<u64>,
+    /// The first wait after a temporary delivery failure, doubled each time [default: 60]
+    #[arg(long, env = "WECARE_MAIL_RETRY_SECS")]
+    mail_retry_secs: Option<u64>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -157,7 +174,45 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
                 .unwrap_or(config::DEFAULT_SESSION_HOURS),
         )?,
         demo: args.demo,
+        mail: mail_config(c, args)?,
     })
+}
+
+fn mail_config(c: &Common, args: &ServeArgs) -> Result<MailConfig, ConfigError> {
+    let smtp = match args.smtp_url.as_deref().or(c.file.smtp_url.as_deref()) {
+        Some(u) if !u.trim().is_empty() => Some(config::parse_smtp_url(u)?),
+        _ => None,
+    };
+    let from_address = match args.mail_from.as_deref().or(c.file.mail_from.as_deref()) {
+        Some(f) => config::parse_mail_from(f)?,
+        None if smtp.is_some() => {
+            return Err(ConfigError(
+                "--smtp-url is set but not --mail-from / WECARE_MAIL_FROM; give the address messages come from, such as wellbeing@example.edu".into(),
+            ));
+        }
+        None => config::FOLDER_MAIL_FROM.into(),
+    };
+    let mail = MailConfig {
+        smtp,
+        dir: args
+            .mail_dir
+            .clone()
+            .or_else(|| c.file.mail_dir.clone())
+            .unwrap_or_else(|| PathBuf::from(config::DEFAULT_MAIL_DIR)),
+        from_address,
+        timeout_secs: config::validate_smtp_timeout(
+            args.smtp_timeout_secs
+                .or(c.file.smtp_timeout_secs)
+                .unwrap_or(config::DEFAULT_SMTP_TIMEOUT_SECS),
+        )?,
+        retry_base_secs: config::validate_mail_retry(
+            args.mail_retry_secs
+                .or(c.file.mail_retry_secs)
+                .unwrap_or(config::DEFAULT_MAIL_RETRY_SECS),
+        )?,
+    };
+    mail.check_dir()?;
+    Ok(mail)
 }
 
 pub async fn main() -> ExitCode {
@@ -271,7 +326,7 @@ async fn admin(c: &Common, cmd: &AdminCommand) -> Result<(), ConfigError> {
             );
             if !has_password {
                 let secret = store
-                    .create_setup_link(account.id, crate::web::SETUP_LINK_SECS)
+                    .create_setup_link(account.id, crate::web::SETUP_LINK_SECS, None)
                     .await
                     .map_err(|e| fail("creating the set-up link", &e))?;
                 let base = std::env::var("WECARE_PUBLIC_URL")

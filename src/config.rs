@@ -26,6 +26,11 @@ pub const KNOWN_ENV: &[&str] = &[
     "WECARE_LOG",
     "WECARE_TRUST_PROXY",
     "WECARE_SESSION_HOURS",
+    "WECARE_SMTP_URL",
+    "WECARE_MAIL_FROM",
+    "WECARE_MAIL_DIR",
+    "WECARE_SMTP_TIMEOUT_SECS",
+    "WECARE_MAIL_RETRY_SECS",
 ];
 
 /// Prefixes reserved for the test harness and CI.
@@ -60,6 +65,11 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     pub trust_proxy: Option<bool>,
     pub session_hours: Option<u32>,
+    pub smtp_url: Option<String>,
+    pub mail_from: Option<String>,
+    pub mail_dir: Option<PathBuf>,
+    pub smtp_timeout_secs: Option<u64>,
+    pub mail_retry_secs: Option<u64>,
 }
 
 impl FileConfig {
@@ -248,6 +258,7 @@ pub struct ServeConfig {
     pub trust_proxy: bool,
     pub session_hours: u32,
     pub demo: bool,
+    pub mail: MailConfig,
 }
 
 impl ServeConfig {
@@ -267,6 +278,183 @@ pub fn validate_session_hours(hours: u32) -> Result<u32, ConfigError> {
     } else {
         fail(format!(
             "WECARE_SESSION_HOURS / session_hours is {hours}; use a number of hours from 1 to 720"
+        ))
+    }
+}
+
+/// How the SMTP connection is protected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// TLS from the first byte (`smtps://`, port 465).
+    Implicit,
+    /// STARTTLS, required: nothing is sent unless the upgrade succeeds (`smtp://`, 587).
+    StartTls,
+    /// No encryption (`smtp://…?tls=none`): only to a relay on this machine.
+    Plain,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmtpConfig {
+    pub host: String,
+    pub port: u16,
+    pub security: SmtpSecurity,
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// The URL without its password, for logs and messages.
+    pub display: String,
+}
+
+/// Where messages go and in whose name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MailConfig {
+    /// None: messages are written as `.eml` files to `dir` instead of being sent.
+    pub smtp: Option<SmtpConfig>,
+    pub dir: PathBuf,
+    /// The sender address; the programme's name is shown with it.
+    pub from_address: String,
+    pub timeout_secs: u64,
+    /// The first wait after a temporary failure; it doubles with each try, to an hour.
+    pub retry_base_secs: u64,
+}
+
+pub const DEFAULT_MAIL_DIR: &str = "mail-outbox";
+pub const DEFAULT_SMTP_TIMEOUT_SECS: u64 = 30;
+pub const DEFAULT_MAIL_RETRY_SECS: u64 = 60;
+/// The sender used when mail is only written to a folder.
+pub const FOLDER_MAIL_FROM: &str = "wecare@localhost.invalid";
+
+impl MailConfig {
+    /// Written to a folder, with the defaults: for tests and the demo.
+    pub fn folder(dir: PathBuf) -> Self {
+        Self {
+            smtp: None,
+            dir,
+            from_address: FOLDER_MAIL_FROM.into(),
+            timeout_secs: DEFAULT_SMTP_TIMEOUT_SECS,
+            retry_base_secs: DEFAULT_MAIL_RETRY_SECS,
+        }
+    }
+
+    /// Makes sure the folder for `.eml` files can be written, when it is used.
+    pub fn check_dir(&self) -> Result<(), ConfigError> {
+        if self.smtp.is_some() {
+            return Ok(());
+        }
+        let dir = &self.dir;
+        let probe = dir.join(".wecare-write-test");
+        std::fs::create_dir_all(dir)
+            .and_then(|()| std::fs::write(&probe, b"ok"))
+            .and_then(|()| std::fs::remove_file(&probe))
+            .map_err(|e| {
+                ConfigError(format!(
+                    "cannot write e-mail files to the folder {} ({e}); choose a writable folder with --mail-dir / WECARE_MAIL_DIR, or configure a mail server with --smtp-url",
+                    dir.display()
+                ))
+            })
+    }
+}
+
+fn is_loopback_host(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .map(|ip| ip.is_loopback())
+            .unwrap_or(false)
+}
+
+/// Parses `smtps://USER:PASSWORD@HOST[:465]`, `smtp://USER:PASSWORD@HOST[:587]`
+/// (STARTTLS required) or `smtp://HOST:PORT?tls=none` (a relay on this machine only).
+pub fn parse_smtp_url(raw: &str) -> Result<SmtpConfig, ConfigError> {
+    let forms = "use smtps://USER:PASSWORD@HOST:465, smtp://USER:PASSWORD@HOST:587 (STARTTLS) or smtp://localhost:25?tls=none";
+    let url = url::Url::parse(raw.trim()).map_err(|e| {
+        ConfigError(format!(
+            "--smtp-url / WECARE_SMTP_URL is not a valid URL ({e}); {forms}"
+        ))
+    })?;
+    let host = url.host_str().unwrap_or_default().to_string();
+    if host.is_empty() {
+        return fail(format!(
+            "--smtp-url / WECARE_SMTP_URL names no host; {forms}"
+        ));
+    }
+    let tls = url
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.to_ascii_lowercase());
+    let security = match (url.scheme(), tls.as_deref()) {
+        ("smtps", None | Some("implicit")) => SmtpSecurity::Implicit,
+        ("smtp", None | Some("starttls" | "required")) => SmtpSecurity::StartTls,
+        ("smtp", Some("none")) => SmtpSecurity::Plain,
+        (scheme @ ("smtp" | "smtps"), Some(other)) => {
+            return fail(format!(
+                "--smtp-url / WECARE_SMTP_URL has tls={other}, which {scheme}:// does not take; {forms}"
+            ));
+        }
+        (other, _) => {
+            return fail(format!(
+                "--smtp-url / WECARE_SMTP_URL has the scheme '{other}'; {forms}"
+            ));
+        }
+    };
+    if security == SmtpSecurity::Plain && !is_loopback_host(&host) {
+        return fail(format!(
+            "--smtp-url / WECARE_SMTP_URL sends mail without encryption to {host}, which is not this machine; use STARTTLS (smtp://HOST:587) or TLS (smtps://HOST:465), or tls=none only with localhost"
+        ));
+    }
+    let port = url.port().unwrap_or(match security {
+        SmtpSecurity::Implicit => 465,
+        SmtpSecurity::StartTls => 587,
+        SmtpSecurity::Plain => 25,
+    });
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let username = (!url.username().is_empty()).then(|| decode(url.username()));
+    let password = url.password().map(decode);
+    let mut shown = url.clone();
+    if shown.password().is_some() {
+        let _ = shown.set_password(Some("***"));
+    }
+    Ok(SmtpConfig {
+        host,
+        port,
+        security,
+        username,
+        password,
+        display: shown.to_string(),
+    })
+}
+
+/// The sender address: a plain address, checked.
+pub fn parse_mail_from(raw: &str) -> Result<String, ConfigError> {
+    crate::domain::accounts::Email::parse(raw)
+        .map(|e| e.as_str().to_string())
+        .map_err(|_| {
+            ConfigError(format!(
+                "--mail-from / WECARE_MAIL_FROM '{raw}' is not an e-mail address; give the address messages come from, such as wellbeing@example.edu"
+            ))
+        })
+}
+
+pub fn validate_smtp_timeout(secs: u64) -> Result<u64, ConfigError> {
+    if (1..=600).contains(&secs) {
+        Ok(secs)
+    } else {
+        fail(format!(
+            "--smtp-timeout-secs / WECARE_SMTP_TIMEOUT_SECS is {secs}; use a number of seconds from 1 to 600"
+        ))
+    }
+}
+
+pub fn validate_mail_retry(secs: u64) -> Result<u64, ConfigError> {
+    if (1..=3600).contains(&secs) {
+        Ok(secs)
+    } else {
+        fail(format!(
+            "--mail-retry-secs / WECARE_MAIL_RETRY_SECS is {secs}; use a number of seconds from 1 to 3600"
         ))
     }
 }
@@ -313,6 +501,24 @@ mod tests {
                 .0
                 .contains("address and port")
         );
+    }
+
+    #[test]
+    fn smtp_urls() {
+        let c = parse_smtp_url("smtps://me%40x.edu:p%40ss@mail.x.edu").expect("implicit");
+        assert_eq!(c.security, SmtpSecurity::Implicit);
+        assert_eq!(c.port, 465);
+        assert_eq!(c.username.as_deref(), Some("me@x.edu"));
+        assert_eq!(c.password.as_deref(), Some("p@ss"));
+        assert!(!c.display.contains("p%40ss"));
+        let c = parse_smtp_url("smtp://mail.x.edu").expect("starttls");
+        assert_eq!((c.security, c.port), (SmtpSecurity::StartTls, 587));
+        let c = parse_smtp_url("smtp://127.0.0.1:2525?tls=none").expect("plain local");
+        assert_eq!((c.security, c.port), (SmtpSecurity::Plain, 2525));
+        let e = parse_smtp_url("smtp://mail.x.edu?tls=none").expect_err("plain remote");
+        assert!(e.0.contains("not this machine"), "{e}");
+        let e = parse_smtp_url("http://mail.x.edu").expect_err("scheme");
+        assert!(e.0.contains("smtps://"), "{e}");
     }
 
     #[test]

@@ -6,7 +6,8 @@ use std::sync::Arc;
 
 use tokio::net::TcpListener;
 
-use crate::config::{ConfigError, DatabaseUrl, ServeConfig};
+use crate::config::{ConfigError, DatabaseUrl, MailConfig, ServeConfig};
+use crate::delivery::{Background, Transport};
 use crate::domain::accounts::{Email, Role};
 use crate::store::{NewAccount, Store, StoreError};
 use crate::web::{AppState, Metrics, WebSettings};
@@ -89,10 +90,14 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    transport: Transport,
+    mail: MailConfig,
 }
 
 impl Application {
     pub async fn build(cfg: &ServeConfig) -> Result<Self, ConfigError> {
+        cfg.mail.check_dir()?;
+        let transport = Transport::from_config(&cfg.mail)?;
         let store = prepare_store(&cfg.database).await?;
         if cfg.demo {
             seed_demo(&store)
@@ -130,10 +135,22 @@ impl Application {
                 cookies_secure: cfg.cookies_secure(),
                 session_ttl_secs: i64::from(cfg.session_hours) * 3600,
                 trust_proxy: cfg.trust_proxy,
+                mail_route: match &cfg.mail.smtp {
+                    Some(s) => format!("sent through {}", s.display),
+                    None => format!(
+                        "written as .eml files to the folder {} (no mail server is configured)",
+                        cfg.mail.dir.display()
+                    ),
+                },
             }),
             metrics: Arc::new(Metrics::default()),
         };
-        Ok(Self { listener, state })
+        Ok(Self {
+            listener,
+            state,
+            transport,
+            mail: cfg.mail.clone(),
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
@@ -150,6 +167,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
+        let background = Background::start(store.clone(), &self.mail, self.transport);
         let app = crate::web::router(self.state);
         let result = axum::serve(
             self.listener,
@@ -157,6 +175,7 @@ impl Application {
         )
         .with_graceful_shutdown(shutdown)
         .await;
+        background.stop().await;
         store.close().await;
         result
     }

@@ -2,6 +2,7 @@
 
 use sqlx::any::AnyRow;
 
+use super::outbox::{NewMessage, enqueue_in};
 use super::{Store, StoreError, StoreResult, conflict, get_i64, get_string};
 use crate::crypto;
 use crate::domain::accounts::{Account, AccountId, Email, Role};
@@ -198,11 +199,13 @@ impl Store {
 
     /// Sets a new password hash and ends every session of the account except `keep`
     /// (the digest of the session that made the change, if any).
+    /// `notice` (telling the person of the change) is queued in the same transaction.
     pub async fn set_password(
         &self,
         id: AccountId,
         hash: &str,
         keep_session_digest: Option<&str>,
+        notice: Option<&NewMessage>,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE accounts SET password_hash = $1 WHERE id = $2")
@@ -215,22 +218,42 @@ impl Store {
             .bind(keep_session_digest.unwrap_or(""))
             .execute(&mut *tx)
             .await?;
+        if let Some(m) = notice {
+            enqueue_in(&mut tx, m).await?;
+        }
         tx.commit().await?;
+        if notice.is_some() {
+            self.wake_delivery();
+        }
         Ok(())
     }
 
     /// Makes a one-time link secret for an account to choose its password. Returns the
-    /// secret; only its digest is kept.
-    pub async fn create_setup_link(&self, id: AccountId, valid_secs: i64) -> StoreResult<String> {
+    /// secret; only its digest is kept. `mail` makes the message carrying the link, which
+    /// is queued in the same transaction: no link without its message, nor the reverse.
+    pub async fn create_setup_link(
+        &self,
+        id: AccountId,
+        valid_secs: i64,
+        mail: Option<&(dyn Fn(&str) -> NewMessage + Sync)>,
+    ) -> StoreResult<String> {
         let secret = crypto::random_hex(24);
+        let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO setup_links (token_digest, account_id, expires_at) VALUES ($1, $2, $3)",
         )
         .bind(crypto::secret_digest(&secret))
         .bind(id.0)
         .bind(crate::domain::now() + valid_secs)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?;
+        if let Some(make) = mail {
+            enqueue_in(&mut tx, &make(&secret)).await?;
+        }
+        tx.commit().await?;
+        if mail.is_some() {
+            self.wake_delivery();
+        }
         Ok(secret)
     }
 

@@ -4,6 +4,9 @@
 
 mod accounts;
 mod content;
+mod jobs;
+mod mail;
+mod outbox;
 mod sessions;
 mod throttle;
 mod tokens;
@@ -16,6 +19,8 @@ use sqlx::{AnyPool, Row};
 use crate::config::DatabaseUrl;
 
 pub use accounts::NewAccount;
+pub use jobs::JobInfo;
+pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
 pub use tokens::ApiTokenInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +54,7 @@ fn conflict(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    delivery_wakeup: std::sync::Arc<tokio::sync::Notify>,
 }
 
 static DRIVERS: std::sync::Once = std::sync::Once::new();
@@ -99,7 +105,11 @@ impl Store {
                 .execute(&pool)
                 .await?;
         }
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            delivery_wakeup: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {

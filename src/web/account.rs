@@ -13,7 +13,9 @@ use super::cookies;
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, render, render_status};
 use crate::crypto;
+use crate::delivery::Writer;
 use crate::domain::accounts::{Account, NewPassword};
+use crate::domain::mail::MessageKind;
 use crate::domain::{Invalid, now, throttle};
 use crate::store::{ApiTokenInfo, Store};
 
@@ -182,6 +184,7 @@ struct AccountView {
     l: Layout,
     account: Account,
     tokens: Vec<ApiTokenInfo>,
+    mail_choices: Vec<(MessageKind, bool)>,
     error: Option<Invalid>,
 }
 
@@ -192,6 +195,7 @@ async fn account_page(
     error: Option<Invalid>,
 ) -> PageResult {
     let tokens = state.store.list_api_tokens(account.id).await?;
+    let mail_choices = super::messages::choices(state, account.email.as_str()).await?;
     let status = if error.is_some() {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -203,6 +207,7 @@ async fn account_page(
             l: ctx.layout("My account"),
             account,
             tokens,
+            mail_choices,
             error,
         },
     )
@@ -296,9 +301,30 @@ pub async fn change_password(
         Err(e) => return again(ctx, e),
     };
     let keep = cookies::get(&headers, cookies::SESSION).map(crypto::secret_digest);
+    let writer = Writer::load(
+        &state.store,
+        &state.web.public_url,
+        MessageKind::PasswordChanged,
+    )
+    .await?;
+    let when = crate::domain::format_time(now());
+    let notice_mail = writer.to(
+        account.email.as_str(),
+        &[
+            ("name", &account.display_name),
+            ("when", &when),
+            ("link", &writer.url("/account")),
+        ],
+        format!("password_changed:{}", crypto::random_hex(12)),
+    );
     state
         .store
-        .set_password(account.id, &hash(new).await?, keep.as_deref())
+        .set_password(
+            account.id,
+            &hash(new).await?,
+            keep.as_deref(),
+            Some(&notice_mail),
+        )
         .await?;
     notice(
         ctx,

@@ -11,8 +11,10 @@ use super::account::notice;
 use super::auth::Admin;
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, render_status};
+use crate::delivery::Writer;
 use crate::domain::Invalid;
 use crate::domain::accounts::{self, Account, AccountId, Email, Role};
+use crate::domain::mail::MessageKind;
 use crate::store::{NewAccount, Store};
 
 /// How long a set-up link stays valid.
@@ -87,13 +89,15 @@ fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
         .unwrap_or_default()
 }
 
-/// Creates an account and a set-up link for it; shared by the page, the API and the CLI.
+/// Creates an account and a set-up link for it, and e-mails the link to the person;
+/// shared by the page and the API.
 pub async fn create_with_link(
-    store: &Store,
+    state: &AppState,
     email: &str,
     display_name: &str,
     roles: &[Role],
 ) -> Result<(Account, String), AppError> {
+    let store = &state.store;
     let email = Email::parse(email)?;
     let display_name = accounts::display_name(display_name)?;
     let account = store
@@ -104,7 +108,22 @@ pub async fn create_with_link(
             password_hash: None,
         })
         .await?;
-    let secret = store.create_setup_link(account.id, SETUP_LINK_SECS).await?;
+    let writer = Writer::load(store, &state.web.public_url, MessageKind::AccountSetup).await?;
+    let expires = crate::domain::format_time(crate::domain::now() + SETUP_LINK_SECS);
+    let mail = |secret: &str| {
+        writer.to(
+            account.email.as_str(),
+            &[
+                ("name", &account.display_name),
+                ("link", &writer.url(&format!("/setup/{secret}"))),
+                ("expires", &expires),
+            ],
+            format!("account_setup:{}", crate::crypto::secret_digest(secret)),
+        )
+    };
+    let secret = store
+        .create_setup_link(account.id, SETUP_LINK_SECS, Some(&mail))
+        .await?;
     Ok((account, secret))
 }
 
@@ -123,7 +142,7 @@ pub async fn create_account(
     let name = value(&pairs, "display_name").to_string();
     let email = value(&pairs, "email").to_string();
     let result = match roles_from(&pairs) {
-        Ok(roles) => create_with_link(&state.store, &email, &name, &roles).await,
+        Ok(roles) => create_with_link(&state, &email, &name, &roles).await,
         Err(e) => Err(e.into()),
     };
     match result {
@@ -131,7 +150,7 @@ pub async fn create_account(
             ctx,
             "Account added",
             &format!(
-                "{} can now choose a password with the link below, valid for 7 days.",
+                "{} has been sent an e-mail with a link to choose a password, valid for 7 days. If it does not arrive, give them the link below through a channel you trust.",
                 account.display_name
             ),
             Some(("Set-up link", setup_url(&state, &secret))),

@@ -283,7 +283,7 @@ async fn create_account(
     ApiJson(body): ApiJson<NewAccountIn>,
 ) -> ApiResult<Response> {
     let (account, secret) =
-        create_with_link(&state.store, &body.email, &body.display_name, &body.roles).await?;
+        create_with_link(&state, &body.email, &body.display_name, &body.roles).await?;
     let out = NewAccountOut {
         account: account.into(),
         setup_url: setup_url(&state, &secret),

@@ -10,7 +10,9 @@ mod csrf;
 mod error;
 mod layout;
 mod manage;
+mod messages;
 pub mod observe;
+mod outbox;
 mod site;
 
 use std::sync::Arc;
@@ -35,6 +37,8 @@ pub struct WebSettings {
     pub cookies_secure: bool,
     pub session_ttl_secs: i64,
     pub trust_proxy: bool,
+    /// Where messages go, in words, for the outbox page.
+    pub mail_route: String,
 }
 
 #[derive(Clone)]
@@ -56,6 +60,7 @@ pub fn router(state: AppState) -> Router {
             "/account/password",
             get(account::password_form).post(account::change_password),
         )
+        .route("/account/mail", post(messages::save_choices))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route(
@@ -67,6 +72,11 @@ pub fn router(state: AppState) -> Router {
             "/manage/pages/{slug}",
             get(manage::edit_form).post(manage::edit),
         )
+        .route("/manage/messages", get(messages::list))
+        .route(
+            "/manage/messages/{kind}",
+            get(messages::edit_form).post(messages::edit),
+        )
         .route(
             "/manage/settings",
             get(manage::settings_form).post(manage::save_settings),
@@ -76,8 +86,20 @@ pub fn router(state: AppState) -> Router {
             get(admin::accounts).post(admin::create_account),
         )
         .route("/admin/accounts/{id}", post(admin::update_account))
+        .route("/admin/outbox", get(outbox::show))
+        .route("/admin/outbox/test", post(messages::send_test))
+        .route("/admin/outbox/{id}/retry", post(outbox::retry))
+        .route("/admin/outbox/{id}/cancel", post(outbox::cancel))
         .route("/{slug}", get(site::page))
         .layer(from_fn_with_state(state.clone(), csrf::layer));
+
+    // Reached from mail programs without a session: the link's secret is the authority.
+    let unsubscribe = Router::new()
+        .route(
+            "/unsubscribe/{secret}",
+            get(messages::unsubscribe_page).post(messages::unsubscribe),
+        )
+        .layer(axum::middleware::from_fn(csrf::exempt));
 
     let ops = Router::new()
         .route("/healthz", get(site::healthz))
@@ -88,6 +110,7 @@ pub fn router(state: AppState) -> Router {
 
     Router::new()
         .merge(html)
+        .merge(unsubscribe)
         .merge(ops)
         .merge(api::router())
         .fallback(not_found)

@@ -11,7 +11,7 @@ use crate::on_both;
 
 const BIN: &str = env!("CARGO_BIN_EXE_wecare");
 
-fn wecare(args: &[&str]) -> Command {
+pub fn wecare(args: &[&str]) -> Command {
     let mut c = Command::new(BIN);
     c.args(args);
     // Only what each test sets: not the developer's or CI's own WECARE_* settings.
@@ -21,6 +21,11 @@ fn wecare(args: &[&str]) -> Command {
         }
     }
     c.env("WECARE_LOG", "warn");
+    // Mail goes to a folder of its own, not into the directory the tests run in.
+    c.env(
+        "WECARE_MAIL_DIR",
+        std::env::temp_dir().join("wecare-test-mail"),
+    );
     c
 }
 
@@ -346,7 +351,7 @@ fn with_stdin(mut cmd: Command, input: &[u8]) -> Output {
     child.wait_with_output().expect("wecare exits")
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -354,7 +359,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-struct Server(Child, u16);
+pub struct Server(pub Child, pub u16);
 
 impl Drop for Server {
     fn drop(&mut self) {
@@ -367,7 +372,7 @@ async fn start_server(db_url: &str, extra: &[&str]) -> Server {
     start_server_with(db_url, extra, Stdio::null(), &[]).await
 }
 
-async fn start_server_with(
+pub async fn start_server_with(
     db_url: &str,
     extra: &[&str],
     stderr: Stdio,

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use reqwest::header::{HeaderMap, SET_COOKIE};
 use tokio::sync::oneshot;
-use wecare::config::{DatabaseUrl, LogFormat, ServeConfig};
+use wecare::config::{DatabaseUrl, LogFormat, MailConfig, ServeConfig};
 use wecare::domain::accounts::{Account, Email, Role};
 use wecare::startup::Application;
 use wecare::store::{NewAccount, Store};
@@ -47,7 +47,8 @@ macro_rules! on_both {
 
 pub struct TestDb {
     pub url: String,
-    _dir: Option<tempfile::TempDir>,
+    /// Holds the SQLite file and, for both backends, the folder mail is written to.
+    dir: tempfile::TempDir,
     pg: Option<(String, String)>,
 }
 
@@ -63,11 +64,7 @@ impl TestDb {
             Backend::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}", dir.path().join("wecare.db").display());
-                Some(Self {
-                    url,
-                    _dir: Some(dir),
-                    pg: None,
-                })
+                Some(Self { url, dir, pg: None })
             }
             Backend::Postgres => {
                 let admin = postgres_admin_url()?;
@@ -77,11 +74,29 @@ impl TestDb {
                 url.set_path(&name);
                 Some(Self {
                     url: url.to_string(),
-                    _dir: None,
+                    dir: tempfile::tempdir().expect("temp dir"),
                     pg: Some((admin, name)),
                 })
             }
         }
+    }
+
+    /// Where the server writes `.eml` files when no SMTP server is configured.
+    pub fn mail_dir(&self) -> std::path::PathBuf {
+        self.dir.path().join("mail")
+    }
+
+    /// The messages written to the mail folder so far, as text.
+    pub fn mail_files(&self) -> Vec<String> {
+        let mut names: Vec<_> = std::fs::read_dir(self.mail_dir())
+            .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+            .unwrap_or_default();
+        names.retain(|p: &std::path::PathBuf| p.extension().is_some_and(|x| x == "eml"));
+        names.sort();
+        names
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect()
     }
 
     pub fn database(&self) -> DatabaseUrl {
@@ -137,6 +152,7 @@ pub fn serve_config(db: &TestDb) -> ServeConfig {
         trust_proxy: false,
         session_hours: 12,
         demo: false,
+        mail: MailConfig::folder(db.mail_dir()),
     }
 }
 
@@ -144,7 +160,7 @@ pub struct TestApp {
     pub addr: SocketAddr,
     pub store: Store,
     /// Keeps the database alive as long as a server uses it.
-    _db: Arc<TestDb>,
+    pub db: Arc<TestDb>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
 }
@@ -175,7 +191,7 @@ impl TestApp {
         Self {
             addr,
             store,
-            _db: db,
+            db,
             stop: Some(tx),
             task: Some(task),
         }

@@ -2,9 +2,11 @@
 //! run on SQLite always and on PostgreSQL when `WECARE_TEST_POSTGRES_URL` is set.
 
 mod helpers;
+mod sink;
 
 mod accounts;
 mod cli;
 mod content;
+mod delivery;
 mod security;
 mod store;

@@ -1,0 +1,145 @@
+//! The delivery worker: claims due messages, sends them, and records the outcome.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use super::transport::{SendError, Transport, build_email};
+use crate::domain::mail::{MAX_ATTEMPTS, MessageKind, backoff_secs};
+use crate::store::{OutboxMessage, OutboxStatus, Store};
+
+pub struct Settings {
+    pub from_address: String,
+    pub retry_base_secs: i64,
+    pub send_timeout: Duration,
+    pub lease_secs: i64,
+}
+
+/// Messages claimed at once; a small batch keeps the others free for other instances.
+const BATCH: i64 = 16;
+/// How often to look for due messages when nothing wakes the worker: retries that came
+/// due, and messages queued by other instances.
+const POLL: Duration = Duration::from_secs(1);
+
+pub async fn run(
+    store: Store,
+    transport: Arc<Transport>,
+    settings: Settings,
+    worker: String,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        match store
+            .claim_messages(&worker, BATCH, settings.lease_secs)
+            .await
+        {
+            Ok(batch) if !batch.is_empty() => {
+                for m in batch {
+                    deliver(&store, &transport, &settings, &worker, m).await;
+                }
+                continue;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "claiming messages from the outbox failed"),
+        }
+        tokio::select! {
+            () = store.delivery_woken() => {}
+            () = tokio::time::sleep(POLL) => {}
+            _ = stop.changed() => {}
+        }
+    }
+}
+
+/// Sends one claimed message and records what happened. Logs name the message's id and
+/// kind only: never its recipient or content.
+async fn deliver(
+    store: &Store,
+    transport: &Transport,
+    settings: &Settings,
+    worker: &str,
+    m: OutboxMessage,
+) {
+    let optional = MessageKind::parse(&m.kind).is_some_and(MessageKind::optional);
+    if optional
+        && store
+            .is_opted_out(&m.to_address, &m.kind)
+            .await
+            .unwrap_or(false)
+    {
+        record(
+            store
+                .message_stopped(
+                    m.id,
+                    worker,
+                    OutboxStatus::Cancelled,
+                    "the recipient unsubscribed",
+                )
+                .await,
+            m.id,
+        );
+        return;
+    }
+    let email = match build_email(&m, &settings.from_address) {
+        Ok(e) => e,
+        Err(reason) => {
+            tracing::warn!(id = m.id, kind = %m.kind, "an outbox message cannot be sent: {reason}");
+            record(
+                store
+                    .message_stopped(m.id, worker, OutboxStatus::Failed, &reason)
+                    .await,
+                m.id,
+            );
+            return;
+        }
+    };
+    let outcome =
+        match tokio::time::timeout(settings.send_timeout, transport.send(&email, m.id)).await {
+            Ok(r) => r,
+            Err(_) => Err(SendError::Temporary(format!(
+                "no answer from the mail server within {} s",
+                settings.send_timeout.as_secs()
+            ))),
+        };
+    let result = match outcome {
+        Ok(reply) => {
+            tracing::info!(id = m.id, kind = %m.kind, attempt = m.attempts, "message handed off");
+            store.message_sent(m.id, worker, &reply).await.map(|_| ())
+        }
+        Err(SendError::Permanent(reply)) => {
+            tracing::warn!(id = m.id, kind = %m.kind, "the mail server refused a message for good: {reply}");
+            store
+                .message_stopped(m.id, worker, OutboxStatus::Failed, &reply)
+                .await
+        }
+        Err(SendError::Temporary(reply)) if m.attempts >= MAX_ATTEMPTS => {
+            tracing::warn!(id = m.id, kind = %m.kind, "giving up on a message after {} tries: {reply}", m.attempts);
+            store
+                .message_stopped(
+                    m.id,
+                    worker,
+                    OutboxStatus::Failed,
+                    &format!("gave up after {} tries: {reply}", m.attempts),
+                )
+                .await
+        }
+        Err(SendError::Temporary(reply)) => {
+            let jitter = (crate::crypto::random_id() % 1000) as u32;
+            let wait = backoff_secs(m.attempts, settings.retry_base_secs, jitter);
+            tracing::info!(id = m.id, kind = %m.kind, attempt = m.attempts, retry_in_secs = wait, "delivery failed for now: {reply}");
+            store
+                .message_retry_at(m.id, worker, crate::domain::now() + wait, &reply)
+                .await
+        }
+    };
+    record(result, m.id);
+}
+
+fn record(result: Result<(), crate::store::StoreError>, id: i64) {
+    if let Err(e) = result {
+        tracing::error!(id, error = %e, "recording a delivery outcome failed; the message will be retried when its claim runs out");
+    }
+}

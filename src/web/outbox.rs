@@ -1,0 +1,79 @@
+//! Administrators' view of the outbox: what is queued, sent and failed, with the mail
+//! server's answer, and the means to send a message again or stop it.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Admin;
+use super::error::{AppError, PageResult};
+use super::layout::{Ctx, Layout, render};
+use crate::store::{JobInfo, OutboxEntry, OutboxStatus};
+
+/// How many messages the page lists.
+const PAGE_SIZE: i64 = 200;
+
+#[derive(Template)]
+#[template(path = "outbox.html")]
+struct OutboxView {
+    l: Layout,
+    route: String,
+    counts: Vec<(OutboxStatus, i64)>,
+    filter: Option<OutboxStatus>,
+    messages: Vec<OutboxEntry>,
+    jobs: Vec<JobInfo>,
+}
+
+impl OutboxView {
+    fn is_filter(&self, s: &OutboxStatus) -> bool {
+        self.filter == Some(*s)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct Filter {
+    #[serde(default)]
+    status: String,
+}
+
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Admin,
+    Query(f): Query<Filter>,
+) -> PageResult {
+    let filter = OutboxStatus::parse(&f.status);
+    render(&OutboxView {
+        l: ctx.layout("Outbox"),
+        route: state.web.mail_route.clone(),
+        counts: state.store.outbox_counts().await?,
+        filter,
+        messages: state.store.list_outbox(filter, PAGE_SIZE).await?,
+        jobs: state.store.list_jobs().await?,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct IdPath {
+    id: i64,
+}
+
+pub async fn retry(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(IdPath { id }): Path<IdPath>,
+) -> Result<axum::response::Response, AppError> {
+    state.store.requeue_message(id).await?;
+    Ok(Redirect::to("/admin/outbox").into_response())
+}
+
+pub async fn cancel(
+    State(state): State<AppState>,
+    _: Admin,
+    Path(IdPath { id }): Path<IdPath>,
+) -> Result<axum::response::Response, AppError> {
+    state.store.cancel_message(id).await?;
+    Ok(Redirect::to("/admin/outbox").into_response())
+}
