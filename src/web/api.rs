@@ -13,6 +13,7 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::admin::{change_access, create_with_link, setup_url};
+use super::api_mail;
 use super::auth::{ApiAdmin, ApiCaller, ApiCoordinator};
 use super::error::{ApiError, ApiResult, AppError, ErrorBody};
 use crate::domain::Invalid;
@@ -56,6 +57,12 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(update_account))
         .routes(routes!(list_tokens))
         .routes(routes!(revoke_token))
+        .routes(routes!(api_mail::list_outbox))
+        .routes(routes!(api_mail::retry_message))
+        .routes(routes!(api_mail::cancel_message))
+        .routes(routes!(api_mail::list_messages))
+        .routes(routes!(api_mail::put_message, api_mail::reset_message))
+        .routes(routes!(api_mail::my_mail, api_mail::set_my_mail))
 }
 
 /// The OpenAPI document of every API route.

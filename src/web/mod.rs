@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 pub mod api;
+mod api_mail;
 pub mod auth;
 mod cookies;
 mod csrf;

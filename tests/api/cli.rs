@@ -120,6 +120,67 @@ fn bad_configuration_stops_start_up_with_a_sentence() {
             "WECARE_BIND_ADDRESS is not one wecare knows",
         ),
         (
+            vec!["--database-url".into(), db.clone(), "serve".into()],
+            vec![(
+                "WECARE_SMTP_URL",
+                "smtp://mail.example.edu?tls=none".into(),
+            )],
+            "which is not this machine",
+        ),
+        (
+            vec![
+                "--database-url".into(),
+                db.clone(),
+                "serve".into(),
+                "--smtp-url".into(),
+                "smtps://relay.example.edu".into(),
+            ],
+            vec![],
+            "--smtp-url is set but not --mail-from",
+        ),
+        (
+            vec![
+                "--database-url".into(),
+                db.clone(),
+                "serve".into(),
+                "--smtp-url".into(),
+                "imap://relay.example.edu".into(),
+                "--mail-from".into(),
+                "w@example.edu".into(),
+            ],
+            vec![],
+            "has the scheme 'imap'",
+        ),
+        (
+            vec![
+                "--database-url".into(),
+                db.clone(),
+                "serve".into(),
+                "--smtp-url".into(),
+                "smtps://relay.example.edu".into(),
+                "--mail-from".into(),
+                "not-an-address".into(),
+            ],
+            vec![],
+            "is not an e-mail address",
+        ),
+        (
+            vec!["--database-url".into(), db.clone(), "serve".into()],
+            vec![("WECARE_MAIL_DIR", "/proc/wecare-mail".into())],
+            "cannot write e-mail files to the folder /proc/wecare-mail",
+        ),
+        (
+            vec![
+                "--database-url".into(),
+                db.clone(),
+                "serve".into(),
+                "--smtp-timeout-secs".into(),
+                "0".into(),
+            ],
+            vec![],
+            "use a number of seconds from 1 to 600",
+        ),
+        (
             vec![
                 "--database-url".into(),
                 db.clone(),

@@ -14,7 +14,7 @@ use wecare::domain::mail::MessageKind;
 use wecare::store::{NewMessage, OutboxStatus, Store};
 
 use crate::cli::{Server, start_server_with};
-use crate::helpers::{Backend, TestApp, TestDb, serve_config};
+use crate::helpers::{Backend, TestApp, TestDb, api, serve_config};
 use crate::on_both;
 use crate::sink::{SmtpSink, distinct_ids};
 
@@ -26,6 +26,7 @@ on_both!(
     a_message_rolls_back_with_its_change_and_is_queued_once,
     two_workers_never_claim_the_same_message,
     a_timed_job_runs_in_one_instance,
+    the_mail_api_lists_edits_and_chooses,
 );
 
 fn smtp_mail(db: &TestDb, sink: &SmtpSink) -> MailConfig {
@@ -737,4 +738,107 @@ async fn two_processes_deliver_each_message_once() {
     assert_eq!(workers.len(), 2, "both processes delivered: {workers:?}");
     drop((one, two));
     store.close().await;
+}
+
+async fn the_mail_api_lists_edits_and_chooses(db: TestDb) {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = TestApp::spawn(db).await;
+    let admin = app.account("root@example.edu", &[Role::Admin]).await;
+    let admin = app.token_for(&admin).await;
+    let coord = app.account("coord@example.edu", &[Role::Coordinator]).await;
+    let coord = app.token_for(&coord).await;
+    let member = app.account("m@example.edu", &[]).await;
+    let member = app.token_for(&member).await;
+
+    let m = test_message(&app.store, "reject@example.edu", "api:1").await;
+    app.store.enqueue(&m).await.expect("enqueue");
+    let r = api(&app, Method::GET, "/api/v1/outbox", Some(&admin), None).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json().as_array().map(Vec::len), Some(1));
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/outbox?status=lost",
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], "status");
+    let r = api(&app, Method::GET, "/api/v1/outbox", Some(&coord), None).await;
+    assert_eq!(r.status, 403);
+
+    let r = api(&app, Method::GET, "/api/v1/messages", Some(&coord), None).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json().as_array().map(Vec::len),
+        Some(MessageKind::ALL.len())
+    );
+    let r = api(
+        &app,
+        Method::PUT,
+        "/api/v1/messages/event_reminder",
+        Some(&coord),
+        Some(json!({"subject": "Soon: {{event}}", "body": "Hi {{nmae}}"})),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], "body");
+    let r = api(
+        &app,
+        Method::PUT,
+        "/api/v1/messages/event_reminder",
+        Some(&coord),
+        Some(json!({"subject": "Soon: {{event}}", "body": "Hi {{name}}, see {{link}}"})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["customised"], true);
+    let r = api(
+        &app,
+        Method::DELETE,
+        "/api/v1/messages/event_reminder",
+        Some(&coord),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    let r = api(
+        &app,
+        Method::PUT,
+        "/api/v1/messages/nope",
+        Some(&coord),
+        Some(json!({"subject": "a", "body": "b"})),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+
+    let r = api(
+        &app,
+        Method::PUT,
+        "/api/v1/me/mail",
+        Some(&member),
+        Some(json!([{"kind": "digest", "receive": false}])),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let digest = r
+        .json()
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|c| c["kind"] == "digest")
+        .cloned();
+    assert_eq!(digest.expect("digest")["receive"], false);
+    let r = api(
+        &app,
+        Method::PUT,
+        "/api/v1/me/mail",
+        Some(&member),
+        Some(json!([{"kind": "helper_offer", "receive": false}])),
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    app.stop().await;
 }

@@ -25,6 +25,9 @@ pub fn available() -> bool {
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
+    if !ok && std::env::var_os("WECARE_TEST_REQUIRE_SMTP").is_some() {
+        panic!("WECARE_TEST_REQUIRE_SMTP is set but python3 cannot import aiosmtpd");
+    }
     if !ok {
         eprintln!(
             "skipped: python3 with aiosmtpd is not installed (pip install aiosmtpd), so there is no SMTP server to test against"
