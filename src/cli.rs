@@ -183,6 +183,15 @@ fn mail_config(c: &Common, args: &ServeArgs) -> Result<MailConfig, ConfigError> 
         Some(u) if !u.trim().is_empty() => Some(config::parse_smtp_url(u)?),
         _ => None,
     };
+    // Demo content has made-up addresses at real-looking domains: never send it anywhere.
+    let smtp = if args.demo {
+        if smtp.is_some() {
+            eprintln!("note: --demo writes messages to the mail folder; --smtp-url is ignored");
+        }
+        None
+    } else {
+        smtp
+    };
     let from_address = match args.mail_from.as_deref().or(c.file.mail_from.as_deref()) {
         Some(f) => config::parse_mail_from(f)?,
         None if smtp.is_some() => {
@@ -252,6 +261,7 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
                 database = %cfg.database.display(),
                 "wecare is listening on http://{addr}"
             );
+            tracing::info!("e-mail is {}", app.mail_route());
             app.run(startup::shutdown_signal())
                 .await
                 .map_err(|e| ConfigError(format!("the server stopped with an error ({e})")))

@@ -157,6 +157,11 @@ impl Application {
         self.listener.local_addr()
     }
 
+    /// Where messages go, in words.
+    pub fn mail_route(&self) -> &str {
+        &self.state.web.mail_route
+    }
+
     pub fn store(&self) -> &Store {
         &self.state.store
     }

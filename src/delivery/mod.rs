@@ -42,7 +42,7 @@ impl Background {
             tokio::spawn(worker::run(
                 store.clone(),
                 Arc::new(transport),
-                settings,
+                Arc::new(settings),
                 format!("mail-{instance}"),
                 stopped.clone(),
             )),

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use lettre::message::header::{ContentType, HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -45,6 +46,7 @@ impl Transport {
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
             .port(smtp.port)
+            .pool_config(PoolConfig::new().max_size(super::worker::BATCH as u32))
             .tls(tls)
             .timeout(Some(Duration::from_secs(cfg.timeout_secs)));
         if let Some(user) = &smtp.username {

@@ -25,6 +25,11 @@ struct RequestLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StatusLabels {
+    status: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
     method: String,
     route: String,
@@ -41,6 +46,7 @@ pub struct Metrics {
     latency: Family<RouteLabels, Histogram, fn() -> Histogram>,
     pool_connections: Gauge,
     pool_idle: Gauge,
+    outbox: Family<StatusLabels, Gauge>,
 }
 
 impl Default for Metrics {
@@ -52,6 +58,7 @@ impl Default for Metrics {
         );
         let pool_connections = Gauge::default();
         let pool_idle = Gauge::default();
+        let outbox = Family::<StatusLabels, Gauge>::default();
         registry.register(
             "http_requests",
             "HTTP requests by method, route and status",
@@ -72,12 +79,18 @@ impl Default for Metrics {
             "Idle database connections",
             pool_idle.clone(),
         );
+        registry.register(
+            "outbox_messages",
+            "Messages in the outbox by status (shared by all instances)",
+            outbox.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
             pool_connections,
             pool_idle,
+            outbox,
         }
     }
 }
@@ -136,6 +149,21 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     let (size, idle) = state.store.pool_stats();
     state.metrics.pool_connections.set(i64::from(size));
     state.metrics.pool_idle.set(idle as i64);
+    // A growing "queued" or any "failed" is what an alert on mail should watch.
+    match state.store.outbox_counts().await {
+        Ok(counts) => {
+            for (status, n) in counts {
+                state
+                    .metrics
+                    .outbox
+                    .get_or_create(&StatusLabels {
+                        status: status.as_str().to_string(),
+                    })
+                    .set(n);
+            }
+        }
+        Err(e) => tracing::warn!(error = %e, "counting outbox messages for metrics failed"),
+    }
     let mut out = String::new();
     if let Err(e) = prometheus_client::encoding::text::encode(&mut out, &state.metrics.registry) {
         tracing::error!(error = %e, "encoding metrics failed");

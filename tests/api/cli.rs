@@ -121,10 +121,7 @@ fn bad_configuration_stops_start_up_with_a_sentence() {
         ),
         (
             vec!["--database-url".into(), db.clone(), "serve".into()],
-            vec![(
-                "WECARE_SMTP_URL",
-                "smtp://mail.example.edu?tls=none".into(),
-            )],
+            vec![("WECARE_SMTP_URL", "smtp://mail.example.edu?tls=none".into())],
             "which is not this machine",
         ),
         (

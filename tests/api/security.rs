@@ -145,6 +145,10 @@ async fn health_readiness_openapi_and_metrics(db: TestDb) {
     assert!(metrics.contains("wecare_http_request_duration_seconds_bucket"));
     assert!(metrics.contains("wecare_db_pool_connections"));
     assert!(
+        metrics.contains("wecare_outbox_messages{status=\"failed\"} 0"),
+        "{metrics}"
+    );
+    assert!(
         !metrics.contains("nothing-here"),
         "unmatched paths are not labels"
     );
