@@ -93,9 +93,12 @@ impl SmtpSink {
     }
 
     pub fn messages(&self) -> Vec<Value> {
-        std::fs::read_to_string(&self.out)
-            .unwrap_or_default()
-            .lines()
+        let text = std::fs::read_to_string(&self.out).unwrap_or_default();
+        let mut lines: Vec<&str> = text.split('\n').collect();
+        // The last piece is empty, or a line the sink is still writing.
+        lines.pop();
+        lines
+            .into_iter()
             .filter(|l| !l.trim().is_empty())
             .map(|l| serde_json::from_str(l).expect("sink writes JSON lines"))
             .collect()
