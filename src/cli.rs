@@ -48,6 +48,15 @@ enum Command {
     /// Manage accounts from the server's shell.
     #[command(subcommand)]
     Admin(AdminCommand),
+    /// Data keys: the key that encrypts identities at rest.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+    /// Print a new random data key (64 hexadecimal characters) for a key file.
+    Generate,
 }
 
 #[derive(Args, Debug)]
@@ -85,6 +94,10 @@ struct ServeArgs {
     /// The first wait after a temporary delivery failure, doubled each time [default: 60]
     #[arg(long, env = "WECARE_MAIL_RETRY_SECS")]
     mail_retry_secs: Option<u64>,
+    /// The file holding the data key that encrypts identities (see `wecare keys generate`).
+    /// WECARE_DATA_KEY may hold the key itself instead.
+    #[arg(long, env = "WECARE_DATA_KEY_FILE")]
+    data_key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -175,6 +188,13 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
         )?,
         demo: args.demo,
         mail: mail_config(c, args)?,
+        data_key: config::load_data_key(
+            std::env::var("WECARE_DATA_KEY").ok().as_deref(),
+            args.data_key_file
+                .as_deref()
+                .or(c.file.data_key_file.as_deref()),
+            args.demo,
+        )?,
     })
 }
 
@@ -272,6 +292,10 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
             Ok(())
         }
         Command::Admin(cmd) => admin(&c, cmd).await,
+        Command::Keys(KeysCommand::Generate) => {
+            println!("{}", crate::sealing::DataKey::generate_hex());
+            Ok(())
+        }
     }
 }
 

@@ -31,6 +31,8 @@ pub const KNOWN_ENV: &[&str] = &[
     "WECARE_MAIL_DIR",
     "WECARE_SMTP_TIMEOUT_SECS",
     "WECARE_MAIL_RETRY_SECS",
+    "WECARE_DATA_KEY_FILE",
+    "WECARE_DATA_KEY",
 ];
 
 /// Prefixes reserved for the test harness and CI.
@@ -70,6 +72,7 @@ pub struct FileConfig {
     pub mail_dir: Option<PathBuf>,
     pub smtp_timeout_secs: Option<u64>,
     pub mail_retry_secs: Option<u64>,
+    pub data_key_file: Option<PathBuf>,
 }
 
 impl FileConfig {
@@ -259,6 +262,8 @@ pub struct ServeConfig {
     pub session_hours: u32,
     pub demo: bool,
     pub mail: MailConfig,
+    /// Seals the identities of support requests; never stored in the database.
+    pub data_key: crate::sealing::DataKey,
 }
 
 impl ServeConfig {
@@ -280,6 +285,60 @@ pub fn validate_session_hours(hours: u32) -> Result<u32, ConfigError> {
             "WECARE_SESSION_HOURS / session_hours is {hours}; use a number of hours from 1 to 720"
         ))
     }
+}
+
+/// The file demo mode keeps its generated data key in (in the working folder).
+pub const DEMO_KEY_FILE: &str = "wecare-demo.key";
+
+const KEY_HELP: &str = "create one with `wecare keys generate > /etc/wecare/data.key` (readable only by the service), keep a copy in your password safe, and pass it with --data-key-file / WECARE_DATA_KEY_FILE";
+
+/// The data key: from WECARE_DATA_KEY (hex), or from a key file. In demo mode without
+/// either, a key is generated once into `wecare-demo.key` and reused.
+pub fn load_data_key(
+    inline: Option<&str>,
+    file: Option<&Path>,
+    demo: bool,
+) -> Result<crate::sealing::DataKey, ConfigError> {
+    use crate::sealing::DataKey;
+    if let Some(hex) = inline {
+        return DataKey::from_hex(hex).map_err(|e| {
+            ConfigError(format!(
+                "WECARE_DATA_KEY is not a usable key: {e}; {KEY_HELP}"
+            ))
+        });
+    }
+    let path = match (file, demo) {
+        (Some(p), _) => p.to_path_buf(),
+        (None, true) => {
+            let p = PathBuf::from(DEMO_KEY_FILE);
+            if !p.exists() {
+                std::fs::write(&p, format!("{}\n", DataKey::generate_hex())).map_err(|e| {
+                    ConfigError(format!(
+                        "cannot write the demo data key to {} ({e}); run from a writable folder or pass --data-key-file",
+                        p.display()
+                    ))
+                })?;
+            }
+            p
+        }
+        (None, false) => {
+            return fail(format!(
+                "wecare needs a data key to encrypt the identities of people who ask for support; {KEY_HELP}"
+            ));
+        }
+    };
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        ConfigError(format!(
+            "cannot read the data key file {} ({e}); check --data-key-file / WECARE_DATA_KEY_FILE, or {KEY_HELP}",
+            path.display()
+        ))
+    })?;
+    DataKey::from_hex(&text).map_err(|e| {
+        ConfigError(format!(
+            "the data key file {} is not usable: {e}; {KEY_HELP}",
+            path.display()
+        ))
+    })
 }
 
 /// How the SMTP connection is protected.
@@ -341,7 +400,12 @@ impl MailConfig {
             return Ok(());
         }
         let dir = &self.dir;
-        let probe = dir.join(".wecare-write-test");
+        // A name of its own: several instances may share the folder.
+        let probe = dir.join(format!(
+            ".wecare-write-test-{}-{}",
+            std::process::id(),
+            crate::crypto::random_hex(4)
+        ));
         std::fs::create_dir_all(dir)
             .and_then(|()| std::fs::write(&probe, b"ok"))
             .and_then(|()| std::fs::remove_file(&probe))

@@ -1,14 +1,15 @@
 //! wecare: a self-hosted web application for running a faculty well-being programme.
 //!
 //! Layers (dependencies point inward): `web` → `domain` → `store`.
-//! `config`, `crypto` and `telemetry` are small leaf modules; `cli` and `startup`
-//! wire everything together for the `wecare` binary.
+//! `delivery` (mail and timed jobs) uses domain and store. `config`, `crypto`, `sealing`
+//! and `telemetry` are small leaf modules; `cli` and `startup` wire everything together.
 
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod delivery;
 pub mod domain;
+pub mod sealing;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

@@ -77,7 +77,12 @@ impl DataKey {
                 },
             )
             .expect("XChaCha20-Poly1305 encryption of a bounded message");
-        format!("{PREFIX}.{}.{}{}", self.id, hex::encode(nonce), hex::encode(ct))
+        format!(
+            "{PREFIX}.{}.{}{}",
+            self.id,
+            hex::encode(nonce),
+            hex::encode(ct)
+        )
     }
 
     pub fn open(&self, context: &str, sealed: &str) -> Result<String, KeyError> {
@@ -132,10 +137,16 @@ mod tests {
         let k = key();
         let s = k.seal("request:1", "Dr. Jane Roe <jane@example.edu>");
         assert!(!s.contains("Jane"));
-        assert_eq!(k.open("request:1", &s).expect("opens"), "Dr. Jane Roe <jane@example.edu>");
+        assert_eq!(
+            k.open("request:1", &s).expect("opens"),
+            "Dr. Jane Roe <jane@example.edu>"
+        );
         assert_eq!(k.open("request:2", &s), Err(KeyError::Damaged));
         let other = key();
-        assert!(matches!(other.open("request:1", &s), Err(KeyError::OtherKey(_))));
+        assert!(matches!(
+            other.open("request:1", &s),
+            Err(KeyError::OtherKey(_))
+        ));
         // Two seals of the same text differ (fresh nonces).
         assert_ne!(s, k.seal("request:1", "Dr. Jane Roe <jane@example.edu>"));
         let mut tampered = s.clone();
@@ -147,7 +158,10 @@ mod tests {
     #[test]
     fn malformed_keys_are_refused() {
         assert_eq!(DataKey::from_hex("abc").err(), Some(KeyError::Malformed));
-        assert_eq!(DataKey::from_hex(&"zz".repeat(32)).err(), Some(KeyError::Malformed));
+        assert_eq!(
+            DataKey::from_hex(&"zz".repeat(32)).err(),
+            Some(KeyError::Malformed)
+        );
         assert!(DataKey::from_hex(&format!(" {}\n", "ab".repeat(32))).is_ok());
     }
 
@@ -156,6 +170,9 @@ mod tests {
         let k = key();
         assert_eq!(k.blind_index("owner", "42"), k.blind_index("owner", "42"));
         assert_ne!(k.blind_index("owner", "42"), k.blind_index("receipt", "42"));
-        assert_ne!(k.blind_index("owner", "42"), key().blind_index("owner", "42"));
+        assert_ne!(
+            k.blind_index("owner", "42"),
+            key().blind_index("owner", "42")
+        );
     }
 }

@@ -99,6 +99,21 @@ impl Application {
         cfg.mail.check_dir()?;
         let transport = Transport::from_config(&cfg.mail)?;
         let store = prepare_store(&cfg.database).await?;
+        match store.check_data_key(&cfg.data_key).await {
+            Ok(Ok(())) => {}
+            Ok(Err(why)) => {
+                return Err(ConfigError(format!(
+                    "the data key (id {}) is not the one this database's identities were encrypted with ({why}); start with the original key file, or restore it from your backup",
+                    cfg.data_key.id()
+                )));
+            }
+            Err(e) => {
+                return Err(ConfigError(format!(
+                    "checking the data key against the database failed ({e})"
+                )));
+            }
+        }
+        let store = store.with_data_key(cfg.data_key.clone());
         if cfg.demo {
             seed_demo(&store)
                 .await

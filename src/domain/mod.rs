@@ -6,6 +6,7 @@ pub mod content;
 pub mod defaults;
 pub mod mail;
 pub mod series;
+pub mod support;
 pub mod throttle;
 
 /// A user's mistake in some input, with the field it concerns, worded for that user.

@@ -8,6 +8,7 @@ mod jobs;
 mod mail;
 mod outbox;
 mod sessions;
+mod support;
 mod throttle;
 mod tokens;
 
@@ -21,6 +22,7 @@ use crate::config::DatabaseUrl;
 pub use accounts::NewAccount;
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
+pub use support::RequestSummary;
 pub use tokens::ApiTokenInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +57,8 @@ pub struct Store {
     pool: AnyPool,
     backend: Backend,
     delivery_wakeup: std::sync::Arc<tokio::sync::Notify>,
+    /// Seals identities; absent for commands that never touch them (migrate, admin).
+    data_key: Option<std::sync::Arc<crate::sealing::DataKey>>,
 }
 
 static DRIVERS: std::sync::Once = std::sync::Once::new();
@@ -109,7 +113,14 @@ impl Store {
             pool,
             backend,
             delivery_wakeup: Default::default(),
+            data_key: None,
         })
+    }
+
+    /// The same store, able to seal and open identities with `key`.
+    pub fn with_data_key(mut self, key: crate::sealing::DataKey) -> Self {
+        self.data_key = Some(std::sync::Arc::new(key));
+        self
     }
 
     pub fn backend(&self) -> Backend {

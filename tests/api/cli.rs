@@ -26,6 +26,7 @@ pub fn wecare(args: &[&str]) -> Command {
         "WECARE_MAIL_DIR",
         std::env::temp_dir().join("wecare-test-mail"),
     );
+    c.env("WECARE_DATA_KEY", crate::helpers::DATA_KEY);
     c
 }
 
@@ -583,4 +584,50 @@ async fn json_logs_have_one_line_per_request_and_no_identities() {
             "the log carries {secret}: {served}"
         );
     }
+}
+
+#[test]
+fn a_missing_or_wrong_data_key_stops_start_up() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("w.db").display());
+    let mut cmd = wecare(&["--database-url", &db, "serve", "--bind", "127.0.0.1:0"]);
+    cmd.env_remove("WECARE_DATA_KEY");
+    let e = refused(cmd);
+    assert!(e.contains("needs a data key"), "{e}");
+    assert!(e.contains("wecare keys generate"), "{e}");
+
+    let mut cmd = wecare(&["--database-url", &db, "serve", "--bind", "127.0.0.1:0"]);
+    cmd.env("WECARE_DATA_KEY", "abc");
+    assert!(refused(cmd).contains("WECARE_DATA_KEY is not a usable key"));
+
+    let key_file = dir.path().join("bad.key");
+    std::fs::write(&key_file, "not hex at all").expect("write");
+    let mut cmd = wecare(&["--database-url", &db, "serve", "--bind", "127.0.0.1:0"]);
+    cmd.env_remove("WECARE_DATA_KEY")
+        .arg("--data-key-file")
+        .arg(&key_file);
+    let e = refused(cmd);
+    assert!(e.contains("is not usable"), "{e}");
+
+    // `keys generate` prints a key that works; a database first opened with one key
+    // refuses another.
+    let out = run_with_timeout(wecare(&["keys", "generate"]));
+    let other = String::from_utf8_lossy(&out.stdout).trim().to_string();
+    assert_eq!(other.len(), 64, "{other}");
+    let out = run_with_timeout(wecare(&["--database-url", &db, "migrate"]));
+    assert!(out.status.success());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let store =
+            wecare::startup::prepare_store(&wecare::config::DatabaseUrl::parse(&db).expect("url"))
+                .await
+                .expect("store");
+        let key = wecare::sealing::DataKey::from_hex(crate::helpers::DATA_KEY).expect("key");
+        assert!(store.check_data_key(&key).await.expect("check").is_ok());
+        store.close().await;
+    });
+    let mut cmd = wecare(&["--database-url", &db, "serve", "--bind", "127.0.0.1:0"]);
+    cmd.env("WECARE_DATA_KEY", &other);
+    let e = refused(cmd);
+    assert!(e.contains("is not the one this database"), "{e}");
 }

@@ -14,6 +14,8 @@ use wecare::startup::Application;
 use wecare::store::{NewAccount, Store};
 
 pub const PASSWORD: &str = "a long enough test password";
+/// The data key every test server uses (a restart on the same database needs the same key).
+pub const DATA_KEY: &str = "8f1c2e3d4b5a69788796a5b4c3d2e1f00112233445566778899aabbccddeeff0";
 
 #[derive(Clone, Copy, Debug)]
 pub enum Backend {
@@ -153,6 +155,7 @@ pub fn serve_config(db: &TestDb) -> ServeConfig {
         session_hours: 12,
         demo: false,
         mail: MailConfig::folder(db.mail_dir()),
+        data_key: wecare::sealing::DataKey::from_hex(DATA_KEY).expect("test key"),
     }
 }
 

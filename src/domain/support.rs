@@ -1,0 +1,341 @@
+//! Peer-support requests: what someone asks for, checked; the receipt code that lets them
+//! follow it without an account; and the states a request moves through. Identities and
+//! free text are kept apart (`Identity`, `message`) so that the store can seal them.
+
+use serde::{Deserialize, Serialize};
+
+use super::Invalid;
+
+macro_rules! choice {
+    ($(#[$m:meta])* $name:ident { $($variant:ident = $key:literal : $label:literal),+ $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($variant),+ }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            pub fn key(self) -> &'static str { match self { $($name::$variant => $key),+ } }
+            pub fn label(self) -> &'static str { match self { $($name::$variant => $label),+ } }
+            pub fn parse(s: &str) -> Option<Self> { Self::ALL.iter().copied().find(|v| v.key() == s) }
+        }
+    };
+}
+
+choice!(
+    /// What the conversation would be about; counted in de-identified statistics.
+    Topic {
+        Burnout = "burnout": "Burnout or exhaustion",
+        WorkplaceConflict = "workplace_conflict": "Conflict at work",
+        CareerAdvancement = "career_advancement": "Career advancement",
+        WorkLifeBalance = "work_life_balance": "Work and life balance",
+        GriefOrAdverseEvent = "grief_or_adverse_event": "Grief, or an adverse event",
+        Other = "other": "Something else",
+    }
+);
+
+choice!(
+    /// How soon the person would like to hear from someone.
+    Urgency {
+        Routine = "routine": "Within a few days is fine",
+        Soon = "soon": "Within one working day, please",
+        Urgent = "urgent": "As soon as possible today",
+    }
+);
+
+choice!(
+    /// How the person would like to be reached first.
+    ContactMode {
+        Email = "email": "E-mail",
+        Phone = "phone": "Phone call",
+        Video = "video": "Video call",
+        InPerson = "in_person": "In person",
+    }
+);
+
+choice!(
+    /// How a request arrived; reports count encounters by channel.
+    Channel {
+        SelfRequest = "self": "Asked for themselves",
+        Referral = "referral": "Referred by a colleague",
+        Outreach = "outreach": "Proactive outreach",
+    }
+);
+
+choice!(
+    /// Where a request stands. Submitted → offered → accepted → contacted → closed, with
+    /// withdrawal possible until it is closed.
+    RequestStatus {
+        Submitted = "submitted": "Received; a coordinator is finding a peer",
+        Offered = "offered": "A peer has been asked to take it",
+        Accepted = "accepted": "A peer will contact you soon",
+        Contacted = "contacted": "A peer has been in touch",
+        Closed = "closed": "Closed",
+        Withdrawn = "withdrawn": "Withdrawn by you",
+    }
+);
+
+choice!(
+    /// Appointment type, for a preference about the helper.
+    Appointment {
+        Clinical = "clinical": "Clinical",
+        NonClinical = "non_clinical": "Non-clinical (research, education, administration)",
+    }
+);
+
+impl RequestStatus {
+    pub fn is_open(self) -> bool {
+        !matches!(self, Self::Closed | Self::Withdrawn)
+    }
+}
+
+/// Who asked and how to reach them: sealed at rest, erased after the retention period.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Identity {
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub department: String,
+    /// When they can be reached, in their words.
+    pub contact_times: String,
+    /// People or departments the helper must not be, or belong to.
+    pub avoid: String,
+}
+
+/// What the person would like in a helper; sealed with the identity (it can describe them).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub struct Preferences {
+    pub appointment: Option<Appointment>,
+    pub rank: String,
+    pub gender: String,
+    pub race_ethnicity: String,
+    pub language: String,
+    pub outside_department: bool,
+    /// A helper chosen by name from the public list.
+    pub named_helper: Option<i64>,
+}
+
+/// A request as submitted, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRequest {
+    pub channel: Channel,
+    pub topics: Vec<Topic>,
+    pub urgency: Urgency,
+    pub contact_mode: ContactMode,
+    pub identity: Identity,
+    pub preferences: Preferences,
+    /// An optional short message; erased when the case closes.
+    pub message: String,
+}
+
+/// The raw fields of a request, from a form or the API.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct RequestInput {
+    #[serde(default)]
+    pub topics: Vec<String>,
+    #[serde(default)]
+    pub urgency: String,
+    #[serde(default)]
+    pub contact_mode: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub contact_times: String,
+    #[serde(default)]
+    pub avoid: String,
+    #[serde(default)]
+    pub appointment: String,
+    #[serde(default)]
+    pub rank: String,
+    #[serde(default)]
+    pub gender: String,
+    #[serde(default)]
+    pub race_ethnicity: String,
+    #[serde(default)]
+    pub language: String,
+    #[serde(default)]
+    pub outside_department: bool,
+    #[serde(default)]
+    pub named_helper: Option<i64>,
+    #[serde(default)]
+    pub message: String,
+}
+
+pub const MAX_MESSAGE_CHARS: usize = 1000;
+
+fn optional_text(field: &'static str, label: &str, v: &str, max: usize) -> Result<String, Invalid> {
+    let v = v.trim();
+    if v.chars().count() > max {
+        return Err(Invalid::new(
+            field,
+            format!("{label} is too long: at most {max} characters."),
+        ));
+    }
+    Ok(v.to_string())
+}
+
+impl NewRequest {
+    /// Checks a self-request. The first mistake found is returned with its field.
+    pub fn parse(input: &RequestInput) -> Result<Self, Invalid> {
+        let mut topics = Vec::new();
+        for t in &input.topics {
+            let topic = Topic::parse(t).ok_or_else(|| {
+                Invalid::new("topics", format!("'{t}' is not one of the topics offered."))
+            })?;
+            if !topics.contains(&topic) {
+                topics.push(topic);
+            }
+        }
+        if topics.is_empty() {
+            return Err(Invalid::new(
+                "topics",
+                "Choose at least one topic (\"Something else\" is fine).",
+            ));
+        }
+        let urgency = Urgency::parse(&input.urgency).ok_or_else(|| {
+            Invalid::new("urgency", "Choose how soon you would like to hear from us.")
+        })?;
+        let contact_mode = ContactMode::parse(&input.contact_mode).ok_or_else(|| {
+            Invalid::new("contact_mode", "Choose how you would like to be reached.")
+        })?;
+        let name = super::required_text("name", "Your name", &input.name, 120)?;
+        let email = super::accounts::Email::parse(&input.email)?
+            .as_str()
+            .to_string();
+        let phone = optional_text("phone", "The phone number", &input.phone, 40)?;
+        if contact_mode == ContactMode::Phone && phone.is_empty() {
+            return Err(Invalid::new(
+                "phone",
+                "You asked to be called: give a phone number, or choose another way to be reached.",
+            ));
+        }
+        let appointment = match input.appointment.trim() {
+            "" => None,
+            a => Some(Appointment::parse(a).ok_or_else(|| {
+                Invalid::new(
+                    "appointment",
+                    "Choose clinical, non-clinical, or no preference.",
+                )
+            })?),
+        };
+        let message = optional_text("message", "The message", &input.message, MAX_MESSAGE_CHARS)?;
+        Ok(Self {
+            channel: Channel::SelfRequest,
+            topics,
+            urgency,
+            contact_mode,
+            identity: Identity {
+                name,
+                email,
+                phone,
+                department: optional_text("department", "The department", &input.department, 120)?,
+                contact_times: optional_text(
+                    "contact_times",
+                    "When to reach you",
+                    &input.contact_times,
+                    200,
+                )?,
+                avoid: optional_text("avoid", "People or departments to avoid", &input.avoid, 500)?,
+            },
+            preferences: Preferences {
+                appointment,
+                rank: optional_text("rank", "The rank", &input.rank, 60)?,
+                gender: optional_text("gender", "The gender", &input.gender, 60)?,
+                race_ethnicity: optional_text(
+                    "race_ethnicity",
+                    "The race or ethnicity",
+                    &input.race_ethnicity,
+                    80,
+                )?,
+                language: optional_text("language", "The language", &input.language, 60)?,
+                outside_department: input.outside_department,
+                named_helper: input.named_helper,
+            },
+            message,
+        })
+    }
+}
+
+/// The letters of receipt codes: no 0/O, 1/I/L, so that codes read back without doubt.
+const RECEIPT_ALPHABET: &[u8] = b"23456789ABCDEFGHJKMNPQRSTUVWXYZ";
+
+/// A new receipt code: four groups of four (about 79 bits), such as `K7QM-3XTR-9PWD-HN2C`.
+pub fn new_receipt_code() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system's random generator failed");
+    let mut out = String::with_capacity(19);
+    for (i, b) in bytes.iter().enumerate() {
+        if i > 0 && i % 4 == 0 {
+            out.push('-');
+        }
+        // 256 is not a multiple of 31; the bias (under 1%) costs a fraction of a bit.
+        out.push(RECEIPT_ALPHABET[usize::from(*b) % RECEIPT_ALPHABET.len()] as char);
+    }
+    out
+}
+
+/// A code as typed (any case, spaces or dashes anywhere) in the form it was issued, or
+/// None if it cannot be one.
+pub fn normalise_receipt_code(typed: &str) -> Option<String> {
+    let chars: Vec<char> = typed
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if chars.len() != 16 || !chars.iter().all(|c| RECEIPT_ALPHABET.contains(&(*c as u8))) {
+        return None;
+    }
+    let groups: Vec<String> = chars.chunks(4).map(|g| g.iter().collect()).collect();
+    Some(groups.join("-"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input() -> RequestInput {
+        RequestInput {
+            topics: vec!["burnout".into()],
+            urgency: "soon".into(),
+            contact_mode: "email".into(),
+            name: "Dr. Jane Roe".into(),
+            email: "jane@example.edu".into(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn a_request_is_checked_field_by_field() {
+        assert!(NewRequest::parse(&input()).is_ok());
+        let mut i = input();
+        i.topics.clear();
+        assert_eq!(NewRequest::parse(&i).expect_err("topics").field, "topics");
+        let mut i = input();
+        i.contact_mode = "phone".into();
+        assert_eq!(NewRequest::parse(&i).expect_err("phone").field, "phone");
+        let mut i = input();
+        i.email = "jane".into();
+        assert_eq!(NewRequest::parse(&i).expect_err("email").field, "email");
+        let mut i = input();
+        i.message = "x".repeat(MAX_MESSAGE_CHARS + 1);
+        assert_eq!(NewRequest::parse(&i).expect_err("long").field, "message");
+    }
+
+    #[test]
+    fn receipt_codes_read_back_however_typed() {
+        let c = new_receipt_code();
+        assert_eq!(c.len(), 19);
+        assert_eq!(normalise_receipt_code(&c).as_deref(), Some(c.as_str()));
+        let typed = c.to_lowercase().replace('-', " ");
+        assert_eq!(normalise_receipt_code(&typed).as_deref(), Some(c.as_str()));
+        assert_eq!(normalise_receipt_code("ABCD"), None);
+        assert_eq!(normalise_receipt_code("0000-0000-0000-0000"), None);
+        assert_ne!(new_receipt_code(), new_receipt_code());
+    }
+}

@@ -1,0 +1,222 @@
+//! Support requests. Identities, preferences and free text are sealed here with the data
+//! key on the way in and opened on the way out, so nothing above sees ciphertext and
+//! nothing below (the database, its backups) sees identities.
+
+use serde::Serialize;
+use sqlx::any::AnyRow;
+
+use super::{Store, StoreError, StoreResult, get_i64, get_opt_i64, get_string};
+use crate::crypto;
+use crate::domain::accounts::AccountId;
+use crate::domain::support::{
+    Channel, ContactMode, NewRequest, RequestStatus, Topic, Urgency, new_receipt_code,
+};
+use crate::sealing::DataKey;
+
+/// A request without who asked: what queues, status pages and statistics show.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct RequestSummary {
+    pub id: i64,
+    /// A short reference for staff, naming no one.
+    pub reference: String,
+    pub channel: Channel,
+    pub status: RequestStatus,
+    pub urgency: Urgency,
+    pub topics: Vec<Topic>,
+    pub contact_mode: ContactMode,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub first_contact_at: Option<i64>,
+    pub closed_at: Option<i64>,
+}
+
+const SUMMARY_COLUMNS: &str = "id, reference, channel, status, urgency, topics, contact_mode, \
+     created_at, updated_at, first_contact_at, closed_at";
+
+fn summary_from_row(row: &AnyRow) -> StoreResult<RequestSummary> {
+    let bad = |what: &str| {
+        StoreError::Database(sqlx::Error::Decode(
+            format!("unknown {what} in support_requests").into(),
+        ))
+    };
+    Ok(RequestSummary {
+        id: get_i64(row, "id")?,
+        reference: get_string(row, "reference")?,
+        channel: Channel::parse(&get_string(row, "channel")?).ok_or_else(|| bad("channel"))?,
+        status: RequestStatus::parse(&get_string(row, "status")?).ok_or_else(|| bad("status"))?,
+        urgency: Urgency::parse(&get_string(row, "urgency")?).ok_or_else(|| bad("urgency"))?,
+        topics: get_string(row, "topics")?
+            .split(',')
+            .filter_map(Topic::parse)
+            .collect(),
+        contact_mode: ContactMode::parse(&get_string(row, "contact_mode")?)
+            .ok_or_else(|| bad("contact mode"))?,
+        created_at: get_i64(row, "created_at")?,
+        updated_at: get_i64(row, "updated_at")?,
+        first_contact_at: get_opt_i64(row, "first_contact_at")?,
+        closed_at: get_opt_i64(row, "closed_at")?,
+    })
+}
+
+/// Where each sealed value lives, bound into its encryption.
+fn context(id: i64, column: &str) -> String {
+    format!("support_requests:{id}:{column}")
+}
+
+fn owner_index(key: &DataKey, owner: AccountId) -> String {
+    key.blind_index("support_request_owner", &owner.0.to_string())
+}
+
+impl Store {
+    fn data_key(&self) -> StoreResult<&DataKey> {
+        self.data_key.as_deref().ok_or(StoreError::Conflict(
+            "This server was started without a data key, so it cannot handle support requests.",
+        ))
+    }
+
+    /// Checks that `key` is the one this database's identities were sealed with, by
+    /// opening a value sealed at first use. A different key is refused rather than
+    /// silently producing data no one can read later.
+    pub async fn check_data_key(&self, key: &DataKey) -> StoreResult<Result<(), String>> {
+        const CTX: &str = "settings:data_key_check";
+        let row =
+            sqlx::query("SELECT setting_value FROM settings WHERE setting_key = 'data_key_check'")
+                .fetch_optional(&self.pool)
+                .await?;
+        match row {
+            None => {
+                sqlx::query(
+                    "INSERT INTO settings (setting_key, setting_value) VALUES ('data_key_check', $1)
+                     ON CONFLICT (setting_key) DO NOTHING",
+                )
+                .bind(key.seal(CTX, "wecare"))
+                .execute(&self.pool)
+                .await?;
+                Ok(Ok(()))
+            }
+            Some(r) => Ok(key
+                .open(CTX, &get_string(&r, "setting_value")?)
+                .map(|_| ())
+                .map_err(|e| e.to_string())),
+        }
+    }
+
+    /// Records a request and returns it with its receipt code (shown once, stored only as
+    /// a digest).
+    pub async fn create_support_request(
+        &self,
+        r: &NewRequest,
+        owner: Option<AccountId>,
+    ) -> StoreResult<(RequestSummary, String)> {
+        let key = self.data_key()?;
+        let now = crate::domain::now();
+        let id = crypto::random_id();
+        let code = new_receipt_code();
+        let topics: Vec<&str> = r.topics.iter().map(|t| t.key()).collect();
+        let identity = serde_json::to_string(&r.identity)
+            .map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))?;
+        let prefs = serde_json::to_string(&r.preferences)
+            .map_err(|e| StoreError::Database(sqlx::Error::Encode(e.into())))?;
+        let message =
+            (!r.message.is_empty()).then(|| key.seal(&context(id, "message"), &r.message));
+        // A reference collision (1 in a million per pair) is retried with another.
+        for _ in 0..5 {
+            let reference = format!("R-{}", &new_receipt_code()[..4]);
+            let inserted = sqlx::query(
+                "INSERT INTO support_requests (id, reference, receipt_digest, owner_index, channel,
+                     status, urgency, topics, contact_mode, sealed_identity, sealed_preferences,
+                     sealed_message, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10, $11, $12, $12)",
+            )
+            .bind(id)
+            .bind(&reference)
+            .bind(crypto::secret_digest(&code))
+            .bind(owner.map(|o| owner_index(key, o)))
+            .bind(r.channel.key())
+            .bind(r.urgency.key())
+            .bind(topics.join(","))
+            .bind(r.contact_mode.key())
+            .bind(key.seal(&context(id, "identity"), &identity))
+            .bind(key.seal(&context(id, "preferences"), &prefs))
+            .bind(message.clone())
+            .bind(now)
+            .execute(&self.pool)
+            .await;
+            match inserted {
+                Ok(_) => return Ok((self.support_request(id).await?, code)),
+                Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict(
+            "Could not file the request; please send it again.",
+        ))
+    }
+
+    pub async fn support_request(&self, id: i64) -> StoreResult<RequestSummary> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM support_requests WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        summary_from_row(&row)
+    }
+
+    /// The request a receipt code belongs to.
+    pub async fn support_request_by_receipt(&self, code: &str) -> StoreResult<RequestSummary> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM support_requests WHERE receipt_digest = $1"
+        )))
+        .bind(crypto::secret_digest(code))
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        summary_from_row(&row)
+    }
+
+    /// Withdraws an open request; its free text is erased at once.
+    pub async fn withdraw_support_request(&self, code: &str) -> StoreResult<RequestSummary> {
+        let now = crate::domain::now();
+        let n = sqlx::query(
+            "UPDATE support_requests SET status = 'withdrawn', updated_at = $1, closed_at = $1,
+                 outcome = 'withdrawn', sealed_message = NULL
+             WHERE receipt_digest = $2 AND status NOT IN ('closed', 'withdrawn')",
+        )
+        .bind(now)
+        .bind(crypto::secret_digest(code))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        let r = self.support_request_by_receipt(code).await?;
+        if n == 0 {
+            return Err(StoreError::Conflict("This request is already closed."));
+        }
+        Ok(r)
+    }
+
+    /// A member's own requests, newest first.
+    pub async fn my_support_requests(&self, owner: AccountId) -> StoreResult<Vec<RequestSummary>> {
+        let key = self.data_key()?;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM support_requests WHERE owner_index = $1
+             ORDER BY created_at DESC, id DESC"
+        )))
+        .bind(owner_index(key, owner))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(summary_from_row).collect()
+    }
+
+    /// Open requests, oldest first: the coordinators' queue.
+    pub async fn support_queue(&self) -> StoreResult<Vec<RequestSummary>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM support_requests
+             WHERE status NOT IN ('closed', 'withdrawn') ORDER BY created_at, id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(summary_from_row).collect()
+    }
+}
