@@ -57,6 +57,15 @@ enum Command {
 enum KeysCommand {
     /// Print a new random data key (64 hexadecimal characters) for a key file.
     Generate,
+    /// Re-encrypt every identity with a new key, in one transaction. The current key comes
+    /// from --current-key-file, WECARE_DATA_KEY_FILE or WECARE_DATA_KEY.
+    Rotate {
+        #[arg(long, env = "WECARE_DATA_KEY_FILE")]
+        current_key_file: Option<PathBuf>,
+        /// The new key's file (made with `wecare keys generate`).
+        #[arg(long)]
+        new_key_file: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]
@@ -294,6 +303,40 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
         Command::Admin(cmd) => admin(&c, cmd).await,
         Command::Keys(KeysCommand::Generate) => {
             println!("{}", crate::sealing::DataKey::generate_hex());
+            Ok(())
+        }
+        Command::Keys(KeysCommand::Rotate {
+            current_key_file,
+            new_key_file,
+        }) => {
+            let current = config::load_data_key(
+                std::env::var("WECARE_DATA_KEY").ok().as_deref(),
+                current_key_file.as_deref(),
+                false,
+            )?;
+            let new = config::load_data_key(None, Some(new_key_file), false)?;
+            if new.id() == current.id() {
+                return Err(ConfigError(
+                    "the new key is the same as the current one; make a new one with `wecare keys generate`".into(),
+                ));
+            }
+            let store = startup::prepare_store(&c.database).await?;
+            match store.check_data_key(&current).await {
+                Ok(Ok(())) => {}
+                Ok(Err(why)) => {
+                    return Err(ConfigError(format!(
+                        "the current key does not open this database's data ({why}); give the key it was encrypted with"
+                    )));
+                }
+                Err(e) => return Err(ConfigError(format!("checking the key failed ({e})"))),
+            }
+            let n = store.rotate_data_key(&current, &new).await.map_err(|e| {
+                ConfigError(format!("re-encrypting failed, nothing was changed ({e})"))
+            })?;
+            println!(
+                "re-encrypted {n} support request(s) with key {}; start wecare with the new key file now, and keep the old key as long as backups made before today exist",
+                new.id()
+            );
             Ok(())
         }
     }

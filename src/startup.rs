@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use crate::config::{ConfigError, DatabaseUrl, MailConfig, ServeConfig};
 use crate::delivery::{Background, Transport};
 use crate::domain::accounts::{Email, Role};
+use crate::domain::support::{NewRequest, RequestInput};
 use crate::store::{NewAccount, Store, StoreError};
 use crate::web::{AppState, Metrics, WebSettings};
 
@@ -52,8 +53,56 @@ pub async fn prepare_store(db: &DatabaseUrl) -> Result<Store, ConfigError> {
 
 pub const DEMO_PASSWORD: &str = "wecare-demo-only";
 
-/// Demo accounts, one per role, so a newcomer can try every part. Created only if absent.
+/// Demo accounts, one per role, so a newcomer can try every part, and a few support
+/// requests from made-up people for the queue. Created only if absent.
 pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
+    seed_demo_accounts(store).await?;
+    if store.support_queue().await?.is_empty() {
+        for (topics, urgency, mode, name, email) in DEMO_REQUESTS {
+            let input = RequestInput {
+                topics: topics.iter().map(|t| t.to_string()).collect(),
+                urgency: urgency.to_string(),
+                contact_mode: mode.to_string(),
+                name: name.to_string(),
+                email: email.to_string(),
+                phone: "+1 555 0100".into(),
+                contact_times: "Weekday afternoons".into(),
+                ..Default::default()
+            };
+            store
+                .create_support_request(&NewRequest::parse(&input)?, None)
+                .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Made-up people (`example.org` addresses reach no one).
+const DEMO_REQUESTS: [(&[&str], &str, &str, &str, &str); 3] = [
+    (
+        &["burnout", "work_life_balance"],
+        "routine",
+        "email",
+        "Dr. Imani Castellanos",
+        "imani.c@example.org",
+    ),
+    (
+        &["grief_or_adverse_event"],
+        "soon",
+        "phone",
+        "Dr. Tobias Ferreira-Lund",
+        "t.ferreira@example.org",
+    ),
+    (
+        &["career_advancement"],
+        "routine",
+        "video",
+        "Dr. Hana Okonkwo",
+        "hana.okonkwo@example.org",
+    ),
+];
+
+async fn seed_demo_accounts(store: &Store) -> anyhow::Result<()> {
     let people: [(&str, &str, &[Role]); 4] = [
         (
             "admin@example.edu",

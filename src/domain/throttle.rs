@@ -35,6 +35,11 @@ pub fn address_key(addr: &str) -> String {
     format!("address:{addr}")
 }
 
+/// Wrong receipt codes are counted per address, apart from sign-in failures.
+pub fn receipt_key(addr: &str) -> String {
+    format!("receipt:{addr}")
+}
+
 impl Policy {
     /// Given the failures now counted in the current window, when (if at all) the key
     /// should be locked until.

@@ -220,3 +220,91 @@ impl Store {
         rows.iter().map(summary_from_row).collect()
     }
 }
+
+impl Store {
+    /// Re-seals every sealed value and blind index under `new`, in one transaction: after
+    /// it commits, only `new` opens the data. Returns how many requests were re-sealed.
+    pub async fn rotate_data_key(&self, old: &DataKey, new: &DataKey) -> StoreResult<u64> {
+        use sqlx::Row;
+        let damaged =
+            |_| StoreError::Conflict("A sealed value does not open with the current key.");
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(
+            "SELECT id, sealed_identity, sealed_preferences, sealed_message, owner_index
+             FROM support_requests",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        // Blind indexes cannot be opened, only recomputed: map each account's old index to
+        // its new one.
+        let accounts = sqlx::query("SELECT id FROM accounts")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut owners = std::collections::HashMap::new();
+        for a in &accounts {
+            let id = AccountId(get_i64(a, "id")?);
+            owners.insert(owner_index(old, id), owner_index(new, id));
+        }
+        let mut n = 0;
+        for row in &rows {
+            let id = get_i64(row, "id")?;
+            let reseal = |column: &str| -> StoreResult<Option<String>> {
+                match row.try_get::<Option<String>, _>(column)? {
+                    Some(v) => {
+                        let ctx = context(id, column.trim_start_matches("sealed_"));
+                        let plain = old.open(&ctx, &v).map_err(damaged)?;
+                        Ok(Some(new.seal(&ctx, &plain)))
+                    }
+                    None => Ok(None),
+                }
+            };
+            let identity = reseal("sealed_identity")?;
+            let preferences = reseal("sealed_preferences")?;
+            let message = reseal("sealed_message")?;
+            let owner = row
+                .try_get::<Option<String>, _>("owner_index")?
+                .and_then(|o| owners.get(&o).cloned());
+            sqlx::query(
+                "UPDATE support_requests SET sealed_identity = $1, sealed_preferences = $2,
+                     sealed_message = $3, owner_index = $4 WHERE id = $5",
+            )
+            .bind(identity)
+            .bind(preferences)
+            .bind(message)
+            .bind(owner)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            n += 1;
+        }
+        sqlx::query("UPDATE settings SET setting_value = $1 WHERE setting_key = 'data_key_check'")
+            .bind(new.seal("settings:data_key_check", "wecare"))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(n)
+    }
+
+    /// The sealed identity of a request, opened (for the peer who takes it; and for tests).
+    pub async fn support_identity(
+        &self,
+        id: i64,
+    ) -> StoreResult<Option<crate::domain::support::Identity>> {
+        let key = self.data_key()?;
+        let row = sqlx::query("SELECT sealed_identity FROM support_requests WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        use sqlx::Row;
+        let Some(sealed) = row.try_get::<Option<String>, _>("sealed_identity")? else {
+            return Ok(None);
+        };
+        let json = key.open(&context(id, "identity"), &sealed).map_err(|_| {
+            StoreError::Conflict("A sealed value does not open with the current key.")
+        })?;
+        serde_json::from_str(&json)
+            .map(Some)
+            .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))
+    }
+}

@@ -13,9 +13,9 @@ use utoipa_axum::routes;
 
 use super::AppState;
 use super::admin::{change_access, create_with_link, setup_url};
-use super::api_mail;
 use super::auth::{ApiAdmin, ApiCaller, ApiCoordinator};
 use super::error::{ApiError, ApiResult, AppError, ErrorBody};
+use super::{api_mail, api_support};
 use crate::domain::Invalid;
 use crate::domain::accounts::{Account, AccountId, Role};
 use crate::domain::content::{Branding, Page, PageEdit};
@@ -63,6 +63,10 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_mail::list_messages))
         .routes(routes!(api_mail::put_message, api_mail::reset_message))
         .routes(routes!(api_mail::my_mail, api_mail::set_my_mail))
+        .routes(routes!(api_support::create_request))
+        .routes(routes!(api_support::request_status))
+        .routes(routes!(api_support::withdraw_request))
+        .routes(routes!(api_support::queue))
 }
 
 /// The OpenAPI document of every API route.

@@ -5,6 +5,7 @@ mod account;
 mod admin;
 pub mod api;
 mod api_mail;
+mod api_support;
 pub mod auth;
 mod cookies;
 mod csrf;
@@ -15,6 +16,7 @@ mod messages;
 pub mod observe;
 mod outbox;
 mod site;
+mod support;
 
 use std::sync::Arc;
 
@@ -68,6 +70,17 @@ pub fn router(state: AppState) -> Router {
             "/setup/{secret}",
             get(account::setup_form).post(account::setup),
         )
+        .route(
+            "/support/request",
+            get(support::request_form).post(support::submit),
+        )
+        .route(
+            "/support/status",
+            get(support::status_form).post(support::status),
+        )
+        .route("/support/withdraw", post(support::withdraw))
+        .route("/support/mine", get(support::mine))
+        .route("/support/queue", get(support::queue))
         .route("/manage/pages", get(manage::pages))
         .route(
             "/manage/pages/{slug}",

@@ -552,6 +552,33 @@ async fn json_logs_have_one_line_per_request_and_no_identities() {
         401
     );
     b.get("/account?email=member@example.edu").await;
+    // A support request, its status check and a wrong code: none of it in the log.
+    let r = b
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "urgent"),
+                ("contact_mode", "email"),
+                ("name", "Ottoline Vashti-Brandreth"),
+                ("email", "ottoline.private@example.org"),
+                ("message", "a worry about the night rota"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let code = crate::support::receipt_code_in(&r.body);
+    assert_eq!(
+        b.post("/support/status", &[("receipt_code", &code)])
+            .await
+            .status,
+        200
+    );
+    b.post(
+        "/support/status",
+        &[("receipt_code", "AAAA-BBBB-CCCC-DDDD")],
+    )
+    .await;
     drop(s);
     let text = std::fs::read_to_string(&log_path).expect("log");
     let requests: Vec<serde_json::Value> = text
@@ -578,6 +605,11 @@ async fn json_logs_have_one_line_per_request_and_no_identities() {
         "member@example.edu",
         wecare::startup::DEMO_PASSWORD,
         "a wrong password!",
+        "Ottoline",
+        "ottoline.private",
+        "night rota",
+        code.as_str(),
+        "AAAA-BBBB",
     ] {
         assert!(
             !served.contains(secret),
@@ -630,4 +662,25 @@ fn a_missing_or_wrong_data_key_stops_start_up() {
     cmd.env("WECARE_DATA_KEY", &other);
     let e = refused(cmd);
     assert!(e.contains("is not the one this database"), "{e}");
+
+    // `keys rotate` moves the database to the new key: then the old one is refused.
+    let new_file = dir.path().join("new.key");
+    std::fs::write(&new_file, &other).expect("write");
+    let out = run_with_timeout(wecare(&[
+        "--database-url",
+        &db,
+        "keys",
+        "rotate",
+        "--new-key-file",
+        new_file.to_str().expect("path"),
+    ]));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{said} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(said.contains("re-encrypted 0 support request"), "{said}");
+    let cmd = wecare(&["--database-url", &db, "serve", "--bind", "127.0.0.1:0"]);
+    assert!(refused(cmd).contains("is not the one this database"));
 }

@@ -10,3 +10,4 @@ mod content;
 mod delivery;
 mod security;
 mod store;
+mod support;

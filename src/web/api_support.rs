@@ -1,0 +1,111 @@
+//! The JSON API for peer support: file a request (no account needed), follow it with its
+//! receipt code (in the body, never the URL), withdraw it; the coordinators' queue.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::api::ApiJson;
+use super::auth::{ApiCoordinator, ClientAddr};
+use super::error::{ApiResult, ErrorBody};
+use super::support::by_receipt;
+use crate::domain::support::{NewRequest, RequestInput, RequestStatus};
+use crate::store::RequestSummary;
+
+#[derive(Serialize, ToSchema)]
+pub struct ReceiptOut {
+    /// Shown once: the only way to follow the request without an account.
+    pub receipt_code: String,
+    pub status: RequestStatus,
+}
+
+/// Files a self-request for peer support. No account is needed. The answer carries the
+/// receipt code, which is not stored anywhere in readable form.
+#[utoipa::path(post, path = "/api/v1/support/requests", tag = "support",
+    request_body = RequestInput,
+    responses((status = 201, body = ReceiptOut), (status = 422, body = ErrorBody)))]
+pub async fn create_request(
+    State(state): State<AppState>,
+    ApiJson(input): ApiJson<RequestInput>,
+) -> ApiResult<Response> {
+    let request = NewRequest::parse(&input)?;
+    let (r, code) = state.store.create_support_request(&request, None).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(ReceiptOut {
+            receipt_code: code,
+            status: r.status,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct ReceiptIn {
+    pub receipt_code: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct StatusOut {
+    pub status: RequestStatus,
+    /// The status in words, for the person.
+    pub status_text: &'static str,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl From<RequestSummary> for StatusOut {
+    fn from(r: RequestSummary) -> Self {
+        Self {
+            status: r.status,
+            status_text: r.status.label(),
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The status of the request a receipt code belongs to. Wrong codes are counted per
+/// client address and locked out after 20 in 15 minutes (429).
+#[utoipa::path(post, path = "/api/v1/support/requests/status", tag = "support",
+    request_body = ReceiptIn,
+    responses((status = 200, body = StatusOut), (status = 422, body = ErrorBody),
+               (status = 429, body = ErrorBody)))]
+pub async fn request_status(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    ApiJson(body): ApiJson<ReceiptIn>,
+) -> ApiResult<Json<StatusOut>> {
+    let (_, r) = by_receipt(&state.store, &body.receipt_code, &address).await?;
+    Ok(Json(r.into()))
+}
+
+/// Withdraws the request a receipt code belongs to; its free text is erased at once.
+#[utoipa::path(post, path = "/api/v1/support/requests/withdraw", tag = "support",
+    request_body = ReceiptIn,
+    responses((status = 200, body = StatusOut), (status = 409, body = ErrorBody),
+               (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn withdraw_request(
+    State(state): State<AppState>,
+    ClientAddr(address): ClientAddr,
+    ApiJson(body): ApiJson<ReceiptIn>,
+) -> ApiResult<Json<StatusOut>> {
+    let (code, _) = by_receipt(&state.store, &body.receipt_code, &address).await?;
+    Ok(Json(
+        state.store.withdraw_support_request(&code).await?.into(),
+    ))
+}
+
+/// Open requests, oldest first, naming no one (coordinators).
+#[utoipa::path(get, path = "/api/v1/support/queue", tag = "support", security(("bearer" = [])),
+    responses((status = 200, body = [RequestSummary]), (status = 403, body = ErrorBody)))]
+pub async fn queue(
+    State(state): State<AppState>,
+    _: ApiCoordinator,
+) -> ApiResult<Json<Vec<RequestSummary>>> {
+    Ok(Json(state.store.support_queue().await?))
+}

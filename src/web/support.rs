@@ -1,0 +1,317 @@
+//! Peer support as the people who ask meet it: the request form, the receipt code, the
+//! status page (the code travels in the form body, never in a URL), withdrawal, and a
+//! member's own requests; and the coordinators' queue, which names no one.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::{ClientAddr, Coordinator, MaybeSignedIn, SignedIn};
+use super::error::{AppError, PageResult};
+use super::layout::{Ctx, Layout, field_error, render, render_status};
+use crate::domain::support::{
+    Appointment, ContactMode, NewRequest, RequestInput, Topic, Urgency, normalise_receipt_code,
+};
+use crate::domain::{Invalid, now, throttle};
+use crate::store::{RequestSummary, Store};
+
+#[derive(Template)]
+#[template(path = "support_request.html")]
+struct RequestView {
+    l: Layout,
+    input: RequestInput,
+    error: Option<Invalid>,
+}
+
+impl RequestView {
+    fn err(&self, field: &str) -> Option<&str> {
+        field_error(&self.error, field)
+    }
+    fn has_topic(&self, t: &Topic) -> bool {
+        self.input.topics.iter().any(|x| x == t.key())
+    }
+    fn topics(&self) -> &'static [Topic] {
+        Topic::ALL
+    }
+    fn urgencies(&self) -> &'static [Urgency] {
+        Urgency::ALL
+    }
+    fn modes(&self) -> &'static [ContactMode] {
+        ContactMode::ALL
+    }
+    fn appointments(&self) -> &'static [Appointment] {
+        Appointment::ALL
+    }
+}
+
+pub async fn request_form(ctx: Ctx) -> PageResult {
+    let input = RequestInput {
+        urgency: "routine".into(),
+        contact_mode: "email".into(),
+        email: ctx
+            .account
+            .as_ref()
+            .map(|a| a.email.as_str().to_string())
+            .unwrap_or_default(),
+        name: ctx
+            .account
+            .as_ref()
+            .map(|a| a.display_name.clone())
+            .unwrap_or_default(),
+        ..Default::default()
+    };
+    render(&RequestView {
+        l: ctx.layout("Ask for peer support"),
+        input,
+        error: None,
+    })
+}
+
+/// A form's fields (topics repeat) as the API's input.
+fn input_from_pairs(pairs: &[(String, String)]) -> RequestInput {
+    let one = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    RequestInput {
+        topics: pairs
+            .iter()
+            .filter(|(k, _)| k == "topics")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        urgency: one("urgency"),
+        contact_mode: one("contact_mode"),
+        name: one("name"),
+        email: one("email"),
+        phone: one("phone"),
+        department: one("department"),
+        contact_times: one("contact_times"),
+        avoid: one("avoid"),
+        appointment: one("appointment"),
+        rank: one("rank"),
+        gender: one("gender"),
+        race_ethnicity: one("race_ethnicity"),
+        language: one("language"),
+        outside_department: one("outside_department") == "1",
+        named_helper: None,
+        message: one("message"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "support_receipt.html")]
+struct ReceiptView {
+    l: Layout,
+    code: String,
+}
+
+pub async fn submit(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    MaybeSignedIn(account): MaybeSignedIn,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let input = input_from_pairs(&pairs);
+    let request = match NewRequest::parse(&input) {
+        Ok(r) => r,
+        // Everything typed comes back, with the reason beside its field.
+        Err(e) => {
+            return render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &RequestView {
+                    l: ctx.layout("Ask for peer support"),
+                    input,
+                    error: Some(e),
+                },
+            );
+        }
+    };
+    let (_, code) = state
+        .store
+        .create_support_request(&request, account.map(|a| a.id))
+        .await?;
+    // The code is shown in the page body only: never in a URL, a redirect or a log.
+    render(&ReceiptView {
+        l: ctx.layout("Your request is in"),
+        code,
+    })
+}
+
+/// Looks a receipt code up under the per-address throttle: a wrong code counts as a
+/// failed attempt, so codes cannot be guessed by trying many. Every kind of wrong code
+/// gets the same answer.
+pub async fn by_receipt(
+    store: &Store,
+    typed: &str,
+    address: &str,
+) -> Result<(String, RequestSummary), AppError> {
+    let t = now();
+    let key = throttle::receipt_key(address);
+    let locked = store.throttle_locked_until(&key).await?;
+    if locked > t {
+        return Err(AppError::Throttled {
+            minutes: throttle::minutes_left(locked, t),
+        });
+    }
+    let found = match normalise_receipt_code(typed) {
+        Some(code) => match store.support_request_by_receipt(&code).await {
+            Ok(r) => Some((code, r)),
+            Err(crate::store::StoreError::NotFound) => None,
+            Err(e) => return Err(e.into()),
+        },
+        None => None,
+    };
+    match found {
+        Some(hit) => Ok(hit),
+        None => {
+            let policy = throttle::PER_ADDRESS;
+            let n = store
+                .throttle_record_failure(&key, policy.window_start(t), t)
+                .await?;
+            if let Some(until) = policy.lock_after(n, t) {
+                store.throttle_lock(&key, until).await?;
+            }
+            Err(Invalid::new(
+                "receipt_code",
+                "No request matches this code. Check it against what you noted (16 letters and digits, in four groups).",
+            )
+            .into())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "support_status.html")]
+struct StatusView {
+    l: Layout,
+    found: Option<(String, RequestSummary)>,
+    typed: String,
+    withdrawn_now: bool,
+    error: Option<Invalid>,
+}
+
+impl StatusView {
+    fn err(&self, field: &str) -> Option<&str> {
+        field_error(&self.error, field)
+    }
+}
+
+pub async fn status_form(ctx: Ctx) -> PageResult {
+    render(&StatusView {
+        l: ctx.layout("Check a request"),
+        found: None,
+        typed: String::new(),
+        withdrawn_now: false,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ReceiptForm {
+    #[serde(default)]
+    receipt_code: String,
+}
+
+async fn status_result(
+    ctx: Ctx,
+    typed: String,
+    result: Result<(String, RequestSummary), AppError>,
+    withdrawn_now: bool,
+) -> PageResult {
+    match result {
+        Ok(found) => render(&StatusView {
+            l: ctx.layout("Your request"),
+            found: Some(found),
+            typed: String::new(),
+            withdrawn_now,
+            error: None,
+        }),
+        Err(AppError::Invalid(e)) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &StatusView {
+                l: ctx.layout("Check a request"),
+                found: None,
+                typed,
+                withdrawn_now: false,
+                error: Some(e),
+            },
+        ),
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn status(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(address): ClientAddr,
+    Form(form): Form<ReceiptForm>,
+) -> PageResult {
+    let result = by_receipt(&state.store, &form.receipt_code, &address).await;
+    status_result(ctx, form.receipt_code, result, false).await
+}
+
+pub async fn withdraw(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(address): ClientAddr,
+    Form(form): Form<ReceiptForm>,
+) -> PageResult {
+    let result = match by_receipt(&state.store, &form.receipt_code, &address).await {
+        Ok((code, _)) => state
+            .store
+            .withdraw_support_request(&code)
+            .await
+            .map(|r| (code, r))
+            .map_err(AppError::from),
+        Err(e) => Err(e),
+    };
+    status_result(ctx, form.receipt_code, result, true).await
+}
+
+#[derive(Template)]
+#[template(path = "support_mine.html")]
+struct MineView {
+    l: Layout,
+    requests: Vec<RequestSummary>,
+}
+
+pub async fn mine(State(state): State<AppState>, ctx: Ctx, SignedIn(a): SignedIn) -> PageResult {
+    render(&MineView {
+        l: ctx.layout("My support requests"),
+        requests: state.store.my_support_requests(a.id).await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "support_queue.html")]
+struct QueueView {
+    l: Layout,
+    requests: Vec<RequestSummary>,
+    now: i64,
+}
+
+impl QueueView {
+    /// How long a request has waited, in words.
+    fn age(&self, r: &RequestSummary) -> String {
+        let mins = (self.now - r.created_at).max(0) / 60;
+        match mins {
+            0..=59 => format!("{mins} min"),
+            60..=2879 => format!("{} h", mins / 60),
+            _ => format!("{} days", mins / 1440),
+        }
+    }
+}
+
+pub async fn queue(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+    render(&QueueView {
+        l: ctx.layout("Support queue"),
+        requests: state.store.support_queue().await?,
+        now: now(),
+    })
+}

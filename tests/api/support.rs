@@ -1,0 +1,402 @@
+//! Peer-support requests through the real server: the form and its receipt code, status
+//! and withdrawal without an account, throttled wrong codes, a member's own requests, the
+//! coordinators' queue, the API; and proof that identities never reach the database, the
+//! pages of others or the logs in clear.
+
+use reqwest::Method;
+use serde_json::json;
+use wecare::domain::accounts::Role;
+
+use crate::helpers::{Browser, TestApp, TestDb, api};
+use crate::on_both;
+
+on_both!(
+    a_request_gets_a_receipt_and_is_followed_without_an_account,
+    wrong_receipt_codes_learn_nothing_and_are_throttled,
+    identities_are_sealed_in_the_database,
+    members_see_their_own_requests_and_coordinators_a_nameless_queue,
+    the_support_api_files_follows_and_withdraws,
+    rotating_the_key_keeps_every_request_readable,
+);
+
+/// The receipt code shown on the receipt page.
+pub fn receipt_code_in(body: &str) -> String {
+    body.split("id=\"receipt\" class=\"secret\" readonly value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap_or_else(|| panic!("no receipt code on the page: {body}"))
+        .to_string()
+}
+
+const NAME: &str = "Zebulon Quixote-Marchetti";
+const EMAIL: &str = "zq.private.line@example.org";
+const PHONE: &str = "+1 555 0199 4242";
+const MESSAGE: &str = "The xylophone incident keeps me awake";
+
+fn fields<'a>() -> Vec<(&'a str, &'a str)> {
+    vec![
+        ("topics", "burnout"),
+        ("topics", "grief_or_adverse_event"),
+        ("urgency", "soon"),
+        ("contact_mode", "phone"),
+        ("name", NAME),
+        ("email", EMAIL),
+        ("phone", PHONE),
+        ("department", "Paediatric Cardiology"),
+        ("avoid", "Dr. Oberon Fairweather"),
+        ("gender", "woman"),
+        ("message", MESSAGE),
+    ]
+}
+
+async fn file_request(b: &mut Browser) -> String {
+    let r = b.post("/support/request", &fields()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.location().is_empty(), "no redirect carries the code");
+    receipt_code_in(&r.body)
+}
+
+async fn a_request_gets_a_receipt_and_is_followed_without_an_account(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut b = app.browser();
+    let form = b.get("/support/request").await;
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("988"), "the crisis notice");
+    assert!(form.body.contains("not therapy"));
+
+    // A mistake keeps everything typed.
+    let mut missing = fields();
+    missing.retain(|(k, _)| *k != "phone");
+    let r = b.post("/support/request", &missing).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("give a phone number"), "{}", r.body);
+    assert!(r.body.contains(NAME) && r.body.contains(MESSAGE));
+
+    let code = file_request(&mut b).await;
+    assert_eq!(code.len(), 19, "{code}");
+
+    // Typed in any case, with spaces: still found.
+    let typed = code.to_lowercase().replace('-', " ");
+    let mut other = app.browser();
+    let r = other
+        .post("/support/status", &[("receipt_code", &typed)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Received; a coordinator is finding a peer"));
+    assert!(!r.body.contains(NAME), "the status page shows no identity");
+
+    let r = other
+        .post("/support/withdraw", &[("receipt_code", &code)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Your request is withdrawn"));
+    assert!(r.body.contains("Withdrawn by you"));
+    let r = other
+        .post("/support/withdraw", &[("receipt_code", &code)])
+        .await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("already closed"));
+    app.stop().await;
+}
+
+async fn wrong_receipt_codes_learn_nothing_and_are_throttled(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut b = app.browser();
+    let code = file_request(&mut b).await;
+    let mut guesser = app.browser();
+    let mut answers = std::collections::BTreeSet::new();
+    for i in 0..20 {
+        let guess = if i % 2 == 0 {
+            format!("AAAA-BBBB-CCCC-{:04}", 2000 + i)
+        } else {
+            "not a code".to_string()
+        };
+        let r = guesser
+            .post("/support/status", &[("receipt_code", &guess)])
+            .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+        answers.insert(
+            r.body
+                .split("receipt_code-error\" class=\"field-error\">")
+                .nth(1)
+                .and_then(|s| s.split('<').next())
+                .unwrap_or_default()
+                .to_string(),
+        );
+    }
+    assert_eq!(
+        answers.len(),
+        1,
+        "every wrong code gets the same answer: {answers:?}"
+    );
+    // Locked now, even for the right code, from this address.
+    let r = guesser
+        .post("/support/status", &[("receipt_code", &code)])
+        .await;
+    assert_eq!(r.status, 429, "{}", r.body);
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/support/requests/status",
+        None,
+        Some(json!({"receipt_code": code})),
+    )
+    .await;
+    assert_eq!(r.status, 429);
+    assert_eq!(r.json()["error"]["code"], "throttled");
+    app.stop().await;
+}
+
+/// The SQLite file (and its WAL) or a `pg_dump` of the database hold none of what the
+/// person typed.
+async fn identities_are_sealed_in_the_database(db: TestDb) {
+    let url = db.url.clone();
+    let app = TestApp::spawn(db).await;
+    let mut b = app.browser();
+    let code = file_request(&mut b).await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/support/requests",
+        None,
+        Some(
+            json!({"topics": ["other"], "urgency": "routine", "contact_mode": "email",
+                    "name": NAME, "email": EMAIL, "message": MESSAGE}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let db_handle = app.db.clone();
+    app.stop().await;
+
+    let haystack: Vec<u8> = if url.starts_with("sqlite") {
+        let path = url.trim_start_matches("sqlite://");
+        let mut bytes = std::fs::read(path).expect("db file");
+        if let Ok(wal) = std::fs::read(format!("{path}-wal")) {
+            bytes.extend(wal);
+        }
+        bytes
+    } else {
+        let Some(pg_dump) = find_pg_dump() else {
+            eprintln!("skipped the dump check: pg_dump is not installed");
+            return;
+        };
+        let out = std::process::Command::new(pg_dump)
+            .arg("--dbname")
+            .arg(&url)
+            .output()
+            .expect("pg_dump runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("support_requests"),
+            "the dump has the table"
+        );
+        out.stdout
+    };
+    let text = String::from_utf8_lossy(&haystack);
+    for secret in [
+        NAME,
+        "Quixote",
+        EMAIL,
+        "zq.private",
+        PHONE,
+        "0199 4242",
+        MESSAGE,
+        "xylophone",
+        "Oberon",
+        "Paediatric Cardiology",
+        code.as_str(),
+    ] {
+        assert!(
+            !text.contains(secret),
+            "'{secret}' is in the database in clear"
+        );
+    }
+    drop(db_handle);
+}
+
+fn find_pg_dump() -> Option<std::path::PathBuf> {
+    let on_path = std::process::Command::new("pg_dump")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if on_path {
+        return Some("pg_dump".into());
+    }
+    let mut found: Vec<_> = std::fs::read_dir("/usr/lib/postgresql")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path().join("bin/pg_dump")))
+        .filter(|p| p.exists())
+        .collect();
+    found.sort();
+    found.pop()
+}
+
+async fn members_see_their_own_requests_and_coordinators_a_nameless_queue(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut alice = app.signed_in("alice@example.edu", &[]).await;
+    let form = alice.get("/support/request").await;
+    assert!(
+        form.body.contains("value=\"alice@example.edu\""),
+        "prefilled"
+    );
+    file_request(&mut alice).await;
+    let mine = alice.get("/support/mine").await;
+    assert_eq!(mine.status, 200);
+    assert!(mine.body.contains("Burnout or exhaustion"), "{}", mine.body);
+    let mut bob = app.signed_in("bob@example.edu", &[]).await;
+    let theirs = bob.get("/support/mine").await;
+    assert!(
+        theirs.body.contains("You have not sent a request"),
+        "{}",
+        theirs.body
+    );
+
+    let mut coordinator = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+    let q = coordinator.get("/support/queue").await;
+    assert_eq!(q.status, 200);
+    assert!(q.body.contains("1 open"), "{}", q.body);
+    assert!(q.body.contains("R-"));
+    for secret in [NAME, EMAIL, PHONE, MESSAGE, "Oberon", "Paediatric"] {
+        assert!(!q.body.contains(secret), "the queue shows {secret}");
+    }
+    let mut helper = app.signed_in("helper@example.edu", &[Role::Helper]).await;
+    assert_eq!(helper.get("/support/queue").await.status, 403);
+    let mut anonymous = app.browser();
+    assert_eq!(anonymous.get("/support/queue").await.status, 303);
+    app.stop().await;
+}
+
+async fn the_support_api_files_follows_and_withdraws(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/support/requests",
+        None,
+        Some(
+            json!({"topics": ["burnout"], "urgency": "urgent", "contact_mode": "email",
+                    "name": NAME, "email": "nope"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], "email");
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/support/requests",
+        None,
+        Some(
+            json!({"topics": ["burnout"], "urgency": "urgent", "contact_mode": "email",
+                    "name": NAME, "email": EMAIL}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let code = r.json()["receipt_code"].as_str().expect("code").to_string();
+    assert_eq!(r.json()["status"], "submitted");
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/support/requests/status",
+        None,
+        Some(json!({"receipt_code": code})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "submitted");
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/support/requests/withdraw",
+        None,
+        Some(json!({"receipt_code": code})),
+    )
+    .await;
+    assert_eq!(r.json()["status"], "withdrawn");
+
+    let coord = app.account("coord@example.edu", &[Role::Coordinator]).await;
+    let token = app.token_for(&coord).await;
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/support/queue",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(
+        r.json().as_array().map(Vec::len),
+        Some(0),
+        "withdrawn is not open"
+    );
+    let r = api(&app, Method::GET, "/api/v1/support/queue", None, None).await;
+    assert_eq!(r.status, 401);
+    let doc = api(&app, Method::GET, "/api/openapi.json", None, None).await;
+    assert!(doc.body.contains("/api/v1/support/requests/status"));
+    app.stop().await;
+}
+
+async fn rotating_the_key_keeps_every_request_readable(db: TestDb) {
+    use wecare::domain::support::{NewRequest, RequestInput};
+    use wecare::sealing::DataKey;
+    let old = DataKey::from_hex(crate::helpers::DATA_KEY).expect("key");
+    let new = DataKey::from_hex(&DataKey::generate_hex()).expect("key");
+    let store = db.store().await;
+    assert!(store.check_data_key(&old).await.expect("check").is_ok());
+    let store = store.with_data_key(old.clone());
+    let owner = store
+        .create_account(wecare::store::NewAccount {
+            email: &wecare::domain::accounts::Email::parse("o@example.edu").expect("email"),
+            display_name: "O",
+            roles: &[],
+            password_hash: None,
+        })
+        .await
+        .expect("account");
+    let input = RequestInput {
+        topics: vec!["burnout".into()],
+        urgency: "routine".into(),
+        contact_mode: "email".into(),
+        name: NAME.into(),
+        email: EMAIL.into(),
+        message: MESSAGE.into(),
+        ..Default::default()
+    };
+    let (r, _) = store
+        .create_support_request(&NewRequest::parse(&input).expect("valid"), Some(owner.id))
+        .await
+        .expect("filed");
+
+    assert_eq!(store.rotate_data_key(&old, &new).await.expect("rotate"), 1);
+    assert!(store.check_data_key(&old).await.expect("check").is_err());
+    assert!(store.check_data_key(&new).await.expect("check").is_ok());
+    let store = store.with_data_key(new);
+    let identity = store
+        .support_identity(r.id)
+        .await
+        .expect("opens")
+        .expect("present");
+    assert_eq!(identity.name, NAME);
+    assert_eq!(
+        store
+            .my_support_requests(owner.id)
+            .await
+            .expect("mine")
+            .len(),
+        1,
+        "the owner's index moved to the new key"
+    );
+    // With the old key, nothing opens any more.
+    let stale = store.clone().with_data_key(old);
+    assert!(stale.support_identity(r.id).await.is_err());
+    store.close().await;
+}
