@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod content;
 pub mod defaults;
 pub mod mail;
+pub mod matching;
 pub mod series;
 pub mod support;
 pub mod throttle;
