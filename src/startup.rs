@@ -57,6 +57,7 @@ pub const DEMO_PASSWORD: &str = "wecare-demo-only";
 /// requests from made-up people for the queue. Created only if absent.
 pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
     seed_demo_accounts(store).await?;
+    seed_demo_helpers(store).await?;
     if store.support_queue().await?.is_empty() {
         for (topics, urgency, mode, name, email) in DEMO_REQUESTS {
             let input = RequestInput {
@@ -102,8 +103,80 @@ const DEMO_REQUESTS: [(&[&str], &str, &str, &str, &str); 3] = [
     ),
 ];
 
+/// Profiles and current training for the demo helpers, so matching has someone to offer.
+async fn seed_demo_helpers(store: &Store) -> anyhow::Result<()> {
+    use crate::domain::helpers::{HelperProfile, TrainingKind};
+    use crate::domain::support::{Appointment, Topic};
+    let year = 365 * 24 * 3600;
+    let now = crate::domain::now();
+    let helpers = [
+        (
+            "helper@example.edu",
+            "Internal Medicine",
+            Appointment::Clinical,
+            "Associate Professor",
+            vec![
+                Topic::Burnout,
+                Topic::WorkLifeBalance,
+                Topic::GriefOrAdverseEvent,
+            ],
+            vec!["English", "Swedish"],
+            "Hospitalist for fifteen years; I know how heavy a run of night shifts can feel.",
+        ),
+        (
+            "mei.tanaka@example.edu",
+            "Surgery",
+            Appointment::Clinical,
+            "Professor",
+            vec![Topic::GriefOrAdverseEvent, Topic::WorkplaceConflict],
+            vec!["English", "Japanese"],
+            "Surgeon. After a bad outcome, talking to someone who has been there helps.",
+        ),
+        (
+            "kwame.mensah@example.edu",
+            "Medical Education",
+            Appointment::NonClinical,
+            "Assistant Professor",
+            vec![Topic::CareerAdvancement, Topic::Burnout, Topic::Other],
+            vec!["English", "French", "Twi"],
+            "I teach and mentor early-career faculty, and I am happy to just listen.",
+        ),
+    ];
+    for (email, department, appointment, rank, topics, languages, bio) in helpers {
+        let account = store.account_by_email(&Email::parse(email)?).await?;
+        if store.list_training(account.id).await?.is_empty() {
+            store
+                .save_helper_profile(
+                    account.id,
+                    &HelperProfile {
+                        department: department.into(),
+                        appointment: Some(appointment),
+                        rank: rank.into(),
+                        languages: languages.into_iter().map(String::from).collect(),
+                        topics,
+                        capacity: 3,
+                        bio: bio.into(),
+                        bio_public: true,
+                        ..Default::default()
+                    },
+                )
+                .await?;
+            store
+                .add_training(
+                    account.id,
+                    TrainingKind::Initial,
+                    now - year / 4,
+                    now + 2 * year - year / 4,
+                    account.id,
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 async fn seed_demo_accounts(store: &Store) -> anyhow::Result<()> {
-    let people: [(&str, &str, &[Role]); 4] = [
+    let people: [(&str, &str, &[Role]); 6] = [
         (
             "admin@example.edu",
             "Avery Admin",
@@ -115,6 +188,12 @@ async fn seed_demo_accounts(store: &Store) -> anyhow::Result<()> {
             &[Role::Coordinator],
         ),
         ("helper@example.edu", "Dr. Sam Lindqvist", &[Role::Helper]),
+        ("mei.tanaka@example.edu", "Dr. Mei Tanaka", &[Role::Helper]),
+        (
+            "kwame.mensah@example.edu",
+            "Dr. Kwame Mensah",
+            &[Role::Helper],
+        ),
         ("member@example.edu", "Dr. Priya Natarajan", &[]),
     ];
     let hash = crate::crypto::hash_password(DEMO_PASSWORD)?;

@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod content;
 pub mod defaults;
+pub mod helpers;
 pub mod mail;
 pub mod matching;
 pub mod series;

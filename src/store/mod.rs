@@ -4,6 +4,7 @@
 
 mod accounts;
 mod content;
+mod helpers;
 mod jobs;
 mod mail;
 mod outbox;
@@ -20,6 +21,7 @@ use sqlx::{AnyPool, Row};
 use crate::config::DatabaseUrl;
 
 pub use accounts::NewAccount;
+pub use helpers::{HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
 pub use support::RequestSummary;

@@ -308,3 +308,63 @@ impl Store {
             .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))
     }
 }
+
+impl Store {
+    /// A request as matching takes it: its sealed department, avoid list and preferences
+    /// opened in memory, never shown. Also says whose it is, if a member filed it, only as
+    /// far as matching needs (never to be the requester's own helper).
+    pub async fn request_for_matching(
+        &self,
+        id: i64,
+        accounts: &[i64],
+    ) -> StoreResult<crate::domain::matching::Request> {
+        use sqlx::Row;
+        let key = self.data_key()?;
+        let row = sqlx::query(
+            "SELECT topics, sealed_identity, sealed_preferences, owner_index
+             FROM support_requests WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let open = |column: &str| -> StoreResult<Option<String>> {
+            match row.try_get::<Option<String>, _>(column)? {
+                Some(v) => key
+                    .open(&context(id, column.trim_start_matches("sealed_")), &v)
+                    .map(Some)
+                    .map_err(|_| {
+                        StoreError::Conflict("A sealed value does not open with the current key.")
+                    }),
+                None => Ok(None),
+            }
+        };
+        let decode = |e: serde_json::Error| StoreError::Database(sqlx::Error::Decode(e.into()));
+        let identity: crate::domain::support::Identity = match open("sealed_identity")? {
+            Some(j) => serde_json::from_str(&j).map_err(decode)?,
+            None => Default::default(),
+        };
+        let preferences: crate::domain::support::Preferences = match open("sealed_preferences")? {
+            Some(j) => serde_json::from_str(&j).map_err(decode)?,
+            None => Default::default(),
+        };
+        let owner = row.try_get::<Option<String>, _>("owner_index")?;
+        let requester_account = owner.and_then(|o| {
+            accounts
+                .iter()
+                .copied()
+                .find(|a| owner_index(key, AccountId(*a)) == o)
+        });
+        Ok(crate::domain::matching::Request {
+            id,
+            requester_account,
+            department: identity.department,
+            avoid: identity.avoid,
+            topics: get_string(&row, "topics")?
+                .split(',')
+                .filter_map(Topic::parse)
+                .collect(),
+            preferences,
+        })
+    }
+}

@@ -19,6 +19,8 @@ pub struct MaybeSignedIn(pub Option<Account>);
 pub struct SignedIn(pub Account);
 /// A signed-in coordinator.
 pub struct Coordinator(pub Account);
+/// A signed-in helper.
+pub struct HelperRole(pub Account);
 /// A signed-in administrator.
 pub struct Admin(pub Account);
 
@@ -97,6 +99,7 @@ macro_rules! extractor {
 }
 
 extractor!(SignedIn, session_with, None, AppError);
+extractor!(HelperRole, session_with, Some(Role::Helper), AppError);
 extractor!(Coordinator, session_with, Some(Role::Coordinator), AppError);
 extractor!(Admin, session_with, Some(Role::Admin), AppError);
 extractor!(ApiCaller, bearer_with, None, ApiError);

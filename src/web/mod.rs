@@ -10,6 +10,7 @@ pub mod auth;
 mod cookies;
 mod csrf;
 mod error;
+mod helpers;
 mod layout;
 mod manage;
 mod messages;
@@ -81,6 +82,18 @@ pub fn router(state: AppState) -> Router {
         .route("/support/withdraw", post(support::withdraw))
         .route("/support/mine", get(support::mine))
         .route("/support/queue", get(support::queue))
+        .route("/support/queue/plan", get(helpers::plan))
+        .route("/support/queue/{id}", get(helpers::case))
+        .route("/support/helpers", get(helpers::corps))
+        .route(
+            "/support/helpers/{id}/training",
+            post(helpers::add_training),
+        )
+        .route(
+            "/helper/profile",
+            get(helpers::profile_form).post(helpers::save_profile),
+        )
+        .route("/helpers", get(helpers::public))
         .route("/manage/pages", get(manage::pages))
         .route(
             "/manage/pages/{slug}",

@@ -17,6 +17,7 @@ on_both!(
     members_see_their_own_requests_and_coordinators_a_nameless_queue,
     the_support_api_files_follows_and_withdraws,
     rotating_the_key_keeps_every_request_readable,
+    helpers_profiles_training_and_explained_shortlists,
 );
 
 /// The receipt code shown on the receipt page.
@@ -399,4 +400,201 @@ async fn rotating_the_key_keeps_every_request_readable(db: TestDb) {
     let stale = store.clone().with_data_key(old);
     assert!(stale.support_identity(r.id).await.is_err());
     store.close().await;
+}
+
+/// The ids of the requests linked from the coordinators' queue page, in page order.
+fn queue_ids(body: &str) -> Vec<String> {
+    body.split("href=\"/support/queue/")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .filter(|id| id.chars().all(|c| c.is_ascii_digit()))
+        .map(str::to_string)
+        .collect()
+}
+
+async fn helpers_profiles_training_and_explained_shortlists(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut ana = app.signed_in("ana@example.edu", &[Role::Helper]).await;
+    let mut ben = app.signed_in("ben@example.edu", &[Role::Helper]).await;
+    assert_eq!(ana.get("/helper/profile").await.status, 200);
+    let r = ana
+        .post(
+            "/helper/profile",
+            &[("capacity", "eleven"), ("department", "Surgery")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Give a number of people"), "{}", r.body);
+    assert!(
+        r.body.contains("value=\"Surgery\""),
+        "typed values come back"
+    );
+    let r = ana
+        .post(
+            "/helper/profile",
+            &[
+                ("capacity", "2"),
+                ("department", "Surgery"),
+                ("topics", "burnout"),
+                ("languages", "English, Spanish"),
+                ("bio", "I have been there too."),
+                ("bio_public", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Saved"));
+    ben.post(
+        "/helper/profile",
+        &[
+            ("capacity", "2"),
+            ("department", "Medicine"),
+            ("topics", "other"),
+        ],
+    )
+    .await;
+
+    let mut coord = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+    let corps = coord.get("/support/helpers").await;
+    assert_eq!(corps.status, 200);
+    assert_eq!(
+        corps.body.matches("no training on record").count(),
+        2,
+        "{}",
+        corps.body
+    );
+    let ana_id = app
+        .store
+        .account_by_email(&wecare::domain::accounts::Email::parse("ana@example.edu").expect("e"))
+        .await
+        .expect("ana")
+        .id
+        .0;
+    let path = format!("/support/helpers/{ana_id}/training");
+    let r = coord
+        .post(
+            &path,
+            &[
+                ("kind", "initial"),
+                ("completed", "2026-01-10"),
+                ("expires", "2025-01-10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("must stay valid after"), "{}", r.body);
+    let r = coord
+        .post(
+            &path,
+            &[
+                ("kind", "initial"),
+                ("completed", "2026-01-10"),
+                ("expires", "2099-01-10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(
+        coord
+            .get("/support/helpers")
+            .await
+            .body
+            .contains("valid until 2099-01-10")
+    );
+    let coord_id = app
+        .store
+        .account_by_email(&wecare::domain::accounts::Email::parse("coord@example.edu").expect("e"))
+        .await
+        .expect("coord")
+        .id
+        .0;
+    let r = coord
+        .post(
+            &format!("/support/helpers/{coord_id}/training"),
+            &[
+                ("kind", "initial"),
+                ("completed", "2026-01-10"),
+                ("expires", "2099-01-10"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 404, "only helpers have training records");
+
+    // A request from Medicine, in Spanish, about burnout: Ana fits and says why; Ben is
+    // untrained (and in the same department).
+    let mut member = app.browser();
+    member
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "routine"),
+                ("contact_mode", "email"),
+                ("name", "Someone"),
+                ("email", "someone@example.org"),
+                ("department", "Medicine"),
+                ("language", "Spanish"),
+            ],
+        )
+        .await;
+    // A request from Surgery: Ana is ruled out.
+    member
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "routine"),
+                ("contact_mode", "email"),
+                ("name", "Someone Else"),
+                ("email", "else@example.org"),
+                ("department", "surgery"),
+            ],
+        )
+        .await;
+    let queue = coord.get("/support/queue").await;
+    let ids = queue_ids(&queue.body);
+    assert_eq!(ids.len(), 2, "{}", queue.body);
+    // Both were filed in the same second, so tell them apart by what their pages say.
+    let mut pages = Vec::new();
+    for id in &ids {
+        let p = coord.get(&format!("/support/queue/{id}")).await;
+        assert_eq!(p.status, 200, "{}", p.body);
+        assert!(!p.body.contains("example.org"), "no identity on the page");
+        pages.push(p.body);
+    }
+    let fits = pages
+        .iter()
+        .find(|b| b.contains("speaks the language asked for"))
+        .expect("Ana is shortlisted for the Spanish-speaking request, with the reason");
+    assert!(fits.contains("not trained yet"), "Ben is ruled out: {fits}");
+    assert_eq!(fits.matches("<strong>").count(), 1, "one candidate: {fits}");
+    let none = pages
+        .iter()
+        .find(|b| b.contains("No helper can take this request now"))
+        .expect("nobody for the Surgery request");
+    assert!(
+        none.contains("same department as the person asking"),
+        "{none}"
+    );
+
+    let plan = coord.get("/support/queue/plan").await;
+    assert_eq!(plan.status, 200);
+    assert!(
+        plan.body.contains("no helper can take it now"),
+        "{}",
+        plan.body
+    );
+
+    // The public page shows only those who opted in.
+    let public = app.browser().get("/helpers").await.body;
+    assert!(public.contains("I have been there too."));
+    assert!(!public.contains("ben@example.edu"));
+
+    assert_eq!(app.browser().get("/support/queue/plan").await.status, 303);
+    assert_eq!(ana.get("/support/helpers").await.status, 403);
+    let mut plain = app.signed_in("plain@example.edu", &[]).await;
+    assert_eq!(plain.get("/helper/profile").await.status, 403);
+    app.stop().await;
 }

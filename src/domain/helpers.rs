@@ -1,0 +1,276 @@
+//! The helper corps: a helper's profile (what matching uses, and an opt-in public bio)
+//! and training records, whose expiry decides whether a helper may receive offers.
+
+use serde::{Deserialize, Serialize};
+
+use super::Invalid;
+use super::support::{Appointment, Topic};
+
+/// A helper's own description of themselves. Gender and race/ethnicity are optional,
+/// self-described and may hold several values.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
+pub struct HelperProfile {
+    pub department: String,
+    pub appointment: Option<Appointment>,
+    pub rank: String,
+    pub genders: Vec<String>,
+    pub race_ethnicities: Vec<String>,
+    pub languages: Vec<String>,
+    pub topics: Vec<Topic>,
+    /// How many people the helper can support at once.
+    pub capacity: u32,
+    pub away_until: Option<i64>,
+    pub bio: String,
+    /// Show the name and bio on the public "meet our helpers" page.
+    pub bio_public: bool,
+}
+
+pub const MAX_CAPACITY: u32 = 10;
+
+/// The raw fields of a profile form.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct ProfileInput {
+    #[serde(default)]
+    pub department: String,
+    #[serde(default)]
+    pub appointment: String,
+    #[serde(default)]
+    pub rank: String,
+    /// Several values separated by commas.
+    #[serde(default)]
+    pub genders: String,
+    #[serde(default)]
+    pub race_ethnicities: String,
+    #[serde(default)]
+    pub languages: String,
+    #[serde(default)]
+    pub topics: Vec<String>,
+    #[serde(default)]
+    pub capacity: String,
+    /// YYYY-MM-DD, or empty.
+    #[serde(default)]
+    pub away_until: String,
+    #[serde(default)]
+    pub bio: String,
+    #[serde(default)]
+    pub bio_public: bool,
+}
+
+/// A list typed as "a, b; c": trimmed, without empties or repeats.
+pub fn split_list(text: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for v in text.split([',', ';', '|', '\n']).map(str::trim) {
+        if !v.is_empty() && !out.iter().any(|o| o.eq_ignore_ascii_case(v)) {
+            out.push(v.chars().take(60).collect());
+        }
+    }
+    out
+}
+
+/// A calendar date (YYYY-MM-DD) as the Unix time of its end in UTC, so that "away until
+/// the 3rd" includes the 3rd.
+pub fn date_end(field: &'static str, text: &str) -> Result<Option<i64>, Invalid> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    let d: jiff::civil::Date = text
+        .parse()
+        .map_err(|_| Invalid::new(field, "Write the date as YYYY-MM-DD, such as 2027-03-31."))?;
+    let end = d
+        .to_datetime(jiff::civil::Time::MAX)
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .map_err(|_| Invalid::new(field, "This date is out of range."))?;
+    Ok(Some(end.timestamp().as_second()))
+}
+
+impl HelperProfile {
+    pub fn parse(input: &ProfileInput) -> Result<Self, Invalid> {
+        let appointment =
+            match input.appointment.trim() {
+                "" => None,
+                a => Some(Appointment::parse(a).ok_or_else(|| {
+                    Invalid::new("appointment", "Choose clinical or non-clinical.")
+                })?),
+            };
+        let capacity: u32 = input.capacity.trim().parse().map_err(|_| {
+            Invalid::new(
+                "capacity",
+                format!("Give a number of people from 0 to {MAX_CAPACITY}."),
+            )
+        })?;
+        if capacity > MAX_CAPACITY {
+            return Err(Invalid::new(
+                "capacity",
+                format!("At most {MAX_CAPACITY} people at once: helpers need support too."),
+            ));
+        }
+        let mut topics = Vec::new();
+        for t in &input.topics {
+            let topic = Topic::parse(t)
+                .ok_or_else(|| Invalid::new("topics", format!("'{t}' is not a topic.")))?;
+            if !topics.contains(&topic) {
+                topics.push(topic);
+            }
+        }
+        let bio = input.bio.trim().to_string();
+        if bio.chars().count() > 1000 {
+            return Err(Invalid::new(
+                "bio",
+                "The bio is too long: at most 1,000 characters.",
+            ));
+        }
+        Ok(Self {
+            department: input.department.trim().chars().take(120).collect(),
+            appointment,
+            rank: input.rank.trim().chars().take(60).collect(),
+            genders: split_list(&input.genders),
+            race_ethnicities: split_list(&input.race_ethnicities),
+            languages: split_list(&input.languages),
+            topics,
+            capacity,
+            away_until: date_end("away_until", &input.away_until)?,
+            bio,
+            bio_public: input.bio_public,
+        })
+    }
+}
+
+/// A training record: the first course, or a refresher.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrainingKind {
+    Initial,
+    Refresher,
+}
+
+impl TrainingKind {
+    pub fn key(self) -> &'static str {
+        match self {
+            Self::Initial => "initial",
+            Self::Refresher => "refresher",
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Initial => "Initial course",
+            Self::Refresher => "Refresher",
+        }
+    }
+    pub fn parse(s: &str) -> Option<Self> {
+        [Self::Initial, Self::Refresher]
+            .into_iter()
+            .find(|k| k.key() == s)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Training {
+    pub id: i64,
+    pub kind: TrainingKind,
+    pub completed_at: i64,
+    pub expires_at: i64,
+}
+
+/// A training to record, checked: completed on a date, valid until a later one.
+pub fn parse_training(
+    kind: &str,
+    completed: &str,
+    expires: &str,
+    now: i64,
+) -> Result<(TrainingKind, i64, i64), Invalid> {
+    let kind = TrainingKind::parse(kind)
+        .ok_or_else(|| Invalid::new("kind", "Choose the initial course or a refresher."))?;
+    let completed = date_end("completed", completed)?
+        .ok_or_else(|| Invalid::new("completed", "Give the date the training was completed."))?;
+    if completed > now + 24 * 3600 {
+        return Err(Invalid::new(
+            "completed",
+            "The completion date is in the future.",
+        ));
+    }
+    let expires = date_end("expires", expires)?
+        .ok_or_else(|| Invalid::new("expires", "Give the date the training stops being valid."))?;
+    if expires <= completed {
+        return Err(Invalid::new(
+            "expires",
+            "The training must stay valid after it was completed.",
+        ));
+    }
+    Ok((kind, completed, expires))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_profile_is_checked() {
+        let ok = ProfileInput {
+            capacity: "2".into(),
+            genders: "woman, Woman; non-binary".into(),
+            topics: vec!["burnout".into()],
+            away_until: "2027-01-31".into(),
+            ..Default::default()
+        };
+        let p = HelperProfile::parse(&ok).expect("valid");
+        assert_eq!(p.genders, vec!["woman", "non-binary"]);
+        assert!(p.away_until.is_some());
+        for (change, field) in [
+            (
+                ProfileInput {
+                    capacity: "eleven".into(),
+                    ..ok.clone()
+                },
+                "capacity",
+            ),
+            (
+                ProfileInput {
+                    capacity: "11".into(),
+                    ..ok.clone()
+                },
+                "capacity",
+            ),
+            (
+                ProfileInput {
+                    away_until: "31/01/2027".into(),
+                    ..ok.clone()
+                },
+                "away_until",
+            ),
+            (
+                ProfileInput {
+                    topics: vec!["x".into()],
+                    ..ok.clone()
+                },
+                "topics",
+            ),
+        ] {
+            assert_eq!(HelperProfile::parse(&change).expect_err(field).field, field);
+        }
+    }
+
+    #[test]
+    fn training_dates_are_checked() {
+        let now = date_end("x", "2026-11-23").expect("date").expect("some");
+        assert!(parse_training("initial", "2026-10-01", "2028-10-01", now).is_ok());
+        assert_eq!(
+            parse_training("initial", "2027-10-01", "2028-10-01", now)
+                .expect_err("future")
+                .field,
+            "completed"
+        );
+        assert_eq!(
+            parse_training("initial", "2026-10-01", "2026-09-01", now)
+                .expect_err("order")
+                .field,
+            "expires"
+        );
+        assert_eq!(
+            parse_training("course", "2026-10-01", "2027-10-01", now)
+                .expect_err("kind")
+                .field,
+            "kind"
+        );
+    }
+}

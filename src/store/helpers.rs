@@ -1,0 +1,253 @@
+//! The helper corps: profiles, training records, and the view of helpers that matching
+//! takes.
+
+use serde::Serialize;
+use sqlx::Row;
+
+use super::{Store, StoreResult, get_i64, get_opt_i64, get_string};
+use crate::crypto;
+use crate::domain::accounts::{AccountId, Role};
+use crate::domain::helpers::{HelperProfile, Training, TrainingKind};
+use crate::domain::matching;
+use crate::domain::support::{Appointment, Topic};
+
+fn join(list: &[String]) -> String {
+    list.join("|")
+}
+
+fn split(text: &str) -> Vec<String> {
+    text.split('|')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A helper as coordinators see them in the corps list.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct HelperSummary {
+    pub account: i64,
+    pub name: String,
+    pub email: String,
+    pub profile: HelperProfile,
+    /// When the newest training stops being valid; None: no training on record.
+    pub trained_until: Option<i64>,
+    pub open_cases: u32,
+}
+
+/// A helper who chose to appear on the public page.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct PublicHelper {
+    pub account: i64,
+    pub name: String,
+    pub department: String,
+    pub bio: String,
+}
+
+fn profile_from_row(row: &sqlx::any::AnyRow) -> StoreResult<HelperProfile> {
+    let capacity = get_i64(row, "capacity")?;
+    Ok(HelperProfile {
+        department: get_string(row, "department")?,
+        appointment: Appointment::parse(&get_string(row, "appointment")?),
+        rank: get_string(row, "career_rank")?,
+        genders: split(&get_string(row, "genders")?),
+        race_ethnicities: split(&get_string(row, "race_ethnicities")?),
+        languages: split(&get_string(row, "languages")?),
+        topics: get_string(row, "topics")?
+            .split('|')
+            .filter_map(Topic::parse)
+            .collect(),
+        capacity: u32::try_from(capacity).unwrap_or(0),
+        away_until: get_opt_i64(row, "away_until")?,
+        bio: get_string(row, "bio")?,
+        bio_public: get_i64(row, "bio_public")? == 1,
+    })
+}
+
+const PROFILE_COLUMNS: &str = "p.department, p.appointment, p.career_rank, p.genders, \
+     p.race_ethnicities, p.languages, p.topics, p.capacity, p.away_until, p.bio, p.bio_public";
+
+impl Store {
+    /// A helper's profile, or the defaults if they have not written one yet.
+    pub async fn helper_profile(&self, account: AccountId) -> StoreResult<HelperProfile> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {PROFILE_COLUMNS} FROM helper_profiles p WHERE p.account_id = $1"
+        )))
+        .bind(account.0)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(r) => profile_from_row(&r),
+            None => Ok(HelperProfile {
+                capacity: 2,
+                ..Default::default()
+            }),
+        }
+    }
+
+    pub async fn save_helper_profile(
+        &self,
+        account: AccountId,
+        p: &HelperProfile,
+    ) -> StoreResult<()> {
+        let topics: Vec<String> = p.topics.iter().map(|t| t.key().to_string()).collect();
+        sqlx::query(
+            "INSERT INTO helper_profiles (account_id, department, appointment, career_rank, genders,
+                 race_ethnicities, languages, topics, capacity, away_until, bio, bio_public, updated_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+             ON CONFLICT (account_id) DO UPDATE SET department = $2, appointment = $3,
+                 career_rank = $4, genders = $5, race_ethnicities = $6, languages = $7,
+                 topics = $8, capacity = $9, away_until = $10, bio = $11, bio_public = $12,
+                 updated_at = $13",
+        )
+        .bind(account.0)
+        .bind(&p.department)
+        .bind(p.appointment.map(|a| a.key()).unwrap_or(""))
+        .bind(&p.rank)
+        .bind(join(&p.genders))
+        .bind(join(&p.race_ethnicities))
+        .bind(join(&p.languages))
+        .bind(topics.join("|"))
+        .bind(i64::from(p.capacity))
+        .bind(p.away_until)
+        .bind(&p.bio)
+        .bind(i64::from(p.bio_public))
+        .bind(crate::domain::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn add_training(
+        &self,
+        account: AccountId,
+        kind: TrainingKind,
+        completed_at: i64,
+        expires_at: i64,
+        by: AccountId,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO helper_training (id, account_id, kind, completed_at, expires_at,
+                 recorded_by, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(crypto::random_id())
+        .bind(account.0)
+        .bind(kind.key())
+        .bind(completed_at)
+        .bind(expires_at)
+        .bind(by.0)
+        .bind(crate::domain::now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn list_training(&self, account: AccountId) -> StoreResult<Vec<Training>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, completed_at, expires_at FROM helper_training
+             WHERE account_id = $1 ORDER BY completed_at DESC",
+        )
+        .bind(account.0)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Training {
+                    id: get_i64(r, "id")?,
+                    kind: TrainingKind::parse(&get_string(r, "kind")?)
+                        .unwrap_or(TrainingKind::Refresher),
+                    completed_at: get_i64(r, "completed_at")?,
+                    expires_at: get_i64(r, "expires_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Every active account with the helper role, with its profile and training.
+    pub async fn list_helpers(&self) -> StoreResult<Vec<HelperSummary>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT a.id, a.display_name, a.email,
+                    COALESCE(p.department, '') AS department, COALESCE(p.appointment, '') AS appointment,
+                    COALESCE(p.career_rank, '') AS career_rank, COALESCE(p.genders, '') AS genders,
+                    COALESCE(p.race_ethnicities, '') AS race_ethnicities,
+                    COALESCE(p.languages, '') AS languages, COALESCE(p.topics, '') AS topics,
+                    COALESCE(p.capacity, 2) AS capacity, p.away_until,
+                    COALESCE(p.bio, '') AS bio, COALESCE(p.bio_public, 0) AS bio_public,
+                    (SELECT MAX(t.expires_at) FROM helper_training t WHERE t.account_id = a.id)
+                        AS trained_until
+             FROM accounts a
+             JOIN account_roles r ON r.account_id = a.id AND r.role = '{}'
+             LEFT JOIN helper_profiles p ON p.account_id = a.id
+             WHERE a.active = 1
+             ORDER BY a.display_name, a.id",
+            Role::Helper.as_str()
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(HelperSummary {
+                    account: get_i64(r, "id")?,
+                    name: get_string(r, "display_name")?,
+                    email: get_string(r, "email")?,
+                    profile: profile_from_row(r)?,
+                    trained_until: r.try_get::<Option<i64>, _>("trained_until")?,
+                    // Cases arrive with offers; until then no helper holds one.
+                    open_cases: 0,
+                })
+            })
+            .collect()
+    }
+
+    /// Helpers as matching takes them.
+    pub async fn helpers_for_matching(&self) -> StoreResult<Vec<matching::Helper>> {
+        Ok(self
+            .list_helpers()
+            .await?
+            .into_iter()
+            .map(|h| matching::Helper {
+                id: h.account,
+                account: h.account,
+                name: h.name,
+                department: h.profile.department,
+                appointment: h.profile.appointment,
+                rank: h.profile.rank,
+                genders: h.profile.genders,
+                race_ethnicities: h.profile.race_ethnicities,
+                languages: h.profile.languages,
+                topics: h.profile.topics,
+                capacity: h.profile.capacity,
+                open_cases: h.open_cases,
+                away_until: h.profile.away_until,
+                trained_until: h.trained_until,
+                active: true,
+                recent_offers: 0,
+            })
+            .collect())
+    }
+
+    /// Helpers who chose to be shown publicly, with their bios.
+    pub async fn public_helpers(&self) -> StoreResult<Vec<PublicHelper>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT a.id, a.display_name, p.department, p.bio
+             FROM helper_profiles p
+             JOIN accounts a ON a.id = p.account_id AND a.active = 1
+             JOIN account_roles r ON r.account_id = a.id AND r.role = '{}'
+             WHERE p.bio_public = 1
+             ORDER BY a.display_name",
+            Role::Helper.as_str()
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PublicHelper {
+                    account: get_i64(r, "id")?,
+                    name: get_string(r, "display_name")?,
+                    department: get_string(r, "department")?,
+                    bio: get_string(r, "bio")?,
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,337 @@
+//! The helper corps on the web: a helper's own profile, the coordinators' list with
+//! training records, the public "meet our helpers" page; and the matching views: a
+//! shortlist with reasons for one request, and the optimal plan for the whole queue.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::{Coordinator, HelperRole};
+use super::error::{AppError, PageResult};
+use super::layout::{Ctx, Layout, field_error, render, render_status};
+use crate::domain::helpers::{HelperProfile, ProfileInput, parse_training};
+use crate::domain::matching::{self, Candidate, Policy, Weights};
+use crate::domain::support::{Appointment, Topic};
+use crate::domain::{Invalid, accounts::AccountId, now};
+use crate::store::{HelperSummary, PublicHelper, RequestSummary};
+
+#[derive(Template)]
+#[template(path = "helper_profile.html")]
+struct ProfileView {
+    l: Layout,
+    input: ProfileInput,
+    saved: bool,
+    error: Option<Invalid>,
+}
+
+impl ProfileView {
+    fn err(&self, field: &str) -> Option<&str> {
+        field_error(&self.error, field)
+    }
+    fn topics(&self) -> &'static [Topic] {
+        Topic::ALL
+    }
+    fn appointments(&self) -> &'static [Appointment] {
+        Appointment::ALL
+    }
+    fn has_topic(&self, t: &Topic) -> bool {
+        self.input.topics.iter().any(|x| x == t.key())
+    }
+}
+
+fn date_text(t: Option<i64>) -> String {
+    t.and_then(|s| jiff::Timestamp::from_second(s).ok())
+        .map(|ts| ts.strftime("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
+fn input_of(p: &HelperProfile) -> ProfileInput {
+    ProfileInput {
+        department: p.department.clone(),
+        appointment: p
+            .appointment
+            .map(|a| a.key().to_string())
+            .unwrap_or_default(),
+        rank: p.rank.clone(),
+        genders: p.genders.join(", "),
+        race_ethnicities: p.race_ethnicities.join(", "),
+        languages: p.languages.join(", "),
+        topics: p.topics.iter().map(|t| t.key().to_string()).collect(),
+        capacity: p.capacity.to_string(),
+        away_until: date_text(p.away_until),
+        bio: p.bio.clone(),
+        bio_public: p.bio_public,
+    }
+}
+
+pub async fn profile_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    HelperRole(a): HelperRole,
+) -> PageResult {
+    let p = state.store.helper_profile(a.id).await?;
+    render(&ProfileView {
+        l: ctx.layout("My helper profile"),
+        input: input_of(&p),
+        saved: false,
+        error: None,
+    })
+}
+
+pub async fn save_profile(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    HelperRole(a): HelperRole,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let one = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let input = ProfileInput {
+        department: one("department"),
+        appointment: one("appointment"),
+        rank: one("rank"),
+        genders: one("genders"),
+        race_ethnicities: one("race_ethnicities"),
+        languages: one("languages"),
+        topics: pairs
+            .iter()
+            .filter(|(k, _)| k == "topics")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        capacity: one("capacity"),
+        away_until: one("away_until"),
+        bio: one("bio"),
+        bio_public: one("bio_public") == "1",
+    };
+    match HelperProfile::parse(&input) {
+        Ok(p) => {
+            state.store.save_helper_profile(a.id, &p).await?;
+            render(&ProfileView {
+                l: ctx.layout("My helper profile"),
+                input: input_of(&p),
+                saved: true,
+                error: None,
+            })
+        }
+        Err(e) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ProfileView {
+                l: ctx.layout("My helper profile"),
+                input,
+                saved: false,
+                error: Some(e),
+            },
+        ),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "helpers_corps.html")]
+struct CorpsView {
+    l: Layout,
+    helpers: Vec<HelperSummary>,
+    now: i64,
+    error: Option<Invalid>,
+}
+
+impl CorpsView {
+    fn training_state(&self, h: &HelperSummary) -> String {
+        match h.trained_until {
+            None => "no training on record: gets no offers".into(),
+            Some(t) if t <= self.now => format!("lapsed on {}: gets no offers", date_text(Some(t))),
+            Some(t) => format!("valid until {}", date_text(Some(t))),
+        }
+    }
+}
+
+async fn corps_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> PageResult {
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render_status(
+        status,
+        &CorpsView {
+            l: ctx.layout("Helpers"),
+            helpers: state.store.list_helpers().await?,
+            now: now(),
+            error,
+        },
+    )
+}
+
+pub async fn corps(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+    corps_page(&state, ctx, None).await
+}
+
+#[derive(Deserialize)]
+pub struct TrainingForm {
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    completed: String,
+    #[serde(default)]
+    expires: String,
+}
+
+#[derive(Deserialize)]
+pub struct IdPath {
+    id: i64,
+}
+
+pub async fn add_training(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Coordinator(c): Coordinator,
+    Path(IdPath { id }): Path<IdPath>,
+    Form(f): Form<TrainingForm>,
+) -> PageResult {
+    let helper = state.store.account(AccountId(id)).await?;
+    if !helper.has(crate::domain::accounts::Role::Helper) {
+        return Err(AppError::NotFound);
+    }
+    match parse_training(&f.kind, &f.completed, &f.expires, now()) {
+        Ok((kind, done, until)) => {
+            state
+                .store
+                .add_training(helper.id, kind, done, until, c.id)
+                .await?;
+            Ok(Redirect::to("/support/helpers").into_response())
+        }
+        Err(e) => corps_page(&state, ctx, Some(e)).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "helpers_public.html")]
+struct PublicView {
+    l: Layout,
+    helpers: Vec<PublicHelper>,
+}
+
+pub async fn public(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    render(&PublicView {
+        l: ctx.layout("Meet our helpers"),
+        helpers: state.store.public_helpers().await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "support_case.html")]
+struct CaseView {
+    l: Layout,
+    request: RequestSummary,
+    candidates: Vec<(String, Candidate)>,
+    excluded: Vec<(&'static str, usize)>,
+}
+
+/// One request, for a coordinator: what it is about (no identity) and the best helpers
+/// for it, each with the reasons for their score; and how many were ruled out, and why.
+pub async fn case(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Path(IdPath { id }): Path<IdPath>,
+) -> PageResult {
+    let request = state.store.support_request(id).await?;
+    let helpers = state.store.helpers_for_matching().await?;
+    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
+    let wanted = state.store.request_for_matching(id, &ids).await?;
+    let t = now();
+    let list = matching::shortlist(
+        &helpers,
+        &wanted,
+        &Weights::default(),
+        Policy::default(),
+        t,
+        3,
+    );
+    let mut excluded: Vec<(&'static str, usize)> = Vec::new();
+    for h in &helpers {
+        if let Err(why) = matching::check(h, &wanted, Policy::default(), t) {
+            match excluded.iter_mut().find(|(l, _)| *l == why.label()) {
+                Some((_, n)) => *n += 1,
+                None => excluded.push((why.label(), 1)),
+            }
+        }
+    }
+    let candidates = list
+        .into_iter()
+        .map(|c| {
+            let name = helpers
+                .iter()
+                .find(|h| h.id == c.helper)
+                .map(|h| h.name.clone())
+                .unwrap_or_default();
+            (name, c)
+        })
+        .collect();
+    render(&CaseView {
+        l: ctx.layout(format!("Request {}", request.reference)),
+        request,
+        candidates,
+        excluded,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "support_plan.html")]
+struct PlanView {
+    l: Layout,
+    rows: Vec<(RequestSummary, Option<(String, i64)>)>,
+    optimal_total: i64,
+    greedy_total: i64,
+    greedy_assigned: usize,
+}
+
+/// The optimal assignment of the whole open queue, for a coordinator to review.
+pub async fn plan(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+    let queue: Vec<RequestSummary> = state
+        .store
+        .support_queue()
+        .await?
+        .into_iter()
+        .filter(|r| r.status == crate::domain::support::RequestStatus::Submitted)
+        .collect();
+    let helpers = state.store.helpers_for_matching().await?;
+    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
+    let mut wanted = Vec::with_capacity(queue.len());
+    for r in &queue {
+        wanted.push(state.store.request_for_matching(r.id, &ids).await?);
+    }
+    let scores = matching::score_matrix(
+        &helpers,
+        &wanted,
+        &Weights::default(),
+        Policy::default(),
+        now(),
+    );
+    let optimal = matching::assign(&helpers, &scores);
+    let greedy = matching::assign_greedy(&helpers, &scores);
+    let rows = queue
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let pick = optimal.helper_of[i]
+                .and_then(|h| scores[i][h].map(|s| (helpers[h].name.clone(), s)));
+            (r, pick)
+        })
+        .collect();
+    render(&PlanView {
+        l: ctx.layout("Plan for the queue"),
+        rows,
+        optimal_total: optimal.total,
+        greedy_total: greedy.total,
+        greedy_assigned: greedy.assigned(),
+    })
+}
