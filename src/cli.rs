@@ -51,6 +51,15 @@ enum Command {
     /// Data keys: the key that encrypts identities at rest.
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The audit log of views of identifying data.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand, Debug)]
+enum AuditCommand {
+    /// Check the hash chain: any edited or deleted entry is found and named.
+    Verify,
 }
 
 #[derive(Subcommand, Debug)]
@@ -301,6 +310,22 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
             Ok(())
         }
         Command::Admin(cmd) => admin(&c, cmd).await,
+        Command::Audit(AuditCommand::Verify) => {
+            let store = startup::prepare_store(&c.database).await?;
+            let report = store
+                .verify_audit()
+                .await
+                .map_err(|e| ConfigError(format!("reading the audit log failed ({e})")))?;
+            match report.broken_at {
+                None => {
+                    println!("the audit log is intact: {} entries", report.rows);
+                    Ok(())
+                }
+                Some((seq, why)) => Err(ConfigError(format!(
+                    "the audit log has been tampered with at entry {seq}: {why}"
+                ))),
+            }
+        }
         Command::Keys(KeysCommand::Generate) => {
             println!("{}", crate::sealing::DataKey::generate_hex());
             Ok(())

@@ -24,6 +24,18 @@ const UNSUBSCRIBE_LINK_SECS: i64 = 365 * 24 * 3600;
 
 pub const JOBS: &[Job] = &[
     Job {
+        name: "support-offer-expiry",
+        every_secs: 300,
+        run: |store| {
+            Box::pin(async move {
+                let n = store.expire_offers().await?;
+                Ok(format!(
+                    "{n} unanswered offers expired; their requests are back in the queue"
+                ))
+            })
+        },
+    },
+    Job {
         name: "sign-in-cleanup",
         every_secs: 3600,
         run: |store| {

@@ -2,6 +2,7 @@
 //! the web layer parses input into these types, and the store persists them.
 
 pub mod accounts;
+pub mod cases;
 pub mod content;
 pub mod defaults;
 pub mod helpers;

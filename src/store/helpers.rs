@@ -174,7 +174,11 @@ impl Store {
                     COALESCE(p.capacity, 2) AS capacity, p.away_until,
                     COALESCE(p.bio, '') AS bio, COALESCE(p.bio_public, 0) AS bio_public,
                     (SELECT MAX(t.expires_at) FROM helper_training t WHERE t.account_id = a.id)
-                        AS trained_until
+                        AS trained_until,
+                    (SELECT COUNT(*) FROM support_requests q
+                        WHERE q.helper_id = a.id AND q.status IN ('accepted', 'contacted'))
+                    + (SELECT COUNT(*) FROM support_offers o
+                        WHERE o.helper_id = a.id AND o.status = 'offered') AS open_cases
              FROM accounts a
              JOIN account_roles r ON r.account_id = a.id AND r.role = '{}'
              LEFT JOIN helper_profiles p ON p.account_id = a.id
@@ -192,8 +196,8 @@ impl Store {
                     email: get_string(r, "email")?,
                     profile: profile_from_row(r)?,
                     trained_until: r.try_get::<Option<i64>, _>("trained_until")?,
-                    // Cases arrive with offers; until then no helper holds one.
-                    open_cases: 0,
+                    // Open cases and offers awaiting an answer both take a place.
+                    open_cases: u32::try_from(get_i64(r, "open_cases")?).unwrap_or(u32::MAX),
                 })
             })
             .collect()

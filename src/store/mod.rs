@@ -3,6 +3,8 @@
 //! Functions take and return domain types; nothing above this module writes SQL.
 
 mod accounts;
+mod audit;
+mod cases;
 mod content;
 mod helpers;
 mod jobs;
@@ -21,6 +23,8 @@ use sqlx::{AnyPool, Row};
 use crate::config::DatabaseUrl;
 
 pub use accounts::NewAccount;
+pub use audit::{AuditEntry, AuditReport};
+pub use cases::{Contact, Offer};
 pub use helpers::{HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};

@@ -59,7 +59,7 @@ fn summary_from_row(row: &AnyRow) -> StoreResult<RequestSummary> {
 }
 
 /// Where each sealed value lives, bound into its encryption.
-fn context(id: i64, column: &str) -> String {
+pub(super) fn context(id: i64, column: &str) -> String {
     format!("support_requests:{id}:{column}")
 }
 
@@ -68,7 +68,7 @@ fn owner_index(key: &DataKey, owner: AccountId) -> String {
 }
 
 impl Store {
-    fn data_key(&self) -> StoreResult<&DataKey> {
+    pub(super) fn data_key(&self) -> StoreResult<&DataKey> {
         self.data_key.as_deref().ok_or(StoreError::Conflict(
             "This server was started without a data key, so it cannot handle support requests.",
         ))

@@ -7,6 +7,7 @@ pub mod api;
 mod api_mail;
 mod api_support;
 pub mod auth;
+mod cases;
 mod cookies;
 mod csrf;
 mod error;
@@ -82,8 +83,18 @@ pub fn router(state: AppState) -> Router {
         .route("/support/withdraw", post(support::withdraw))
         .route("/support/mine", get(support::mine))
         .route("/support/queue", get(support::queue))
-        .route("/support/queue/plan", get(helpers::plan))
+        .route(
+            "/support/queue/plan",
+            get(helpers::plan).post(cases::offer_plan),
+        )
         .route("/support/queue/{id}", get(helpers::case))
+        .route("/support/queue/{id}/offer", post(cases::offer))
+        .route("/helper/cases", get(cases::helper_cases))
+        .route("/helper/cases/{id}", get(cases::case))
+        .route("/helper/cases/{id}/contacts", post(cases::log_contact))
+        .route("/helper/cases/{id}/close", post(cases::close))
+        .route("/helper/offers/{id}/accept", post(cases::accept))
+        .route("/helper/offers/{id}/decline", post(cases::decline))
         .route("/support/helpers", get(helpers::corps))
         .route(
             "/support/helpers/{id}/training",

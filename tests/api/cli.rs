@@ -684,3 +684,43 @@ fn a_missing_or_wrong_data_key_stops_start_up() {
     let cmd = wecare(&["--database-url", &db, "serve", "--bind", "127.0.0.1:0"]);
     assert!(refused(cmd).contains("is not the one this database"));
 }
+
+#[test]
+fn audit_verify_reports_an_intact_or_tampered_log() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("a.db").display());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let store = rt.block_on(async {
+        let store =
+            wecare::startup::prepare_store(&wecare::config::DatabaseUrl::parse(&db).expect("url"))
+                .await
+                .expect("store");
+        for i in 0..2 {
+            store
+                .audit(None, "view_identity", &format!("support_request:{i}"))
+                .await
+                .expect("append");
+        }
+        store
+    });
+    let out = run_with_timeout(wecare(&["--database-url", &db, "audit", "verify"]));
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 2 entries"));
+    rt.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(
+            wecare::config::DatabaseUrl::parse(&db)
+                .expect("url")
+                .driver_url(),
+        )
+        .await
+        .expect("connect");
+        sqlx::query("UPDATE audit_log SET actor = 5 WHERE seq = 1")
+            .execute(&mut conn)
+            .await
+            .expect("tamper");
+        store.close().await;
+    });
+    let e = refused(wecare(&["--database-url", &db, "audit", "verify"]));
+    assert!(e.contains("tampered with at entry 1"), "{e}");
+}

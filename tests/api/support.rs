@@ -403,7 +403,7 @@ async fn rotating_the_key_keeps_every_request_readable(db: TestDb) {
 }
 
 /// The ids of the requests linked from the coordinators' queue page, in page order.
-fn queue_ids(body: &str) -> Vec<String> {
+pub fn queue_ids(body: &str) -> Vec<String> {
     body.split("href=\"/support/queue/")
         .skip(1)
         .filter_map(|s| s.split('"').next())

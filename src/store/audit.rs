@@ -1,0 +1,154 @@
+//! The audit log: an append-only, hash-chained record of every view of identifying data.
+//! Each row's hash covers the previous row's, so editing or deleting any row breaks the
+//! chain from there on, which `verify_audit` finds.
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use super::{Store, StoreError, StoreResult, get_i64, get_opt_i64, get_string};
+use crate::domain::accounts::AccountId;
+
+const GENESIS: &str = "wecare-audit-genesis";
+
+fn row_hash(
+    prev: &str,
+    seq: i64,
+    at: i64,
+    actor: Option<i64>,
+    action: &str,
+    subject: &str,
+) -> String {
+    let actor = actor.map(|a| a.to_string()).unwrap_or_default();
+    hex::encode(Sha256::digest(
+        format!("{prev}\n{seq}\n{at}\n{actor}\n{action}\n{subject}").as_bytes(),
+    ))
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: Option<i64>,
+    pub action: String,
+    /// What was looked at, by reference ("support_request:42"), never by name.
+    pub subject: String,
+}
+
+/// What `verify_audit` found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditReport {
+    pub rows: u64,
+    /// The first row where the chain breaks, and why.
+    pub broken_at: Option<(i64, String)>,
+}
+
+impl Store {
+    /// Appends one entry. Two instances appending at once may pick the same sequence
+    /// number; the loser tries again on top of the winner.
+    pub async fn audit(
+        &self,
+        actor: Option<AccountId>,
+        action: &str,
+        subject: &str,
+    ) -> StoreResult<()> {
+        for _ in 0..10 {
+            let mut tx = self.begin_write().await?;
+            let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *tx)
+                .await?;
+            let (seq, prev) = match &last {
+                Some(r) => (get_i64(r, "seq")? + 1, get_string(r, "hash")?),
+                None => (1, GENESIS.to_string()),
+            };
+            let at = crate::domain::now();
+            let actor = actor.map(|a| a.0);
+            let hash = row_hash(&prev, seq, at, actor, action, subject);
+            let inserted = sqlx::query(
+                "INSERT INTO audit_log (seq, at, actor, action, subject, prev_hash, hash)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(seq)
+            .bind(at)
+            .bind(actor)
+            .bind(action)
+            .bind(subject)
+            .bind(&prev)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await;
+            match inserted {
+                Ok(_) => {
+                    tx.commit().await?;
+                    return Ok(());
+                }
+                Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Conflict(
+            "The audit log is busy; please try again.",
+        ))
+    }
+
+    pub async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, action, subject FROM audit_log ORDER BY seq DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AuditEntry {
+                    seq: get_i64(r, "seq")?,
+                    at: get_i64(r, "at")?,
+                    actor: get_opt_i64(r, "actor")?,
+                    action: get_string(r, "action")?,
+                    subject: get_string(r, "subject")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Walks the whole chain: every row must follow the previous one without a gap and
+    /// carry the hash of its own content and its predecessor's hash.
+    pub async fn verify_audit(&self) -> StoreResult<AuditReport> {
+        let rows = sqlx::query(
+            "SELECT seq, at, actor, action, subject, prev_hash, hash FROM audit_log ORDER BY seq",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut prev = GENESIS.to_string();
+        for (expected, r) in (1_i64..).zip(rows.iter()) {
+            let seq = get_i64(r, "seq")?;
+            let broken = |why: &str| {
+                Ok(AuditReport {
+                    rows: rows.len() as u64,
+                    broken_at: Some((seq, why.to_string())),
+                })
+            };
+            if seq != expected {
+                return broken(&format!("row {expected} is missing"));
+            }
+            if get_string(r, "prev_hash")? != prev {
+                return broken("it does not follow the row before it");
+            }
+            let hash = row_hash(
+                &prev,
+                seq,
+                get_i64(r, "at")?,
+                get_opt_i64(r, "actor")?,
+                &get_string(r, "action")?,
+                &get_string(r, "subject")?,
+            );
+            if get_string(r, "hash")? != hash {
+                return broken("its content was changed");
+            }
+            prev = hash;
+        }
+        Ok(AuditReport {
+            rows: rows.len() as u64,
+            broken_at: None,
+        })
+    }
+}

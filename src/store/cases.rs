@@ -1,0 +1,379 @@
+//! Offers and cases. Every change checks, in its UPDATE, that the request is where the
+//! transition starts from, so two people acting at once cannot both succeed.
+
+use serde::Serialize;
+
+use super::outbox::{NewMessage, enqueue_in};
+use super::support::{RequestSummary, context};
+use super::{Store, StoreError, StoreResult, get_i64, get_string};
+use crate::crypto;
+use crate::domain::accounts::AccountId;
+use crate::domain::cases::{NewContact, OfferStatus, Outcome, check_in_progress, check_offer};
+use crate::domain::support::{ContactMode, Identity};
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Offer {
+    pub id: i64,
+    pub request_id: i64,
+    pub helper_id: i64,
+    pub status: OfferStatus,
+    pub offered_at: i64,
+    pub respond_by: i64,
+}
+
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Contact {
+    pub at: i64,
+    pub mode: ContactMode,
+    pub minutes: i64,
+    pub resources: Vec<String>,
+}
+
+fn offer_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Offer> {
+    Ok(Offer {
+        id: get_i64(r, "id")?,
+        request_id: get_i64(r, "request_id")?,
+        helper_id: get_i64(r, "helper_id")?,
+        status: OfferStatus::parse(&get_string(r, "status")?).unwrap_or(OfferStatus::Cancelled),
+        offered_at: get_i64(r, "offered_at")?,
+        respond_by: get_i64(r, "respond_by")?,
+    })
+}
+
+impl Store {
+    /// Offers a waiting request to a helper, with the helper's e-mail in the same
+    /// transaction.
+    pub async fn offer_request(
+        &self,
+        request_id: i64,
+        helper: AccountId,
+        by: Option<AccountId>,
+        respond_by: i64,
+        mail: Option<&NewMessage>,
+    ) -> StoreResult<Offer> {
+        let now = crate::domain::now();
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE support_requests SET status = 'offered', updated_at = $1
+             WHERE id = $2 AND status = 'submitted'",
+        )
+        .bind(now)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            drop(tx);
+            let r = self.support_request(request_id).await?;
+            return Err(StoreError::Conflict(
+                check_offer(r.status)
+                    .err()
+                    .unwrap_or("The request changed; look again."),
+            ));
+        }
+        let id = crypto::random_id();
+        sqlx::query(
+            "INSERT INTO support_offers (id, request_id, helper_id, status, offered_at, respond_by, offered_by)
+             VALUES ($1, $2, $3, 'offered', $4, $5, $6)",
+        )
+        .bind(id)
+        .bind(request_id)
+        .bind(helper.0)
+        .bind(now)
+        .bind(respond_by)
+        .bind(by.map(|b| b.0))
+        .execute(&mut *tx)
+        .await?;
+        if let Some(m) = mail {
+            enqueue_in(&mut tx, m).await?;
+        }
+        tx.commit().await?;
+        if mail.is_some() {
+            self.wake_delivery();
+        }
+        Ok(Offer {
+            id,
+            request_id,
+            helper_id: helper.0,
+            status: OfferStatus::Offered,
+            offered_at: now,
+            respond_by,
+        })
+    }
+
+    /// A helper's offers still waiting for an answer, with what each request is about.
+    pub async fn pending_offers(
+        &self,
+        helper: AccountId,
+    ) -> StoreResult<Vec<(Offer, RequestSummary)>> {
+        let rows = sqlx::query(
+            "SELECT id, request_id, helper_id, status, offered_at, respond_by FROM support_offers
+             WHERE helper_id = $1 AND status = 'offered' AND respond_by > $2 ORDER BY offered_at",
+        )
+        .bind(helper.0)
+        .bind(crate::domain::now())
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            let o = offer_from_row(r)?;
+            let req = self.support_request(o.request_id).await?;
+            out.push((o, req));
+        }
+        Ok(out)
+    }
+
+    /// A helper answers an offer. Someone else's offer is not found; an offer already
+    /// answered or expired is a conflict.
+    pub async fn answer_offer(
+        &self,
+        offer_id: i64,
+        helper: AccountId,
+        accept: bool,
+    ) -> StoreResult<Offer> {
+        let now = crate::domain::now();
+        let row = sqlx::query(
+            "SELECT id, request_id, helper_id, status, offered_at, respond_by FROM support_offers
+             WHERE id = $1 AND helper_id = $2",
+        )
+        .bind(offer_id)
+        .bind(helper.0)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        let offer = offer_from_row(&row)?;
+        let mut tx = self.begin_write().await?;
+        let n = sqlx::query(
+            "UPDATE support_offers SET status = $1, responded_at = $2
+             WHERE id = $3 AND status = 'offered' AND respond_by > $2",
+        )
+        .bind(if accept { "accepted" } else { "declined" })
+        .bind(now)
+        .bind(offer_id)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict(
+                "This offer has already been answered, or it expired and passed to someone else.",
+            ));
+        }
+        if accept {
+            sqlx::query(
+                "UPDATE support_requests SET status = 'accepted', helper_id = $1, updated_at = $2
+                 WHERE id = $3 AND status = 'offered'",
+            )
+            .bind(helper.0)
+            .bind(now)
+            .bind(offer.request_id)
+            .execute(&mut *tx)
+            .await?;
+        } else {
+            sqlx::query(
+                "UPDATE support_requests SET status = 'submitted', updated_at = $1
+                 WHERE id = $2 AND status = 'offered'",
+            )
+            .bind(now)
+            .bind(offer.request_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Offer {
+            status: if accept {
+                OfferStatus::Accepted
+            } else {
+                OfferStatus::Declined
+            },
+            ..offer
+        })
+    }
+
+    /// Helpers who declined this request or let an offer expire: not asked again.
+    pub async fn helpers_passed(&self, request_id: i64) -> StoreResult<Vec<i64>> {
+        let rows = sqlx::query(
+            "SELECT helper_id FROM support_offers
+             WHERE request_id = $1 AND status IN ('declined', 'expired')",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(|r| get_i64(r, "helper_id")).collect()
+    }
+
+    /// Offers past their time: marked expired, and their requests back in the queue.
+    pub async fn expire_offers(&self) -> StoreResult<u64> {
+        let now = crate::domain::now();
+        let mut tx = self.begin_write().await?;
+        let rows = sqlx::query(
+            "UPDATE support_offers SET status = 'expired', responded_at = $1
+             WHERE status = 'offered' AND respond_by <= $1 RETURNING request_id",
+        )
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &rows {
+            sqlx::query(
+                "UPDATE support_requests SET status = 'submitted', updated_at = $1
+                 WHERE id = $2 AND status = 'offered'",
+            )
+            .bind(now)
+            .bind(get_i64(r, "request_id")?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
+    /// A helper's open cases.
+    pub async fn helper_cases(&self, helper: AccountId) -> StoreResult<Vec<RequestSummary>> {
+        let rows = sqlx::query(
+            "SELECT id FROM support_requests
+             WHERE helper_id = $1 AND status IN ('accepted', 'contacted') ORDER BY created_at",
+        )
+        .bind(helper.0)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            out.push(self.support_request(get_i64(r, "id")?).await?);
+        }
+        Ok(out)
+    }
+
+    /// A case, for its own helper only: anyone else gets "not found", not "forbidden",
+    /// so that a guessed id says nothing.
+    pub async fn case_of(&self, request_id: i64, helper: AccountId) -> StoreResult<RequestSummary> {
+        let row = sqlx::query("SELECT helper_id FROM support_requests WHERE id = $1")
+            .bind(request_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        if super::get_opt_i64(&row, "helper_id")? != Some(helper.0) {
+            return Err(StoreError::NotFound);
+        }
+        self.support_request(request_id).await
+    }
+
+    /// Who asked and what they wrote, for the case's helper; the view is written to the
+    /// audit log first, so there is no view without its record.
+    pub async fn case_identity(
+        &self,
+        request_id: i64,
+        helper: AccountId,
+    ) -> StoreResult<(Option<Identity>, Option<String>)> {
+        self.case_of(request_id, helper).await?;
+        self.audit(
+            Some(helper),
+            "view_identity",
+            &format!("support_request:{request_id}"),
+        )
+        .await?;
+        let identity = self.support_identity(request_id).await?;
+        let key = self.data_key()?;
+        use sqlx::Row;
+        let row = sqlx::query("SELECT sealed_message FROM support_requests WHERE id = $1")
+            .bind(request_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let message = match row.try_get::<Option<String>, _>("sealed_message")? {
+            Some(s) => Some(key.open(&context(request_id, "message"), &s).map_err(|_| {
+                StoreError::Conflict("A sealed value does not open with the current key.")
+            })?),
+            None => None,
+        };
+        Ok((identity, message))
+    }
+
+    pub async fn log_contact(
+        &self,
+        request_id: i64,
+        helper: AccountId,
+        c: &NewContact,
+    ) -> StoreResult<()> {
+        let r = self.case_of(request_id, helper).await?;
+        check_in_progress(r.status).map_err(StoreError::Conflict)?;
+        let now = crate::domain::now();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "INSERT INTO support_contacts (id, request_id, contacted_at, mode, minutes, resources, recorded_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(crypto::random_id())
+        .bind(request_id)
+        .bind(c.at)
+        .bind(c.mode.key())
+        .bind(i64::from(c.minutes))
+        .bind(c.resources.join(","))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE support_requests SET status = 'contacted', updated_at = $1,
+                 first_contact_at = COALESCE(first_contact_at, $2)
+             WHERE id = $3 AND status IN ('accepted', 'contacted')",
+        )
+        .bind(now)
+        .bind(c.at)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn list_contacts(&self, request_id: i64) -> StoreResult<Vec<Contact>> {
+        let rows = sqlx::query(
+            "SELECT contacted_at, mode, minutes, resources FROM support_contacts
+             WHERE request_id = $1 ORDER BY contacted_at",
+        )
+        .bind(request_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Contact {
+                    at: get_i64(r, "contacted_at")?,
+                    mode: ContactMode::parse(&get_string(r, "mode")?).unwrap_or(ContactMode::Email),
+                    minutes: get_i64(r, "minutes")?,
+                    resources: get_string(r, "resources")?
+                        .split(',')
+                        .filter(|s| !s.is_empty())
+                        .map(str::to_string)
+                        .collect(),
+                })
+            })
+            .collect()
+    }
+
+    /// Closes a case with its outcome; what the person wrote is erased now.
+    pub async fn close_case(
+        &self,
+        request_id: i64,
+        helper: AccountId,
+        outcome: Outcome,
+    ) -> StoreResult<()> {
+        let r = self.case_of(request_id, helper).await?;
+        check_in_progress(r.status).map_err(StoreError::Conflict)?;
+        let now = crate::domain::now();
+        let n = sqlx::query(
+            "UPDATE support_requests SET status = 'closed', closed_at = $1, updated_at = $1,
+                 outcome = $2, sealed_message = NULL
+             WHERE id = $3 AND helper_id = $4 AND status IN ('accepted', 'contacted')",
+        )
+        .bind(now)
+        .bind(outcome.key())
+        .bind(request_id)
+        .bind(helper.0)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::Conflict(
+                "This case changed meanwhile; look again.",
+            ));
+        }
+        Ok(())
+    }
+}

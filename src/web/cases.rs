@@ -1,0 +1,330 @@
+//! Offers and cases on the web. Coordinators offer a request to a helper (or offer the
+//! whole plan); helpers answer offers, see who asked only for their own cases (each view
+//! audited), log contacts without free text, and close cases, which erases the message.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::{Coordinator, HelperRole};
+use super::error::{AppError, PageResult};
+use super::layout::{Ctx, Layout, render, render_status};
+use crate::delivery::Writer;
+use crate::domain::accounts::AccountId;
+use crate::domain::cases::{OFFER_HOURS, Outcome, RESOURCES, parse_contact};
+use crate::domain::mail::MessageKind;
+use crate::domain::matching::{self, Policy, Weights};
+use crate::domain::support::{ContactMode, Identity};
+use crate::domain::{Invalid, format_time, now};
+use crate::store::{Contact, Offer, RequestSummary};
+
+/// Offers a request to a helper and tells them by e-mail (in the same transaction). The
+/// e-mail says only that a colleague asked and where to answer.
+pub async fn offer_to(
+    state: &AppState,
+    request_id: i64,
+    helper: AccountId,
+    by: Option<AccountId>,
+) -> Result<Offer, AppError> {
+    let account = state.store.account(helper).await?;
+    let respond_by = now() + OFFER_HOURS * 3600;
+    let writer = Writer::load(
+        &state.store,
+        &state.web.public_url,
+        MessageKind::HelperOffer,
+    )
+    .await?;
+    let mail = writer.to(
+        account.email.as_str(),
+        &[
+            ("name", &account.display_name),
+            ("link", &writer.url("/helper/cases")),
+            ("respond_by", &format_time(respond_by)),
+        ],
+        format!("helper_offer:{request_id}:{}:{}", helper.0, now()),
+    );
+    Ok(state
+        .store
+        .offer_request(request_id, helper, by, respond_by, Some(&mail))
+        .await?)
+}
+
+/// Offers a request to its best helper who has not already passed on it. Returns
+/// whether someone was found.
+pub async fn offer_next(state: &AppState, request_id: i64) -> Result<bool, AppError> {
+    let passed = state.store.helpers_passed(request_id).await?;
+    let helpers: Vec<matching::Helper> = state
+        .store
+        .helpers_for_matching()
+        .await?
+        .into_iter()
+        .filter(|h| !passed.contains(&h.id))
+        .collect();
+    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
+    let wanted = state.store.request_for_matching(request_id, &ids).await?;
+    let best = matching::shortlist(
+        &helpers,
+        &wanted,
+        &Weights::default(),
+        Policy::default(),
+        now(),
+        1,
+    );
+    match best.first() {
+        Some(c) => {
+            offer_to(state, request_id, AccountId(c.helper), None).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct IdPath {
+    id: i64,
+}
+
+#[derive(Deserialize)]
+pub struct OfferForm {
+    helper: i64,
+}
+
+pub async fn offer(
+    State(state): State<AppState>,
+    Coordinator(c): Coordinator,
+    Path(IdPath { id }): Path<IdPath>,
+    Form(f): Form<OfferForm>,
+) -> Result<axum::response::Response, AppError> {
+    let helpers = state.store.helpers_for_matching().await?;
+    let helper = helpers
+        .iter()
+        .find(|h| h.id == f.helper)
+        .ok_or_else(|| Invalid::new("helper", "This person is not an active helper."))?;
+    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
+    let wanted = state.store.request_for_matching(id, &ids).await?;
+    // The shortlist is only advice, but the hard constraints are not.
+    if let Err(why) = matching::check(helper, &wanted, Policy::default(), now()) {
+        return Err(Invalid::new(
+            "helper",
+            format!("This helper cannot take this request: {}.", why.label()),
+        )
+        .into());
+    }
+    offer_to(&state, id, AccountId(helper.id), Some(c.id)).await?;
+    Ok(Redirect::to("/support/queue").into_response())
+}
+
+/// Offers every pair of the optimal plan.
+pub async fn offer_plan(
+    State(state): State<AppState>,
+    Coordinator(c): Coordinator,
+) -> Result<axum::response::Response, AppError> {
+    let queue: Vec<RequestSummary> = state
+        .store
+        .support_queue()
+        .await?
+        .into_iter()
+        .filter(|r| r.status == crate::domain::support::RequestStatus::Submitted)
+        .collect();
+    let helpers = state.store.helpers_for_matching().await?;
+    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
+    let mut wanted = Vec::with_capacity(queue.len());
+    for r in &queue {
+        wanted.push(state.store.request_for_matching(r.id, &ids).await?);
+    }
+    let scores = matching::score_matrix(
+        &helpers,
+        &wanted,
+        &Weights::default(),
+        Policy::default(),
+        now(),
+    );
+    let plan = matching::assign(&helpers, &scores);
+    for (i, h) in plan.helper_of.iter().enumerate() {
+        if let Some(h) = h {
+            match offer_to(&state, queue[i].id, AccountId(helpers[*h].id), Some(c.id)).await {
+                // Someone else offered it meanwhile: leave it.
+                Ok(_) | Err(AppError::Conflict(_)) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+    Ok(Redirect::to("/support/queue").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "helper_cases.html")]
+struct HelperCasesView {
+    l: Layout,
+    offers: Vec<(Offer, RequestSummary)>,
+    cases: Vec<RequestSummary>,
+}
+
+pub async fn helper_cases(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    HelperRole(a): HelperRole,
+) -> PageResult {
+    render(&HelperCasesView {
+        l: ctx.layout("My offers and cases"),
+        offers: state.store.pending_offers(a.id).await?,
+        cases: state.store.helper_cases(a.id).await?,
+    })
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    HelperRole(a): HelperRole,
+    Path(IdPath { id }): Path<IdPath>,
+) -> Result<axum::response::Response, AppError> {
+    let offer = state.store.answer_offer(id, a.id, true).await?;
+    Ok(Redirect::to(&format!("/helper/cases/{}", offer.request_id)).into_response())
+}
+
+pub async fn decline(
+    State(state): State<AppState>,
+    HelperRole(a): HelperRole,
+    Path(IdPath { id }): Path<IdPath>,
+) -> Result<axum::response::Response, AppError> {
+    let offer = state.store.answer_offer(id, a.id, false).await?;
+    // The request goes to the next candidate at once; if there is none, it waits in the
+    // coordinators' queue.
+    offer_next(&state, offer.request_id).await?;
+    Ok(Redirect::to("/helper/cases").into_response())
+}
+
+#[derive(Template)]
+#[template(path = "helper_case.html")]
+struct CaseView {
+    l: Layout,
+    request: RequestSummary,
+    identity: Option<Identity>,
+    message: Option<String>,
+    contacts: Vec<Contact>,
+    error: Option<Invalid>,
+}
+
+impl CaseView {
+    fn modes(&self) -> &'static [ContactMode] {
+        ContactMode::ALL
+    }
+    fn resources(&self) -> &'static [(&'static str, &'static str)] {
+        RESOURCES
+    }
+    fn outcomes(&self) -> [Outcome; 4] {
+        Outcome::ALL
+    }
+    fn resource_label(&self, key: &str) -> &'static str {
+        RESOURCES
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, l)| *l)
+            .unwrap_or("")
+    }
+    fn today(&self) -> String {
+        jiff::Timestamp::now().strftime("%Y-%m-%d").to_string()
+    }
+}
+
+async fn case_page(
+    state: &AppState,
+    ctx: Ctx,
+    helper: AccountId,
+    id: i64,
+    error: Option<Invalid>,
+) -> PageResult {
+    let request = state.store.case_of(id, helper).await?;
+    let (identity, message) = if request.status.is_open() {
+        state.store.case_identity(id, helper).await?
+    } else {
+        (None, None)
+    };
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render_status(
+        status,
+        &CaseView {
+            l: ctx.layout(format!("Case {}", request.reference)),
+            contacts: state.store.list_contacts(id).await?,
+            request,
+            identity,
+            message,
+            error,
+        },
+    )
+}
+
+pub async fn case(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    HelperRole(a): HelperRole,
+    Path(IdPath { id }): Path<IdPath>,
+) -> PageResult {
+    case_page(&state, ctx, a.id, id, None).await
+}
+
+pub async fn log_contact(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    HelperRole(a): HelperRole,
+    Path(IdPath { id }): Path<IdPath>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let one = |name: &str| {
+        pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let resources: Vec<String> = pairs
+        .iter()
+        .filter(|(k, _)| k == "resources")
+        .map(|(_, v)| v.clone())
+        .collect();
+    match parse_contact(one("date"), one("mode"), one("minutes"), &resources, now()) {
+        Ok(c) => {
+            state.store.log_contact(id, a.id, &c).await?;
+            Ok(Redirect::to(&format!("/helper/cases/{id}")).into_response())
+        }
+        Err(e) => case_page(&state, ctx, a.id, id, Some(e)).await,
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CloseForm {
+    #[serde(default)]
+    outcome: String,
+}
+
+pub async fn close(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    HelperRole(a): HelperRole,
+    Path(IdPath { id }): Path<IdPath>,
+    Form(f): Form<CloseForm>,
+) -> PageResult {
+    match Outcome::parse(&f.outcome) {
+        Some(o) => {
+            state.store.close_case(id, a.id, o).await?;
+            Ok(Redirect::to("/helper/cases").into_response())
+        }
+        None => {
+            case_page(
+                &state,
+                ctx,
+                a.id,
+                id,
+                Some(Invalid::new("outcome", "Choose how the case ended.")),
+            )
+            .await
+        }
+    }
+}

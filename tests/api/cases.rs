@@ -1,0 +1,333 @@
+//! The case lifecycle through the real server: offers, declines passing to the next
+//! helper, acceptance, who may see who asked (and the audit of each view), contacts
+//! without free text, closing (which erases the message), illegal transitions, expiry;
+//! and the audit log's tamper detection.
+
+use sqlx::Connection;
+use wecare::domain::accounts::{AccountId, Email, Role};
+
+use crate::helpers::{Browser, TestApp, TestDb};
+use crate::on_both;
+
+on_both!(
+    a_case_goes_from_offer_to_close_and_only_its_helper_sees_who_asked,
+    an_unanswered_offer_expires_back_to_the_queue,
+    the_audit_log_finds_edited_and_deleted_entries,
+);
+
+async fn id_of(app: &TestApp, email: &str) -> i64 {
+    app.store
+        .account_by_email(&Email::parse(email).expect("email"))
+        .await
+        .expect("account")
+        .id
+        .0
+}
+
+/// A helper with a current training and a profile.
+async fn trained_helper(app: &TestApp, email: &str, department: &str) -> Browser {
+    let mut b = app.signed_in(email, &[Role::Helper]).await;
+    let r = b
+        .post(
+            "/helper/profile",
+            &[
+                ("capacity", "2"),
+                ("department", department),
+                ("topics", "burnout"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = id_of(app, email).await;
+    app.store
+        .add_training(
+            AccountId(id),
+            wecare::domain::helpers::TrainingKind::Initial,
+            wecare::domain::now() - 86_400,
+            wecare::domain::now() + 365 * 86_400,
+            AccountId(id),
+        )
+        .await
+        .expect("training");
+    b
+}
+
+fn between<'a>(body: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    body.split(start).nth(1).and_then(|s| s.split(end).next())
+}
+
+async fn sql_value(db: &TestDb, sql: &str) -> Option<String> {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(db.database().driver_url())
+        .await
+        .expect("connect");
+    let row: (Option<String>,) = sqlx::query_as(sqlx::AssertSqlSafe(sql.to_string()))
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
+    row.0
+}
+
+async fn a_case_goes_from_offer_to_close_and_only_its_helper_sees_who_asked(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut ana = trained_helper(&app, "ana@example.edu", "Surgery").await;
+    let mut ben = trained_helper(&app, "ben@example.edu", "Radiology").await;
+    let mut coord = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+
+    let mut person = app.browser();
+    let r = person
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "soon"),
+                ("contact_mode", "email"),
+                ("name", "Philippa Oduya-Strand"),
+                ("email", "philippa@example.org"),
+                ("department", "Medicine"),
+                ("message", "Night shifts are wearing me down"),
+            ],
+        )
+        .await;
+    let code = crate::support::receipt_code_in(&r.body);
+    let queue = coord.get("/support/queue").await.body;
+    let id: i64 = crate::support::queue_ids(&queue)
+        .first()
+        .and_then(|s| s.parse().ok())
+        .expect("a request in the queue");
+
+    let r = coord
+        .post(
+            &format!("/support/queue/{id}/offer"),
+            &[("helper", &id_of(&app, "ana@example.edu").await.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = coord
+        .post(
+            &format!("/support/queue/{id}/offer"),
+            &[("helper", &id_of(&app, "ben@example.edu").await.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, 409, "one offer at a time");
+    assert!(r.body.contains("already offered"), "{}", r.body);
+    // The helper is told by e-mail; the outbox hides the recipient of support mail.
+    let outbox = app.store.list_outbox(None, 10).await.expect("outbox");
+    assert!(
+        outbox
+            .iter()
+            .any(|m| m.kind == "helper_offer" && m.to == "(confidential)")
+    );
+
+    // Ben cannot answer Ana's offer; Ana sees it without who asked, and declines.
+    let page = ana.get("/helper/cases").await.body;
+    assert!(!page.contains("Philippa"), "no identity before accepting");
+    let offer: String = between(&page, "action=\"/helper/offers/", "/accept")
+        .expect("an offer")
+        .to_string();
+    assert_eq!(
+        ben.post(&format!("/helper/offers/{offer}/accept"), &[])
+            .await
+            .status,
+        404
+    );
+    let r = ana
+        .post(&format!("/helper/offers/{offer}/decline"), &[])
+        .await;
+    assert_eq!(r.status, 303);
+
+    // It went to Ben at once; he accepts and sees who asked.
+    let page = ben.get("/helper/cases").await.body;
+    let offer: String = between(&page, "action=\"/helper/offers/", "/accept")
+        .expect("passed to the next helper")
+        .to_string();
+    let r = ben
+        .post(&format!("/helper/offers/{offer}/accept"), &[])
+        .await;
+    assert_eq!(r.location(), format!("/helper/cases/{id}"));
+    let case = ben.get(&format!("/helper/cases/{id}")).await;
+    assert_eq!(case.status, 200);
+    assert!(case.body.contains("Philippa Oduya-Strand"));
+    assert!(case.body.contains("philippa@example.org"));
+    assert!(case.body.contains("Night shifts are wearing me down"));
+    let audit = app.store.list_audit(10).await.expect("audit");
+    assert_eq!(audit.len(), 1);
+    assert_eq!(audit[0].subject, format!("support_request:{id}"));
+    assert_eq!(audit[0].actor, Some(id_of(&app, "ben@example.edu").await));
+    assert!(
+        !format!("{audit:?}").contains("Philippa"),
+        "the audit names no one"
+    );
+
+    // Nobody else sees the case: another helper gets 404, a coordinator 403.
+    assert_eq!(ana.get(&format!("/helper/cases/{id}")).await.status, 404);
+    assert_eq!(coord.get(&format!("/helper/cases/{id}")).await.status, 403);
+    let mut both = app
+        .signed_in("both@example.edu", &[Role::Helper, Role::Coordinator])
+        .await;
+    assert_eq!(both.get(&format!("/helper/cases/{id}")).await.status, 404);
+    let queue_page = coord.get(&format!("/support/queue/{id}")).await.body;
+    assert!(
+        !queue_page.contains("Philippa"),
+        "the coordinator sees progress, not the person"
+    );
+
+    // Contacts: checked, no free text; the first one starts the clock.
+    let r = ben
+        .post(
+            &format!("/helper/cases/{id}/contacts"),
+            &[("date", "2026-11-20"), ("mode", "phone"), ("minutes", "0")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Give the length in minutes"));
+    let r = ben
+        .post(
+            &format!("/helper/cases/{id}/contacts"),
+            &[
+                ("date", "2026-11-20"),
+                ("mode", "phone"),
+                ("minutes", "40"),
+                ("resources", "eap"),
+                ("notes", "this field does not exist and is ignored"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let summary = app.store.support_request(id).await.expect("request");
+    assert_eq!(summary.status.key(), "contacted");
+    assert!(summary.first_contact_at.is_some());
+
+    // Closing erases what the person wrote; the case then shows no identity.
+    let r = ben
+        .post(&format!("/helper/cases/{id}/close"), &[("outcome", "met")])
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        sql_value(
+            &app.db,
+            &format!("SELECT sealed_message FROM support_requests WHERE id = {id}")
+        )
+        .await,
+        None
+    );
+    let closed = ben.get(&format!("/helper/cases/{id}")).await.body;
+    assert!(!closed.contains("Philippa"));
+    let r = ben
+        .post(
+            &format!("/helper/cases/{id}/contacts"),
+            &[("date", "2026-11-21"), ("mode", "phone"), ("minutes", "10")],
+        )
+        .await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("This case is closed."));
+    let r = coord
+        .post(
+            &format!("/support/queue/{id}/offer"),
+            &[("helper", &id_of(&app, "ana@example.edu").await.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, 409);
+
+    // The person sees it closed with their code.
+    let r = person
+        .post("/support/status", &[("receipt_code", &code)])
+        .await;
+    assert!(r.body.contains("Closed"), "{}", r.body);
+    app.stop().await;
+}
+
+async fn an_unanswered_offer_expires_back_to_the_queue(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut ana = trained_helper(&app, "ana@example.edu", "Surgery").await;
+    let input = wecare::domain::support::RequestInput {
+        topics: vec!["burnout".into()],
+        urgency: "routine".into(),
+        contact_mode: "email".into(),
+        name: "X".into(),
+        email: "x@example.org".into(),
+        ..Default::default()
+    };
+    let (r, _) = app
+        .store
+        .create_support_request(
+            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
+            None,
+        )
+        .await
+        .expect("filed");
+    let ana_id = AccountId(id_of(&app, "ana@example.edu").await);
+    let offer = app
+        .store
+        .offer_request(r.id, ana_id, None, wecare::domain::now() - 1, None)
+        .await
+        .expect("offer");
+    assert_eq!(app.store.expire_offers().await.expect("expire"), 1);
+    assert_eq!(
+        app.store
+            .support_request(r.id)
+            .await
+            .expect("r")
+            .status
+            .key(),
+        "submitted"
+    );
+    let late = ana
+        .post(&format!("/helper/offers/{}/accept", offer.id), &[])
+        .await;
+    assert_eq!(late.status, 409);
+    assert!(late.body.contains("expired"), "{}", late.body);
+    assert_eq!(
+        app.store.helpers_passed(r.id).await.expect("passed"),
+        vec![ana_id.0]
+    );
+    app.stop().await;
+}
+
+async fn the_audit_log_finds_edited_and_deleted_entries(db: TestDb) {
+    let store = db.store().await;
+    for i in 1..=4 {
+        store
+            .audit(
+                Some(AccountId(7)),
+                "view_identity",
+                &format!("support_request:{i}"),
+            )
+            .await
+            .expect("append");
+    }
+    let ok = store.verify_audit().await.expect("verify");
+    assert_eq!((ok.rows, ok.broken_at.clone()), (4, None));
+
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(db.database().driver_url())
+        .await
+        .expect("connect");
+    sqlx::query("UPDATE audit_log SET subject = 'support_request:99' WHERE seq = 2")
+        .execute(&mut conn)
+        .await
+        .expect("tamper");
+    let bad = store.verify_audit().await.expect("verify");
+    assert_eq!(bad.broken_at.map(|b| b.0), Some(2));
+    sqlx::query("UPDATE audit_log SET subject = 'support_request:2' WHERE seq = 2")
+        .execute(&mut conn)
+        .await
+        .expect("restore");
+    assert!(
+        store
+            .verify_audit()
+            .await
+            .expect("verify")
+            .broken_at
+            .is_none()
+    );
+    sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+        .execute(&mut conn)
+        .await
+        .expect("delete");
+    let gone = store.verify_audit().await.expect("verify");
+    assert_eq!(gone.broken_at, Some((4, "row 3 is missing".to_string())));
+    store.close().await;
+}
