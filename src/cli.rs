@@ -54,6 +54,13 @@ enum Command {
     /// The audit log of views of identifying data.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Erase the identities of support requests closed longer ago than the retention
+    /// period now (the server also does this every hour).
+    Purge {
+        /// [default: 90, or WECARE_RETENTION_DAYS]
+        #[arg(long, env = "WECARE_RETENTION_DAYS")]
+        retention_days: Option<u32>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -116,6 +123,9 @@ struct ServeArgs {
     /// WECARE_DATA_KEY may hold the key itself instead.
     #[arg(long, env = "WECARE_DATA_KEY_FILE")]
     data_key_file: Option<PathBuf>,
+    /// Days after a support request closes before who asked is erased [default: 90]
+    #[arg(long, env = "WECARE_RETENTION_DAYS")]
+    retention_days: Option<u32>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -212,6 +222,11 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
                 .as_deref()
                 .or(c.file.data_key_file.as_deref()),
             args.demo,
+        )?,
+        retention_days: config::validate_retention_days(
+            args.retention_days
+                .or(c.file.retention_days)
+                .unwrap_or(config::DEFAULT_RETENTION_DAYS),
         )?,
     })
 }
@@ -310,6 +325,22 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
             Ok(())
         }
         Command::Admin(cmd) => admin(&c, cmd).await,
+        Command::Purge { retention_days } => {
+            let days = config::validate_retention_days(
+                retention_days
+                    .or(c.file.retention_days)
+                    .unwrap_or(config::DEFAULT_RETENTION_DAYS),
+            )?;
+            let store = startup::prepare_store(&c.database).await?;
+            let n = store
+                .purge_identities(crate::domain::now() - i64::from(days) * 86_400)
+                .await
+                .map_err(|e| ConfigError(format!("erasing identities failed ({e})")))?;
+            println!(
+                "erased the identities of {n} support request(s) closed more than {days} days ago"
+            );
+            Ok(())
+        }
         Command::Audit(AuditCommand::Verify) => {
             let store = startup::prepare_store(&c.database).await?;
             let report = store

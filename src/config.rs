@@ -33,6 +33,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "WECARE_MAIL_RETRY_SECS",
     "WECARE_DATA_KEY_FILE",
     "WECARE_DATA_KEY",
+    "WECARE_RETENTION_DAYS",
 ];
 
 /// Prefixes reserved for the test harness and CI.
@@ -73,6 +74,7 @@ pub struct FileConfig {
     pub smtp_timeout_secs: Option<u64>,
     pub mail_retry_secs: Option<u64>,
     pub data_key_file: Option<PathBuf>,
+    pub retention_days: Option<u32>,
 }
 
 impl FileConfig {
@@ -264,6 +266,8 @@ pub struct ServeConfig {
     pub mail: MailConfig,
     /// Seals the identities of support requests; never stored in the database.
     pub data_key: crate::sealing::DataKey,
+    /// Days after a request closes before its identity is erased.
+    pub retention_days: u32,
 }
 
 impl ServeConfig {
@@ -276,6 +280,18 @@ impl ServeConfig {
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://wecare.db";
 pub const DEFAULT_SESSION_HOURS: u32 = 12;
+
+pub const DEFAULT_RETENTION_DAYS: u32 = 90;
+
+pub fn validate_retention_days(days: u32) -> Result<u32, ConfigError> {
+    if (1..=3650).contains(&days) {
+        Ok(days)
+    } else {
+        fail(format!(
+            "--retention-days / WECARE_RETENTION_DAYS is {days}; use a number of days from 1 to 3650"
+        ))
+    }
+}
 
 pub fn validate_session_hours(hours: u32) -> Result<u32, ConfigError> {
     if (1..=24 * 30).contains(&hours) {

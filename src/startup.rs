@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::config::{ConfigError, DatabaseUrl, MailConfig, ServeConfig};
-use crate::delivery::{Background, Transport};
+use crate::delivery::{Background, JobSettings, Transport};
 use crate::domain::accounts::{Email, Role};
 use crate::domain::support::{NewRequest, RequestInput};
 use crate::store::{NewAccount, Store, StoreError};
@@ -220,6 +220,7 @@ pub struct Application {
     state: AppState,
     transport: Transport,
     mail: MailConfig,
+    jobs: JobSettings,
 }
 
 impl Application {
@@ -293,6 +294,9 @@ impl Application {
             state,
             transport,
             mail: cfg.mail.clone(),
+            jobs: JobSettings {
+                retention_days: cfg.retention_days,
+            },
         })
     }
 
@@ -315,7 +319,7 @@ impl Application {
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let store = self.state.store.clone();
-        let background = Background::start(store.clone(), &self.mail, self.transport);
+        let background = Background::start(store.clone(), &self.mail, self.transport, self.jobs);
         let app = crate::web::router(self.state);
         let result = axum::serve(
             self.listener,

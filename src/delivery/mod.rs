@@ -13,6 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use scheduler::JobSettings;
 pub use transport::Transport;
 pub use writer::Writer;
 
@@ -27,7 +28,7 @@ pub struct Background {
 
 impl Background {
     /// Starts the delivery worker and the scheduler.
-    pub fn start(store: Store, mail: &MailConfig, transport: Transport) -> Self {
+    pub fn start(store: Store, mail: &MailConfig, transport: Transport, jobs: JobSettings) -> Self {
         let (stop, stopped) = watch::channel(false);
         let instance = format!("{}-{}", std::process::id(), crate::crypto::random_hex(4));
         let settings = worker::Settings {
@@ -46,7 +47,12 @@ impl Background {
                 format!("mail-{instance}"),
                 stopped.clone(),
             )),
-            tokio::spawn(scheduler::run(store, format!("jobs-{instance}"), stopped)),
+            tokio::spawn(scheduler::run(
+                store,
+                jobs,
+                format!("jobs-{instance}"),
+                stopped,
+            )),
         ];
         Self { stop, tasks }
     }

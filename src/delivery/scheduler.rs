@@ -11,10 +11,17 @@ use crate::store::Store;
 
 type JobFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<String>> + Send + 'a>>;
 
+/// What jobs need from the configuration.
+#[derive(Debug, Clone, Copy)]
+pub struct JobSettings {
+    /// Days after a request closes before its identity is erased.
+    pub retention_days: u32,
+}
+
 pub struct Job {
     pub name: &'static str,
     pub every_secs: i64,
-    pub run: for<'a> fn(&'a Store) -> JobFuture<'a>,
+    pub run: for<'a> fn(&'a Store, &'a JobSettings) -> JobFuture<'a>,
 }
 
 /// How long sent and cancelled messages stay visible in the outbox.
@@ -24,9 +31,23 @@ const UNSUBSCRIBE_LINK_SECS: i64 = 365 * 24 * 3600;
 
 pub const JOBS: &[Job] = &[
     Job {
+        name: "support-retention",
+        every_secs: 3600,
+        run: |store, settings| {
+            Box::pin(async move {
+                let before = crate::domain::now() - i64::from(settings.retention_days) * 86_400;
+                let n = store.purge_identities(before).await?;
+                Ok(format!(
+                    "erased the identities of {n} requests closed more than {} days ago",
+                    settings.retention_days
+                ))
+            })
+        },
+    },
+    Job {
         name: "support-offer-expiry",
         every_secs: 300,
-        run: |store| {
+        run: |store, _| {
             Box::pin(async move {
                 let n = store.expire_offers().await?;
                 Ok(format!(
@@ -38,7 +59,7 @@ pub const JOBS: &[Job] = &[
     Job {
         name: "sign-in-cleanup",
         every_secs: 3600,
-        run: |store| {
+        run: |store, _| {
             Box::pin(async move {
                 let n = store.delete_expired_sign_in_data().await?;
                 Ok(format!(
@@ -50,7 +71,7 @@ pub const JOBS: &[Job] = &[
     Job {
         name: "outbox-cleanup",
         every_secs: 3600,
-        run: |store| {
+        run: |store, _| {
             Box::pin(async move {
                 let now = crate::domain::now();
                 let messages = store.prune_outbox(now - OUTBOX_KEEP_SECS).await?;
@@ -70,7 +91,12 @@ const TICK: Duration = Duration::from_secs(30);
 /// A run that takes longer than this is assumed dead and may be taken over.
 const LEASE_SECS: i64 = 600;
 
-pub async fn run(store: Store, worker: String, mut stop: watch::Receiver<bool>) {
+pub async fn run(
+    store: Store,
+    settings: JobSettings,
+    worker: String,
+    mut stop: watch::Receiver<bool>,
+) {
     let now = crate::domain::now();
     for job in JOBS {
         if let Err(e) = store.ensure_job(job.name, now).await {
@@ -82,7 +108,7 @@ pub async fn run(store: Store, worker: String, mut stop: watch::Receiver<bool>) 
             if *stop.borrow() {
                 return;
             }
-            run_if_due(&store, &worker, job).await;
+            run_if_due(&store, &settings, &worker, job).await;
         }
         tokio::select! {
             () = tokio::time::sleep(TICK) => {}
@@ -92,7 +118,7 @@ pub async fn run(store: Store, worker: String, mut stop: watch::Receiver<bool>) 
 }
 
 /// Runs `job` if it is due and this instance wins the claim.
-pub async fn run_if_due(store: &Store, worker: &str, job: &Job) {
+pub async fn run_if_due(store: &Store, settings: &JobSettings, worker: &str, job: &Job) {
     match store.claim_job(job.name, worker, LEASE_SECS).await {
         Ok(true) => {}
         Ok(false) => return,
@@ -101,7 +127,7 @@ pub async fn run_if_due(store: &Store, worker: &str, job: &Job) {
             return;
         }
     }
-    let result = match (job.run)(store).await {
+    let result = match (job.run)(store, settings).await {
         Ok(summary) => {
             tracing::info!(job = job.name, "{summary}");
             summary

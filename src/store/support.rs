@@ -368,3 +368,23 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Erases who asked, and everything they wrote or preferred, from requests closed or
+    /// withdrawn before `before`. What remains is de-identified: month, channel, topics,
+    /// urgency, time to first contact, the contacts (date, mode, minutes, resources) and
+    /// the outcome. Returns how many requests were erased.
+    pub async fn purge_identities(&self, before: i64) -> StoreResult<u64> {
+        Ok(sqlx::query(
+            "UPDATE support_requests SET sealed_identity = NULL, sealed_preferences = NULL,
+                 sealed_message = NULL, owner_index = NULL
+             WHERE status IN ('closed', 'withdrawn') AND closed_at < $1
+               AND (sealed_identity IS NOT NULL OR sealed_preferences IS NOT NULL
+                    OR sealed_message IS NOT NULL OR owner_index IS NOT NULL)",
+        )
+        .bind(before)
+        .execute(&self.pool)
+        .await?
+        .rows_affected())
+    }
+}

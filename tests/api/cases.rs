@@ -13,6 +13,7 @@ on_both!(
     a_case_goes_from_offer_to_close_and_only_its_helper_sees_who_asked,
     an_unanswered_offer_expires_back_to_the_queue,
     the_audit_log_finds_edited_and_deleted_entries,
+    identities_are_erased_after_the_retention_period,
 );
 
 async fn id_of(app: &TestApp, email: &str) -> i64 {
@@ -330,4 +331,75 @@ async fn the_audit_log_finds_edited_and_deleted_entries(db: TestDb) {
     let gone = store.verify_audit().await.expect("verify");
     assert_eq!(gone.broken_at, Some((4, "row 3 is missing".to_string())));
     store.close().await;
+}
+
+async fn identities_are_erased_after_the_retention_period(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let owner = app.account("owner@example.edu", &[]).await;
+    let input = wecare::domain::support::RequestInput {
+        topics: vec!["burnout".into(), "other".into()],
+        urgency: "routine".into(),
+        contact_mode: "email".into(),
+        name: "Perpetua Vance".into(),
+        email: "perpetua@example.org".into(),
+        message: "something".into(),
+        ..Default::default()
+    };
+    let request = wecare::domain::support::NewRequest::parse(&input).expect("valid");
+    let (open, _) = app
+        .store
+        .create_support_request(&request, Some(owner.id))
+        .await
+        .expect("filed");
+    let (done, code) = app
+        .store
+        .create_support_request(&request, Some(owner.id))
+        .await
+        .expect("filed");
+    app.store
+        .withdraw_support_request(&code)
+        .await
+        .expect("withdrawn");
+    let now = wecare::domain::now();
+    assert_eq!(
+        app.store
+            .purge_identities(now - 86_400)
+            .await
+            .expect("purge"),
+        0,
+        "not old enough"
+    );
+    assert_eq!(app.store.purge_identities(now + 1).await.expect("purge"), 1);
+    assert_eq!(
+        app.store.purge_identities(now + 1).await.expect("again"),
+        0,
+        "idempotent"
+    );
+    assert!(
+        app.store
+            .support_identity(done.id)
+            .await
+            .expect("read")
+            .is_none()
+    );
+    assert!(
+        app.store
+            .support_identity(open.id)
+            .await
+            .expect("read")
+            .is_some(),
+        "open requests keep theirs"
+    );
+    // The de-identified facts remain.
+    let kept = app
+        .store
+        .support_request(done.id)
+        .await
+        .expect("still there");
+    assert_eq!(kept.topics.len(), 2);
+    assert_eq!(kept.status.key(), "withdrawn");
+    // The member's link to it is gone too.
+    let mine = app.store.my_support_requests(owner.id).await.expect("mine");
+    assert_eq!(mine.iter().map(|r| r.id).collect::<Vec<_>>(), vec![open.id]);
+    app.stop().await;
 }

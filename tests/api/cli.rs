@@ -723,4 +723,22 @@ fn audit_verify_reports_an_intact_or_tampered_log() {
     });
     let e = refused(wecare(&["--database-url", &db, "audit", "verify"]));
     assert!(e.contains("tampered with at entry 1"), "{e}");
+
+    let out = run_with_timeout(wecare(&[
+        "--database-url",
+        &db,
+        "purge",
+        "--retention-days",
+        "30",
+    ]));
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("erased the identities of 0"));
+    let e = refused(wecare(&[
+        "--database-url",
+        &db,
+        "purge",
+        "--retention-days",
+        "0",
+    ]));
+    assert!(e.contains("from 1 to 3650"), "{e}");
 }

@@ -156,6 +156,7 @@ pub fn serve_config(db: &TestDb) -> ServeConfig {
         demo: false,
         mail: MailConfig::folder(db.mail_dir()),
         data_key: wecare::sealing::DataKey::from_hex(DATA_KEY).expect("test key"),
+        retention_days: 90,
     }
 }
 
