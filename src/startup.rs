@@ -71,7 +71,7 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
                 ..Default::default()
             };
             store
-                .create_support_request(&NewRequest::parse(&input)?, None)
+                .create_support_request(&NewRequest::parse(&input)?, None, &[])
                 .await?;
         }
     }
@@ -296,6 +296,7 @@ impl Application {
             mail: cfg.mail.clone(),
             jobs: JobSettings {
                 retention_days: cfg.retention_days,
+                public_url: cfg.public_url.clone(),
             },
         })
     }

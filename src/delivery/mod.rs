@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-pub use scheduler::JobSettings;
+pub use scheduler::{JOBS, JobSettings, run_if_due};
 pub use transport::Transport;
 pub use writer::Writer;
 

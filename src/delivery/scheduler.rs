@@ -12,10 +12,12 @@ use crate::store::Store;
 type JobFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<String>> + Send + 'a>>;
 
 /// What jobs need from the configuration.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct JobSettings {
     /// Days after a request closes before its identity is erased.
     pub retention_days: u32,
+    /// For links in the messages jobs send.
+    pub public_url: url::Url,
 }
 
 pub struct Job {
@@ -30,6 +32,11 @@ const OUTBOX_KEEP_SECS: i64 = 30 * 24 * 3600;
 const UNSUBSCRIBE_LINK_SECS: i64 = 365 * 24 * 3600;
 
 pub const JOBS: &[Job] = &[
+    Job {
+        name: "support-service-level",
+        every_secs: 300,
+        run: |store, settings| Box::pin(service_level(store, settings)),
+    },
     Job {
         name: "support-retention",
         every_secs: 3600,
@@ -141,4 +148,67 @@ pub async fn run_if_due(store: &Store, settings: &JobSettings, worker: &str, job
     if let Err(e) = store.finish_job(job.name, worker, next, &result).await {
         tracing::warn!(job = job.name, error = %e, "recording a timed job's result failed");
     }
+}
+
+/// Reminds helpers whose first contact is due soon, and alerts coordinators when it is
+/// overdue. Each message names its cause in its dedupe key, so running again sends
+/// nothing twice.
+async fn service_level(store: &Store, settings: &JobSettings) -> anyhow::Result<String> {
+    use crate::domain::mail::MessageKind;
+    use crate::domain::sla::{BusinessHours, SlaState, state};
+    let sla = store.service_level_settings().await?;
+    let hours = BusinessHours::parse(&sla).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = crate::domain::now();
+    let promise = i64::from(sla.first_contact_hours) * 3600;
+    let reminder =
+        super::Writer::load(store, &settings.public_url, MessageKind::HelperReminder).await?;
+    let alert =
+        super::Writer::load(store, &settings.public_url, MessageKind::CoordinatorAlert).await?;
+    let coordinators: Vec<_> = store
+        .list_accounts()
+        .await?
+        .into_iter()
+        .filter(|a| a.active && a.has(crate::domain::accounts::Role::Coordinator))
+        .collect();
+    let (mut reminded, mut alerted) = (0, 0);
+    for (r, helper) in store.awaiting_first_contact().await? {
+        let due = hours.local_text(hours.add(r.created_at, promise));
+        match state(&hours, sla.first_contact_hours, r.created_at, None, now) {
+            SlaState::DueSoon | SlaState::Overdue if helper.is_some() => {
+                let Some(h) = helper else { continue };
+                let account = store.account(crate::domain::accounts::AccountId(h)).await?;
+                let m = reminder.to(
+                    account.email.as_str(),
+                    &[
+                        ("name", &account.display_name),
+                        ("link", &reminder.url(&format!("/helper/cases/{}", r.id))),
+                        ("due", &due),
+                    ],
+                    format!("sla-remind:{}:{h}", r.id),
+                );
+                if store.enqueue(&m).await? {
+                    reminded += 1;
+                }
+            }
+            _ => {}
+        }
+        if state(&hours, sla.first_contact_hours, r.created_at, None, now) == SlaState::Overdue {
+            for c in &coordinators {
+                let m = alert.to(
+                    c.email.as_str(),
+                    &[
+                        ("reason", "a request passed its first-contact time"),
+                        ("link", &alert.url(&format!("/support/queue/{}", r.id))),
+                    ],
+                    format!("sla-alert:{}:{}", r.id, c.id.0),
+                );
+                if store.enqueue(&m).await? {
+                    alerted += 1;
+                }
+            }
+        }
+    }
+    Ok(format!(
+        "{reminded} helper reminders and {alerted} coordinator alerts queued"
+    ))
 }

@@ -9,6 +9,7 @@ pub mod helpers;
 pub mod mail;
 pub mod matching;
 pub mod series;
+pub mod sla;
 pub mod support;
 pub mod throttle;
 

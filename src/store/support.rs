@@ -103,10 +103,13 @@ impl Store {
 
     /// Records a request and returns it with its receipt code (shown once, stored only as
     /// a digest).
+    /// `alerts` (coordinators told of an urgent request) are queued in the same
+    /// transaction.
     pub async fn create_support_request(
         &self,
         r: &NewRequest,
         owner: Option<AccountId>,
+        alerts: &[super::NewMessage],
     ) -> StoreResult<(RequestSummary, String)> {
         let key = self.data_key()?;
         let now = crate::domain::now();
@@ -122,6 +125,7 @@ impl Store {
         // A reference collision (1 in a million per pair) is retried with another.
         for _ in 0..5 {
             let reference = format!("R-{}", &new_receipt_code()[..4]);
+            let mut tx = self.begin_write().await?;
             let inserted = sqlx::query(
                 "INSERT INTO support_requests (id, reference, receipt_digest, owner_index, channel,
                      status, urgency, topics, contact_mode, sealed_identity, sealed_preferences,
@@ -140,10 +144,19 @@ impl Store {
             .bind(key.seal(&context(id, "preferences"), &prefs))
             .bind(message.clone())
             .bind(now)
-            .execute(&self.pool)
+            .execute(&mut *tx)
             .await;
             match inserted {
-                Ok(_) => return Ok((self.support_request(id).await?, code)),
+                Ok(_) => {
+                    for m in alerts {
+                        super::outbox::enqueue_in(&mut tx, m).await?;
+                    }
+                    tx.commit().await?;
+                    if !alerts.is_empty() {
+                        self.wake_delivery();
+                    }
+                    return Ok((self.support_request(id).await?, code));
+                }
                 Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -386,5 +399,85 @@ impl Store {
         .execute(&self.pool)
         .await?
         .rows_affected())
+    }
+}
+
+const SLA_KEYS: [&str; 5] = [
+    "sla_time_zone",
+    "sla_days",
+    "sla_hours",
+    "sla_holidays",
+    "sla_first_contact_hours",
+];
+
+impl Store {
+    /// The service-level settings, with defaults for any not yet saved.
+    pub async fn service_level_settings(
+        &self,
+    ) -> StoreResult<crate::domain::sla::ServiceLevelSettings> {
+        let rows = sqlx::query(
+            "SELECT setting_key, setting_value FROM settings WHERE setting_key LIKE 'sla_%'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut s = crate::domain::sla::ServiceLevelSettings::default();
+        for row in &rows {
+            let v = get_string(row, "setting_value")?;
+            match get_string(row, "setting_key")?.as_str() {
+                "sla_time_zone" => s.time_zone = v,
+                "sla_days" => s.days = v,
+                "sla_hours" => s.hours = v,
+                "sla_holidays" => s.holidays = v,
+                "sla_first_contact_hours" => {
+                    s.first_contact_hours = v.parse().unwrap_or(s.first_contact_hours)
+                }
+                _ => {}
+            }
+        }
+        Ok(s)
+    }
+
+    pub async fn save_service_level_settings(
+        &self,
+        s: &crate::domain::sla::ServiceLevelSettings,
+    ) -> StoreResult<()> {
+        let values = [
+            s.time_zone.clone(),
+            s.days.clone(),
+            s.hours.clone(),
+            s.holidays.clone(),
+            s.first_contact_hours.to_string(),
+        ];
+        let mut tx = self.begin_write().await?;
+        for (key, value) in SLA_KEYS.iter().zip(values) {
+            sqlx::query(
+                "INSERT INTO settings (setting_key, setting_value) VALUES ($1, $2)
+                 ON CONFLICT (setting_key) DO UPDATE SET setting_value = excluded.setting_value",
+            )
+            .bind(*key)
+            .bind(value)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Open requests still waiting for a first contact, with their helper if any.
+    pub async fn awaiting_first_contact(&self) -> StoreResult<Vec<(RequestSummary, Option<i64>)>> {
+        let rows = sqlx::query(
+            "SELECT id, helper_id FROM support_requests
+             WHERE status IN ('submitted', 'offered', 'accepted') AND first_contact_at IS NULL",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::new();
+        for r in &rows {
+            out.push((
+                self.support_request(get_i64(r, "id")?).await?,
+                get_opt_i64(r, "helper_id")?,
+            ));
+        }
+        Ok(out)
     }
 }

@@ -33,7 +33,7 @@ pub async fn create_request(
     ApiJson(input): ApiJson<RequestInput>,
 ) -> ApiResult<Response> {
     let request = NewRequest::parse(&input)?;
-    let (r, code) = state.store.create_support_request(&request, None).await?;
+    let (r, code) = super::support::file_request(&state, &request, None).await?;
     Ok((
         StatusCode::CREATED,
         Json(ReceiptOut {

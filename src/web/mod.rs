@@ -84,6 +84,10 @@ pub fn router(state: AppState) -> Router {
         .route("/support/mine", get(support::mine))
         .route("/support/queue", get(support::queue))
         .route(
+            "/support/settings",
+            get(support::settings_form).post(support::save_settings),
+        )
+        .route(
             "/support/queue/plan",
             get(helpers::plan).post(cases::offer_plan),
         )

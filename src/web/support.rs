@@ -12,6 +12,7 @@ use super::AppState;
 use super::auth::{ClientAddr, Coordinator, MaybeSignedIn, SignedIn};
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, render, render_status};
+use crate::domain::sla::{self, BusinessHours, ServiceLevelSettings, SlaState};
 use crate::domain::support::{
     Appointment, ContactMode, NewRequest, RequestInput, Topic, Urgency, normalise_receipt_code,
 };
@@ -132,15 +133,47 @@ pub async fn submit(
             );
         }
     };
-    let (_, code) = state
-        .store
-        .create_support_request(&request, account.map(|a| a.id))
-        .await?;
+    let (_, code) = file_request(&state, &request, account.map(|a| a.id)).await?;
     // The code is shown in the page body only: never in a URL, a redirect or a log.
     render(&ReceiptView {
         l: ctx.layout("Your request is in"),
         code,
     })
+}
+
+/// Files a request; an urgent one alerts every coordinator at once, in the same
+/// transaction. The alert says that something urgent arrived, never who or what.
+pub async fn file_request(
+    state: &AppState,
+    request: &NewRequest,
+    owner: Option<crate::domain::accounts::AccountId>,
+) -> Result<(RequestSummary, String), AppError> {
+    let mut alerts = Vec::new();
+    if request.urgency == Urgency::Urgent {
+        let writer = crate::delivery::Writer::load(
+            &state.store,
+            &state.web.public_url,
+            crate::domain::mail::MessageKind::CoordinatorAlert,
+        )
+        .await?;
+        let stamp = crate::crypto::random_hex(8);
+        for c in state.store.list_accounts().await? {
+            if c.active && c.has(crate::domain::accounts::Role::Coordinator) {
+                alerts.push(writer.to(
+                    c.email.as_str(),
+                    &[
+                        ("reason", "an urgent request arrived"),
+                        ("link", &writer.url("/support/queue")),
+                    ],
+                    format!("urgent:{stamp}:{}", c.id.0),
+                ));
+            }
+        }
+    }
+    Ok(state
+        .store
+        .create_support_request(request, owner, &alerts)
+        .await?)
 }
 
 /// Looks a receipt code up under the per-address throttle: a wrong code counts as a
@@ -292,7 +325,7 @@ pub async fn mine(State(state): State<AppState>, ctx: Ctx, SignedIn(a): SignedIn
 #[template(path = "support_queue.html")]
 struct QueueView {
     l: Layout,
-    requests: Vec<RequestSummary>,
+    requests: Vec<(RequestSummary, SlaState, String)>,
     now: i64,
 }
 
@@ -308,10 +341,114 @@ impl QueueView {
     }
 }
 
+/// The programme's business hours, or the defaults if the saved ones no longer parse.
+pub async fn business_hours(store: &Store) -> Result<(BusinessHours, u32), AppError> {
+    let s = store.service_level_settings().await?;
+    Ok(match BusinessHours::parse(&s) {
+        Ok(h) => (h, s.first_contact_hours),
+        Err(_) => {
+            let d = ServiceLevelSettings::default();
+            let h = BusinessHours::parse(&d)
+                .map_err(|e| AppError::Internal(anyhow::anyhow!("default business hours: {e}")))?;
+            (h, d.first_contact_hours)
+        }
+    })
+}
+
 pub async fn queue(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+    let (hours, promise) = business_hours(&state.store).await?;
+    let t = now();
+    let requests = state
+        .store
+        .support_queue()
+        .await?
+        .into_iter()
+        .map(|r| {
+            let s = sla::state(&hours, promise, r.created_at, r.first_contact_at, t);
+            let due = hours.local_text(hours.add(r.created_at, i64::from(promise) * 3600));
+            (r, s, due)
+        })
+        .collect();
     render(&QueueView {
         l: ctx.layout("Support queue"),
-        requests: state.store.support_queue().await?,
-        now: now(),
+        requests,
+        now: t,
     })
+}
+
+#[derive(Template)]
+#[template(path = "support_settings.html")]
+struct SettingsView {
+    l: Layout,
+    s: ServiceLevelSettings,
+    saved: bool,
+    error: Option<Invalid>,
+}
+
+impl SettingsView {
+    fn err(&self, field: &str) -> Option<&str> {
+        field_error(&self.error, field)
+    }
+}
+
+pub async fn settings_form(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+    render(&SettingsView {
+        l: ctx.layout("Service level"),
+        s: state.store.service_level_settings().await?,
+        saved: false,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SettingsForm {
+    #[serde(default)]
+    time_zone: String,
+    #[serde(default)]
+    days: String,
+    #[serde(default)]
+    hours: String,
+    #[serde(default)]
+    holidays: String,
+    #[serde(default)]
+    first_contact_hours: String,
+}
+
+pub async fn save_settings(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Form(f): Form<SettingsForm>,
+) -> PageResult {
+    let promise = f.first_contact_hours.trim().parse::<u32>().unwrap_or(0);
+    let s = ServiceLevelSettings {
+        time_zone: f.time_zone.trim().to_string(),
+        days: f.days.trim().to_string(),
+        hours: f.hours.trim().to_string(),
+        holidays: f.holidays.trim().to_string(),
+        first_contact_hours: promise,
+    };
+    match BusinessHours::parse(&s) {
+        Ok(_) => {
+            state.store.save_service_level_settings(&s).await?;
+            render(&SettingsView {
+                l: ctx.layout("Service level"),
+                s,
+                saved: true,
+                error: None,
+            })
+        }
+        Err(e) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SettingsView {
+                l: ctx.layout("Service level"),
+                s: ServiceLevelSettings {
+                    first_contact_hours: promise,
+                    ..s
+                },
+                saved: false,
+                error: Some(e),
+            },
+        ),
+    }
 }

@@ -14,6 +14,7 @@ on_both!(
     an_unanswered_offer_expires_back_to_the_queue,
     the_audit_log_finds_edited_and_deleted_entries,
     identities_are_erased_after_the_retention_period,
+    the_service_level_reminds_then_alerts_once,
 );
 
 async fn id_of(app: &TestApp, email: &str) -> i64 {
@@ -256,6 +257,7 @@ async fn an_unanswered_offer_expires_back_to_the_queue(db: TestDb) {
         .create_support_request(
             &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
             None,
+            &[],
         )
         .await
         .expect("filed");
@@ -348,12 +350,12 @@ async fn identities_are_erased_after_the_retention_period(db: TestDb) {
     let request = wecare::domain::support::NewRequest::parse(&input).expect("valid");
     let (open, _) = app
         .store
-        .create_support_request(&request, Some(owner.id))
+        .create_support_request(&request, Some(owner.id), &[])
         .await
         .expect("filed");
     let (done, code) = app
         .store
-        .create_support_request(&request, Some(owner.id))
+        .create_support_request(&request, Some(owner.id), &[])
         .await
         .expect("filed");
     app.store
@@ -401,5 +403,159 @@ async fn identities_are_erased_after_the_retention_period(db: TestDb) {
     // The member's link to it is gone too.
     let mine = app.store.my_support_requests(owner.id).await.expect("mine");
     assert_eq!(mine.iter().map(|r| r.id).collect::<Vec<_>>(), vec![open.id]);
+    app.stop().await;
+}
+
+async fn the_service_level_reminds_then_alerts_once(db: TestDb) {
+    use wecare::delivery::{JOBS, JobSettings, run_if_due};
+    let app = TestApp::spawn(db).await;
+    let mut coord = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+    let _ana = trained_helper(&app, "ana@example.edu", "Surgery").await;
+
+    // An urgent request alerts coordinators at once, naming no one.
+    let mut person = app.browser();
+    let r = person
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "urgent"),
+                ("contact_mode", "email"),
+                ("name", "Urgent Person"),
+                ("email", "urgent@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let outbox = app.store.list_outbox(None, 50).await.expect("outbox");
+    let alert = outbox
+        .iter()
+        .find(|m| m.kind == "coordinator_alert")
+        .expect("an urgent alert");
+    assert_eq!(alert.to, "(confidential)");
+    assert!(
+        alert.subject.contains("an urgent request arrived"),
+        "{}",
+        alert.subject
+    );
+    assert!(!alert.subject.contains("Urgent Person"));
+
+    // A routine request accepted by Ana a week ago, with no first contact since.
+    let input = wecare::domain::support::RequestInput {
+        topics: vec!["burnout".into()],
+        urgency: "routine".into(),
+        contact_mode: "email".into(),
+        name: "Slow".into(),
+        email: "slow@example.org".into(),
+        ..Default::default()
+    };
+    let (r, _) = app
+        .store
+        .create_support_request(
+            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
+            None,
+            &[],
+        )
+        .await
+        .expect("filed");
+    let ana_id = AccountId(id_of(&app, "ana@example.edu").await);
+    let offer = app
+        .store
+        .offer_request(r.id, ana_id, None, wecare::domain::now() + 3600, None)
+        .await
+        .expect("offer");
+    app.store
+        .answer_offer(offer.id, ana_id, true)
+        .await
+        .expect("accept");
+    let week_ago = wecare::domain::now() - 7 * 86_400;
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(app.db.database().driver_url())
+        .await
+        .expect("connect");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE support_requests SET created_at = {week_ago} WHERE id = {}",
+        r.id
+    )))
+    .execute(&mut conn)
+    .await
+    .expect("age the request");
+
+    let job = JOBS
+        .iter()
+        .find(|j| j.name == "support-service-level")
+        .expect("the job");
+    let settings = JobSettings {
+        retention_days: 90,
+        public_url: url::Url::parse("http://127.0.0.1:8080").expect("url"),
+    };
+    let count = |kind: &'static str| {
+        let store = app.store.clone();
+        async move {
+            store
+                .list_outbox(None, 200)
+                .await
+                .expect("outbox")
+                .iter()
+                .filter(|m| m.kind == kind)
+                .count()
+        }
+    };
+    let alerts_before = count("coordinator_alert").await;
+    for _ in 0..2 {
+        app.store.ensure_job(job.name, 0).await.expect("ensure");
+        sqlx::query("UPDATE jobs SET next_run_at = 0, lease_until = NULL")
+            .execute(&mut conn)
+            .await
+            .expect("make due");
+        run_if_due(&app.store, &settings, "test", job).await;
+    }
+    assert_eq!(
+        count("helper_reminder").await,
+        1,
+        "the helper is reminded once"
+    );
+    assert_eq!(
+        count("coordinator_alert").await,
+        alerts_before + 1,
+        "one alert per coordinator, once"
+    );
+    let queue = coord.get("/support/queue").await.body;
+    assert!(queue.contains("overdue"), "{queue}");
+
+    // Coordinators set the business hours; a mistake names its field.
+    let r = coord
+        .post(
+            "/support/settings",
+            &[
+                ("time_zone", "Mars/Olympus"),
+                ("days", "mon-fri"),
+                ("hours", "09:00-17:00"),
+                ("first_contact_hours", "8"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("is not a time zone"));
+    let r = coord
+        .post(
+            "/support/settings",
+            &[
+                ("time_zone", "Europe/London"),
+                ("days", "mon-thu"),
+                ("hours", "08:30-16:30"),
+                ("holidays", "2026-12-25\n2026-12-28"),
+                ("first_contact_hours", "16"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let saved = app.store.service_level_settings().await.expect("settings");
+    assert_eq!(
+        (saved.time_zone.as_str(), saved.first_contact_hours),
+        ("Europe/London", 16)
+    );
     app.stop().await;
 }

@@ -373,7 +373,11 @@ async fn rotating_the_key_keeps_every_request_readable(db: TestDb) {
         ..Default::default()
     };
     let (r, _) = store
-        .create_support_request(&NewRequest::parse(&input).expect("valid"), Some(owner.id))
+        .create_support_request(
+            &NewRequest::parse(&input).expect("valid"),
+            Some(owner.id),
+            &[],
+        )
         .await
         .expect("filed");
 
