@@ -559,3 +559,105 @@ async fn the_service_level_reminds_then_alerts_once(db: TestDb) {
     );
     app.stop().await;
 }
+
+/// Every support route against every kind of caller. A helper who is not on a case gets
+/// 404 for it (a guessed id says nothing); someone without the role gets 403 (or is sent
+/// to sign in); only the case's helper sees who asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_authorization_matrix_holds_for_every_support_route() {
+    let db = TestDb::new(crate::helpers::Backend::Sqlite)
+        .await
+        .expect("sqlite");
+    let app = TestApp::spawn(db).await;
+    let mut owner = trained_helper(&app, "owner@example.edu", "Surgery").await;
+    let other = trained_helper(&app, "other@example.edu", "Radiology").await;
+    let input = wecare::domain::support::RequestInput {
+        topics: vec!["burnout".into()],
+        urgency: "routine".into(),
+        contact_mode: "email".into(),
+        name: "Matrix Person".into(),
+        email: "matrix@example.org".into(),
+        ..Default::default()
+    };
+    let (r, _) = app
+        .store
+        .create_support_request(
+            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
+            None,
+            &[],
+        )
+        .await
+        .expect("filed");
+    let owner_id = AccountId(id_of(&app, "owner@example.edu").await);
+    let offer = app
+        .store
+        .offer_request(r.id, owner_id, None, wecare::domain::now() + 3600, None)
+        .await
+        .expect("offer");
+    app.store
+        .answer_offer(offer.id, owner_id, true)
+        .await
+        .expect("accept");
+    let id = r.id;
+
+    let mut callers: Vec<(&str, Browser)> = vec![
+        ("anonymous", app.browser()),
+        ("member", app.signed_in("member@example.edu", &[]).await),
+        ("other helper", other),
+        (
+            "coordinator",
+            app.signed_in("coord@example.edu", &[Role::Coordinator])
+                .await,
+        ),
+        (
+            "admin",
+            app.signed_in("admin@example.edu", &[Role::Admin]).await,
+        ),
+    ];
+    // (method, path, anonymous, member, other helper, coordinator, admin)
+    let case = format!("/helper/cases/{id}");
+    let contacts = format!("/helper/cases/{id}/contacts");
+    let close = format!("/helper/cases/{id}/close");
+    let queue_item = format!("/support/queue/{id}");
+    let offer_path = format!("/support/queue/{id}/offer");
+    let accept = format!("/helper/offers/{}/accept", offer.id);
+    let matrix: Vec<(&str, &str, [u16; 5])> = vec![
+        ("GET", "/support/request", [200, 200, 200, 200, 200]),
+        ("GET", "/support/status", [200, 200, 200, 200, 200]),
+        ("GET", "/support/mine", [303, 200, 200, 200, 200]),
+        ("GET", "/support/queue", [303, 403, 403, 200, 403]),
+        ("GET", &queue_item, [303, 403, 403, 200, 403]),
+        ("GET", "/support/queue/plan", [303, 403, 403, 200, 403]),
+        ("POST", &offer_path, [303, 403, 403, 422, 403]),
+        ("GET", "/support/helpers", [303, 403, 403, 200, 403]),
+        ("GET", "/support/settings", [303, 403, 403, 200, 403]),
+        ("GET", "/helper/profile", [303, 403, 200, 403, 403]),
+        ("GET", "/helper/cases", [303, 403, 200, 403, 403]),
+        ("GET", &case, [303, 403, 404, 403, 403]),
+        ("POST", &contacts, [303, 403, 404, 403, 403]),
+        ("POST", &close, [303, 403, 404, 403, 403]),
+        ("POST", &accept, [303, 403, 404, 403, 403]),
+    ];
+    for (method, path, expected) in &matrix {
+        for (i, (who, b)) in callers.iter_mut().enumerate() {
+            let r = if *method == "GET" {
+                b.get(path).await
+            } else {
+                b.post(path, &[("helper", "1"), ("outcome", "met")]).await
+            };
+            assert_eq!(
+                r.status, expected[i],
+                "{method} {path} as {who}: {}",
+                r.body
+            );
+            assert!(
+                !r.body.contains("Matrix Person") && !r.body.contains("matrix@example.org"),
+                "{method} {path} as {who} shows who asked"
+            );
+        }
+    }
+    // Only the case's own helper sees who asked.
+    let mine = owner.get(&case).await;
+    assert!(mine.body.contains("Matrix Person"));
+    app.stop().await;
+}
