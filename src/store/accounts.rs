@@ -219,7 +219,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if let Some(m) = notice {
-            enqueue_in(&mut tx, m).await?;
+            enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
         }
         tx.commit().await?;
         if notice.is_some() {
@@ -248,7 +248,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(make) = mail {
-            enqueue_in(&mut tx, &make(&secret)).await?;
+            enqueue_in(&mut tx, &make(&secret), self.data_key.as_deref()).await?;
         }
         tx.commit().await?;
         if mail.is_some() {

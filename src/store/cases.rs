@@ -85,7 +85,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(m) = mail {
-            enqueue_in(&mut tx, m).await?;
+            enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
         }
         tx.commit().await?;
         if mail.is_some() {
@@ -125,11 +125,15 @@ impl Store {
 
     /// A helper answers an offer. Someone else's offer is not found; an offer already
     /// answered or expired is a conflict.
+    ///
+    /// On acceptance, `tell_requester` writes the message telling the person that a peer
+    /// will reach out; it is queued (sealed) in the same transaction.
     pub async fn answer_offer(
         &self,
         offer_id: i64,
         helper: AccountId,
         accept: bool,
+        tell_requester: Option<&(dyn Fn(&Identity) -> NewMessage + Sync)>,
     ) -> StoreResult<Offer> {
         let now = crate::domain::now();
         let row = sqlx::query(
@@ -142,6 +146,14 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound)?;
         let offer = offer_from_row(&row)?;
+        let notice = match (accept, tell_requester) {
+            (true, Some(make)) => self
+                .support_identity(offer.request_id)
+                .await?
+                .filter(|i| !i.email.is_empty())
+                .map(|i| make(&i)),
+            _ => None,
+        };
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE support_offers SET status = $1, responded_at = $2
@@ -168,6 +180,9 @@ impl Store {
             .bind(offer.request_id)
             .execute(&mut *tx)
             .await?;
+            if let Some(m) = &notice {
+                enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
+            }
         } else {
             sqlx::query(
                 "UPDATE support_requests SET status = 'submitted', updated_at = $1
@@ -179,6 +194,9 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
+        if notice.is_some() {
+            self.wake_delivery();
+        }
         Ok(Offer {
             status: if accept {
                 OfferStatus::Accepted

@@ -8,6 +8,7 @@ use sqlx::any::AnyRow;
 use super::{Backend, Store, StoreError, StoreResult, get_i64, get_opt_i64, get_string};
 use crate::crypto;
 use crate::domain::mail::{Composed, MessageKind};
+use crate::sealing::DataKey;
 
 /// A file sent with a message (a calendar entry, say).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +99,11 @@ pub struct OutboxEntry {
 }
 
 const MESSAGE_COLUMNS: &str = "id, kind, to_address, from_name, subject, body_text, body_html, \
-     attachment_name, attachment_type, attachment_body, list_unsubscribe, attempts";
+     attachment_name, attachment_type, attachment_body, list_unsubscribe, attempts, confidential";
+
+fn outbox_context(id: i64, column: &str) -> String {
+    format!("outbox:{id}:{column}")
+}
 
 fn message_from_row(row: &AnyRow) -> StoreResult<OutboxMessage> {
     use sqlx::Row;
@@ -152,9 +157,32 @@ fn entry_from_row(row: &AnyRow) -> StoreResult<OutboxEntry> {
 /// Writes a message inside the caller's transaction. Returns false when nothing was
 /// written: the cause already produced its message, or the recipient switched this kind
 /// of message off.
-pub(super) async fn enqueue_in(conn: &mut AnyConnection, m: &NewMessage) -> StoreResult<bool> {
+///
+/// Peer-support messages (confidential kinds) have their recipient and bodies sealed with
+/// the data key, like the requests they concern: the outbox is in the same database.
+pub(super) async fn enqueue_in(
+    conn: &mut AnyConnection,
+    m: &NewMessage,
+    key: Option<&DataKey>,
+) -> StoreResult<bool> {
     let now = crate::domain::now();
     let to = m.to.trim().to_lowercase();
+    let id = crypto::random_id();
+    let confidential = m.kind.info().confidential;
+    let seal = |column: &str, value: &str| -> StoreResult<String> {
+        if !confidential {
+            return Ok(value.to_string());
+        }
+        let key = key.ok_or(StoreError::Conflict(
+            "This server was started without a data key, so it cannot send peer-support messages.",
+        ))?;
+        Ok(key.seal(&outbox_context(id, column), value))
+    };
+    let (to_stored, text, html) = (
+        seal("to_address", &to)?,
+        seal("body_text", &m.composed.text)?,
+        seal("body_html", &m.composed.html)?,
+    );
     if m.kind.optional() {
         let opted_out =
             sqlx::query("SELECT 1 AS x FROM mail_optouts WHERE address = $1 AND kind = $2")
@@ -174,19 +202,19 @@ pub(super) async fn enqueue_in(conn: &mut AnyConnection, m: &NewMessage) -> Stor
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'queued', 0, $14, $14, $14)
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
-    .bind(crypto::random_id())
+    .bind(id)
     .bind(m.kind.key())
     .bind(&m.dedupe_key)
-    .bind(&to)
+    .bind(&to_stored)
     .bind(&m.composed.from_name)
     .bind(&m.composed.subject)
-    .bind(&m.composed.text)
-    .bind(&m.composed.html)
+    .bind(&text)
+    .bind(&html)
     .bind(m.attachment.as_ref().map(|a| a.name.clone()))
     .bind(m.attachment.as_ref().map(|a| a.content_type.clone()))
     .bind(m.attachment.as_ref().map(|a| a.body.clone()))
     .bind(m.unsubscribe.as_ref().map(|(_, url)| url.clone()))
-    .bind(i64::from(m.kind.info().confidential))
+    .bind(i64::from(confidential))
     .bind(now)
     .execute(&mut *conn)
     .await?
@@ -211,7 +239,7 @@ impl Store {
     /// Queues one message on its own (when nothing else changes with it).
     pub async fn enqueue(&self, m: &NewMessage) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
-        let written = enqueue_in(&mut tx, m).await?;
+        let written = enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
         tx.commit().await?;
         self.wake_delivery();
         Ok(written)
@@ -263,7 +291,32 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;
-        rows.iter().map(message_from_row).collect()
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut m = message_from_row(row)?;
+            if get_i64(row, "confidential")? == 1 {
+                self.open_message(&mut m);
+            }
+            out.push(m);
+        }
+        Ok(out)
+    }
+
+    /// Opens a sealed message for sending. If it does not open (another key), it is left
+    /// sealed, and building the e-mail fails with a clear reason on the outbox page.
+    fn open_message(&self, m: &mut OutboxMessage) {
+        let Some(key) = self.data_key.as_deref() else {
+            return;
+        };
+        for (column, value) in [
+            ("to_address", &mut m.to_address),
+            ("body_text", &mut m.body_text),
+            ("body_html", &mut m.body_html),
+        ] {
+            if let Ok(plain) = key.open(&outbox_context(m.id, column), value) {
+                *value = plain;
+            }
+        }
     }
 
     /// Marks a claimed message handed off and erases its body: the mail server has it now,

@@ -149,7 +149,7 @@ impl Store {
             match inserted {
                 Ok(_) => {
                     for m in alerts {
-                        super::outbox::enqueue_in(&mut tx, m).await?;
+                        super::outbox::enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
                     }
                     tx.commit().await?;
                     if !alerts.is_empty() {

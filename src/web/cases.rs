@@ -181,7 +181,24 @@ pub async fn accept(
     HelperRole(a): HelperRole,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Result<axum::response::Response, AppError> {
-    let offer = state.store.answer_offer(id, a.id, true).await?;
+    let writer = Writer::load(
+        &state.store,
+        &state.web.public_url,
+        MessageKind::RequesterUpdate,
+    )
+    .await?;
+    let status_link = writer.url("/support/status");
+    let tell = |who: &Identity| {
+        writer.to(
+            &who.email,
+            &[("link", &status_link)],
+            format!("requester_update:accepted:{id}"),
+        )
+    };
+    let offer = state
+        .store
+        .answer_offer(id, a.id, true, Some(&tell))
+        .await?;
     Ok(Redirect::to(&format!("/helper/cases/{}", offer.request_id)).into_response())
 }
 
@@ -190,7 +207,7 @@ pub async fn decline(
     HelperRole(a): HelperRole,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Result<axum::response::Response, AppError> {
-    let offer = state.store.answer_offer(id, a.id, false).await?;
+    let offer = state.store.answer_offer(id, a.id, false, None).await?;
     // The request goes to the next candidate at once; if there is none, it waits in the
     // coordinators' queue.
     offer_next(&state, offer.request_id).await?;

@@ -149,6 +149,31 @@ async fn a_case_goes_from_offer_to_close_and_only_its_helper_sees_who_asked(db: 
         .post(&format!("/helper/offers/{offer}/accept"), &[])
         .await;
     assert_eq!(r.location(), format!("/helper/cases/{id}"));
+    // The person is told a peer will reach out: sealed in the outbox, opened to send.
+    let stored = sql_value(
+        &app.db,
+        "SELECT to_address FROM outbox WHERE kind = 'requester_update'",
+    )
+    .await
+    .expect("a requester update");
+    assert!(stored.starts_with("v1."), "the address is sealed: {stored}");
+    let mut sent = None;
+    for _ in 0..100 {
+        sent = app
+            .db
+            .mail_files()
+            .into_iter()
+            .find(|m| m.contains("To: philippa@example.org"));
+        if sent.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let sent = sent.expect("the update reaches the person");
+    assert!(
+        !sent.contains("Philippa") && !sent.contains("Night shifts"),
+        "{sent}"
+    );
     let case = ben.get(&format!("/helper/cases/{id}")).await;
     assert_eq!(case.status, 200);
     assert!(case.body.contains("Philippa Oduya-Strand"));
@@ -467,7 +492,7 @@ async fn the_service_level_reminds_then_alerts_once(db: TestDb) {
         .await
         .expect("offer");
     app.store
-        .answer_offer(offer.id, ana_id, true)
+        .answer_offer(offer.id, ana_id, true, None)
         .await
         .expect("accept");
     let week_ago = wecare::domain::now() - 7 * 86_400;
@@ -595,7 +620,7 @@ async fn the_authorization_matrix_holds_for_every_support_route() {
         .await
         .expect("offer");
     app.store
-        .answer_offer(offer.id, owner_id, true)
+        .answer_offer(offer.id, owner_id, true, None)
         .await
         .expect("accept");
     let id = r.id;
