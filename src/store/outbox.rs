@@ -101,7 +101,7 @@ pub struct OutboxEntry {
 const MESSAGE_COLUMNS: &str = "id, kind, to_address, from_name, subject, body_text, body_html, \
      attachment_name, attachment_type, attachment_body, list_unsubscribe, attempts, confidential";
 
-fn outbox_context(id: i64, column: &str) -> String {
+pub(super) fn outbox_context(id: i64, column: &str) -> String {
     format!("outbox:{id}:{column}")
 }
 

@@ -290,6 +290,35 @@ impl Store {
             .await?;
             n += 1;
         }
+        // Peer-support messages in the outbox are sealed with the same key.
+        let messages = sqlx::query(
+            "SELECT id, to_address, body_text, body_html FROM outbox WHERE confidential = 1",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for row in &messages {
+            let id = get_i64(row, "id")?;
+            let mut values = Vec::new();
+            for column in ["to_address", "body_text", "body_html"] {
+                let v = get_string(row, column)?;
+                // Bodies are erased (empty) once a message is sent.
+                values.push(if v.is_empty() {
+                    v
+                } else {
+                    let ctx = super::outbox::outbox_context(id, column);
+                    new.seal(&ctx, &old.open(&ctx, &v).map_err(damaged)?)
+                });
+            }
+            sqlx::query(
+                "UPDATE outbox SET to_address = $1, body_text = $2, body_html = $3 WHERE id = $4",
+            )
+            .bind(&values[0])
+            .bind(&values[1])
+            .bind(&values[2])
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        }
         sqlx::query("UPDATE settings SET setting_value = $1 WHERE setting_key = 'data_key_check'")
             .bind(new.seal("settings:data_key_check", "wecare"))
             .execute(&mut *tx)

@@ -381,6 +381,20 @@ async fn rotating_the_key_keeps_every_request_readable(db: TestDb) {
         .await
         .expect("filed");
 
+    // A sealed peer-support message waiting in the outbox moves to the new key too.
+    let writer = wecare::delivery::Writer::load(
+        &store,
+        &url::Url::parse("http://127.0.0.1:8080").expect("url"),
+        wecare::domain::mail::MessageKind::RequesterUpdate,
+    )
+    .await
+    .expect("writer");
+    let m = writer.to(
+        EMAIL,
+        &[("link", "http://127.0.0.1:8080/support/status")],
+        "rotate:1".into(),
+    );
+    assert!(store.enqueue(&m).await.expect("queued"));
     assert_eq!(store.rotate_data_key(&old, &new).await.expect("rotate"), 1);
     assert!(store.check_data_key(&old).await.expect("check").is_err());
     assert!(store.check_data_key(&new).await.expect("check").is_ok());
