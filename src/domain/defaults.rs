@@ -121,7 +121,7 @@ with. You may ask for a particular kind of helper, or for someone outside your d
 
 Use the [request form](/support/request), or write to the programme's contact address. You will \
 hear from a helper, usually within one working day. The form gives you a receipt code: with it you \
-can [check your request or withdraw it](/support/status) without an account. You can also refer a colleague you are worried about; reaching \
+can [check your request or withdraw it](/support/status) without an account. You can also [refer a colleague](/support/refer) you are worried about; reaching \
 out to them is an invitation they are free to decline.
 ",
     },

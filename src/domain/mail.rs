@@ -43,6 +43,7 @@ pub enum MessageKind {
     HelperReminder,
     CoordinatorAlert,
     RequesterUpdate,
+    ResourceList,
     EventConfirmation,
     EventWaitlisted,
     EventPromoted,
@@ -67,7 +68,7 @@ pub struct KindInfo {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 14] = [
+    pub const ALL: [MessageKind; 15] = [
         Self::AccountSetup,
         Self::PasswordChanged,
         Self::TestMessage,
@@ -75,6 +76,7 @@ impl MessageKind {
         Self::HelperReminder,
         Self::CoordinatorAlert,
         Self::RequesterUpdate,
+        Self::ResourceList,
         Self::EventConfirmation,
         Self::EventWaitlisted,
         Self::EventPromoted,
@@ -118,6 +120,7 @@ impl MessageKind {
             Self::HelperReminder => &HELPER_REMINDER,
             Self::CoordinatorAlert => &COORDINATOR_ALERT,
             Self::RequesterUpdate => &REQUESTER_UPDATE,
+            Self::ResourceList => &RESOURCE_LIST,
             Self::EventConfirmation => &EVENT_CONFIRMATION,
             Self::EventWaitlisted => &EVENT_WAITLISTED,
             Self::EventPromoted => &EVENT_PROMOTED,
@@ -241,6 +244,19 @@ static REQUESTER_UPDATE: KindInfo = KindInfo {
     body: "Thank you for reaching out. A trained peer will contact you soon, \
 in the way you asked.\n\nYou can check the status with your receipt code at {{link}}.\n\n\
 If you are in crisis, call or text 988, or your local emergency number.",
+};
+
+static RESOURCE_LIST: KindInfo = KindInfo {
+    key: "resource_list",
+    title: "Resources, after outreach was declined",
+    when: "Someone reached out to after a referral declines a conversation.",
+    optional: false,
+    confidential: true,
+    placeholders: &[ph("resources", "the list of resources", false)],
+    subject: "Resources from {{programme}}",
+    body: "Thank you for letting us know. We will not contact you again about this.\n\n\
+If you would like support later, these are here for you:\n\n{{resources}}\n\n\
+You can also ask for a peer at any time, or write to {{contact}}.",
 };
 
 static EVENT_CONFIRMATION: KindInfo = KindInfo {

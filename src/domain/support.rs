@@ -83,6 +83,15 @@ choice!(
     }
 );
 
+choice!(
+    /// Why a colleague was referred for outreach.
+    ReferralReason {
+        AdverseEvent = "adverse_event": "An adverse event",
+        Litigation = "litigation": "A lawsuit or claim",
+        Other = "other": "Something else",
+    }
+);
+
 impl RequestStatus {
     pub fn is_open(self) -> bool {
         !matches!(self, Self::Closed | Self::Withdrawn)
@@ -100,6 +109,9 @@ pub struct Identity {
     pub contact_times: String,
     /// People or departments the helper must not be, or belong to.
     pub avoid: String,
+    /// Who referred the person, for a referral (sealed like the rest).
+    #[serde(default)]
+    pub referred_by: String,
 }
 
 /// What the person would like in a helper; sealed with the identity (it can describe them).
@@ -126,6 +138,8 @@ pub struct NewRequest {
     pub preferences: Preferences,
     /// An optional short message; erased when the case closes.
     pub message: String,
+    /// For referrals and outreach: why.
+    pub reason: Option<ReferralReason>,
 }
 
 /// The raw fields of a request, from a form or the API.
@@ -242,6 +256,7 @@ impl NewRequest {
                     200,
                 )?,
                 avoid: optional_text("avoid", "People or departments to avoid", &input.avoid, 500)?,
+                referred_by: String::new(),
             },
             preferences: Preferences {
                 appointment,
@@ -258,8 +273,72 @@ impl NewRequest {
                 named_helper: input.named_helper,
             },
             message,
+            reason: None,
         })
     }
+
+    /// Checks a referral: someone else is reached out to. Outreach is an invitation, so
+    /// the request waits for a helper like any other and may end with "declined".
+    pub fn parse_referral(input: &ReferralInput, referrer: &str) -> Result<Self, Invalid> {
+        let reason = ReferralReason::parse(&input.reason)
+            .ok_or_else(|| Invalid::new("reason", "Choose why you are referring them."))?;
+        let name = super::required_text("name", "Their name", &input.name, 120)?;
+        let email = super::accounts::Email::parse(&input.email)?
+            .as_str()
+            .to_string();
+        let phone = optional_text("phone", "The phone number", &input.phone, 40)?;
+        let urgency = match input.urgency.trim() {
+            "" => Urgency::Routine,
+            u => Urgency::parse(u)
+                .ok_or_else(|| Invalid::new("urgency", "Choose how soon to reach out."))?,
+        };
+        Ok(Self {
+            channel: Channel::Referral,
+            topics: vec![match reason {
+                ReferralReason::AdverseEvent => Topic::GriefOrAdverseEvent,
+                _ => Topic::Other,
+            }],
+            urgency,
+            contact_mode: if phone.is_empty() {
+                ContactMode::Email
+            } else {
+                ContactMode::Phone
+            },
+            identity: Identity {
+                name,
+                email,
+                phone,
+                department: optional_text("department", "The department", &input.department, 120)?,
+                contact_times: String::new(),
+                avoid: String::new(),
+                referred_by: referrer.to_string(),
+            },
+            preferences: Preferences::default(),
+            message: optional_text("message", "The note", &input.message, MAX_MESSAGE_CHARS)?,
+            reason: Some(reason),
+        })
+    }
+}
+
+/// The fields of a referral.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+pub struct ReferralInput {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub department: String,
+    /// adverse_event, litigation or other
+    #[serde(default)]
+    pub reason: String,
+    #[serde(default)]
+    pub urgency: String,
+    /// Anything the helper should know; erased when the case closes.
+    #[serde(default)]
+    pub message: String,
 }
 
 /// The letters of receipt codes: no 0/O, 1/I/L, so that codes read back without doubt.

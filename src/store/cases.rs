@@ -365,16 +365,29 @@ impl Store {
             .collect()
     }
 
-    /// Closes a case with its outcome; what the person wrote is erased now.
+    /// Closes a case with its outcome; what the person wrote is erased now. When someone
+    /// reached out to after a referral declines, `farewell` writes the message with the
+    /// resource list, queued (sealed) in the same transaction: no further contact follows.
     pub async fn close_case(
         &self,
         request_id: i64,
         helper: AccountId,
         outcome: Outcome,
+        farewell: Option<&(dyn Fn(&Identity) -> NewMessage + Sync)>,
     ) -> StoreResult<()> {
         let r = self.case_of(request_id, helper).await?;
         check_in_progress(r.status).map_err(StoreError::Conflict)?;
+        let message = match farewell {
+            Some(make)
+                if outcome == Outcome::Declined
+                    && r.channel != crate::domain::support::Channel::SelfRequest =>
+            {
+                self.support_identity(request_id).await?.map(|i| make(&i))
+            }
+            _ => None,
+        };
         let now = crate::domain::now();
+        let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE support_requests SET status = 'closed', closed_at = $1, updated_at = $1,
                  outcome = $2, sealed_message = NULL
@@ -384,13 +397,20 @@ impl Store {
         .bind(outcome.key())
         .bind(request_id)
         .bind(helper.0)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await?
         .rows_affected();
         if n == 0 {
             return Err(StoreError::Conflict(
                 "This case changed meanwhile; look again.",
             ));
+        }
+        if let Some(m) = &message {
+            enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
+        }
+        tx.commit().await?;
+        if message.is_some() {
+            self.wake_delivery();
         }
         Ok(())
     }

@@ -129,8 +129,8 @@ impl Store {
             let inserted = sqlx::query(
                 "INSERT INTO support_requests (id, reference, receipt_digest, owner_index, channel,
                      status, urgency, topics, contact_mode, sealed_identity, sealed_preferences,
-                     sealed_message, created_at, updated_at)
-                 VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10, $11, $12, $12)",
+                     sealed_message, created_at, updated_at, reason)
+                 VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10, $11, $12, $12, $13)",
             )
             .bind(id)
             .bind(&reference)
@@ -144,6 +144,7 @@ impl Store {
             .bind(key.seal(&context(id, "preferences"), &prefs))
             .bind(message.clone())
             .bind(now)
+            .bind(r.reason.map(|x| x.key()))
             .execute(&mut *tx)
             .await;
             match inserted {

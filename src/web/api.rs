@@ -67,6 +67,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_support::request_status))
         .routes(routes!(api_support::withdraw_request))
         .routes(routes!(api_support::queue))
+        .routes(routes!(api_support::refer))
 }
 
 /// The OpenAPI document of every API route.

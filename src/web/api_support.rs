@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::api::ApiJson;
-use super::auth::{ApiCoordinator, ClientAddr};
+use super::auth::{ApiCaller, ApiCoordinator, ClientAddr};
 use super::error::{ApiResult, ErrorBody};
 use super::support::by_receipt;
-use crate::domain::support::{NewRequest, RequestInput, RequestStatus};
+use crate::domain::support::{NewRequest, ReferralInput, RequestInput, RequestStatus};
 use crate::store::RequestSummary;
 
 #[derive(Serialize, ToSchema)]
@@ -98,6 +98,28 @@ pub async fn withdraw_request(
     Ok(Json(
         state.store.withdraw_support_request(&code).await?.into(),
     ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ReferralOut {
+    /// All a referrer learns: that the referral arrived.
+    pub received: bool,
+}
+
+/// Refers a colleague for proactive outreach (any signed-in member). The answer says only
+/// that it was received.
+#[utoipa::path(post, path = "/api/v1/support/referrals", tag = "support", security(("bearer" = [])),
+    request_body = ReferralInput,
+    responses((status = 201, body = ReferralOut), (status = 401, body = ErrorBody),
+               (status = 422, body = ErrorBody)))]
+pub async fn refer(
+    State(state): State<AppState>,
+    ApiCaller(a): ApiCaller,
+    ApiJson(input): ApiJson<ReferralInput>,
+) -> ApiResult<Response> {
+    let r = NewRequest::parse_referral(&input, &format!("{} <{}>", a.display_name, a.email))?;
+    super::support::file_request(&state, &r, None).await?;
+    Ok((StatusCode::CREATED, Json(ReferralOut { received: true })).into_response())
 }
 
 /// Open requests, oldest first, naming no one (coordinators).

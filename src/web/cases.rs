@@ -330,7 +330,24 @@ pub async fn close(
 ) -> PageResult {
     match Outcome::parse(&f.outcome) {
         Some(o) => {
-            state.store.close_case(id, a.id, o).await?;
+            let writer = Writer::load(
+                &state.store,
+                &state.web.public_url,
+                MessageKind::ResourceList,
+            )
+            .await?;
+            let list: String = RESOURCES
+                .iter()
+                .map(|(_, label)| format!("- {label}\n"))
+                .collect();
+            let farewell = |who: &Identity| {
+                writer.to(
+                    &who.email,
+                    &[("resources", &list)],
+                    format!("resource_list:{id}"),
+                )
+            };
+            state.store.close_case(id, a.id, o, Some(&farewell)).await?;
             Ok(Redirect::to("/helper/cases").into_response())
         }
         None => {

@@ -81,6 +81,10 @@ pub fn router(state: AppState) -> Router {
             get(support::status_form).post(support::status),
         )
         .route("/support/withdraw", post(support::withdraw))
+        .route(
+            "/support/refer",
+            get(support::refer_form).post(support::refer),
+        )
         .route("/support/mine", get(support::mine))
         .route("/support/queue", get(support::queue))
         .route(

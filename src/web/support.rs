@@ -14,7 +14,8 @@ use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, render, render_status};
 use crate::domain::sla::{self, BusinessHours, ServiceLevelSettings, SlaState};
 use crate::domain::support::{
-    Appointment, ContactMode, NewRequest, RequestInput, Topic, Urgency, normalise_receipt_code,
+    Appointment, ContactMode, NewRequest, ReferralInput, ReferralReason, RequestInput, Topic,
+    Urgency, normalise_receipt_code,
 };
 use crate::domain::{Invalid, now, throttle};
 use crate::store::{RequestSummary, Store};
@@ -102,6 +103,63 @@ fn input_from_pairs(pairs: &[(String, String)]) -> RequestInput {
         outside_department: one("outside_department") == "1",
         named_helper: None,
         message: one("message"),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "support_refer.html")]
+struct ReferView {
+    l: Layout,
+    input: ReferralInput,
+    received: bool,
+    error: Option<Invalid>,
+}
+
+impl ReferView {
+    fn err(&self, field: &str) -> Option<&str> {
+        field_error(&self.error, field)
+    }
+    fn reasons(&self) -> &'static [ReferralReason] {
+        ReferralReason::ALL
+    }
+}
+
+pub async fn refer_form(ctx: Ctx, _: SignedIn) -> PageResult {
+    render(&ReferView {
+        l: ctx.layout("Refer a colleague"),
+        input: ReferralInput::default(),
+        received: false,
+        error: None,
+    })
+}
+
+/// A referral. The referrer learns only that it was received: not who takes it, nor
+/// whether the colleague accepts.
+pub async fn refer(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    SignedIn(a): SignedIn,
+    Form(input): Form<ReferralInput>,
+) -> PageResult {
+    match NewRequest::parse_referral(&input, &format!("{} <{}>", a.display_name, a.email)) {
+        Ok(r) => {
+            file_request(&state, &r, None).await?;
+            render(&ReferView {
+                l: ctx.layout("Referral received"),
+                input: ReferralInput::default(),
+                received: true,
+                error: None,
+            })
+        }
+        Err(e) => render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &ReferView {
+                l: ctx.layout("Refer a colleague"),
+                input,
+                received: false,
+                error: Some(e),
+            },
+        ),
     }
 }
 

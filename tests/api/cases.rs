@@ -15,6 +15,7 @@ on_both!(
     the_audit_log_finds_edited_and_deleted_entries,
     identities_are_erased_after_the_retention_period,
     the_service_level_reminds_then_alerts_once,
+    a_referral_is_an_invitation_that_can_be_declined,
 );
 
 async fn id_of(app: &TestApp, email: &str) -> i64 {
@@ -684,5 +685,107 @@ async fn the_authorization_matrix_holds_for_every_support_route() {
     // Only the case's own helper sees who asked.
     let mine = owner.get(&case).await;
     assert!(mine.body.contains("Matrix Person"));
+    app.stop().await;
+}
+
+async fn a_referral_is_an_invitation_that_can_be_declined(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut ana = trained_helper(&app, "ana@example.edu", "Surgery").await;
+    assert_eq!(
+        app.browser().get("/support/refer").await.status,
+        303,
+        "sign in first"
+    );
+    let mut chair = app.signed_in("chair@example.edu", &[]).await;
+    let r = chair
+        .post(
+            "/support/refer",
+            &[("name", "Ignatius Pell"), ("email", "ignatius@example.org")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("Choose why"), "{}", r.body);
+    let r = chair
+        .post(
+            "/support/refer",
+            &[
+                ("name", "Ignatius Pell"),
+                ("email", "ignatius@example.org"),
+                ("reason", "adverse_event"),
+                ("department", "Medicine"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Referral received"));
+    assert!(!r.body.contains("receipt"), "the referrer gets no code");
+    let queue = app.store.support_queue().await.expect("queue");
+    assert_eq!(queue.len(), 1);
+    assert_eq!(queue[0].channel.key(), "referral");
+    let id = queue[0].id;
+    assert_eq!(
+        sql_value(
+            &app.db,
+            &format!("SELECT reason FROM support_requests WHERE id = {id}")
+        )
+        .await,
+        Some("adverse_event".into())
+    );
+
+    // Ana takes it, the colleague declines: they get the resource list, sealed in the
+    // outbox, and the case closes.
+    let ana_id = AccountId(id_of(&app, "ana@example.edu").await);
+    let offer = app
+        .store
+        .offer_request(id, ana_id, None, wecare::domain::now() + 3600, None)
+        .await
+        .expect("offer");
+    app.store
+        .answer_offer(offer.id, ana_id, true, None)
+        .await
+        .expect("accept");
+    let r = ana
+        .post(
+            &format!("/helper/cases/{id}/close"),
+            &[("outcome", "declined")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let stored = sql_value(
+        &app.db,
+        "SELECT to_address FROM outbox WHERE kind = 'resource_list'",
+    )
+    .await
+    .expect("a resource list");
+    assert!(stored.starts_with("v1."));
+    let mut sent = None;
+    for _ in 0..100 {
+        sent = app
+            .db
+            .mail_files()
+            .into_iter()
+            .find(|m| m.contains("To: ignatius@example.org"));
+        if sent.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let sent = sent.expect("the resource list reaches them");
+    assert!(sent.contains("Employee assistance programme"), "{sent}");
+    assert!(sent.contains("not contact you again"), "{sent}");
+
+    // The API takes referrals from any member with a token, and says only "received".
+    let member = app.account("peer@example.edu", &[]).await;
+    let token = app.token_for(&member).await;
+    let r = crate::helpers::api(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/support/referrals",
+        Some(&token),
+        Some(serde_json::json!({"name": "Other Person", "email": "o@example.org", "reason": "litigation"})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.json(), serde_json::json!({"received": true}));
     app.stop().await;
 }
