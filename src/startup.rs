@@ -48,6 +48,11 @@ pub async fn prepare_store(db: &DatabaseUrl) -> Result<Store, ConfigError> {
         .seed_defaults()
         .await
         .map_err(|e| ConfigError(format!("writing the default content failed ({e})")))?;
+    store.seed_resources().await.map_err(|e| {
+        ConfigError(format!(
+            "writing the default resource directory failed ({e})"
+        ))
+    })?;
     Ok(store)
 }
 

@@ -79,16 +79,6 @@ impl Outcome {
     }
 }
 
-/// The resources a helper can record having suggested (counted in reports).
-pub const RESOURCES: &[(&str, &str)] = &[
-    ("eap", "Employee assistance programme"),
-    ("counselling", "Counselling or mental health service"),
-    ("ombuds", "Ombuds office"),
-    ("faculty_affairs", "Faculty affairs"),
-    ("crisis_line", "Crisis line (988)"),
-    ("peer_group", "Peer group or debrief"),
-];
-
 /// A coordinator may offer a request only while it waits for a helper.
 pub fn check_offer(status: RequestStatus) -> Result<(), &'static str> {
     match status {
@@ -115,14 +105,16 @@ pub struct NewContact {
     pub at: i64,
     pub mode: ContactMode,
     pub minutes: u32,
-    pub resources: Vec<&'static str>,
+    pub resources: Vec<String>,
 }
 
+/// `known` are the directory's resource keys.
 pub fn parse_contact(
     date: &str,
     mode: &str,
     minutes: &str,
     resources: &[String],
+    known: &[String],
     now: i64,
 ) -> Result<NewContact, Invalid> {
     let at = super::helpers::date_end("date", date)?
@@ -138,14 +130,16 @@ pub fn parse_contact(
         .ok()
         .filter(|m| (1..=600).contains(m))
         .ok_or_else(|| Invalid::new("minutes", "Give the length in minutes, from 1 to 600."))?;
-    let mut picked = Vec::new();
+    let mut picked: Vec<String> = Vec::new();
     for r in resources {
-        let (key, _) = RESOURCES
-            .iter()
-            .find(|(k, _)| k == r)
-            .ok_or_else(|| Invalid::new("resources", format!("'{r}' is not a resource.")))?;
-        if !picked.contains(key) {
-            picked.push(*key);
+        if !known.contains(r) {
+            return Err(Invalid::new(
+                "resources",
+                format!("'{r}' is not in the resource directory."),
+            ));
+        }
+        if !picked.contains(r) {
+            picked.push(r.clone());
         }
     }
     Ok(NewContact {
@@ -194,28 +188,145 @@ mod tests {
         .expect("valid");
         assert_eq!((c.minutes, c.resources.len()), (45, 1));
         assert_eq!(
-            parse_contact("", "phone", "45", &[], now)
+            parse_contact("", "phone", "45", &[], &known, now)
                 .expect_err("date")
                 .field,
             "date"
         );
         assert_eq!(
-            parse_contact("2026-11-20", "fax", "45", &[], now)
+            parse_contact("2026-11-20", "fax", "45", &[], &known, now)
                 .expect_err("mode")
                 .field,
             "mode"
         );
         assert_eq!(
-            parse_contact("2026-11-20", "phone", "0", &[], now)
+            parse_contact("2026-11-20", "phone", "0", &[], &known, now)
                 .expect_err("minutes")
                 .field,
             "minutes"
         );
         assert_eq!(
-            parse_contact("2026-11-20", "phone", "5", &["notes".into()], now)
+            parse_contact("2026-11-20", "phone", "5", &["notes".into()], &known, now)
                 .expect_err("res")
                 .field,
             "resources"
         );
     }
+}
+
+/// An entry of the resource directory.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Resource {
+    /// A stable key, such as "eap"; contacts refer to it.
+    pub key: String,
+    pub name: String,
+    /// What it is, in a sentence.
+    pub what: String,
+    pub how_to_reach: String,
+    pub hours: String,
+    /// Whether what people tell it stays confidential.
+    pub confidential: bool,
+    pub active: bool,
+}
+
+impl Resource {
+    /// Checks a coordinator's entry. The key is made from the name when it is new.
+    pub fn parse(
+        key: Option<&str>,
+        name: &str,
+        what: &str,
+        how: &str,
+        hours: &str,
+        confidential: bool,
+    ) -> Result<Self, Invalid> {
+        let name = super::required_text("name", "The name", name, 120)?;
+        let key = match key {
+            Some(k) => k.to_string(),
+            None => {
+                let slug: String = name
+                    .to_lowercase()
+                    .chars()
+                    .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+                    .collect();
+                let slug = slug.trim_matches('_').chars().take(40).collect::<String>();
+                if slug.is_empty() {
+                    return Err(Invalid::new("name", "Give the name in letters or digits."));
+                }
+                slug
+            }
+        };
+        Ok(Self {
+            key,
+            name,
+            what: super::required_text("what", "What it is", what, 500)?,
+            how_to_reach: super::required_text("how_to_reach", "How to reach it", how, 300)?,
+            hours: hours.trim().chars().take(120).collect(),
+            confidential,
+            active: true,
+        })
+    }
+}
+
+/// The directory a new programme starts with, in our own words.
+pub fn default_resources() -> Vec<Resource> {
+    let r =
+        |key: &str, name: &str, what: &str, how: &str, hours: &str, confidential: bool| Resource {
+            key: key.into(),
+            name: name.into(),
+            what: what.into(),
+            how_to_reach: how.into(),
+            hours: hours.into(),
+            confidential,
+            active: true,
+        };
+    vec![
+        r(
+            "crisis_line",
+            "988 Suicide & Crisis Lifeline",
+            "Immediate help for anyone in distress or thinking about suicide.",
+            "Call or text 988, or chat at 988lifeline.org",
+            "Always open",
+            true,
+        ),
+        r(
+            "eap",
+            "Employee assistance programme",
+            "Free, short-term counselling and referrals for employees and their households.",
+            "Call the number on the HR intranet page",
+            "Always open by phone",
+            true,
+        ),
+        r(
+            "counselling",
+            "Faculty counselling service",
+            "Confidential sessions with a licensed clinician who does not treat colleagues otherwise.",
+            "Book through the faculty health office",
+            "Weekdays 8:00-18:00",
+            true,
+        ),
+        r(
+            "ombuds",
+            "Ombuds office",
+            "An independent, informal place to talk through a conflict or concern at work.",
+            "E-mail or call the ombuds office",
+            "Weekdays 9:00-17:00",
+            true,
+        ),
+        r(
+            "faculty_affairs",
+            "Faculty affairs",
+            "Questions about appointments, promotion, leave and workload.",
+            "Write to the faculty affairs office",
+            "Weekdays 9:00-17:00",
+            false,
+        ),
+        r(
+            "peer_group",
+            "Peer debrief groups",
+            "Facilitated group conversations after a difficult event.",
+            "Ask the programme coordinators",
+            "Scheduled after events",
+            true,
+        ),
+    ]
 }

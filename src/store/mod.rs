@@ -10,6 +10,7 @@ mod helpers;
 mod jobs;
 mod mail;
 mod outbox;
+mod resources;
 mod sessions;
 mod support;
 mod throttle;

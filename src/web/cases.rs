@@ -15,7 +15,7 @@ use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, render, render_status};
 use crate::delivery::Writer;
 use crate::domain::accounts::AccountId;
-use crate::domain::cases::{OFFER_HOURS, Outcome, RESOURCES, parse_contact};
+use crate::domain::cases::{OFFER_HOURS, Outcome, Resource, parse_contact};
 use crate::domain::mail::MessageKind;
 use crate::domain::matching::{self, Policy, Weights};
 use crate::domain::support::{ContactMode, Identity};
@@ -222,6 +222,7 @@ struct CaseView {
     identity: Option<Identity>,
     message: Option<String>,
     contacts: Vec<Contact>,
+    resources: Vec<Resource>,
     error: Option<Invalid>,
 }
 
@@ -229,18 +230,15 @@ impl CaseView {
     fn modes(&self) -> &'static [ContactMode] {
         ContactMode::ALL
     }
-    fn resources(&self) -> &'static [(&'static str, &'static str)] {
-        RESOURCES
-    }
     fn outcomes(&self) -> [Outcome; 4] {
         Outcome::ALL
     }
-    fn resource_label(&self, key: &str) -> &'static str {
-        RESOURCES
+    fn resource_label(&self, key: &str) -> String {
+        self.resources
             .iter()
-            .find(|(k, _)| *k == key)
-            .map(|(_, l)| *l)
-            .unwrap_or("")
+            .find(|r| r.key == key)
+            .map(|r| r.name.clone())
+            .unwrap_or_else(|| key.to_string())
     }
     fn today(&self) -> String {
         jiff::Timestamp::now().strftime("%Y-%m-%d").to_string()
@@ -270,6 +268,7 @@ async fn case_page(
         &CaseView {
             l: ctx.layout(format!("Case {}", request.reference)),
             contacts: state.store.list_contacts(id).await?,
+            resources: state.store.list_resources(true).await?,
             request,
             identity,
             message,
@@ -306,7 +305,21 @@ pub async fn log_contact(
         .filter(|(k, _)| k == "resources")
         .map(|(_, v)| v.clone())
         .collect();
-    match parse_contact(one("date"), one("mode"), one("minutes"), &resources, now()) {
+    let known: Vec<String> = state
+        .store
+        .list_resources(false)
+        .await?
+        .into_iter()
+        .map(|r| r.key)
+        .collect();
+    match parse_contact(
+        one("date"),
+        one("mode"),
+        one("minutes"),
+        &resources,
+        &known,
+        now(),
+    ) {
         Ok(c) => {
             state.store.log_contact(id, a.id, &c).await?;
             Ok(Redirect::to(&format!("/helper/cases/{id}")).into_response())
@@ -336,9 +349,12 @@ pub async fn close(
                 MessageKind::ResourceList,
             )
             .await?;
-            let list: String = RESOURCES
+            let list: String = state
+                .store
+                .list_resources(false)
+                .await?
                 .iter()
-                .map(|(_, label)| format!("- {label}\n"))
+                .map(|r| format!("- {}: {} ({})\n", r.name, r.how_to_reach, r.hours))
                 .collect();
             let farewell = |who: &Identity| {
                 writer.to(

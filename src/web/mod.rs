@@ -17,6 +17,7 @@ mod manage;
 mod messages;
 pub mod observe;
 mod outbox;
+mod resources;
 mod site;
 mod support;
 
@@ -113,6 +114,12 @@ pub fn router(state: AppState) -> Router {
             get(helpers::profile_form).post(helpers::save_profile),
         )
         .route("/helpers", get(helpers::public))
+        .route("/resources", get(resources::public))
+        .route(
+            "/support/resources",
+            get(resources::manage).post(resources::add),
+        )
+        .route("/support/resources/{key}", post(resources::update))
         .route("/manage/pages", get(manage::pages))
         .route(
             "/manage/pages/{slug}",

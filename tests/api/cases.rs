@@ -16,6 +16,7 @@ on_both!(
     identities_are_erased_after_the_retention_period,
     the_service_level_reminds_then_alerts_once,
     a_referral_is_an_invitation_that_can_be_declined,
+    the_resource_directory_is_public_edited_and_counted,
 );
 
 async fn id_of(app: &TestApp, email: &str) -> i64 {
@@ -787,5 +788,133 @@ async fn a_referral_is_an_invitation_that_can_be_declined(db: TestDb) {
     .await;
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.json(), serde_json::json!({"received": true}));
+    app.stop().await;
+}
+
+async fn the_resource_directory_is_public_edited_and_counted(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let public = app.browser().get("/resources").await;
+    assert_eq!(public.status, 200);
+    assert!(public.body.contains("988 Suicide"), "{}", public.body);
+    let mut coord = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+    let r = coord
+        .post(
+            "/support/resources",
+            &[("name", "Chaplaincy"), ("how_to_reach", "Call")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("What it is is required"), "{}", r.body);
+    let r = coord
+        .post(
+            "/support/resources",
+            &[
+                ("name", "Chaplaincy"),
+                ("what", "Spiritual care for staff of any faith or none."),
+                ("how_to_reach", "Call the chaplaincy office"),
+                ("hours", "Always"),
+                ("confidential", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(
+        app.browser()
+            .get("/resources")
+            .await
+            .body
+            .contains("Chaplaincy")
+    );
+    let r = coord
+        .post(
+            "/support/resources",
+            &[("name", "Chaplaincy"), ("what", "x"), ("how_to_reach", "y")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "the same name twice");
+
+    // A helper suggests it; the count shows; archiving hides it but keeps the count.
+    let mut ana = trained_helper(&app, "ana@example.edu", "Surgery").await;
+    let input = wecare::domain::support::RequestInput {
+        topics: vec!["burnout".into()],
+        urgency: "routine".into(),
+        contact_mode: "email".into(),
+        name: "Res".into(),
+        email: "res@example.org".into(),
+        ..Default::default()
+    };
+    let (req, _) = app
+        .store
+        .create_support_request(
+            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
+            None,
+            &[],
+        )
+        .await
+        .expect("filed");
+    let ana_id = AccountId(id_of(&app, "ana@example.edu").await);
+    let offer = app
+        .store
+        .offer_request(req.id, ana_id, None, wecare::domain::now() + 3600, None)
+        .await
+        .expect("offer");
+    app.store
+        .answer_offer(offer.id, ana_id, true, None)
+        .await
+        .expect("accept");
+    let contacts = format!("/helper/cases/{}/contacts", req.id);
+    let r = ana
+        .post(
+            &contacts,
+            &[
+                ("date", "2026-11-20"),
+                ("mode", "phone"),
+                ("minutes", "20"),
+                ("resources", "astrology"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let r = ana
+        .post(
+            &contacts,
+            &[
+                ("date", "2026-11-20"),
+                ("mode", "phone"),
+                ("minutes", "20"),
+                ("resources", "chaplaincy"),
+                ("resources", "eap"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = coord.get("/support/resources").await.body;
+    assert!(
+        page.contains("suggested 1 time,") || page.contains("suggested 1 time<"),
+        "{page}"
+    );
+    let r = coord
+        .post(
+            "/support/resources/chaplaincy",
+            &[
+                ("name", "Chaplaincy"),
+                ("what", "Spiritual care for staff of any faith or none."),
+                ("how_to_reach", "Call the chaplaincy office"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303);
+    assert!(
+        !app.browser()
+            .get("/resources")
+            .await
+            .body
+            .contains("Chaplaincy")
+    );
+    let counts = app.store.resource_referral_counts().await.expect("counts");
+    assert!(counts.contains(&("chaplaincy".to_string(), 1)));
+    assert_eq!(ana.get("/support/resources").await.status, 403);
     app.stop().await;
 }

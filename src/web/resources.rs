@@ -1,0 +1,140 @@
+//! The resource directory: public, edited by coordinators, with how often helpers
+//! suggested each entry.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Coordinator;
+use super::error::PageResult;
+use super::layout::{Ctx, Layout, render, render_status};
+use crate::domain::Invalid;
+use crate::domain::cases::Resource;
+
+#[derive(Template)]
+#[template(path = "resources.html")]
+struct PublicView {
+    l: Layout,
+    resources: Vec<Resource>,
+}
+
+pub async fn public(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    render(&PublicView {
+        l: ctx.layout("Resources"),
+        resources: state.store.list_resources(false).await?,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "manage_resources.html")]
+struct ManageView {
+    l: Layout,
+    resources: Vec<(Resource, i64)>,
+    error: Option<Invalid>,
+}
+
+async fn manage_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> PageResult {
+    let counts = state.store.resource_referral_counts().await?;
+    let resources = state
+        .store
+        .list_resources(true)
+        .await?
+        .into_iter()
+        .map(|r| {
+            let n = counts
+                .iter()
+                .find(|(k, _)| *k == r.key)
+                .map_or(0, |(_, n)| *n);
+            (r, n)
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render_status(
+        status,
+        &ManageView {
+            l: ctx.layout("Resource directory"),
+            resources,
+            error,
+        },
+    )
+}
+
+pub async fn manage(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+    manage_page(&state, ctx, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ResourceForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    what: String,
+    #[serde(default)]
+    how_to_reach: String,
+    #[serde(default)]
+    hours: String,
+    #[serde(default)]
+    confidential: Option<String>,
+    #[serde(default)]
+    active: Option<String>,
+}
+
+pub async fn add(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Form(f): Form<ResourceForm>,
+) -> PageResult {
+    let parsed = Resource::parse(
+        None,
+        &f.name,
+        &f.what,
+        &f.how_to_reach,
+        &f.hours,
+        f.confidential.is_some(),
+    );
+    let result = match parsed {
+        Ok(r) => state.store.add_resource(&r).await.map_err(|e| match e {
+            crate::store::StoreError::Conflict(m) => Invalid::new("name", m).into(),
+            e => super::error::AppError::from(e),
+        }),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to("/support/resources").into_response()),
+        Err(super::error::AppError::Invalid(e)) => manage_page(&state, ctx, Some(e)).await,
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Path(key): Path<String>,
+    Form(f): Form<ResourceForm>,
+) -> PageResult {
+    match Resource::parse(
+        Some(&key),
+        &f.name,
+        &f.what,
+        &f.how_to_reach,
+        &f.hours,
+        f.confidential.is_some(),
+    ) {
+        Ok(mut r) => {
+            r.active = f.active.is_some();
+            state.store.update_resource(&r).await?;
+            Ok(Redirect::to("/support/resources").into_response())
+        }
+        Err(e) => manage_page(&state, ctx, Some(e)).await,
+    }
+}
