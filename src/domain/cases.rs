@@ -178,11 +178,13 @@ mod tests {
     #[test]
     fn contacts_have_no_free_text() {
         let now = 2_000_000_000;
+        let known = vec!["eap".to_string()];
         let c = parse_contact(
             "2026-11-20",
             "phone",
             "45",
             &["eap".into(), "eap".into()],
+            &known,
             now,
         )
         .expect("valid");
