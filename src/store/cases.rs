@@ -288,20 +288,10 @@ impl Store {
             &format!("support_request:{request_id}"),
         )
         .await?;
-        let identity = self.support_identity(request_id).await?;
-        let key = self.data_key()?;
-        use sqlx::Row;
-        let row = sqlx::query("SELECT sealed_message FROM support_requests WHERE id = $1")
-            .bind(request_id)
-            .fetch_one(&self.pool)
-            .await?;
-        let message = match row.try_get::<Option<String>, _>("sealed_message")? {
-            Some(s) => Some(key.open(&context(request_id, "message"), &s).map_err(|_| {
-                StoreError::Conflict("A sealed value does not open with the current key.")
-            })?),
-            None => None,
-        };
-        Ok((identity, message))
+        Ok((
+            self.support_identity(request_id).await?,
+            self.request_message(request_id).await?,
+        ))
     }
 
     pub async fn log_contact(
@@ -413,5 +403,113 @@ impl Store {
             self.wake_delivery();
         }
         Ok(())
+    }
+}
+
+impl Store {
+    /// Whether coordinators work blind: they never see who asked, unless a helper
+    /// escalates a safety concern.
+    pub async fn coordinator_blind(&self) -> StoreResult<bool> {
+        let row = sqlx::query(
+            "SELECT setting_value FROM settings WHERE setting_key = 'support_coordinator_blind'",
+        )
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(r) => get_string(&r, "setting_value")? == "1",
+            None => false,
+        })
+    }
+
+    pub async fn set_coordinator_blind(&self, blind: bool) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO settings (setting_key, setting_value) VALUES ('support_coordinator_blind', $1)
+             ON CONFLICT (setting_key) DO UPDATE SET setting_value = excluded.setting_value",
+        )
+        .bind(if blind { "1" } else { "0" })
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// A helper raises a safety concern on their case: coordinators may now see who asked.
+    pub async fn escalate_case(&self, request_id: i64, helper: AccountId) -> StoreResult<()> {
+        let r = self.case_of(request_id, helper).await?;
+        check_in_progress(r.status).map_err(StoreError::Conflict)?;
+        self.audit(
+            Some(helper),
+            "safety_escalation",
+            &format!("support_request:{request_id}"),
+        )
+        .await?;
+        sqlx::query(
+            "UPDATE support_requests SET escalated_at = COALESCE(escalated_at, $1) WHERE id = $2",
+        )
+        .bind(crate::domain::now())
+        .bind(request_id)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn is_escalated(&self, request_id: i64) -> StoreResult<bool> {
+        let row = sqlx::query("SELECT escalated_at FROM support_requests WHERE id = $1")
+            .bind(request_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(super::get_opt_i64(&row, "escalated_at")?.is_some())
+    }
+
+    /// Who asked, for a coordinator: only while the request is open, and in a
+    /// coordinator-blind programme only after a safety escalation. Each view is audited
+    /// before anything is opened.
+    pub async fn identity_for_coordinator(
+        &self,
+        request_id: i64,
+        coordinator: AccountId,
+    ) -> StoreResult<(Option<Identity>, Option<String>)> {
+        let r = self.support_request(request_id).await?;
+        if !r.status.is_open() {
+            return Err(StoreError::Conflict(
+                "Who asked is not shown for closed or withdrawn requests.",
+            ));
+        }
+        if self.coordinator_blind().await? && !self.is_escalated(request_id).await? {
+            return Err(StoreError::Conflict(
+                "This programme works coordinator-blind: who asked is shown to coordinators only after a helper raises a safety concern.",
+            ));
+        }
+        self.audit(
+            Some(coordinator),
+            "coordinator_view_identity",
+            &format!("support_request:{request_id}"),
+        )
+        .await?;
+        Ok((
+            self.support_identity(request_id).await?,
+            self.request_message(request_id).await?,
+        ))
+    }
+}
+
+impl Store {
+    /// The person's message, opened; None once erased. Callers audit first.
+    async fn request_message(&self, request_id: i64) -> StoreResult<Option<String>> {
+        use sqlx::Row;
+        let row = sqlx::query("SELECT sealed_message FROM support_requests WHERE id = $1")
+            .bind(request_id)
+            .fetch_one(&self.pool)
+            .await?;
+        match row.try_get::<Option<String>, _>("sealed_message")? {
+            Some(s) => self
+                .data_key()?
+                .open(&context(request_id, "message"), &s)
+                .map(Some)
+                .map_err(|_| {
+                    StoreError::Conflict("A sealed value does not open with the current key.")
+                }),
+            None => Ok(None),
+        }
     }
 }

@@ -328,6 +328,17 @@ pub async fn log_contact(
     }
 }
 
+/// A helper raises a safety concern: coordinators may then see who asked, and the
+/// escalation is in the audit log.
+pub async fn escalate(
+    State(state): State<AppState>,
+    HelperRole(a): HelperRole,
+    Path(IdPath { id }): Path<IdPath>,
+) -> Result<axum::response::Response, AppError> {
+    state.store.escalate_case(id, a.id).await?;
+    Ok(Redirect::to(&format!("/helper/cases/{id}")).into_response())
+}
+
 #[derive(Deserialize)]
 pub struct CloseForm {
     #[serde(default)]

@@ -15,7 +15,7 @@ use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, render, render_status};
 use crate::domain::helpers::{HelperProfile, ProfileInput, parse_training};
 use crate::domain::matching::{self, Candidate, Policy, Weights};
-use crate::domain::support::{Appointment, Topic};
+use crate::domain::support::{Appointment, Identity, Topic};
 use crate::domain::{Invalid, accounts::AccountId, now};
 use crate::store::{HelperSummary, PublicHelper, RequestSummary};
 
@@ -233,6 +233,12 @@ struct CaseView {
     request: RequestSummary,
     candidates: Vec<(String, Candidate)>,
     excluded: Vec<(&'static str, usize)>,
+    /// Whether this coordinator may ask to see who asked (open, and not blind unless
+    /// escalated).
+    can_reveal: bool,
+    escalated: bool,
+    /// Who asked, once revealed (and audited).
+    revealed: Option<(Identity, Option<String>)>,
 }
 
 /// One request, for a coordinator: what it is about (no identity) and the best helpers
@@ -243,7 +249,32 @@ pub async fn case(
     _: Coordinator,
     Path(IdPath { id }): Path<IdPath>,
 ) -> PageResult {
+    case_page(&state, ctx, id, None).await
+}
+
+/// Shows a coordinator who asked, if the programme's rules allow it now; the view is
+/// written to the audit log first.
+pub async fn reveal(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Coordinator(c): Coordinator,
+    Path(IdPath { id }): Path<IdPath>,
+) -> PageResult {
+    let (identity, message) = state.store.identity_for_coordinator(id, c.id).await?;
+    case_page(&state, ctx, id, identity.map(|i| (i, message))).await
+}
+
+async fn case_page(
+    state: &AppState,
+    ctx: Ctx,
+    id: i64,
+    revealed: Option<(Identity, Option<String>)>,
+) -> PageResult {
     let request = state.store.support_request(id).await?;
+    let escalated = state.store.is_escalated(id).await?;
+    let can_reveal = request.status.is_open()
+        && revealed.is_none()
+        && (escalated || !state.store.coordinator_blind().await?);
     let helpers = state.store.helpers_for_matching().await?;
     let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
     let wanted = state.store.request_for_matching(id, &ids).await?;
@@ -281,6 +312,9 @@ pub async fn case(
         request,
         candidates,
         excluded,
+        can_reveal,
+        escalated,
+        revealed,
     })
 }
 

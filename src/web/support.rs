@@ -228,10 +228,16 @@ pub async fn file_request(
             }
         }
     }
-    Ok(state
+    let (r, code) = state
         .store
         .create_support_request(request, owner, &alerts)
-        .await?)
+        .await?;
+    // Coordinator-blind: the request is offered straight away, so that only the helper
+    // who accepts ever sees who asked. With no helper free, it waits in the queue.
+    if state.store.coordinator_blind().await? {
+        super::cases::offer_next(state, r.id).await?;
+    }
+    Ok((r, code))
 }
 
 /// Looks a receipt code up under the per-address throttle: a wrong code counts as a
@@ -439,6 +445,7 @@ pub async fn queue(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> P
 struct SettingsView {
     l: Layout,
     s: ServiceLevelSettings,
+    blind: bool,
     saved: bool,
     error: Option<Invalid>,
 }
@@ -453,6 +460,7 @@ pub async fn settings_form(State(state): State<AppState>, ctx: Ctx, _: Coordinat
     render(&SettingsView {
         l: ctx.layout("Service level"),
         s: state.store.service_level_settings().await?,
+        blind: state.store.coordinator_blind().await?,
         saved: false,
         error: None,
     })
@@ -470,6 +478,8 @@ pub struct SettingsForm {
     holidays: String,
     #[serde(default)]
     first_contact_hours: String,
+    #[serde(default)]
+    coordinator_blind: Option<String>,
 }
 
 pub async fn save_settings(
@@ -489,9 +499,12 @@ pub async fn save_settings(
     match BusinessHours::parse(&s) {
         Ok(_) => {
             state.store.save_service_level_settings(&s).await?;
+            let blind = f.coordinator_blind.is_some();
+            state.store.set_coordinator_blind(blind).await?;
             render(&SettingsView {
                 l: ctx.layout("Service level"),
                 s,
+                blind,
                 saved: true,
                 error: None,
             })
@@ -504,6 +517,7 @@ pub async fn save_settings(
                     first_contact_hours: promise,
                     ..s
                 },
+                blind: f.coordinator_blind.is_some(),
                 saved: false,
                 error: Some(e),
             },

@@ -17,6 +17,7 @@ on_both!(
     the_service_level_reminds_then_alerts_once,
     a_referral_is_an_invitation_that_can_be_declined,
     the_resource_directory_is_public_edited_and_counted,
+    coordinators_see_who_asked_only_when_the_rules_allow,
 );
 
 async fn id_of(app: &TestApp, email: &str) -> i64 {
@@ -648,6 +649,8 @@ async fn the_authorization_matrix_holds_for_every_support_route() {
     let queue_item = format!("/support/queue/{id}");
     let offer_path = format!("/support/queue/{id}/offer");
     let accept = format!("/helper/offers/{}/accept", offer.id);
+    let escalate = format!("/helper/cases/{id}/escalate");
+    let reveal = format!("/support/queue/{id}/reveal");
     let matrix: Vec<(&str, &str, [u16; 5])> = vec![
         ("GET", "/support/request", [200, 200, 200, 200, 200]),
         ("GET", "/support/status", [200, 200, 200, 200, 200]),
@@ -664,9 +667,15 @@ async fn the_authorization_matrix_holds_for_every_support_route() {
         ("POST", &contacts, [303, 403, 404, 403, 403]),
         ("POST", &close, [303, 403, 404, 403, 403]),
         ("POST", &accept, [303, 403, 404, 403, 403]),
+        ("POST", &escalate, [303, 403, 404, 403, 403]),
+        // A coordinator may look (audited); it is tested on its own below.
+        ("POST", &reveal, [303, 403, 403, 0, 403]),
     ];
     for (method, path, expected) in &matrix {
         for (i, (who, b)) in callers.iter_mut().enumerate() {
+            if expected[i] == 0 {
+                continue;
+            }
             let r = if *method == "GET" {
                 b.get(path).await
             } else {
@@ -916,5 +925,147 @@ async fn the_resource_directory_is_public_edited_and_counted(db: TestDb) {
     let counts = app.store.resource_referral_counts().await.expect("counts");
     assert!(counts.contains(&("chaplaincy".to_string(), 1)));
     assert_eq!(ana.get("/support/resources").await.status, 403);
+    app.stop().await;
+}
+
+async fn coordinators_see_who_asked_only_when_the_rules_allow(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut ana = trained_helper(&app, "ana@example.edu", "Surgery").await;
+    let mut coord = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+    let file = |name: &'static str| {
+        let store = app.store.clone();
+        async move {
+            let input = wecare::domain::support::RequestInput {
+                topics: vec!["burnout".into()],
+                urgency: "routine".into(),
+                contact_mode: "email".into(),
+                name: name.into(),
+                email: "who@example.org".into(),
+                ..Default::default()
+            };
+            store
+                .create_support_request(
+                    &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
+                    None,
+                    &[],
+                )
+                .await
+                .expect("filed")
+                .0
+                .id
+        }
+    };
+    // Not blind: an open request can be looked at, and the look is audited.
+    let open = file("Visible Person").await;
+    let page = coord.get(&format!("/support/queue/{open}")).await.body;
+    assert!(page.contains("Show who asked") && !page.contains("Visible Person"));
+    let r = coord
+        .post(&format!("/support/queue/{open}/reveal"), &[])
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("Visible Person"));
+    let audit = app.store.list_audit(5).await.expect("audit");
+    assert_eq!(audit[0].action, "coordinator_view_identity");
+    assert_eq!(audit[0].actor, Some(id_of(&app, "coord@example.edu").await));
+
+    // Closed: never, whatever the setting.
+    let ana_id = AccountId(id_of(&app, "ana@example.edu").await);
+    let offer = app
+        .store
+        .offer_request(open, ana_id, None, wecare::domain::now() + 3600, None)
+        .await
+        .expect("offer");
+    app.store
+        .answer_offer(offer.id, ana_id, true, None)
+        .await
+        .expect("accept");
+    ana.post(
+        &format!("/helper/cases/{open}/close"),
+        &[("outcome", "met")],
+    )
+    .await;
+    let r = coord
+        .post(&format!("/support/queue/{open}/reveal"), &[])
+        .await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("not shown for closed"));
+    assert!(!r.body.contains("Visible Person"));
+
+    // Blind: requests are offered at once, coordinators cannot look until the helper
+    // raises a safety concern.
+    let r = coord
+        .post(
+            "/support/settings",
+            &[
+                ("time_zone", "America/New_York"),
+                ("days", "mon-fri"),
+                ("hours", "09:00-17:00"),
+                ("first_contact_hours", "8"),
+                ("coordinator_blind", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut person = app.browser();
+    person
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "routine"),
+                ("contact_mode", "email"),
+                ("name", "Hidden Person"),
+                ("email", "hidden@example.org"),
+            ],
+        )
+        .await;
+    let queue = app.store.support_queue().await.expect("queue");
+    let blind = queue
+        .iter()
+        .find(|r| r.status.key() == "offered")
+        .expect("offered automatically");
+    let id = blind.id;
+    let page = coord.get(&format!("/support/queue/{id}")).await.body;
+    assert!(!page.contains("Show who asked"));
+    let r = coord
+        .post(&format!("/support/queue/{id}/reveal"), &[])
+        .await;
+    assert_eq!(r.status, 409);
+    assert!(r.body.contains("coordinator-blind"));
+    let cases = ana.get("/helper/cases").await.body;
+    let offer: String = between(&cases, "action=\"/helper/offers/", "/accept")
+        .expect("Ana has the offer")
+        .to_string();
+    ana.post(&format!("/helper/offers/{offer}/accept"), &[])
+        .await;
+    let r = ana.post(&format!("/helper/cases/{id}/escalate"), &[]).await;
+    assert_eq!(r.status, 303);
+    let r = coord
+        .post(&format!("/support/queue/{id}/reveal"), &[])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Hidden Person"));
+    let actions: Vec<String> = app
+        .store
+        .list_audit(10)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|e| e.action)
+        .collect();
+    assert!(
+        actions.contains(&"safety_escalation".to_string()),
+        "{actions:?}"
+    );
+    assert!(
+        app.store
+            .verify_audit()
+            .await
+            .expect("verify")
+            .broken_at
+            .is_none()
+    );
     app.stop().await;
 }
