@@ -15,7 +15,7 @@ use super::AppState;
 use super::admin::{change_access, create_with_link, setup_url};
 use super::auth::{ApiAdmin, ApiCaller, ApiCoordinator};
 use super::error::{ApiError, ApiResult, AppError, ErrorBody};
-use super::{api_mail, api_support};
+use super::{api_cases, api_mail, api_support};
 use crate::domain::Invalid;
 use crate::domain::accounts::{Account, AccountId, Role};
 use crate::domain::content::{Branding, Page, PageEdit};
@@ -68,6 +68,14 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_support::withdraw_request))
         .routes(routes!(api_support::queue))
         .routes(routes!(api_support::refer))
+        .routes(routes!(api_cases::shortlist))
+        .routes(routes!(api_cases::offer))
+        .routes(routes!(api_cases::get_profile, api_cases::put_profile))
+        .routes(routes!(api_cases::offers))
+        .routes(routes!(api_cases::answer))
+        .routes(routes!(api_cases::cases))
+        .routes(routes!(api_cases::contact))
+        .routes(routes!(api_cases::close))
 }
 
 /// The OpenAPI document of every API route.

@@ -28,6 +28,7 @@ pub struct Admin(pub Account);
 pub struct ApiCaller(pub Account);
 pub struct ApiCoordinator(pub Account);
 pub struct ApiAdmin(pub Account);
+pub struct ApiHelper(pub Account);
 
 impl FromRequestParts<AppState> for MaybeSignedIn {
     type Rejection = AppError;
@@ -110,6 +111,7 @@ extractor!(
     ApiError
 );
 extractor!(ApiAdmin, bearer_with, Some(Role::Admin), ApiError);
+extractor!(ApiHelper, bearer_with, Some(Role::Helper), ApiError);
 
 /// The client's address for throttling: the socket's peer, or with `--trust-proxy` the
 /// first address in `X-Forwarded-For` set by the reverse proxy in front of wecare.

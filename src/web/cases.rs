@@ -176,11 +176,13 @@ pub async fn helper_cases(
     })
 }
 
-pub async fn accept(
-    State(state): State<AppState>,
-    HelperRole(a): HelperRole,
-    Path(IdPath { id }): Path<IdPath>,
-) -> Result<axum::response::Response, AppError> {
+/// Accepts an offer; the person who asked is told, sealed, in the same transaction.
+/// Shared by the page and the API.
+pub async fn accept_offer(
+    state: &AppState,
+    offer: i64,
+    helper: AccountId,
+) -> Result<Offer, AppError> {
     let writer = Writer::load(
         &state.store,
         &state.web.public_url,
@@ -192,13 +194,33 @@ pub async fn accept(
         writer.to(
             &who.email,
             &[("link", &status_link)],
-            format!("requester_update:accepted:{id}"),
+            format!("requester_update:accepted:{offer}"),
         )
     };
-    let offer = state
+    Ok(state
         .store
-        .answer_offer(id, a.id, true, Some(&tell))
-        .await?;
+        .answer_offer(offer, helper, true, Some(&tell))
+        .await?)
+}
+
+/// Declines an offer; the request goes to the next candidate at once, or, with none,
+/// waits in the coordinators' queue.
+pub async fn decline_offer(
+    state: &AppState,
+    offer: i64,
+    helper: AccountId,
+) -> Result<Offer, AppError> {
+    let o = state.store.answer_offer(offer, helper, false, None).await?;
+    offer_next(state, o.request_id).await?;
+    Ok(o)
+}
+
+pub async fn accept(
+    State(state): State<AppState>,
+    HelperRole(a): HelperRole,
+    Path(IdPath { id }): Path<IdPath>,
+) -> Result<axum::response::Response, AppError> {
+    let offer = accept_offer(&state, id, a.id).await?;
     Ok(Redirect::to(&format!("/helper/cases/{}", offer.request_id)).into_response())
 }
 
@@ -207,10 +229,7 @@ pub async fn decline(
     HelperRole(a): HelperRole,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Result<axum::response::Response, AppError> {
-    let offer = state.store.answer_offer(id, a.id, false, None).await?;
-    // The request goes to the next candidate at once; if there is none, it waits in the
-    // coordinators' queue.
-    offer_next(&state, offer.request_id).await?;
+    decline_offer(&state, id, a.id).await?;
     Ok(Redirect::to("/helper/cases").into_response())
 }
 
@@ -339,6 +358,41 @@ pub async fn escalate(
     Ok(Redirect::to(&format!("/helper/cases/{id}")).into_response())
 }
 
+/// Closes a case; a declined outreach sends the person the resource directory, sealed, in
+/// the same transaction. Shared by the page and the API.
+pub async fn close_case(
+    state: &AppState,
+    id: i64,
+    helper: AccountId,
+    outcome: Outcome,
+) -> Result<(), AppError> {
+    let writer = Writer::load(
+        &state.store,
+        &state.web.public_url,
+        MessageKind::ResourceList,
+    )
+    .await?;
+    let list: String = state
+        .store
+        .list_resources(false)
+        .await?
+        .iter()
+        .map(|r| format!("- {}: {} ({})\n", r.name, r.how_to_reach, r.hours))
+        .collect();
+    let farewell = |who: &Identity| {
+        writer.to(
+            &who.email,
+            &[("resources", &list)],
+            format!("resource_list:{id}"),
+        )
+    };
+    state
+        .store
+        .close_case(id, helper, outcome, Some(&farewell))
+        .await?;
+    Ok(())
+}
+
 #[derive(Deserialize)]
 pub struct CloseForm {
     #[serde(default)]
@@ -354,27 +408,7 @@ pub async fn close(
 ) -> PageResult {
     match Outcome::parse(&f.outcome) {
         Some(o) => {
-            let writer = Writer::load(
-                &state.store,
-                &state.web.public_url,
-                MessageKind::ResourceList,
-            )
-            .await?;
-            let list: String = state
-                .store
-                .list_resources(false)
-                .await?
-                .iter()
-                .map(|r| format!("- {}: {} ({})\n", r.name, r.how_to_reach, r.hours))
-                .collect();
-            let farewell = |who: &Identity| {
-                writer.to(
-                    &who.email,
-                    &[("resources", &list)],
-                    format!("resource_list:{id}"),
-                )
-            };
-            state.store.close_case(id, a.id, o, Some(&farewell)).await?;
+            close_case(&state, id, a.id, o).await?;
             Ok(Redirect::to("/helper/cases").into_response())
         }
         None => {

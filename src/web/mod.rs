@@ -4,6 +4,7 @@
 mod account;
 mod admin;
 pub mod api;
+mod api_cases;
 mod api_mail;
 mod api_support;
 pub mod auth;

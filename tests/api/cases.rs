@@ -18,6 +18,7 @@ on_both!(
     a_referral_is_an_invitation_that_can_be_declined,
     the_resource_directory_is_public_edited_and_counted,
     coordinators_see_who_asked_only_when_the_rules_allow,
+    the_case_api_follows_the_same_rules,
 );
 
 async fn id_of(app: &TestApp, email: &str) -> i64 {
@@ -1067,5 +1068,165 @@ async fn coordinators_see_who_asked_only_when_the_rules_allow(db: TestDb) {
             .broken_at
             .is_none()
     );
+    app.stop().await;
+}
+
+async fn the_case_api_follows_the_same_rules(db: TestDb) {
+    use reqwest::Method;
+    use serde_json::json;
+    let app = TestApp::spawn(db).await;
+    let helper = app.account("h@example.edu", &[Role::Helper]).await;
+    let h = app.token_for(&helper).await;
+    let other = app.account("o@example.edu", &[Role::Helper]).await;
+    let o = app.token_for(&other).await;
+    let coord = app.account("c@example.edu", &[Role::Coordinator]).await;
+    let c = app.token_for(&coord).await;
+    let call = |method: Method, path: String, token: String, body: Option<serde_json::Value>| {
+        let app = &app;
+        async move { crate::helpers::api(app, method, &path, Some(&token), body).await }
+    };
+    let r = call(
+        Method::PUT,
+        "/api/v1/helper/profile".into(),
+        h.clone(),
+        Some(json!({"capacity": "99"})),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], "capacity");
+    let r = call(
+        Method::PUT,
+        "/api/v1/helper/profile".into(),
+        h.clone(),
+        Some(json!({"capacity": "2", "department": "Surgery", "topics": ["burnout"]})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    app.store
+        .add_training(
+            helper.id,
+            wecare::domain::helpers::TrainingKind::Initial,
+            wecare::domain::now() - 86_400,
+            wecare::domain::now() + 86_400 * 365,
+            coord.id,
+        )
+        .await
+        .expect("training");
+    let r = crate::helpers::api(
+        &app,
+        Method::POST,
+        "/api/v1/support/requests",
+        None,
+        Some(
+            json!({"topics": ["burnout"], "urgency": "routine", "contact_mode": "email",
+                    "name": "Api Person", "email": "api.person@example.org"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let id = app.store.support_queue().await.expect("queue")[0].id;
+
+    let r = call(
+        Method::GET,
+        format!("/api/v1/support/requests/{id}/shortlist"),
+        c.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()[0]["helper"], helper.id.0);
+    assert!(r.json()[0]["score"]["reasons"].is_array());
+    let r = call(
+        Method::GET,
+        format!("/api/v1/support/requests/{id}/shortlist"),
+        h.clone(),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 403);
+    let r = call(
+        Method::POST,
+        format!("/api/v1/support/requests/{id}/offers"),
+        c.clone(),
+        Some(json!({"helper": other.id.0})),
+    )
+    .await;
+    assert_eq!(r.status, 422, "untrained: {}", r.body);
+    assert!(r.body.contains("not trained yet"), "{}", r.body);
+    let r = call(
+        Method::POST,
+        format!("/api/v1/support/requests/{id}/offers"),
+        c.clone(),
+        Some(json!({"helper": helper.id.0})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let offer = r.json()["id"].as_i64().expect("offer id");
+
+    let r = call(Method::GET, "/api/v1/helper/offers".into(), h.clone(), None).await;
+    assert_eq!(r.json().as_array().map(Vec::len), Some(1));
+    assert!(!r.body.contains("Api Person"), "no identity in offers");
+    let r = call(
+        Method::POST,
+        format!("/api/v1/helper/offers/{offer}"),
+        o.clone(),
+        Some(json!({"accept": true})),
+    )
+    .await;
+    assert_eq!(r.status, 404);
+    let r = call(
+        Method::POST,
+        format!("/api/v1/helper/offers/{offer}"),
+        h.clone(),
+        Some(json!({"accept": true})),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "accepted");
+    let r = call(Method::GET, "/api/v1/helper/cases".into(), h.clone(), None).await;
+    assert_eq!(r.json().as_array().map(Vec::len), Some(1));
+
+    let contact =
+        json!({"date": "2026-11-20", "mode": "video", "minutes": 30, "resources": ["eap"]});
+    let r = call(
+        Method::POST,
+        format!("/api/v1/helper/cases/{id}/contacts"),
+        o.clone(),
+        Some(contact.clone()),
+    )
+    .await;
+    assert_eq!(r.status, 404, "not their case");
+    let r = call(
+        Method::POST,
+        format!("/api/v1/helper/cases/{id}/contacts"),
+        h.clone(),
+        Some(contact.clone()),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = call(
+        Method::POST,
+        format!("/api/v1/helper/cases/{id}/close"),
+        h.clone(),
+        Some(json!({"outcome": "sometime"})),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    let r = call(
+        Method::POST,
+        format!("/api/v1/helper/cases/{id}/close"),
+        h.clone(),
+        Some(json!({"outcome": "met"})),
+    )
+    .await;
+    assert_eq!(r.status, 204);
+    let r = call(
+        Method::POST,
+        format!("/api/v1/helper/cases/{id}/contacts"),
+        h.clone(),
+        Some(contact),
+    )
+    .await;
+    assert_eq!(r.status, 409);
     app.stop().await;
 }
