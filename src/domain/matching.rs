@@ -93,6 +93,73 @@ impl Default for Weights {
     }
 }
 
+impl Weights {
+    /// Each weight with what it rewards, for the settings page.
+    pub fn labelled(&self) -> [(&'static str, &'static str, i64); 9] {
+        [
+            ("topic", "per topic the helper is prepared for", self.topic),
+            (
+                "named_helper",
+                "the person chose this helper by name",
+                self.named_helper,
+            ),
+            ("language", "speaks the language asked for", self.language),
+            (
+                "appointment",
+                "the appointment type asked for",
+                self.appointment,
+            ),
+            ("gender", "the gender asked for", self.gender),
+            (
+                "race_ethnicity",
+                "the race or ethnicity asked for",
+                self.race_ethnicity,
+            ),
+            ("rank", "the rank asked for", self.rank),
+            (
+                "spare_capacity",
+                "per free place (spreads the load)",
+                self.spare_capacity,
+            ),
+            (
+                "recent_offer",
+                "taken off per recent offer (rotates who is asked)",
+                self.recent_offer,
+            ),
+        ]
+    }
+
+    /// Weights from a form: each a whole number from 0 to 50.
+    pub fn parse(value: impl Fn(&str) -> String) -> Result<Self, super::Invalid> {
+        let mut w = Self::default();
+        for (name, _, _) in Self::default().labelled() {
+            let v: i64 = value(name)
+                .trim()
+                .parse()
+                .ok()
+                .filter(|v| (0..=50).contains(v))
+                .ok_or_else(|| {
+                    super::Invalid::new(
+                        "weights",
+                        format!("The weight for '{name}' must be a whole number from 0 to 50."),
+                    )
+                })?;
+            match name {
+                "topic" => w.topic = v,
+                "named_helper" => w.named_helper = v,
+                "language" => w.language = v,
+                "appointment" => w.appointment = v,
+                "gender" => w.gender = v,
+                "race_ethnicity" => w.race_ethnicity = v,
+                "rank" => w.rank = v,
+                "spare_capacity" => w.spare_capacity = v,
+                _ => w.recent_offer = v,
+            }
+        }
+        Ok(w)
+    }
+}
+
 /// Why a helper cannot take a request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]

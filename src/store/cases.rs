@@ -422,14 +422,13 @@ impl Store {
     }
 
     pub async fn set_coordinator_blind(&self, blind: bool) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO settings (setting_key, setting_value) VALUES ('support_coordinator_blind', $1)
-             ON CONFLICT (setting_key) DO UPDATE SET setting_value = excluded.setting_value",
+        let mut conn = self.pool.acquire().await?;
+        super::put_setting(
+            &mut conn,
+            "support_coordinator_blind",
+            if blind { "1" } else { "0" },
         )
-        .bind(if blind { "1" } else { "0" })
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        .await
     }
 
     /// A helper raises a safety concern on their case: coordinators may now see who asked.

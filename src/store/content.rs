@@ -169,14 +169,7 @@ impl Store {
         ];
         let mut tx = self.begin_write().await?;
         for (key, value) in BRANDING_KEYS.iter().zip(values) {
-            sqlx::query(
-                "INSERT INTO settings (setting_key, setting_value) VALUES ($1, $2)
-                 ON CONFLICT (setting_key) DO UPDATE SET setting_value = excluded.setting_value",
-            )
-            .bind(*key)
-            .bind(value.as_str())
-            .execute(&mut *tx)
-            .await?;
+            super::put_setting(&mut tx, key, value).await?;
         }
         tx.commit().await?;
         Ok(())

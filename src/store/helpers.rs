@@ -255,3 +255,79 @@ impl Store {
             .collect()
     }
 }
+
+const WEIGHT_NAMES: [&str; 9] = [
+    "topic",
+    "appointment",
+    "rank",
+    "gender",
+    "race_ethnicity",
+    "language",
+    "named_helper",
+    "spare_capacity",
+    "recent_offer",
+];
+
+fn weight_mut<'a>(w: &'a mut matching::Weights, name: &str) -> Option<&'a mut i64> {
+    Some(match name {
+        "topic" => &mut w.topic,
+        "appointment" => &mut w.appointment,
+        "rank" => &mut w.rank,
+        "gender" => &mut w.gender,
+        "race_ethnicity" => &mut w.race_ethnicity,
+        "language" => &mut w.language,
+        "named_helper" => &mut w.named_helper,
+        "spare_capacity" => &mut w.spare_capacity,
+        "recent_offer" => &mut w.recent_offer,
+        _ => return None,
+    })
+}
+
+impl Store {
+    /// The matching weights and policy coordinators set, with defaults for the rest.
+    pub async fn matching_rules(&self) -> StoreResult<(matching::Weights, matching::Policy)> {
+        let rows = sqlx::query(
+            "SELECT setting_key, setting_value FROM settings WHERE setting_key LIKE 'match_%'",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut w = matching::Weights::default();
+        let mut p = matching::Policy::default();
+        for row in &rows {
+            let key = get_string(row, "setting_key")?;
+            let value = get_string(row, "setting_value")?;
+            if key == "match_exclude_same_department" {
+                p.exclude_same_department = value == "1";
+            } else if let Some(name) = key.strip_prefix("match_weight_")
+                && let (Some(slot), Ok(v)) = (weight_mut(&mut w, name), value.parse())
+            {
+                *slot = v;
+            }
+        }
+        Ok((w, p))
+    }
+
+    pub async fn save_matching_rules(
+        &self,
+        w: &matching::Weights,
+        p: &matching::Policy,
+    ) -> StoreResult<()> {
+        let mut w = *w;
+        let mut tx = self.begin_write().await?;
+        let mut pairs: Vec<(String, String)> = WEIGHT_NAMES
+            .iter()
+            .filter_map(|n| {
+                weight_mut(&mut w, n).map(|v| (format!("match_weight_{n}"), v.to_string()))
+            })
+            .collect();
+        pairs.push((
+            "match_exclude_same_department".into(),
+            if p.exclude_same_department { "1" } else { "0" }.into(),
+        ));
+        for (key, value) in pairs {
+            super::put_setting(&mut tx, &key, &value).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -179,6 +179,20 @@ impl Store {
     }
 }
 
+/// Writes one programme setting (the `settings` table holds branding, service level,
+/// matching rules and the like as key and text value).
+async fn put_setting(conn: &mut sqlx::AnyConnection, key: &str, value: &str) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO settings (setting_key, setting_value) VALUES ($1, $2)
+         ON CONFLICT (setting_key) DO UPDATE SET setting_value = excluded.setting_value",
+    )
+    .bind(key)
+    .bind(value)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 fn get_i64(row: &AnyRow, col: &str) -> StoreResult<i64> {
     Ok(row.try_get::<i64, _>(col)?)
 }

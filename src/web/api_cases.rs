@@ -13,10 +13,9 @@ use super::AppState;
 use super::api::{ApiJson, ApiPath};
 use super::auth::{ApiCoordinator, ApiHelper};
 use super::error::{ApiResult, AppError, ErrorBody};
-use crate::domain::accounts::AccountId;
 use crate::domain::cases::{Outcome, parse_contact};
 use crate::domain::helpers::{HelperProfile, ProfileInput};
-use crate::domain::matching::{self, Candidate, Policy, Weights};
+use crate::domain::matching::{self, Candidate};
 use crate::domain::{Invalid, now};
 use crate::store::{Offer, RequestSummary};
 
@@ -30,14 +29,12 @@ pub async fn shortlist(
     _: ApiCoordinator,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<Candidate>>> {
-    let helpers = state.store.helpers_for_matching().await?;
-    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
-    let wanted = state.store.request_for_matching(id, &ids).await?;
+    let m = super::cases::matching_inputs(&state, id).await?;
     Ok(Json(matching::shortlist(
-        &helpers,
-        &wanted,
-        &Weights::default(),
-        Policy::default(),
+        &m.helpers,
+        &m.request,
+        &m.weights,
+        m.policy,
         now(),
         3,
     )))
@@ -61,26 +58,7 @@ pub async fn offer(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<OfferIn>,
 ) -> ApiResult<(StatusCode, Json<Offer>)> {
-    let helpers = state.store.helpers_for_matching().await?;
-    let helper = helpers
-        .iter()
-        .find(|h| h.id == body.helper)
-        .ok_or_else(|| {
-            AppError::from(Invalid::new(
-                "helper",
-                "This person is not an active helper.",
-            ))
-        })?;
-    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
-    let wanted = state.store.request_for_matching(id, &ids).await?;
-    if let Err(why) = matching::check(helper, &wanted, Policy::default(), now()) {
-        return Err(AppError::from(Invalid::new(
-            "helper",
-            format!("This helper cannot take this request: {}.", why.label()),
-        ))
-        .into());
-    }
-    let o = super::cases::offer_to(&state, id, AccountId(helper.id), Some(c.id)).await?;
+    let o = super::cases::offer_checked(&state, id, body.helper, c.id).await?;
     Ok((StatusCode::CREATED, Json(o)))
 }
 

@@ -53,27 +53,38 @@ pub async fn offer_to(
         .await?)
 }
 
+/// What matching needs for one request: the helpers, the request (its sealed
+/// preferences opened in memory), and the programme's weights and policy.
+pub struct MatchingInputs {
+    pub helpers: Vec<matching::Helper>,
+    pub request: matching::Request,
+    pub weights: Weights,
+    pub policy: Policy,
+}
+
+pub async fn matching_inputs(
+    state: &AppState,
+    request_id: i64,
+) -> Result<MatchingInputs, AppError> {
+    let helpers = state.store.helpers_for_matching().await?;
+    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
+    let request = state.store.request_for_matching(request_id, &ids).await?;
+    let (weights, policy) = state.store.matching_rules().await?;
+    Ok(MatchingInputs {
+        helpers,
+        request,
+        weights,
+        policy,
+    })
+}
+
 /// Offers a request to its best helper who has not already passed on it. Returns
 /// whether someone was found.
 pub async fn offer_next(state: &AppState, request_id: i64) -> Result<bool, AppError> {
     let passed = state.store.helpers_passed(request_id).await?;
-    let helpers: Vec<matching::Helper> = state
-        .store
-        .helpers_for_matching()
-        .await?
-        .into_iter()
-        .filter(|h| !passed.contains(&h.id))
-        .collect();
-    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
-    let wanted = state.store.request_for_matching(request_id, &ids).await?;
-    let best = matching::shortlist(
-        &helpers,
-        &wanted,
-        &Weights::default(),
-        Policy::default(),
-        now(),
-        1,
-    );
+    let mut m = matching_inputs(state, request_id).await?;
+    m.helpers.retain(|h| !passed.contains(&h.id));
+    let best = matching::shortlist(&m.helpers, &m.request, &m.weights, m.policy, now(), 1);
     match best.first() {
         Some(c) => {
             offer_to(state, request_id, AccountId(c.helper), None).await?;
@@ -81,6 +92,30 @@ pub async fn offer_next(state: &AppState, request_id: i64) -> Result<bool, AppEr
         }
         None => Ok(false),
     }
+}
+
+/// A coordinator's offer to a chosen helper. The shortlist is only advice, but the hard
+/// constraints are not: a helper who may not take the request is refused with the reason.
+pub async fn offer_checked(
+    state: &AppState,
+    request_id: i64,
+    helper: i64,
+    by: AccountId,
+) -> Result<Offer, AppError> {
+    let m = matching_inputs(state, request_id).await?;
+    let h = m
+        .helpers
+        .iter()
+        .find(|h| h.id == helper)
+        .ok_or_else(|| Invalid::new("helper", "This person is not an active helper."))?;
+    if let Err(why) = matching::check(h, &m.request, m.policy, now()) {
+        return Err(Invalid::new(
+            "helper",
+            format!("This helper cannot take this request: {}.", why.label()),
+        )
+        .into());
+    }
+    offer_to(state, request_id, AccountId(helper), Some(by)).await
 }
 
 #[derive(Deserialize)]
@@ -99,22 +134,7 @@ pub async fn offer(
     Path(IdPath { id }): Path<IdPath>,
     Form(f): Form<OfferForm>,
 ) -> Result<axum::response::Response, AppError> {
-    let helpers = state.store.helpers_for_matching().await?;
-    let helper = helpers
-        .iter()
-        .find(|h| h.id == f.helper)
-        .ok_or_else(|| Invalid::new("helper", "This person is not an active helper."))?;
-    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
-    let wanted = state.store.request_for_matching(id, &ids).await?;
-    // The shortlist is only advice, but the hard constraints are not.
-    if let Err(why) = matching::check(helper, &wanted, Policy::default(), now()) {
-        return Err(Invalid::new(
-            "helper",
-            format!("This helper cannot take this request: {}.", why.label()),
-        )
-        .into());
-    }
-    offer_to(&state, id, AccountId(helper.id), Some(c.id)).await?;
+    offer_checked(&state, id, f.helper, c.id).await?;
     Ok(Redirect::to("/support/queue").into_response())
 }
 
@@ -136,13 +156,8 @@ pub async fn offer_plan(
     for r in &queue {
         wanted.push(state.store.request_for_matching(r.id, &ids).await?);
     }
-    let scores = matching::score_matrix(
-        &helpers,
-        &wanted,
-        &Weights::default(),
-        Policy::default(),
-        now(),
-    );
+    let (weights, policy) = state.store.matching_rules().await?;
+    let scores = matching::score_matrix(&helpers, &wanted, &weights, policy, now());
     let plan = matching::assign(&helpers, &scores);
     for (i, h) in plan.helper_of.iter().enumerate() {
         if let Some(h) = h {

@@ -14,7 +14,7 @@ use super::auth::{Coordinator, HelperRole};
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, render, render_status};
 use crate::domain::helpers::{HelperProfile, ProfileInput, parse_training};
-use crate::domain::matching::{self, Candidate, Policy, Weights};
+use crate::domain::matching::{self, Candidate};
 use crate::domain::support::{Appointment, Identity, Topic};
 use crate::domain::{Invalid, accounts::AccountId, now};
 use crate::store::{HelperSummary, PublicHelper, RequestSummary};
@@ -275,21 +275,17 @@ async fn case_page(
     let can_reveal = request.status.is_open()
         && revealed.is_none()
         && (escalated || !state.store.coordinator_blind().await?);
-    let helpers = state.store.helpers_for_matching().await?;
-    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
-    let wanted = state.store.request_for_matching(id, &ids).await?;
+    let super::cases::MatchingInputs {
+        helpers,
+        request: wanted,
+        weights,
+        policy,
+    } = super::cases::matching_inputs(state, id).await?;
     let t = now();
-    let list = matching::shortlist(
-        &helpers,
-        &wanted,
-        &Weights::default(),
-        Policy::default(),
-        t,
-        3,
-    );
+    let list = matching::shortlist(&helpers, &wanted, &weights, policy, t, 3);
     let mut excluded: Vec<(&'static str, usize)> = Vec::new();
     for h in &helpers {
-        if let Err(why) = matching::check(h, &wanted, Policy::default(), t) {
+        if let Err(why) = matching::check(h, &wanted, policy, t) {
             match excluded.iter_mut().find(|(l, _)| *l == why.label()) {
                 Some((_, n)) => *n += 1,
                 None => excluded.push((why.label(), 1)),
@@ -343,13 +339,8 @@ pub async fn plan(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> Pa
     for r in &queue {
         wanted.push(state.store.request_for_matching(r.id, &ids).await?);
     }
-    let scores = matching::score_matrix(
-        &helpers,
-        &wanted,
-        &Weights::default(),
-        Policy::default(),
-        now(),
-    );
+    let (weights, policy) = state.store.matching_rules().await?;
+    let scores = matching::score_matrix(&helpers, &wanted, &weights, policy, now());
     let optimal = matching::assign(&helpers, &scores);
     let greedy = matching::assign_greedy(&helpers, &scores);
     let rows = queue

@@ -12,6 +12,7 @@ use super::AppState;
 use super::auth::{ClientAddr, Coordinator, MaybeSignedIn, SignedIn};
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, render, render_status};
+use crate::domain::matching::{Policy, Weights};
 use crate::domain::sla::{self, BusinessHours, ServiceLevelSettings, SlaState};
 use crate::domain::support::{
     Appointment, ContactMode, NewRequest, ReferralInput, ReferralReason, RequestInput, Topic,
@@ -446,6 +447,8 @@ struct SettingsView {
     l: Layout,
     s: ServiceLevelSettings,
     blind: bool,
+    weights: Weights,
+    policy: Policy,
     saved: bool,
     error: Option<Invalid>,
 }
@@ -461,6 +464,8 @@ pub async fn settings_form(State(state): State<AppState>, ctx: Ctx, _: Coordinat
         l: ctx.layout("Service level"),
         s: state.store.service_level_settings().await?,
         blind: state.store.coordinator_blind().await?,
+        weights: state.store.matching_rules().await?.0,
+        policy: state.store.matching_rules().await?.1,
         saved: false,
         error: None,
     })
@@ -480,6 +485,10 @@ pub struct SettingsForm {
     first_contact_hours: String,
     #[serde(default)]
     coordinator_blind: Option<String>,
+    #[serde(default)]
+    exclude_same_department: Option<String>,
+    #[serde(flatten)]
+    rest: std::collections::HashMap<String, String>,
 }
 
 pub async fn save_settings(
@@ -496,15 +505,37 @@ pub async fn save_settings(
         holidays: f.holidays.trim().to_string(),
         first_contact_hours: promise,
     };
-    match BusinessHours::parse(&s) {
-        Ok(_) => {
+    // A weight left out of the form keeps its current value.
+    let current = state.store.matching_rules().await?.0;
+    let weight = |name: &str| {
+        f.rest
+            .get(&format!("weight_{name}"))
+            .cloned()
+            .unwrap_or_else(|| {
+                current
+                    .labelled()
+                    .iter()
+                    .find(|(n, _, _)| *n == name)
+                    .map(|(_, _, v)| v.to_string())
+                    .unwrap_or_default()
+            })
+    };
+    let policy = Policy {
+        exclude_same_department: f.exclude_same_department.is_some(),
+    };
+    let checked = BusinessHours::parse(&s).and_then(|_| Weights::parse(weight));
+    match checked {
+        Ok(weights) => {
             state.store.save_service_level_settings(&s).await?;
             let blind = f.coordinator_blind.is_some();
             state.store.set_coordinator_blind(blind).await?;
+            state.store.save_matching_rules(&weights, &policy).await?;
             render(&SettingsView {
                 l: ctx.layout("Service level"),
                 s,
                 blind,
+                weights,
+                policy,
                 saved: true,
                 error: None,
             })
@@ -518,6 +549,8 @@ pub async fn save_settings(
                     ..s
                 },
                 blind: f.coordinator_blind.is_some(),
+                weights: state.store.matching_rules().await?.0,
+                policy,
                 saved: false,
                 error: Some(e),
             },

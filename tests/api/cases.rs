@@ -19,6 +19,7 @@ on_both!(
     the_resource_directory_is_public_edited_and_counted,
     coordinators_see_who_asked_only_when_the_rules_allow,
     the_case_api_follows_the_same_rules,
+    coordinators_set_the_matching_weights_and_policy,
 );
 
 async fn id_of(app: &TestApp, email: &str) -> i64 {
@@ -1228,5 +1229,67 @@ async fn the_case_api_follows_the_same_rules(db: TestDb) {
     )
     .await;
     assert_eq!(r.status, 409);
+    app.stop().await;
+}
+
+async fn coordinators_set_the_matching_weights_and_policy(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut coord = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+    let base = [
+        ("time_zone", "America/New_York"),
+        ("days", "mon-fri"),
+        ("hours", "09:00-17:00"),
+        ("first_contact_hours", "8"),
+    ];
+    let mut bad = base.to_vec();
+    bad.push(("weight_language", "500"));
+    let r = coord.post("/support/settings", &bad).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("from 0 to 50"), "{}", r.body);
+    let mut good = base.to_vec();
+    good.push(("weight_language", "12"));
+    let r = coord.post("/support/settings", &good).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let (w, p) = app.store.matching_rules().await.expect("rules");
+    assert_eq!(w.language, 12);
+    assert_eq!(
+        w.topic,
+        wecare::domain::matching::Weights::default().topic,
+        "others kept"
+    );
+    assert!(!p.exclude_same_department, "the box was not ticked");
+
+    // With the policy off, a helper from the requester's department is eligible.
+    let _ana = trained_helper(&app, "ana@example.edu", "Medicine").await;
+    let input = wecare::domain::support::RequestInput {
+        topics: vec!["burnout".into()],
+        urgency: "routine".into(),
+        contact_mode: "email".into(),
+        name: "Same Dept".into(),
+        email: "same@example.org".into(),
+        department: "Medicine".into(),
+        ..Default::default()
+    };
+    let (r, _) = app
+        .store
+        .create_support_request(
+            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
+            None,
+            &[],
+        )
+        .await
+        .expect("filed");
+    let page = coord.get(&format!("/support/queue/{}", r.id)).await.body;
+    assert!(!page.contains("No helper can take"), "{page}");
+    let mut on = base.to_vec();
+    on.push(("exclude_same_department", "1"));
+    coord.post("/support/settings", &on).await;
+    let page = coord.get(&format!("/support/queue/{}", r.id)).await.body;
+    assert!(
+        page.contains("same department as the person asking"),
+        "{page}"
+    );
     app.stop().await;
 }
