@@ -410,25 +410,37 @@ impl Store {
     /// Whether coordinators work blind: they never see who asked, unless a helper
     /// escalates a safety concern.
     pub async fn coordinator_blind(&self) -> StoreResult<bool> {
-        let row = sqlx::query(
-            "SELECT setting_value FROM settings WHERE setting_key = 'support_coordinator_blind'",
-        )
-        .fetch_optional(&self.pool)
-        .await?;
+        self.flag_setting("support_coordinator_blind").await
+    }
+
+    pub async fn set_coordinator_blind(&self, blind: bool) -> StoreResult<()> {
+        self.set_flag_setting("support_coordinator_blind", blind)
+            .await
+    }
+
+    /// Whether only signed-in members may ask for support (off: anyone may).
+    pub async fn support_requires_sign_in(&self) -> StoreResult<bool> {
+        self.flag_setting("support_requires_sign_in").await
+    }
+
+    pub async fn set_support_requires_sign_in(&self, on: bool) -> StoreResult<()> {
+        self.set_flag_setting("support_requires_sign_in", on).await
+    }
+
+    async fn flag_setting(&self, key: &str) -> StoreResult<bool> {
+        let row = sqlx::query("SELECT setting_value FROM settings WHERE setting_key = $1")
+            .bind(key)
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(match row {
             Some(r) => get_string(&r, "setting_value")? == "1",
             None => false,
         })
     }
 
-    pub async fn set_coordinator_blind(&self, blind: bool) -> StoreResult<()> {
+    async fn set_flag_setting(&self, key: &str, on: bool) -> StoreResult<()> {
         let mut conn = self.pool.acquire().await?;
-        super::put_setting(
-            &mut conn,
-            "support_coordinator_blind",
-            if blind { "1" } else { "0" },
-        )
-        .await
+        super::put_setting(&mut conn, key, if on { "1" } else { "0" }).await
     }
 
     /// A helper raises a safety concern on their case: coordinators may now see who asked.

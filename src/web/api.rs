@@ -68,6 +68,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_support::withdraw_request))
         .routes(routes!(api_support::queue))
         .routes(routes!(api_support::refer))
+        .routes(routes!(api_support::mine))
         .routes(routes!(api_cases::shortlist))
         .routes(routes!(api_cases::offer))
         .routes(routes!(api_cases::get_profile, api_cases::put_profile))

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::api::ApiJson;
-use super::auth::{ApiCaller, ApiCoordinator, ClientAddr};
+use super::auth::{ApiCaller, ApiCoordinator, ClientAddr, MaybeApiCaller};
 use super::error::{ApiResult, ErrorBody};
 use super::support::by_receipt;
 use crate::domain::support::{NewRequest, ReferralInput, RequestInput, RequestStatus};
@@ -23,17 +23,24 @@ pub struct ReceiptOut {
     pub status: RequestStatus,
 }
 
-/// Files a self-request for peer support. No account is needed. The answer carries the
-/// receipt code, which is not stored anywhere in readable form.
+/// Files a self-request for peer support. No account is needed unless the programme asks
+/// for sign-in; with a token, the request also appears among the member's own. The answer
+/// carries the receipt code, which is not stored anywhere in readable form.
 #[utoipa::path(post, path = "/api/v1/support/requests", tag = "support",
     request_body = RequestInput,
-    responses((status = 201, body = ReceiptOut), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = ReceiptOut), (status = 401, body = ErrorBody),
+               (status = 422, body = ErrorBody)))]
 pub async fn create_request(
     State(state): State<AppState>,
+    MaybeApiCaller(caller): MaybeApiCaller,
     ApiJson(input): ApiJson<RequestInput>,
 ) -> ApiResult<Response> {
+    // When the programme asks for sign-in, the API asks for a token.
+    if caller.is_none() && state.store.support_requires_sign_in().await? {
+        return Err(super::error::AppError::Unauthorized.into());
+    }
     let request = NewRequest::parse(&input)?;
-    let (r, code) = super::support::file_request(&state, &request, None).await?;
+    let (r, code) = super::support::file_request(&state, &request, caller.map(|a| a.id)).await?;
     Ok((
         StatusCode::CREATED,
         Json(ReceiptOut {
@@ -120,6 +127,16 @@ pub async fn refer(
     let r = NewRequest::parse_referral(&input, &format!("{} <{}>", a.display_name, a.email))?;
     super::support::file_request(&state, &r, None).await?;
     Ok((StatusCode::CREATED, Json(ReferralOut { received: true })).into_response())
+}
+
+/// The caller's own requests (filed while signed in or with a token), newest first.
+#[utoipa::path(get, path = "/api/v1/support/mine", tag = "support", security(("bearer" = [])),
+    responses((status = 200, body = [RequestSummary]), (status = 401, body = ErrorBody)))]
+pub async fn mine(
+    State(state): State<AppState>,
+    ApiCaller(a): ApiCaller,
+) -> ApiResult<Json<Vec<RequestSummary>>> {
+    Ok(Json(state.store.my_support_requests(a.id).await?))
 }
 
 /// Open requests, oldest first, naming no one (coordinators).

@@ -113,6 +113,22 @@ extractor!(
 extractor!(ApiAdmin, bearer_with, Some(Role::Admin), ApiError);
 extractor!(ApiHelper, bearer_with, Some(Role::Helper), ApiError);
 
+/// An API caller who may be anonymous: no `Authorization` header is None; a header with
+/// a bad token is still refused.
+pub struct MaybeApiCaller(pub Option<Account>);
+
+impl FromRequestParts<AppState> for MaybeApiCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        if parts.headers.contains_key(header::AUTHORIZATION) {
+            Ok(Self(Some(bearer_with(parts, state, None).await?)))
+        } else {
+            Ok(Self(None))
+        }
+    }
+}
+
 /// The client's address for throttling: the socket's peer, or with `--trust-proxy` the
 /// first address in `X-Forwarded-For` set by the reverse proxy in front of wecare.
 pub fn client_address(

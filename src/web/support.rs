@@ -50,7 +50,10 @@ impl RequestView {
     }
 }
 
-pub async fn request_form(ctx: Ctx) -> PageResult {
+pub async fn request_form(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+    if ctx.account.is_none() && state.store.support_requires_sign_in().await? {
+        return Err(AppError::Unauthorized);
+    }
     let input = RequestInput {
         urgency: "routine".into(),
         contact_mode: "email".into(),
@@ -177,6 +180,9 @@ pub async fn submit(
     MaybeSignedIn(account): MaybeSignedIn,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
+    if account.is_none() && state.store.support_requires_sign_in().await? {
+        return Err(AppError::Unauthorized);
+    }
     let input = input_from_pairs(&pairs);
     let request = match NewRequest::parse(&input) {
         Ok(r) => r,
@@ -447,6 +453,7 @@ struct SettingsView {
     l: Layout,
     s: ServiceLevelSettings,
     blind: bool,
+    requires_sign_in: bool,
     weights: Weights,
     policy: Policy,
     saved: bool,
@@ -464,6 +471,7 @@ pub async fn settings_form(State(state): State<AppState>, ctx: Ctx, _: Coordinat
         l: ctx.layout("Service level"),
         s: state.store.service_level_settings().await?,
         blind: state.store.coordinator_blind().await?,
+        requires_sign_in: state.store.support_requires_sign_in().await?,
         weights: state.store.matching_rules().await?.0,
         policy: state.store.matching_rules().await?.1,
         saved: false,
@@ -487,6 +495,8 @@ pub struct SettingsForm {
     coordinator_blind: Option<String>,
     #[serde(default)]
     exclude_same_department: Option<String>,
+    #[serde(default)]
+    requires_sign_in: Option<String>,
     #[serde(flatten)]
     rest: std::collections::HashMap<String, String>,
 }
@@ -530,10 +540,16 @@ pub async fn save_settings(
             let blind = f.coordinator_blind.is_some();
             state.store.set_coordinator_blind(blind).await?;
             state.store.save_matching_rules(&weights, &policy).await?;
+            let requires_sign_in = f.requires_sign_in.is_some();
+            state
+                .store
+                .set_support_requires_sign_in(requires_sign_in)
+                .await?;
             render(&SettingsView {
                 l: ctx.layout("Service level"),
                 s,
                 blind,
+                requires_sign_in,
                 weights,
                 policy,
                 saved: true,
@@ -549,6 +565,7 @@ pub async fn save_settings(
                     ..s
                 },
                 blind: f.coordinator_blind.is_some(),
+                requires_sign_in: f.requires_sign_in.is_some(),
                 weights: state.store.matching_rules().await?.0,
                 policy,
                 saved: false,

@@ -20,6 +20,7 @@ on_both!(
     coordinators_see_who_asked_only_when_the_rules_allow,
     the_case_api_follows_the_same_rules,
     coordinators_set_the_matching_weights_and_policy,
+    a_programme_can_ask_people_to_sign_in_first,
 );
 
 async fn id_of(app: &TestApp, email: &str) -> i64 {
@@ -1291,5 +1292,85 @@ async fn coordinators_set_the_matching_weights_and_policy(db: TestDb) {
         page.contains("same department as the person asking"),
         "{page}"
     );
+    app.stop().await;
+}
+
+async fn a_programme_can_ask_people_to_sign_in_first(db: TestDb) {
+    use serde_json::json;
+    let app = TestApp::spawn(db).await;
+    let body = json!({"topics": ["burnout"], "urgency": "routine", "contact_mode": "email",
+                      "name": "Signed Person", "email": "signed@example.org"});
+    let member = app.account("m@example.edu", &[]).await;
+    let token = app.token_for(&member).await;
+    // Open by default; with a token, the request is the member's own.
+    let r = crate::helpers::api(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/support/requests",
+        Some(&token),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let r = crate::helpers::api(
+        &app,
+        reqwest::Method::GET,
+        "/api/v1/support/mine",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(r.json().as_array().map(Vec::len), Some(1));
+    let r = crate::helpers::api(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/support/requests",
+        Some("wct_not_a_token"),
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(r.status, 401, "a bad token is refused, not ignored");
+
+    let mut coord = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+    let r = coord
+        .post(
+            "/support/settings",
+            &[
+                ("time_zone", "America/New_York"),
+                ("days", "mon-fri"),
+                ("hours", "09:00-17:00"),
+                ("first_contact_hours", "8"),
+                ("exclude_same_department", "1"),
+                ("requires_sign_in", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let mut anonymous = app.browser();
+    let r = anonymous.get("/support/request").await;
+    assert_eq!(r.status, 303);
+    assert!(r.location().starts_with("/signin"), "{}", r.location());
+    let r = crate::helpers::api(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/support/requests",
+        None,
+        Some(body.clone()),
+    )
+    .await;
+    assert_eq!(r.status, 401);
+    let r = crate::helpers::api(
+        &app,
+        reqwest::Method::POST,
+        "/api/v1/support/requests",
+        Some(&token),
+        Some(body),
+    )
+    .await;
+    assert_eq!(r.status, 201);
+    let mut signed = app.signed_in("s@example.edu", &[]).await;
+    assert_eq!(signed.get("/support/request").await.status, 200);
     app.stop().await;
 }
