@@ -331,3 +331,125 @@ impl Store {
         Ok(())
     }
 }
+
+/// An application to join the helper corps.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Application {
+    pub id: i64,
+    pub account: i64,
+    pub name: String,
+    pub email: String,
+    pub motivation: String,
+    pub department: String,
+    pub status: String,
+    pub created_at: i64,
+}
+
+impl Store {
+    /// Files an application; one may be pending per person at a time.
+    pub async fn apply_to_help(
+        &self,
+        account: AccountId,
+        motivation: &str,
+        department: &str,
+    ) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let pending = sqlx::query(
+            "SELECT 1 AS x FROM helper_applications WHERE account_id = $1 AND status = 'pending'",
+        )
+        .bind(account.0)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if pending.is_some() {
+            return Err(super::StoreError::Conflict(
+                "Your application is already with the coordinators.",
+            ));
+        }
+        sqlx::query(
+            "INSERT INTO helper_applications (id, account_id, motivation, department, status, created_at)
+             VALUES ($1, $2, $3, $4, 'pending', $5)",
+        )
+        .bind(crypto::random_id())
+        .bind(account.0)
+        .bind(motivation)
+        .bind(department)
+        .bind(crate::domain::now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn applications(&self, status: &str) -> StoreResult<Vec<Application>> {
+        let rows = sqlx::query(
+            "SELECT h.id, h.account_id, a.display_name, a.email, h.motivation, h.department,
+                    h.status, h.created_at
+             FROM helper_applications h JOIN accounts a ON a.id = h.account_id
+             WHERE h.status = $1 ORDER BY h.created_at, h.id",
+        )
+        .bind(status)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Application {
+                    id: get_i64(r, "id")?,
+                    account: get_i64(r, "account_id")?,
+                    name: get_string(r, "display_name")?,
+                    email: get_string(r, "email")?,
+                    motivation: get_string(r, "motivation")?,
+                    department: get_string(r, "department")?,
+                    status: get_string(r, "status")?,
+                    created_at: get_i64(r, "created_at")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Approves (adding the helper role and a first profile) or declines a pending
+    /// application, in one transaction.
+    pub async fn decide_application(
+        &self,
+        id: i64,
+        approve: bool,
+        by: AccountId,
+    ) -> StoreResult<()> {
+        let now = crate::domain::now();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE helper_applications SET status = $1, decided_at = $2, decided_by = $3
+             WHERE id = $4 AND status = 'pending' RETURNING account_id, department",
+        )
+        .bind(if approve { "approved" } else { "declined" })
+        .bind(now)
+        .bind(by.0)
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(super::StoreError::Conflict(
+            "This application was already decided, or does not exist.",
+        ))?;
+        if approve {
+            let account = get_i64(&row, "account_id")?;
+            sqlx::query(
+                "INSERT INTO account_roles (account_id, role) VALUES ($1, $2)
+                 ON CONFLICT (account_id, role) DO NOTHING",
+            )
+            .bind(account)
+            .bind(Role::Helper.as_str())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO helper_profiles (account_id, department, updated_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (account_id) DO NOTHING",
+            )
+            .bind(account)
+            .bind(get_string(&row, "department")?)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

@@ -26,7 +26,7 @@ use crate::config::DatabaseUrl;
 pub use accounts::NewAccount;
 pub use audit::{AuditEntry, AuditReport};
 pub use cases::{Contact, Offer};
-pub use helpers::{HelperSummary, PublicHelper};
+pub use helpers::{Application, HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
 pub use support::RequestSummary;

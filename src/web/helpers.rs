@@ -17,7 +17,7 @@ use crate::domain::helpers::{HelperProfile, ProfileInput, parse_training};
 use crate::domain::matching::{self, Candidate};
 use crate::domain::support::{Appointment, Identity, Topic};
 use crate::domain::{Invalid, accounts::AccountId, now};
-use crate::store::{HelperSummary, PublicHelper, RequestSummary};
+use crate::store::{Application, HelperSummary, PublicHelper, RequestSummary};
 
 #[derive(Template)]
 #[template(path = "helper_profile.html")]
@@ -139,6 +139,7 @@ pub async fn save_profile(
 struct CorpsView {
     l: Layout,
     helpers: Vec<HelperSummary>,
+    applications: Vec<Application>,
     now: i64,
     error: Option<Invalid>,
 }
@@ -164,6 +165,7 @@ async fn corps_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> PageR
         &CorpsView {
             l: ctx.layout("Helpers"),
             helpers: state.store.list_helpers().await?,
+            applications: state.store.applications("pending").await?,
             now: now(),
             error,
         },
@@ -359,4 +361,101 @@ pub async fn plan(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> Pa
         greedy_total: greedy.total,
         greedy_assigned: greedy.assigned(),
     })
+}
+
+#[derive(Template)]
+#[template(path = "helper_apply.html")]
+struct ApplyView {
+    l: Layout,
+    motivation: String,
+    department: String,
+    done: bool,
+    already_helper: bool,
+    error: Option<Invalid>,
+}
+
+impl ApplyView {
+    fn err(&self, field: &str) -> Option<&str> {
+        field_error(&self.error, field)
+    }
+}
+
+pub async fn apply_form(ctx: Ctx, super::auth::SignedIn(a): super::auth::SignedIn) -> PageResult {
+    render(&ApplyView {
+        l: ctx.layout("Become a helper"),
+        motivation: String::new(),
+        department: String::new(),
+        done: false,
+        already_helper: a.has(crate::domain::accounts::Role::Helper),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ApplyForm {
+    #[serde(default)]
+    motivation: String,
+    #[serde(default)]
+    department: String,
+}
+
+pub async fn apply(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    super::auth::SignedIn(a): super::auth::SignedIn,
+    Form(f): Form<ApplyForm>,
+) -> PageResult {
+    let checked =
+        crate::domain::required_text("motivation", "A few words on why", &f.motivation, 1000)
+            .and_then(|m| {
+                crate::domain::required_text("department", "Your department", &f.department, 120)
+                    .map(|d| (m, d))
+            });
+    let result = match checked {
+        Ok((m, d)) => state
+            .store
+            .apply_to_help(a.id, &m, &d)
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict(msg) => Invalid::new("motivation", msg).into(),
+                e => AppError::from(e),
+            }),
+        Err(e) => Err(e.into()),
+    };
+    let view = |done, error| ApplyView {
+        l: ctx.layout("Become a helper"),
+        motivation: f.motivation.clone(),
+        department: f.department.clone(),
+        done,
+        already_helper: false,
+        error,
+    };
+    match result {
+        Ok(()) => render(&view(true, None)),
+        Err(AppError::Invalid(e)) => {
+            render_status(StatusCode::UNPROCESSABLE_ENTITY, &view(false, Some(e)))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    #[serde(default)]
+    decision: String,
+}
+
+pub async fn decide(
+    State(state): State<AppState>,
+    Coordinator(c): Coordinator,
+    Path(IdPath { id }): Path<IdPath>,
+    Form(f): Form<DecisionForm>,
+) -> Result<axum::response::Response, AppError> {
+    let approve = match f.decision.as_str() {
+        "approve" => true,
+        "decline" => false,
+        _ => return Err(Invalid::new("decision", "Approve or decline.").into()),
+    };
+    state.store.decide_application(id, approve, c.id).await?;
+    Ok(Redirect::to("/support/helpers").into_response())
 }

@@ -117,6 +117,11 @@ pub fn router(state: AppState) -> Router {
             get(helpers::profile_form).post(helpers::save_profile),
         )
         .route("/helpers", get(helpers::public))
+        .route(
+            "/helpers/apply",
+            get(helpers::apply_form).post(helpers::apply),
+        )
+        .route("/support/applications/{id}", post(helpers::decide))
         .route("/resources", get(resources::public))
         .route(
             "/support/resources",

@@ -21,6 +21,7 @@ on_both!(
     the_case_api_follows_the_same_rules,
     coordinators_set_the_matching_weights_and_policy,
     a_programme_can_ask_people_to_sign_in_first,
+    members_apply_and_coordinators_approve_helpers,
 );
 
 async fn id_of(app: &TestApp, email: &str) -> i64 {
@@ -1372,5 +1373,94 @@ async fn a_programme_can_ask_people_to_sign_in_first(db: TestDb) {
     assert_eq!(r.status, 201);
     let mut signed = app.signed_in("s@example.edu", &[]).await;
     assert_eq!(signed.get("/support/request").await.status, 200);
+    app.stop().await;
+}
+
+async fn members_apply_and_coordinators_approve_helpers(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    assert_eq!(app.browser().get("/helpers/apply").await.status, 303);
+    let mut kim = app.signed_in("kim@example.edu", &[]).await;
+    let r = kim
+        .post("/helpers/apply", &[("department", "Neurology")])
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("A few words on why is required"),
+        "{}",
+        r.body
+    );
+    let r = kim
+        .post(
+            "/helpers/apply",
+            &[
+                ("department", "Neurology"),
+                ("motivation", "I was helped once."),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Thank you"));
+    let r = kim
+        .post(
+            "/helpers/apply",
+            &[("department", "Neurology"), ("motivation", "Again")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("already with the coordinators"));
+
+    let mut coord = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+    let page = coord.get("/support/helpers").await.body;
+    assert!(page.contains("I was helped once."), "{page}");
+    let app_id: String = between(&page, "action=\"/support/applications/", "\"")
+        .expect("an application")
+        .to_string();
+    let r = coord
+        .post(
+            &format!("/support/applications/{app_id}"),
+            &[("decision", "approve")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = coord
+        .post(
+            &format!("/support/applications/{app_id}"),
+            &[("decision", "decline")],
+        )
+        .await;
+    assert_eq!(r.status, 409, "decided once");
+    let kim_account = app
+        .store
+        .account_by_email(&Email::parse("kim@example.edu").expect("email"))
+        .await
+        .expect("kim");
+    assert!(kim_account.has(Role::Helper));
+    assert_eq!(
+        app.store
+            .helper_profile(kim_account.id)
+            .await
+            .expect("profile")
+            .department,
+        "Neurology"
+    );
+    let corps = coord.get("/support/helpers").await.body;
+    assert!(
+        corps.contains("no training on record"),
+        "approved but untrained: {corps}"
+    );
+    assert_eq!(kim.get("/helper/profile").await.status, 200, "now a helper");
+    let mut plain = app.signed_in("plain@example.edu", &[]).await;
+    assert_eq!(
+        plain
+            .post(
+                &format!("/support/applications/{app_id}"),
+                &[("decision", "approve")]
+            )
+            .await
+            .status,
+        403
+    );
     app.stop().await;
 }
