@@ -4,6 +4,7 @@
 //! `delivery` (mail and timed jobs) uses domain and store. `config`, `crypto`, `sealing`
 //! and `telemetry` are small leaf modules; `cli` and `startup` wire everything together.
 
+pub mod casework;
 pub mod cli;
 pub mod config;
 pub mod crypto;

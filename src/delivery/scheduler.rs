@@ -54,11 +54,18 @@ pub const JOBS: &[Job] = &[
     Job {
         name: "support-offer-expiry",
         every_secs: 300,
-        run: |store, _| {
+        run: |store, settings| {
             Box::pin(async move {
-                let n = store.expire_offers().await?;
+                let expired = store.expire_offers().await?;
+                let mut passed_on = 0;
+                for id in &expired {
+                    if crate::casework::offer_next(store, &settings.public_url, *id).await? {
+                        passed_on += 1;
+                    }
+                }
                 Ok(format!(
-                    "{n} unanswered offers expired; their requests are back in the queue"
+                    "{} unanswered offers expired; {passed_on} passed to the next helper, the rest wait in the queue",
+                    expired.len()
                 ))
             })
         },

@@ -220,7 +220,8 @@ impl Store {
     }
 
     /// Offers past their time: marked expired, and their requests back in the queue.
-    pub async fn expire_offers(&self) -> StoreResult<u64> {
+    /// Returns the requests concerned.
+    pub async fn expire_offers(&self) -> StoreResult<Vec<i64>> {
         let now = crate::domain::now();
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
@@ -241,7 +242,7 @@ impl Store {
             .await?;
         }
         tx.commit().await?;
-        Ok(rows.len() as u64)
+        rows.iter().map(|r| get_i64(r, "request_id")).collect()
     }
 
     /// A helper's open cases.

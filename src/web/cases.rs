@@ -13,85 +13,36 @@ use super::AppState;
 use super::auth::{Coordinator, HelperRole};
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, render, render_status};
+use crate::casework::{self, MatchingInputs};
 use crate::delivery::Writer;
 use crate::domain::accounts::AccountId;
-use crate::domain::cases::{OFFER_HOURS, Outcome, Resource, parse_contact};
+use crate::domain::cases::{Outcome, Resource, parse_contact};
 use crate::domain::mail::MessageKind;
-use crate::domain::matching::{self, Policy, Weights};
+use crate::domain::matching;
 use crate::domain::support::{ContactMode, Identity};
-use crate::domain::{Invalid, format_time, now};
+use crate::domain::{Invalid, now};
 use crate::store::{Contact, Offer, RequestSummary};
 
-/// Offers a request to a helper and tells them by e-mail (in the same transaction). The
-/// e-mail says only that a colleague asked and where to answer.
+/// Offers a request to a helper, with their e-mail (see `casework::offer_to`).
 pub async fn offer_to(
     state: &AppState,
     request_id: i64,
     helper: AccountId,
     by: Option<AccountId>,
 ) -> Result<Offer, AppError> {
-    let account = state.store.account(helper).await?;
-    let respond_by = now() + OFFER_HOURS * 3600;
-    let writer = Writer::load(
-        &state.store,
-        &state.web.public_url,
-        MessageKind::HelperOffer,
-    )
-    .await?;
-    let mail = writer.to(
-        account.email.as_str(),
-        &[
-            ("name", &account.display_name),
-            ("link", &writer.url("/helper/cases")),
-            ("respond_by", &format_time(respond_by)),
-        ],
-        format!("helper_offer:{request_id}:{}:{}", helper.0, now()),
-    );
-    Ok(state
-        .store
-        .offer_request(request_id, helper, by, respond_by, Some(&mail))
-        .await?)
+    Ok(casework::offer_to(&state.store, &state.web.public_url, request_id, helper, by).await?)
 }
 
-/// What matching needs for one request: the helpers, the request (its sealed
-/// preferences opened in memory), and the programme's weights and policy.
-pub struct MatchingInputs {
-    pub helpers: Vec<matching::Helper>,
-    pub request: matching::Request,
-    pub weights: Weights,
-    pub policy: Policy,
+/// Passes a request to its next candidate (see `casework::offer_next`).
+pub async fn offer_next(state: &AppState, request_id: i64) -> Result<bool, AppError> {
+    Ok(casework::offer_next(&state.store, &state.web.public_url, request_id).await?)
 }
 
 pub async fn matching_inputs(
     state: &AppState,
     request_id: i64,
 ) -> Result<MatchingInputs, AppError> {
-    let helpers = state.store.helpers_for_matching().await?;
-    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
-    let request = state.store.request_for_matching(request_id, &ids).await?;
-    let (weights, policy) = state.store.matching_rules().await?;
-    Ok(MatchingInputs {
-        helpers,
-        request,
-        weights,
-        policy,
-    })
-}
-
-/// Offers a request to its best helper who has not already passed on it. Returns
-/// whether someone was found.
-pub async fn offer_next(state: &AppState, request_id: i64) -> Result<bool, AppError> {
-    let passed = state.store.helpers_passed(request_id).await?;
-    let mut m = matching_inputs(state, request_id).await?;
-    m.helpers.retain(|h| !passed.contains(&h.id));
-    let best = matching::shortlist(&m.helpers, &m.request, &m.weights, m.policy, now(), 1);
-    match best.first() {
-        Some(c) => {
-            offer_to(state, request_id, AccountId(c.helper), None).await?;
-            Ok(true)
-        }
-        None => Ok(false),
-    }
+    Ok(casework::matching_inputs(&state.store, request_id).await?)
 }
 
 /// A coordinator's offer to a chosen helper. The shortlist is only advice, but the hard

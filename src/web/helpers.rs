@@ -277,7 +277,7 @@ async fn case_page(
     let can_reveal = request.status.is_open()
         && revealed.is_none()
         && (escalated || !state.store.coordinator_blind().await?);
-    let super::cases::MatchingInputs {
+    let crate::casework::MatchingInputs {
         helpers,
         request: wanted,
         weights,

@@ -299,7 +299,7 @@ async fn an_unanswered_offer_expires_back_to_the_queue(db: TestDb) {
         .offer_request(r.id, ana_id, None, wecare::domain::now() - 1, None)
         .await
         .expect("offer");
-    assert_eq!(app.store.expire_offers().await.expect("expire"), 1);
+    assert_eq!(app.store.expire_offers().await.expect("expire"), vec![r.id]);
     assert_eq!(
         app.store
             .support_request(r.id)
@@ -318,6 +318,45 @@ async fn an_unanswered_offer_expires_back_to_the_queue(db: TestDb) {
         app.store.helpers_passed(r.id).await.expect("passed"),
         vec![ana_id.0]
     );
+
+    // Through the timed job, an expired offer passes to the next candidate at once.
+    let _ben = trained_helper(&app, "ben@example.edu", "Radiology").await;
+    let (second, _) = app
+        .store
+        .create_support_request(
+            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
+            None,
+            &[],
+        )
+        .await
+        .expect("filed");
+    app.store
+        .offer_request(second.id, ana_id, None, wecare::domain::now() - 1, None)
+        .await
+        .expect("offer");
+    let job = wecare::delivery::JOBS
+        .iter()
+        .find(|j| j.name == "support-offer-expiry")
+        .expect("job");
+    app.store.ensure_job(job.name, 0).await.expect("ensure");
+    // The server's own scheduler ran it at start: make it due again.
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(app.db.database().driver_url())
+        .await
+        .expect("connect");
+    sqlx::query("UPDATE jobs SET next_run_at = 0, lease_until = NULL")
+        .execute(&mut conn)
+        .await
+        .expect("make due");
+    let settings = wecare::delivery::JobSettings {
+        retention_days: 90,
+        public_url: url::Url::parse("http://127.0.0.1:8080").expect("url"),
+    };
+    wecare::delivery::run_if_due(&app.store, &settings, "test", job).await;
+    let ben_id = AccountId(id_of(&app, "ben@example.edu").await);
+    let offers = app.store.pending_offers(ben_id).await.expect("offers");
+    assert_eq!(offers.len(), 1, "passed to Ben");
+    assert_eq!(offers[0].1.id, second.id);
     app.stop().await;
 }
 

@@ -1,0 +1,79 @@
+//! Actions on support requests that both the web layer and the timed jobs take: gathering
+//! what matching needs, offering a request to a helper (with the helper's e-mail in the
+//! same transaction), and passing a request to its next candidate.
+
+use crate::delivery::Writer;
+use crate::domain::accounts::AccountId;
+use crate::domain::cases::OFFER_HOURS;
+use crate::domain::mail::MessageKind;
+use crate::domain::matching::{self, Policy, Weights};
+use crate::domain::{format_time, now};
+use crate::store::{Offer, Store, StoreResult};
+
+/// What matching needs for one request: the helpers, the request (its sealed
+/// preferences opened in memory), and the programme's weights and policy.
+pub struct MatchingInputs {
+    pub helpers: Vec<matching::Helper>,
+    pub request: matching::Request,
+    pub weights: Weights,
+    pub policy: Policy,
+}
+
+pub async fn matching_inputs(store: &Store, request_id: i64) -> StoreResult<MatchingInputs> {
+    let helpers = store.helpers_for_matching().await?;
+    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
+    let request = store.request_for_matching(request_id, &ids).await?;
+    let (weights, policy) = store.matching_rules().await?;
+    Ok(MatchingInputs {
+        helpers,
+        request,
+        weights,
+        policy,
+    })
+}
+
+/// Offers a request to a helper and tells them by e-mail (in the same transaction). The
+/// e-mail says only that a colleague asked and where to answer.
+pub async fn offer_to(
+    store: &Store,
+    public_url: &url::Url,
+    request_id: i64,
+    helper: AccountId,
+    by: Option<AccountId>,
+) -> StoreResult<Offer> {
+    let account = store.account(helper).await?;
+    let respond_by = now() + OFFER_HOURS * 3600;
+    let writer = Writer::load(store, public_url, MessageKind::HelperOffer).await?;
+    let mail = writer.to(
+        account.email.as_str(),
+        &[
+            ("name", &account.display_name),
+            ("link", &writer.url("/helper/cases")),
+            ("respond_by", &format_time(respond_by)),
+        ],
+        format!("helper_offer:{request_id}:{}:{}", helper.0, now()),
+    );
+    store
+        .offer_request(request_id, helper, by, respond_by, Some(&mail))
+        .await
+}
+
+/// Offers a request to its best helper who has not already declined it or let an offer
+/// expire. Returns whether someone was found; if not, the request waits in the queue.
+pub async fn offer_next(
+    store: &Store,
+    public_url: &url::Url,
+    request_id: i64,
+) -> StoreResult<bool> {
+    let passed = store.helpers_passed(request_id).await?;
+    let mut m = matching_inputs(store, request_id).await?;
+    m.helpers.retain(|h| !passed.contains(&h.id));
+    let best = matching::shortlist(&m.helpers, &m.request, &m.weights, m.policy, now(), 1);
+    match best.first() {
+        Some(c) => {
+            offer_to(store, public_url, request_id, AccountId(c.helper), None).await?;
+            Ok(true)
+        }
+        None => Ok(false),
+    }
+}
