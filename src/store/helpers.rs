@@ -22,6 +22,9 @@ fn split(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Offers within this window count as "recent" for rotating who is asked.
+const RECENT_OFFER_SECS: i64 = 30 * 24 * 3600;
+
 /// A helper as coordinators see them in the corps list.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct HelperSummary {
@@ -32,6 +35,8 @@ pub struct HelperSummary {
     /// When the newest training stops being valid; None: no training on record.
     pub trained_until: Option<i64>,
     pub open_cases: u32,
+    /// Offers received in the last 30 days.
+    pub recent_offers: u32,
 }
 
 /// A helper who chose to appear on the public page.
@@ -178,12 +183,15 @@ impl Store {
                     (SELECT COUNT(*) FROM support_requests q
                         WHERE q.helper_id = a.id AND q.status IN ('accepted', 'contacted'))
                     + (SELECT COUNT(*) FROM support_offers o
-                        WHERE o.helper_id = a.id AND o.status = 'offered') AS open_cases
+                        WHERE o.helper_id = a.id AND o.status = 'offered') AS open_cases,
+                    (SELECT COUNT(*) FROM support_offers o2
+                        WHERE o2.helper_id = a.id AND o2.offered_at > {}) AS recent_offers
              FROM accounts a
              JOIN account_roles r ON r.account_id = a.id AND r.role = '{}'
              LEFT JOIN helper_profiles p ON p.account_id = a.id
              WHERE a.active = 1
              ORDER BY a.display_name, a.id",
+            crate::domain::now() - RECENT_OFFER_SECS,
             Role::Helper.as_str()
         )))
         .fetch_all(&self.pool)
@@ -198,6 +206,7 @@ impl Store {
                     trained_until: r.try_get::<Option<i64>, _>("trained_until")?,
                     // Open cases and offers awaiting an answer both take a place.
                     open_cases: u32::try_from(get_i64(r, "open_cases")?).unwrap_or(u32::MAX),
+                    recent_offers: u32::try_from(get_i64(r, "recent_offers")?).unwrap_or(u32::MAX),
                 })
             })
             .collect()
@@ -225,7 +234,7 @@ impl Store {
                 away_until: h.profile.away_until,
                 trained_until: h.trained_until,
                 active: true,
-                recent_offers: 0,
+                recent_offers: h.recent_offers,
             })
             .collect())
     }
