@@ -26,6 +26,8 @@ use crate::store::{RequestSummary, Store};
 struct RequestView {
     l: Layout,
     input: RequestInput,
+    /// Helpers who chose to be listed publicly, to be asked for by name.
+    public_helpers: Vec<crate::store::PublicHelper>,
     error: Option<Invalid>,
 }
 
@@ -47,6 +49,9 @@ impl RequestView {
     }
     fn appointments(&self) -> &'static [Appointment] {
         Appointment::ALL
+    }
+    fn is_named(&self, id: &i64) -> bool {
+        self.input.named_helper == Some(*id)
     }
 }
 
@@ -72,6 +77,7 @@ pub async fn request_form(State(state): State<AppState>, ctx: Ctx) -> PageResult
     render(&RequestView {
         l: ctx.layout("Ask for peer support"),
         input,
+        public_helpers: state.store.public_helpers().await?,
         error: None,
     })
 }
@@ -105,7 +111,7 @@ fn input_from_pairs(pairs: &[(String, String)]) -> RequestInput {
         race_ethnicity: one("race_ethnicity"),
         language: one("language"),
         outside_department: one("outside_department") == "1",
-        named_helper: None,
+        named_helper: one("named_helper").parse().ok(),
         message: one("message"),
     }
 }
@@ -184,7 +190,15 @@ pub async fn submit(
         return Err(AppError::Unauthorized);
     }
     let input = input_from_pairs(&pairs);
-    let request = match NewRequest::parse(&input) {
+    let public_helpers = state.store.public_helpers().await?;
+    let checked = NewRequest::parse(&input).and_then(|r| match r.preferences.named_helper {
+        Some(h) if !public_helpers.iter().any(|p| p.account == h) => Err(Invalid::new(
+            "named_helper",
+            "Choose a helper from the list, or no one in particular.",
+        )),
+        _ => Ok(r),
+    });
+    let request = match checked {
         Ok(r) => r,
         // Everything typed comes back, with the reason beside its field.
         Err(e) => {
@@ -193,6 +207,7 @@ pub async fn submit(
                 &RequestView {
                     l: ctx.layout("Ask for peer support"),
                     input,
+                    public_helpers,
                     error: Some(e),
                 },
             );

@@ -605,6 +605,41 @@ async fn helpers_profiles_training_and_explained_shortlists(db: TestDb) {
         plan.body
     );
 
+    // Ana is public, so she can be asked for by name; a made-up helper cannot.
+    let form = member.get("/support/request").await.body;
+    assert!(
+        form.contains(&format!("<option value=\"{ana_id}\"")),
+        "{form}"
+    );
+    let named = [
+        ("topics", "other"),
+        ("urgency", "routine"),
+        ("contact_mode", "email"),
+        ("name", "Named Asker"),
+        ("email", "named@example.org"),
+        ("department", "Radiology"),
+    ];
+    let mut bad = named.to_vec();
+    bad.push(("named_helper", "424242"));
+    let r = member.post("/support/request", &bad).await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("Choose a helper from the list"),
+        "{}",
+        r.body
+    );
+    let ana_text = ana_id.to_string();
+    let mut good = named.to_vec();
+    good.push(("named_helper", &ana_text));
+    assert_eq!(member.post("/support/request", &good).await.status, 200);
+    let queue = coord.get("/support/queue").await;
+    let mut found = false;
+    for id in queue_ids(&queue.body) {
+        let p = coord.get(&format!("/support/queue/{id}")).await.body;
+        found |= p.contains("chosen by name");
+    }
+    assert!(found, "the named helper's score says why");
+
     // The public page shows only those who opted in.
     let public = app.browser().get("/helpers").await.body;
     assert!(public.contains("I have been there too."));
