@@ -525,3 +525,37 @@ impl Store {
         }
     }
 }
+
+impl Store {
+    /// Takes a request back from the helper who accepted it but has not made first contact
+    /// (a coordinator's decision once the service level is missed). The helper counts as
+    /// having passed on it, and it returns to the queue.
+    pub async fn take_back(&self, request_id: i64) -> StoreResult<()> {
+        let now = crate::domain::now();
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE support_requests SET status = 'submitted', helper_id = NULL, updated_at = $1
+             WHERE id = $2 AND status = 'accepted' AND first_contact_at IS NULL
+             RETURNING helper_id",
+        )
+        .bind(now)
+        .bind(request_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if row.is_none() {
+            return Err(StoreError::Conflict(
+                "Only a request accepted but not yet contacted can be taken back.",
+            ));
+        }
+        sqlx::query(
+            "UPDATE support_offers SET status = 'expired', responded_at = $1
+             WHERE request_id = $2 AND status = 'accepted'",
+        )
+        .bind(now)
+        .bind(request_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

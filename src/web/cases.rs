@@ -89,6 +89,18 @@ pub async fn offer(
     Ok(Redirect::to("/support/queue").into_response())
 }
 
+/// Takes a request back from a helper who accepted but has not made contact, and passes
+/// it to the next candidate.
+pub async fn take_back(
+    State(state): State<AppState>,
+    _: Coordinator,
+    Path(IdPath { id }): Path<IdPath>,
+) -> Result<axum::response::Response, AppError> {
+    state.store.take_back(id).await?;
+    offer_next(&state, id).await?;
+    Ok(Redirect::to(&format!("/support/queue/{id}")).into_response())
+}
+
 /// Offers every pair of the optimal plan.
 pub async fn offer_plan(
     State(state): State<AppState>,

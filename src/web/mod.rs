@@ -100,6 +100,7 @@ pub fn router(state: AppState) -> Router {
         .route("/support/queue/{id}", get(helpers::case))
         .route("/support/queue/{id}/offer", post(cases::offer))
         .route("/support/queue/{id}/reveal", post(helpers::reveal))
+        .route("/support/queue/{id}/take-back", post(cases::take_back))
         .route("/helper/cases/{id}/escalate", post(cases::escalate))
         .route("/helper/cases", get(cases::helper_cases))
         .route("/helper/cases/{id}", get(cases::case))

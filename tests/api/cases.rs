@@ -595,6 +595,28 @@ async fn the_service_level_reminds_then_alerts_once(db: TestDb) {
     );
     let queue = coord.get("/support/queue").await.body;
     assert!(queue.contains("overdue"), "{queue}");
+    // The overdue case can be taken back and passed to another helper.
+    let _ben = trained_helper(&app, "ben@example.edu", "Radiology").await;
+    let page = coord.get(&format!("/support/queue/{}", r.id)).await.body;
+    assert!(page.contains("Take back"), "{page}");
+    let back = coord
+        .post(&format!("/support/queue/{}/take-back", r.id), &[])
+        .await;
+    assert_eq!(back.status, 303, "{}", back.body);
+    let ben_id = AccountId(id_of(&app, "ben@example.edu").await);
+    let offers = app.store.pending_offers(ben_id).await.expect("offers");
+    assert_eq!(offers.len(), 1, "re-offered to Ben");
+    assert!(
+        app.store
+            .helper_cases(ana_id)
+            .await
+            .expect("cases")
+            .is_empty()
+    );
+    let again = coord
+        .post(&format!("/support/queue/{}/take-back", r.id), &[])
+        .await;
+    assert_eq!(again.status, 409);
 
     // Coordinators set the business hours; a mistake names its field.
     let r = coord
@@ -694,6 +716,7 @@ async fn the_authorization_matrix_holds_for_every_support_route() {
     let accept = format!("/helper/offers/{}/accept", offer.id);
     let escalate = format!("/helper/cases/{id}/escalate");
     let reveal = format!("/support/queue/{id}/reveal");
+    let take_back = format!("/support/queue/{id}/take-back");
     let matrix: Vec<(&str, &str, [u16; 5])> = vec![
         ("GET", "/support/request", [200, 200, 200, 200, 200]),
         ("GET", "/support/status", [200, 200, 200, 200, 200]),
@@ -713,6 +736,7 @@ async fn the_authorization_matrix_holds_for_every_support_route() {
         ("POST", &escalate, [303, 403, 404, 403, 403]),
         // A coordinator may look (audited); it is tested on its own below.
         ("POST", &reveal, [303, 403, 403, 0, 403]),
+        ("POST", &take_back, [303, 403, 403, 0, 403]),
     ];
     for (method, path, expected) in &matrix {
         for (i, (who, b)) in callers.iter_mut().enumerate() {
