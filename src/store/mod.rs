@@ -29,7 +29,7 @@ pub use cases::{Contact, Offer};
 pub use helpers::{Application, HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
-pub use support::RequestSummary;
+pub use support::{FeedbackSummary, RequestSummary};
 pub use tokens::ApiTokenInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

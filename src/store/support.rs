@@ -504,3 +504,61 @@ impl Store {
         Ok(out)
     }
 }
+
+/// Feedback counts for coordinators.
+#[derive(Debug, Clone, Default, Serialize, utoipa::ToSchema)]
+pub struct FeedbackSummary {
+    pub answers: i64,
+    /// How many rated the conversation 4 or 5 out of 5.
+    pub helpful: i64,
+    pub would_recommend: i64,
+}
+
+impl Store {
+    /// Records anonymous feedback for the closed request a receipt code belongs to, once.
+    /// The answer is stored apart from the request, with its month only.
+    pub async fn give_feedback(&self, code: &str, helpful: u8, recommend: bool) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "UPDATE support_requests SET feedback_given = 1
+             WHERE receipt_digest = $1 AND status = 'closed' AND feedback_given = 0
+             RETURNING closed_at",
+        )
+        .bind(crypto::secret_digest(code))
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::Conflict(
+            "Feedback can be given once, after the request is closed.",
+        ))?;
+        let month = jiff::Timestamp::from_second(get_opt_i64(&row, "closed_at")?.unwrap_or(0))
+            .map(|t| t.strftime("%Y-%m").to_string())
+            .unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO support_feedback (id, month, helpful, recommend) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(crypto::random_id())
+        .bind(month)
+        .bind(i64::from(helpful))
+        .bind(i64::from(recommend))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn feedback_summary(&self) -> StoreResult<FeedbackSummary> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n,
+                    CAST(COALESCE(SUM(CASE WHEN helpful >= 4 THEN 1 ELSE 0 END), 0) AS BIGINT) AS helpful,
+                    CAST(COALESCE(SUM(recommend), 0) AS BIGINT) AS recommend
+             FROM support_feedback",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(FeedbackSummary {
+            answers: get_i64(&row, "n")?,
+            helpful: get_i64(&row, "helpful")?,
+            would_recommend: get_i64(&row, "recommend")?,
+        })
+    }
+}

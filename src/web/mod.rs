@@ -83,6 +83,7 @@ pub fn router(state: AppState) -> Router {
             get(support::status_form).post(support::status),
         )
         .route("/support/withdraw", post(support::withdraw))
+        .route("/support/feedback", post(support::feedback))
         .route(
             "/support/refer",
             get(support::refer_form).post(support::refer),

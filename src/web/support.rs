@@ -375,6 +375,46 @@ pub async fn status(
     status_result(ctx, form.receipt_code, result, false).await
 }
 
+#[derive(Deserialize)]
+pub struct FeedbackForm {
+    #[serde(default)]
+    receipt_code: String,
+    #[serde(default)]
+    helpful: String,
+    #[serde(default)]
+    recommend: String,
+}
+
+/// Anonymous feedback on a closed request, with its receipt code.
+pub async fn feedback(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(address): ClientAddr,
+    Form(form): Form<FeedbackForm>,
+) -> PageResult {
+    let (code, _) = by_receipt(&state.store, &form.receipt_code, &address).await?;
+    let helpful = form
+        .helpful
+        .parse::<u8>()
+        .ok()
+        .filter(|h| (1..=5).contains(h))
+        .ok_or_else(|| Invalid::new("helpful", "Choose from 1 (not at all) to 5 (very)."))?;
+    let recommend = match form.recommend.as_str() {
+        "yes" => true,
+        "no" => false,
+        _ => return Err(Invalid::new("recommend", "Answer yes or no.").into()),
+    };
+    state.store.give_feedback(&code, helpful, recommend).await?;
+    super::account::notice(
+        ctx,
+        "Thank you",
+        "Your answer is kept apart from your request, so no one can tell it was yours.",
+        None,
+        "/",
+        "Home",
+    )
+}
+
 pub async fn withdraw(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -412,6 +452,7 @@ pub async fn mine(State(state): State<AppState>, ctx: Ctx, SignedIn(a): SignedIn
 struct QueueView {
     l: Layout,
     requests: Vec<(RequestSummary, SlaState, String)>,
+    feedback: crate::store::FeedbackSummary,
     now: i64,
 }
 
@@ -458,6 +499,7 @@ pub async fn queue(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> P
     render(&QueueView {
         l: ctx.layout("Support queue"),
         requests,
+        feedback: state.store.feedback_summary().await?,
         now: t,
     })
 }

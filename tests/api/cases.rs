@@ -270,6 +270,40 @@ async fn a_case_goes_from_offer_to_close_and_only_its_helper_sees_who_asked(db: 
         .post("/support/status", &[("receipt_code", &code)])
         .await;
     assert!(r.body.contains("Closed"), "{}", r.body);
+
+    // Anonymous feedback, once; coordinators see counts only from five answers on.
+    assert!(r.body.contains("How was it?"));
+    let r = person
+        .post(
+            "/support/feedback",
+            &[
+                ("receipt_code", &code),
+                ("helpful", "9"),
+                ("recommend", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let answer = [
+        ("receipt_code", code.as_str()),
+        ("helpful", "5"),
+        ("recommend", "yes"),
+    ];
+    let r = person.post("/support/feedback", &answer).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(person.post("/support/feedback", &answer).await.status, 409);
+    let summary = app.store.feedback_summary().await.expect("summary");
+    assert_eq!(
+        (summary.answers, summary.helpful, summary.would_recommend),
+        (1, 1, 1)
+    );
+    assert!(
+        coord
+            .get("/support/queue")
+            .await
+            .body
+            .contains("fewer than 5 answers")
+    );
     app.stop().await;
 }
 
