@@ -428,6 +428,15 @@ impl Store {
         self.set_flag_setting("support_requires_sign_in", on).await
     }
 
+    /// Whether people choose their helper among the best public candidates.
+    pub async fn support_requester_chooses(&self) -> StoreResult<bool> {
+        self.flag_setting("support_requester_chooses").await
+    }
+
+    pub async fn set_support_requester_chooses(&self, on: bool) -> StoreResult<()> {
+        self.set_flag_setting("support_requester_chooses", on).await
+    }
+
     async fn flag_setting(&self, key: &str) -> StoreResult<bool> {
         let row = sqlx::query("SELECT setting_value FROM settings WHERE setting_key = $1")
             .bind(key)

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/support/withdraw", post(support::withdraw))
         .route("/support/feedback", post(support::feedback))
+        .route("/support/choose", post(support::choose))
         .route(
             "/support/refer",
             get(support::refer_form).post(support::refer),

@@ -178,6 +178,7 @@ pub async fn refer(
 struct ReceiptView {
     l: Layout,
     code: String,
+    chooses: bool,
 }
 
 pub async fn submit(
@@ -218,6 +219,7 @@ pub async fn submit(
     render(&ReceiptView {
         l: ctx.layout("Your request is in"),
         code,
+        chooses: state.store.support_requester_chooses().await?,
     })
 }
 
@@ -256,7 +258,7 @@ pub async fn file_request(
         .await?;
     // Coordinator-blind: the request is offered straight away, so that only the helper
     // who accepts ever sees who asked. With no helper free, it waits in the queue.
-    if state.store.coordinator_blind().await? {
+    if state.store.coordinator_blind().await? && !state.store.support_requester_chooses().await? {
         super::cases::offer_next(state, r.id).await?;
     }
     Ok((r, code))
@@ -312,6 +314,8 @@ struct StatusView {
     found: Option<(String, RequestSummary)>,
     typed: String,
     withdrawn_now: bool,
+    /// When the programme lets people choose: the public helpers who may take it.
+    choices: Vec<crate::store::PublicHelper>,
     error: Option<Invalid>,
 }
 
@@ -327,6 +331,7 @@ pub async fn status_form(ctx: Ctx) -> PageResult {
         found: None,
         typed: String::new(),
         withdrawn_now: false,
+        choices: Vec::new(),
         error: None,
     })
 }
@@ -337,7 +342,32 @@ pub struct ReceiptForm {
     receipt_code: String,
 }
 
+/// The helpers a person may choose from for their waiting request: the best three of
+/// the shortlist, among helpers who chose to be listed publicly. Empty unless the
+/// programme lets people choose.
+pub async fn choices_for(
+    state: &AppState,
+    request: &RequestSummary,
+) -> Result<Vec<crate::store::PublicHelper>, AppError> {
+    if request.status != crate::domain::support::RequestStatus::Submitted
+        || !state.store.support_requester_chooses().await?
+    {
+        return Ok(Vec::new());
+    }
+    let public = state.store.public_helpers().await?;
+    let mut m = crate::casework::matching_inputs(&state.store, request.id).await?;
+    m.helpers
+        .retain(|h| public.iter().any(|p| p.account == h.id));
+    let list =
+        crate::domain::matching::shortlist(&m.helpers, &m.request, &m.weights, m.policy, now(), 3);
+    Ok(list
+        .iter()
+        .filter_map(|c| public.iter().find(|p| p.account == c.helper).cloned())
+        .collect())
+}
+
 async fn status_result(
+    state: &AppState,
     ctx: Ctx,
     typed: String,
     result: Result<(String, RequestSummary), AppError>,
@@ -346,6 +376,7 @@ async fn status_result(
     match result {
         Ok(found) => render(&StatusView {
             l: ctx.layout("Your request"),
+            choices: choices_for(state, &found.1).await?,
             found: Some(found),
             typed: String::new(),
             withdrawn_now,
@@ -358,11 +389,45 @@ async fn status_result(
                 found: None,
                 typed,
                 withdrawn_now: false,
+                choices: Vec::new(),
                 error: Some(e),
             },
         ),
         Err(e) => Err(e),
     }
+}
+
+#[derive(Deserialize)]
+pub struct ChooseForm {
+    #[serde(default)]
+    receipt_code: String,
+    #[serde(default)]
+    helper: i64,
+}
+
+/// The person picks one of the helpers offered to them; the request is offered to that
+/// helper at once.
+pub async fn choose(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(address): ClientAddr,
+    Form(form): Form<ChooseForm>,
+) -> PageResult {
+    let (code, request) = by_receipt(&state.store, &form.receipt_code, &address).await?;
+    let choices = choices_for(&state, &request).await?;
+    if !choices.iter().any(|c| c.account == form.helper) {
+        return Err(Invalid::new("helper", "Choose one of the helpers shown.").into());
+    }
+    crate::casework::offer_to(
+        &state.store,
+        &state.web.public_url,
+        request.id,
+        crate::domain::accounts::AccountId(form.helper),
+        None,
+    )
+    .await?;
+    let updated = state.store.support_request_by_receipt(&code).await?;
+    status_result(&state, ctx, String::new(), Ok((code, updated)), false).await
 }
 
 pub async fn status(
@@ -372,7 +437,7 @@ pub async fn status(
     Form(form): Form<ReceiptForm>,
 ) -> PageResult {
     let result = by_receipt(&state.store, &form.receipt_code, &address).await;
-    status_result(ctx, form.receipt_code, result, false).await
+    status_result(&state, ctx, form.receipt_code, result, false).await
 }
 
 #[derive(Deserialize)]
@@ -430,7 +495,7 @@ pub async fn withdraw(
             .map_err(AppError::from),
         Err(e) => Err(e),
     };
-    status_result(ctx, form.receipt_code, result, true).await
+    status_result(&state, ctx, form.receipt_code, result, true).await
 }
 
 #[derive(Template)]
@@ -511,6 +576,7 @@ struct SettingsView {
     s: ServiceLevelSettings,
     blind: bool,
     requires_sign_in: bool,
+    requester_chooses: bool,
     weights: Weights,
     policy: Policy,
     saved: bool,
@@ -529,6 +595,7 @@ pub async fn settings_form(State(state): State<AppState>, ctx: Ctx, _: Coordinat
         s: state.store.service_level_settings().await?,
         blind: state.store.coordinator_blind().await?,
         requires_sign_in: state.store.support_requires_sign_in().await?,
+        requester_chooses: state.store.support_requester_chooses().await?,
         weights: state.store.matching_rules().await?.0,
         policy: state.store.matching_rules().await?.1,
         saved: false,
@@ -554,6 +621,8 @@ pub struct SettingsForm {
     exclude_same_department: Option<String>,
     #[serde(default)]
     requires_sign_in: Option<String>,
+    #[serde(default)]
+    requester_chooses: Option<String>,
     #[serde(flatten)]
     rest: std::collections::HashMap<String, String>,
 }
@@ -602,11 +671,17 @@ pub async fn save_settings(
                 .store
                 .set_support_requires_sign_in(requires_sign_in)
                 .await?;
+            let requester_chooses = f.requester_chooses.is_some();
+            state
+                .store
+                .set_support_requester_chooses(requester_chooses)
+                .await?;
             render(&SettingsView {
                 l: ctx.layout("Service level"),
                 s,
                 blind,
                 requires_sign_in,
+                requester_chooses,
                 weights,
                 policy,
                 saved: true,
@@ -623,6 +698,7 @@ pub async fn save_settings(
                 },
                 blind: f.coordinator_blind.is_some(),
                 requires_sign_in: f.requires_sign_in.is_some(),
+                requester_chooses: f.requester_chooses.is_some(),
                 weights: state.store.matching_rules().await?.0,
                 policy,
                 saved: false,

@@ -22,6 +22,7 @@ on_both!(
     coordinators_set_the_matching_weights_and_policy,
     a_programme_can_ask_people_to_sign_in_first,
     members_apply_and_coordinators_approve_helpers,
+    people_can_choose_their_peer_when_the_programme_allows,
 );
 
 async fn id_of(app: &TestApp, email: &str) -> i64 {
@@ -1559,5 +1560,94 @@ async fn members_apply_and_coordinators_approve_helpers(db: TestDb) {
             .status,
         403
     );
+    app.stop().await;
+}
+
+async fn people_can_choose_their_peer_when_the_programme_allows(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut ana = trained_helper(&app, "ana@example.edu", "Surgery").await;
+    ana.post(
+        "/helper/profile",
+        &[
+            ("capacity", "2"),
+            ("department", "Surgery"),
+            ("topics", "burnout"),
+            ("bio", "Ana, listening since 2010."),
+            ("bio_public", "1"),
+        ],
+    )
+    .await;
+    let _ben = trained_helper(&app, "ben@example.edu", "Radiology").await;
+    let mut person = app.browser();
+    let fields = [
+        ("topics", "burnout"),
+        ("urgency", "routine"),
+        ("contact_mode", "email"),
+        ("name", "Chooser"),
+        ("email", "chooser@example.org"),
+    ];
+    // Off by default: no choice shown.
+    let code =
+        crate::support::receipt_code_in(&person.post("/support/request", &fields).await.body);
+    let page = person
+        .post("/support/status", &[("receipt_code", &code)])
+        .await
+        .body;
+    assert!(!page.contains("Choose your peer"));
+
+    let mut coord = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+    let r = coord
+        .post(
+            "/support/settings",
+            &[
+                ("time_zone", "America/New_York"),
+                ("days", "mon-fri"),
+                ("hours", "09:00-17:00"),
+                ("first_contact_hours", "8"),
+                ("exclude_same_department", "1"),
+                ("requester_chooses", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let page = person
+        .post("/support/status", &[("receipt_code", &code)])
+        .await
+        .body;
+    assert!(page.contains("Choose your peer"), "{page}");
+    assert!(page.contains("Ana, listening since 2010."));
+    assert!(
+        !page.contains("ben@example.edu"),
+        "only public helpers are offered"
+    );
+    let ben_id = id_of(&app, "ben@example.edu").await;
+    let r = person
+        .post(
+            "/support/choose",
+            &[("receipt_code", &code), ("helper", &ben_id.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    let ana_id = id_of(&app, "ana@example.edu").await;
+    let r = person
+        .post(
+            "/support/choose",
+            &[("receipt_code", &code), ("helper", &ana_id.to_string())],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("A peer has been asked to take it"),
+        "{}",
+        r.body
+    );
+    let offers = app
+        .store
+        .pending_offers(AccountId(ana_id))
+        .await
+        .expect("offers");
+    assert_eq!(offers.len(), 1);
     app.stop().await;
 }
