@@ -120,6 +120,11 @@ async fn deliver(
                 settings.send_timeout.as_secs()
             ))),
         };
+    let outcome = match outcome {
+        Ok(r) => Ok(redact_addresses(&r)),
+        Err(SendError::Permanent(r)) => Err(SendError::Permanent(redact_addresses(&r))),
+        Err(SendError::Temporary(r)) => Err(SendError::Temporary(redact_addresses(&r))),
+    };
     let result = match outcome {
         Ok(reply) => {
             tracing::info!(id = m.id, kind = %m.kind, attempt = m.attempts, "message handed off");
@@ -154,8 +159,34 @@ async fn deliver(
     record(result, m.id);
 }
 
+/// Replaces anything that looks like an e-mail address with "<address>".
+pub fn redact_addresses(text: &str) -> String {
+    text.split_inclusive(char::is_whitespace)
+        .map(|word| {
+            let trimmed = word.trim_end();
+            if trimmed.contains('@') {
+                format!("<address>{}", &word[trimmed.len()..])
+            } else {
+                word.to_string()
+            }
+        })
+        .collect()
+}
+
 fn record(result: Result<(), crate::store::StoreError>, id: i64) {
     if let Err(e) = result {
         tracing::error!(id, error = %e, "recording a delivery outcome failed; the message will be retried when its claim runs out");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn addresses_are_taken_out_of_server_answers() {
+        let r =
+            super::redact_addresses("550 5.1.1 <jane.roe@example.org>: Recipient address rejected");
+        assert_eq!(r, "550 5.1.1 <address> Recipient address rejected");
+        assert!(!r.contains("jane"));
+        assert_eq!(super::redact_addresses("250 OK queued"), "250 OK queued");
     }
 }
