@@ -67,7 +67,14 @@ pub async fn exempt(mut req: Request, next: Next) -> Response {
 }
 
 async fn check(req: Request, cookie: Option<&str>) -> Result<Request, AppError> {
-    if let Some(origin) = req.headers().get(header::ORIGIN) {
+    // With `Referrer-Policy: no-referrer` (which every page sends) browsers post forms with
+    // `Origin: null`: it says nothing either way, so only a real origin is compared, and
+    // the token below is what decides.
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .filter(|o| o.as_bytes() != b"null");
+    if let Some(origin) = origin {
         let host = req
             .headers()
             .get(header::HOST)

@@ -5,6 +5,7 @@ mod helpers;
 mod sink;
 
 mod accounts;
+mod browser;
 mod cases;
 mod cli;
 mod content;

@@ -51,6 +51,28 @@ async fn forms_without_the_csrf_token_are_refused(db: TestDb) {
     assert_eq!(stranger.post_raw("/signin", &right, None).await.status, 403);
     assert!(!b.cookies.contains_key("wecare_session"));
 
+    // Browsers send `Origin: null` under `Referrer-Policy: no-referrer`: the token decides.
+    let mut null_origin = app.browser();
+    null_origin.get("/").await;
+    let token = null_origin
+        .cookies
+        .get("wecare_csrf")
+        .cloned()
+        .unwrap_or_default();
+    let with_token = [
+        ("csrf_token", token.as_str()),
+        ("email", "nobody@example.edu"),
+        ("password", "wrong wrong wrong"),
+    ];
+    let r = null_origin
+        .post_raw("/signin", &with_token, Some("null"))
+        .await;
+    assert_eq!(r.status, 401, "reaches the form handler: {}", r.body);
+    let r = null_origin
+        .post_raw("/signin", &with_token[1..], Some("null"))
+        .await;
+    assert_eq!(r.status, 403, "but not without the token");
+
     let own_origin = format!("http://{}", app.addr);
     let r = b.post_raw("/signin", &right, Some(&own_origin)).await;
     assert_eq!(r.status, 303, "{}", r.body);

@@ -1,0 +1,178 @@
+//! Journeys in a real headless browser (Chromium through ChromeDriver), with JavaScript
+//! switched off: every page must work as plain HTML forms. Skipped, with a reason, when
+//! ChromeDriver is not installed; CI installs it and sets WECARE_TEST_REQUIRE_BROWSER.
+
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use wecare::domain::accounts::Role;
+
+use crate::helpers::{Backend, PASSWORD, TestApp, TestDb};
+
+struct Driver {
+    child: Child,
+    port: u16,
+    _profile: tempfile::TempDir,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn chromedriver() -> Option<String> {
+    let found = ["chromedriver", "/usr/bin/chromedriver"]
+        .into_iter()
+        .find(|c| {
+            Command::new(c)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+        .map(str::to_string);
+    if found.is_none() {
+        assert!(
+            std::env::var_os("WECARE_TEST_REQUIRE_BROWSER").is_none(),
+            "WECARE_TEST_REQUIRE_BROWSER is set but chromedriver is not installed"
+        );
+        eprintln!(
+            "skipped: chromedriver is not installed (Debian: apt-get install chromium chromium-driver)"
+        );
+    }
+    found
+}
+
+async fn browser() -> Option<(Driver, Client)> {
+    let exe = chromedriver()?;
+    // Two TLS back-ends are linked into the test binary; pick one for the WebDriver client
+    // (it talks plain HTTP to ChromeDriver on loopback anyway).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let port = crate::cli::free_port();
+    let child = Command::new(exe)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let profile = tempfile::tempdir().expect("profile dir");
+    let driver = Driver {
+        child,
+        port,
+        _profile: profile,
+    };
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "args": [
+                "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run", "--disable-quic",
+                format!("--user-data-dir={}", driver._profile.path().display()),
+            ],
+            // No JavaScript: the pages are plain HTML forms and must work as such.
+            "prefs": {"profile.managed_default_content_settings.javascript": 2}
+        }),
+    );
+    for _ in 0..100 {
+        let mut builder = ClientBuilder::rustls().expect("TLS roots");
+        builder.capabilities(caps.clone());
+        if let Ok(c) = builder
+            .connect(&format!("http://127.0.0.1:{}", driver.port))
+            .await
+        {
+            return Some((driver, c));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("chromedriver did not accept a session");
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    let e = c.find(Locator::Css(css)).await.expect(css);
+    e.clear().await.expect("clear");
+    e.send_keys(text).await.expect("type");
+}
+
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn asking_for_support_and_following_it_in_a_browser() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let db = TestDb::new(Backend::Sqlite).await.expect("sqlite");
+    let app = TestApp::spawn(db).await;
+    app.account("coord@example.edu", &[Role::Coordinator]).await;
+
+    // From the peer-support page to the form.
+    c.goto(&app.url("/peer-support")).await.expect("page");
+    click(&c, "main a[href='/support/request']").await;
+    assert!(
+        c.current_url()
+            .await
+            .expect("url")
+            .path()
+            .ends_with("/support/request")
+    );
+    let form = c.source().await.expect("source");
+    assert!(form.contains("988"), "the crisis notice is on the form");
+
+    // A mistake comes back with the fields kept.
+    fill(&c, "#name", "Ottilie Browser-Test").await;
+    click(&c, "form[action='/support/request'] button[type=submit]").await;
+    let again = c.source().await.expect("source");
+    assert!(again.contains("Choose at least one topic"), "{again}");
+    assert!(again.contains("Ottilie Browser-Test"));
+
+    click(&c, "input[name=topics][value=burnout]").await;
+    fill(&c, "#email", "ottilie@example.org").await;
+    click(&c, "form[action='/support/request'] button[type=submit]").await;
+    let receipt = c
+        .find(Locator::Css("#receipt"))
+        .await
+        .expect("receipt code shown");
+    let code = receipt.prop("value").await.expect("value").expect("a code");
+    assert_eq!(code.len(), 19, "{code}");
+    assert!(
+        !c.current_url().await.expect("url").as_str().contains(&code),
+        "the code is never in the address"
+    );
+
+    // Following it with the code.
+    c.goto(&app.url("/support/status"))
+        .await
+        .expect("status page");
+    fill(&c, "#receipt_code", &code.to_lowercase()).await;
+    click(&c, "form[action='/support/status'] button[type=submit]").await;
+    let status = c.source().await.expect("source");
+    assert!(
+        status.contains("Received; a coordinator is finding a peer"),
+        "{status}"
+    );
+
+    // A coordinator signs in and sees the request in the queue, without the name.
+    c.goto(&app.url("/signin")).await.expect("sign-in page");
+    fill(&c, "#email", "coord@example.edu").await;
+    fill(&c, "#password", PASSWORD).await;
+    click(&c, "form[action='/signin'] button[type=submit]").await;
+    c.goto(&app.url("/support/queue")).await.expect("queue");
+    let queue = c.source().await.expect("source");
+    assert!(queue.contains("1 open"), "{queue}");
+    assert!(!queue.contains("Ottilie"), "the queue names no one");
+
+    c.close().await.expect("close the browser");
+    app.stop().await;
+}
