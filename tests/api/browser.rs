@@ -93,19 +93,37 @@ async fn browser() -> Option<(Driver, Client)> {
     panic!("chromedriver did not accept a session");
 }
 
+/// Waits until the page shows `text`: a click that submits a form may return before the
+/// next page has loaded.
+async fn wait_for(c: &Client, text: &str) -> String {
+    for _ in 0..200 {
+        if let Ok(page) = c.source().await
+            && page.contains(text)
+        {
+            return page;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the page never showed '{text}'");
+}
+
+/// Finds an element, waiting for it to appear (the page may still be loading).
+async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
+    c.wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+}
+
 async fn fill(c: &Client, css: &str, text: &str) {
-    let e = c.find(Locator::Css(css)).await.expect(css);
+    let e = element(c, css).await;
     e.clear().await.expect("clear");
     e.send_keys(text).await.expect("type");
 }
 
 async fn click(c: &Client, css: &str) {
-    c.find(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .expect("click");
+    element(c, css).await.click().await.expect("click");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -133,8 +151,7 @@ async fn asking_for_support_and_following_it_in_a_browser() {
     // A mistake comes back with the fields kept.
     fill(&c, "#name", "Ottilie Browser-Test").await;
     click(&c, "form[action='/support/request'] button[type=submit]").await;
-    let again = c.source().await.expect("source");
-    assert!(again.contains("Choose at least one topic"), "{again}");
+    let again = wait_for(&c, "Choose at least one topic").await;
     assert!(again.contains("Ottilie Browser-Test"));
 
     click(&c, "input[name=topics][value=burnout]").await;
@@ -168,9 +185,9 @@ async fn asking_for_support_and_following_it_in_a_browser() {
     fill(&c, "#email", "coord@example.edu").await;
     fill(&c, "#password", PASSWORD).await;
     click(&c, "form[action='/signin'] button[type=submit]").await;
+    wait_for(&c, "Sign out").await;
     c.goto(&app.url("/support/queue")).await.expect("queue");
-    let queue = c.source().await.expect("source");
-    assert!(queue.contains("1 open"), "{queue}");
+    let queue = wait_for(&c, "1 open").await;
     assert!(!queue.contains("Ottilie"), "the queue names no one");
 
     c.close().await.expect("close the browser");
