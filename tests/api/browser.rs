@@ -138,14 +138,7 @@ async fn asking_for_support_and_following_it_in_a_browser() {
     // From the peer-support page to the form.
     c.goto(&app.url("/peer-support")).await.expect("page");
     click(&c, "main a[href='/support/request']").await;
-    assert!(
-        c.current_url()
-            .await
-            .expect("url")
-            .path()
-            .ends_with("/support/request")
-    );
-    let form = c.source().await.expect("source");
+    let form = wait_for(&c, "Send my request").await;
     assert!(form.contains("988"), "the crisis notice is on the form");
 
     // A mistake comes back with the fields kept.
@@ -157,10 +150,7 @@ async fn asking_for_support_and_following_it_in_a_browser() {
     click(&c, "input[name=topics][value=burnout]").await;
     fill(&c, "#email", "ottilie@example.org").await;
     click(&c, "form[action='/support/request'] button[type=submit]").await;
-    let receipt = c
-        .find(Locator::Css("#receipt"))
-        .await
-        .expect("receipt code shown");
+    let receipt = element(&c, "#receipt").await;
     let code = receipt.prop("value").await.expect("value").expect("a code");
     assert_eq!(code.len(), 19, "{code}");
     assert!(
@@ -174,21 +164,96 @@ async fn asking_for_support_and_following_it_in_a_browser() {
         .expect("status page");
     fill(&c, "#receipt_code", &code.to_lowercase()).await;
     click(&c, "form[action='/support/status'] button[type=submit]").await;
-    let status = c.source().await.expect("source");
-    assert!(
-        status.contains("Received; a coordinator is finding a peer"),
-        "{status}"
-    );
+    wait_for(&c, "Received; a coordinator is finding a peer").await;
 
     // A coordinator signs in and sees the request in the queue, without the name.
-    c.goto(&app.url("/signin")).await.expect("sign-in page");
-    fill(&c, "#email", "coord@example.edu").await;
-    fill(&c, "#password", PASSWORD).await;
-    click(&c, "form[action='/signin'] button[type=submit]").await;
-    wait_for(&c, "Sign out").await;
+    sign_in(&c, &app, "coord@example.edu").await;
     c.goto(&app.url("/support/queue")).await.expect("queue");
     let queue = wait_for(&c, "1 open").await;
     assert!(!queue.contains("Ottilie"), "the queue names no one");
+
+    c.close().await.expect("close the browser");
+    app.stop().await;
+}
+
+async fn sign_in(c: &Client, app: &TestApp, email: &str) {
+    c.goto(&app.url("/signin")).await.expect("sign-in page");
+    fill(c, "#email", email).await;
+    fill(c, "#password", PASSWORD).await;
+    click(c, "form[action='/signin'] button[type=submit]").await;
+    wait_for(c, "Sign out").await;
+}
+
+/// A coordinator offers a request; the helper accepts it, sees who asked, logs a contact
+/// and closes the case: all by clicking, without JavaScript.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_coordinator_offers_and_a_helper_takes_a_case_in_a_browser() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let db = TestDb::new(Backend::Sqlite).await.expect("sqlite");
+    let app = TestApp::spawn(db).await;
+    app.account("coord@example.edu", &[Role::Coordinator]).await;
+    let helper = app.account("helper@example.edu", &[Role::Helper]).await;
+    app.store
+        .add_training(
+            helper.id,
+            wecare::domain::helpers::TrainingKind::Initial,
+            wecare::domain::now() - 86_400,
+            wecare::domain::now() + 365 * 86_400,
+            helper.id,
+        )
+        .await
+        .expect("training");
+    let input = wecare::domain::support::RequestInput {
+        topics: vec!["burnout".into()],
+        urgency: "routine".into(),
+        contact_mode: "email".into(),
+        name: "Perdita Clickwell".into(),
+        email: "perdita@example.org".into(),
+        ..Default::default()
+    };
+    let (request, _) = app
+        .store
+        .create_support_request(
+            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
+            None,
+            &[],
+        )
+        .await
+        .expect("filed");
+
+    sign_in(&c, &app, "coord@example.edu").await;
+    c.goto(&app.url(&format!("/support/queue/{}", request.id)))
+        .await
+        .expect("request page");
+    let page = wait_for(&c, "Best helpers for this request").await;
+    assert!(!page.contains("Perdita"), "the coordinator sees no name");
+    click(&c, "form[action$='/offer'] button[type=submit]").await;
+    wait_for(&c, "A peer has been asked to take it").await;
+    click(&c, "form[action='/signout'] button[type=submit]").await;
+    wait_for(&c, "Sign in").await;
+
+    sign_in(&c, &app, "helper@example.edu").await;
+    c.goto(&app.url("/helper/cases")).await.expect("cases");
+    click(&c, "form[action$='/accept'] button[type=submit]").await;
+    wait_for(&c, "Perdita Clickwell").await;
+    click(&c, "input[name=mode][value=phone]").await;
+    fill(&c, "#minutes", "35").await;
+    click(&c, "form[action$='/contacts'] button[type=submit]").await;
+    wait_for(&c, "Phone call</td>").await;
+    click(&c, "input[name=outcome][value=met]").await;
+    click(&c, "form[action$='/close'] button[type=submit]").await;
+    wait_for(&c, "No open cases.").await;
+    assert_eq!(
+        app.store
+            .support_request(request.id)
+            .await
+            .expect("r")
+            .status
+            .key(),
+        "closed"
+    );
 
     c.close().await.expect("close the browser");
     app.stop().await;
