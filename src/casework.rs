@@ -77,3 +77,38 @@ pub async fn offer_next(
         None => Ok(false),
     }
 }
+
+/// The waiting queue scored against every helper: what "plan for the queue" shows and
+/// "offer every request as planned" acts on.
+pub struct QueuePlan {
+    /// Requests waiting for a helper, oldest first.
+    pub queue: Vec<crate::store::RequestSummary>,
+    pub helpers: Vec<matching::Helper>,
+    /// `scores[r][h]`: None where a hard constraint rules the helper out.
+    pub scores: Vec<Vec<Option<i64>>>,
+    pub optimal: matching::Assignment,
+}
+
+pub async fn plan_queue(store: &Store) -> StoreResult<QueuePlan> {
+    let queue: Vec<crate::store::RequestSummary> = store
+        .support_queue()
+        .await?
+        .into_iter()
+        .filter(|r| r.status == crate::domain::support::RequestStatus::Submitted)
+        .collect();
+    let helpers = store.helpers_for_matching().await?;
+    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
+    let mut wanted = Vec::with_capacity(queue.len());
+    for r in &queue {
+        wanted.push(store.request_for_matching(r.id, &ids).await?);
+    }
+    let (weights, policy) = store.matching_rules().await?;
+    let scores = matching::score_matrix(&helpers, &wanted, &weights, policy, now());
+    let optimal = matching::assign(&helpers, &scores);
+    Ok(QueuePlan {
+        queue,
+        helpers,
+        scores,
+        optimal,
+    })
+}

@@ -106,25 +106,11 @@ pub async fn offer_plan(
     State(state): State<AppState>,
     Coordinator(c): Coordinator,
 ) -> Result<axum::response::Response, AppError> {
-    let queue: Vec<RequestSummary> = state
-        .store
-        .support_queue()
-        .await?
-        .into_iter()
-        .filter(|r| r.status == crate::domain::support::RequestStatus::Submitted)
-        .collect();
-    let helpers = state.store.helpers_for_matching().await?;
-    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
-    let mut wanted = Vec::with_capacity(queue.len());
-    for r in &queue {
-        wanted.push(state.store.request_for_matching(r.id, &ids).await?);
-    }
-    let (weights, policy) = state.store.matching_rules().await?;
-    let scores = matching::score_matrix(&helpers, &wanted, &weights, policy, now());
-    let plan = matching::assign(&helpers, &scores);
-    for (i, h) in plan.helper_of.iter().enumerate() {
+    let plan = casework::plan_queue(&state.store).await?;
+    for (i, h) in plan.optimal.helper_of.iter().enumerate() {
         if let Some(h) = h {
-            match offer_to(&state, queue[i].id, AccountId(helpers[*h].id), Some(c.id)).await {
+            let (request, helper) = (plan.queue[i].id, plan.helpers[*h].id);
+            match offer_to(&state, request, AccountId(helper), Some(c.id)).await {
                 // Someone else offered it meanwhile: leave it.
                 Ok(_) | Err(AppError::Conflict(_)) => {}
                 Err(e) => return Err(e),

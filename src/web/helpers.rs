@@ -328,22 +328,12 @@ struct PlanView {
 
 /// The optimal assignment of the whole open queue, for a coordinator to review.
 pub async fn plan(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
-    let queue: Vec<RequestSummary> = state
-        .store
-        .support_queue()
-        .await?
-        .into_iter()
-        .filter(|r| r.status == crate::domain::support::RequestStatus::Submitted)
-        .collect();
-    let helpers = state.store.helpers_for_matching().await?;
-    let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
-    let mut wanted = Vec::with_capacity(queue.len());
-    for r in &queue {
-        wanted.push(state.store.request_for_matching(r.id, &ids).await?);
-    }
-    let (weights, policy) = state.store.matching_rules().await?;
-    let scores = matching::score_matrix(&helpers, &wanted, &weights, policy, now());
-    let optimal = matching::assign(&helpers, &scores);
+    let crate::casework::QueuePlan {
+        queue,
+        helpers,
+        scores,
+        optimal,
+    } = crate::casework::plan_queue(&state.store).await?;
     let greedy = matching::assign_greedy(&helpers, &scores);
     let rows = queue
         .into_iter()

@@ -590,14 +590,15 @@ impl SettingsView {
 }
 
 pub async fn settings_form(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+    let (weights, policy) = state.store.matching_rules().await?;
     render(&SettingsView {
         l: ctx.layout("Service level"),
         s: state.store.service_level_settings().await?,
         blind: state.store.coordinator_blind().await?,
         requires_sign_in: state.store.support_requires_sign_in().await?,
         requester_chooses: state.store.support_requester_chooses().await?,
-        weights: state.store.matching_rules().await?.0,
-        policy: state.store.matching_rules().await?.1,
+        weights,
+        policy,
         saved: false,
         error: None,
     })
@@ -699,7 +700,7 @@ pub async fn save_settings(
                 blind: f.coordinator_blind.is_some(),
                 requires_sign_in: f.requires_sign_in.is_some(),
                 requester_chooses: f.requester_chooses.is_some(),
-                weights: state.store.matching_rules().await?.0,
+                weights: current,
                 policy,
                 saved: false,
                 error: Some(e),
