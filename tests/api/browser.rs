@@ -205,23 +205,9 @@ async fn a_coordinator_offers_and_a_helper_takes_a_case_in_a_browser() {
         )
         .await
         .expect("training");
-    let input = wecare::domain::support::RequestInput {
-        topics: vec!["burnout".into()],
-        urgency: "routine".into(),
-        contact_mode: "email".into(),
-        name: "Perdita Clickwell".into(),
-        email: "perdita@example.org".into(),
-        ..Default::default()
-    };
-    let (request, _) = app
-        .store
-        .create_support_request(
-            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
-            None,
-            &[],
-        )
-        .await
-        .expect("filed");
+    let request =
+        crate::helpers::file_request(&app.store, "Perdita Clickwell", "perdita@example.org", "")
+            .await;
 
     sign_in(&c, &app, "coord@example.edu").await;
     c.goto(&app.url(&format!("/support/queue/{}", request.id)))

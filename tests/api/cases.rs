@@ -62,6 +62,54 @@ async fn trained_helper(app: &TestApp, email: &str, department: &str) -> Browser
     b
 }
 
+/// Offers a request to a helper, who accepts it at once.
+async fn give_case(app: &TestApp, request: i64, helper: AccountId) -> wecare::store::Offer {
+    let offer = app
+        .store
+        .offer_request(request, helper, None, wecare::domain::now() + 3600, None)
+        .await
+        .expect("offer");
+    app.store
+        .answer_offer(offer.id, helper, true, None)
+        .await
+        .expect("accept")
+}
+
+/// Runs a timed job now, as the scheduler would. The server's own scheduler ran it at
+/// start, so it is made due again first.
+async fn run_job_now(app: &TestApp, name: &str) {
+    let job = wecare::delivery::JOBS
+        .iter()
+        .find(|j| j.name == name)
+        .expect("a job of that name");
+    app.store.ensure_job(job.name, 0).await.expect("ensure");
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(app.db.database().driver_url())
+        .await
+        .expect("connect");
+    sqlx::query("UPDATE jobs SET next_run_at = 0, lease_until = NULL")
+        .execute(&mut conn)
+        .await
+        .expect("make due");
+    let settings = wecare::delivery::JobSettings {
+        retention_days: 90,
+        public_url: url::Url::parse("http://127.0.0.1:8080").expect("url"),
+    };
+    wecare::delivery::run_if_due(&app.store, &settings, "test", job).await;
+}
+
+/// The `.eml` the server wrote to `address`, once it is there.
+async fn mail_to(app: &TestApp, address: &str) -> String {
+    let to = format!("To: {address}");
+    for _ in 0..100 {
+        if let Some(m) = app.db.mail_files().into_iter().find(|m| m.contains(&to)) {
+            return m;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no message to {address} arrived");
+}
+
 fn between<'a>(body: &'a str, start: &str, end: &str) -> Option<&'a str> {
     body.split(start).nth(1).and_then(|s| s.split(end).next())
 }
@@ -165,19 +213,7 @@ async fn a_case_goes_from_offer_to_close_and_only_its_helper_sees_who_asked(db: 
     .await
     .expect("a requester update");
     assert!(stored.starts_with("v1."), "the address is sealed: {stored}");
-    let mut sent = None;
-    for _ in 0..100 {
-        sent = app
-            .db
-            .mail_files()
-            .into_iter()
-            .find(|m| m.contains("To: philippa@example.org"));
-        if sent.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let sent = sent.expect("the update reaches the person");
+    let sent = mail_to(&app, "philippa@example.org").await;
     assert!(
         !sent.contains("Philippa") && !sent.contains("Night shifts"),
         "{sent}"
@@ -311,23 +347,7 @@ async fn a_case_goes_from_offer_to_close_and_only_its_helper_sees_who_asked(db: 
 async fn an_unanswered_offer_expires_back_to_the_queue(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let mut ana = trained_helper(&app, "ana@example.edu", "Surgery").await;
-    let input = wecare::domain::support::RequestInput {
-        topics: vec!["burnout".into()],
-        urgency: "routine".into(),
-        contact_mode: "email".into(),
-        name: "X".into(),
-        email: "x@example.org".into(),
-        ..Default::default()
-    };
-    let (r, _) = app
-        .store
-        .create_support_request(
-            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
-            None,
-            &[],
-        )
-        .await
-        .expect("filed");
+    let r = crate::helpers::file_request(&app.store, "X", "x@example.org", "").await;
     let ana_id = AccountId(id_of(&app, "ana@example.edu").await);
     let offer = app
         .store
@@ -356,38 +376,12 @@ async fn an_unanswered_offer_expires_back_to_the_queue(db: TestDb) {
 
     // Through the timed job, an expired offer passes to the next candidate at once.
     let _ben = trained_helper(&app, "ben@example.edu", "Radiology").await;
-    let (second, _) = app
-        .store
-        .create_support_request(
-            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
-            None,
-            &[],
-        )
-        .await
-        .expect("filed");
+    let second = crate::helpers::file_request(&app.store, "X", "x@example.org", "").await;
     app.store
         .offer_request(second.id, ana_id, None, wecare::domain::now() - 1, None)
         .await
         .expect("offer");
-    let job = wecare::delivery::JOBS
-        .iter()
-        .find(|j| j.name == "support-offer-expiry")
-        .expect("job");
-    app.store.ensure_job(job.name, 0).await.expect("ensure");
-    // The server's own scheduler ran it at start: make it due again.
-    sqlx::any::install_default_drivers();
-    let mut conn = sqlx::AnyConnection::connect(app.db.database().driver_url())
-        .await
-        .expect("connect");
-    sqlx::query("UPDATE jobs SET next_run_at = 0, lease_until = NULL")
-        .execute(&mut conn)
-        .await
-        .expect("make due");
-    let settings = wecare::delivery::JobSettings {
-        retention_days: 90,
-        public_url: url::Url::parse("http://127.0.0.1:8080").expect("url"),
-    };
-    wecare::delivery::run_if_due(&app.store, &settings, "test", job).await;
+    run_job_now(&app, "support-offer-expiry").await;
     let ben_id = AccountId(id_of(&app, "ben@example.edu").await);
     let offers = app.store.pending_offers(ben_id).await.expect("offers");
     assert_eq!(offers.len(), 1, "passed to Ben");
@@ -513,7 +507,6 @@ async fn identities_are_erased_after_the_retention_period(db: TestDb) {
 }
 
 async fn the_service_level_reminds_then_alerts_once(db: TestDb) {
-    use wecare::delivery::{JOBS, JobSettings, run_if_due};
     let app = TestApp::spawn(db).await;
     let mut coord = app
         .signed_in("coord@example.edu", &[Role::Coordinator])
@@ -549,33 +542,9 @@ async fn the_service_level_reminds_then_alerts_once(db: TestDb) {
     assert!(!alert.subject.contains("Urgent Person"));
 
     // A routine request accepted by Ana a week ago, with no first contact since.
-    let input = wecare::domain::support::RequestInput {
-        topics: vec!["burnout".into()],
-        urgency: "routine".into(),
-        contact_mode: "email".into(),
-        name: "Slow".into(),
-        email: "slow@example.org".into(),
-        ..Default::default()
-    };
-    let (r, _) = app
-        .store
-        .create_support_request(
-            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
-            None,
-            &[],
-        )
-        .await
-        .expect("filed");
+    let r = crate::helpers::file_request(&app.store, "Slow", "slow@example.org", "").await;
     let ana_id = AccountId(id_of(&app, "ana@example.edu").await);
-    let offer = app
-        .store
-        .offer_request(r.id, ana_id, None, wecare::domain::now() + 3600, None)
-        .await
-        .expect("offer");
-    app.store
-        .answer_offer(offer.id, ana_id, true, None)
-        .await
-        .expect("accept");
+    give_case(&app, r.id, ana_id).await;
     let week_ago = wecare::domain::now() - 7 * 86_400;
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(app.db.database().driver_url())
@@ -589,14 +558,6 @@ async fn the_service_level_reminds_then_alerts_once(db: TestDb) {
     .await
     .expect("age the request");
 
-    let job = JOBS
-        .iter()
-        .find(|j| j.name == "support-service-level")
-        .expect("the job");
-    let settings = JobSettings {
-        retention_days: 90,
-        public_url: url::Url::parse("http://127.0.0.1:8080").expect("url"),
-    };
     let count = |kind: &'static str| {
         let store = app.store.clone();
         async move {
@@ -611,12 +572,7 @@ async fn the_service_level_reminds_then_alerts_once(db: TestDb) {
     };
     let alerts_before = count("coordinator_alert").await;
     for _ in 0..2 {
-        app.store.ensure_job(job.name, 0).await.expect("ensure");
-        sqlx::query("UPDATE jobs SET next_run_at = 0, lease_until = NULL")
-            .execute(&mut conn)
-            .await
-            .expect("make due");
-        run_if_due(&app.store, &settings, "test", job).await;
+        run_job_now(&app, "support-service-level").await;
     }
     assert_eq!(
         count("helper_reminder").await,
@@ -699,33 +655,10 @@ async fn the_authorization_matrix_holds_for_every_support_route() {
     let app = TestApp::spawn(db).await;
     let mut owner = trained_helper(&app, "owner@example.edu", "Surgery").await;
     let other = trained_helper(&app, "other@example.edu", "Radiology").await;
-    let input = wecare::domain::support::RequestInput {
-        topics: vec!["burnout".into()],
-        urgency: "routine".into(),
-        contact_mode: "email".into(),
-        name: "Matrix Person".into(),
-        email: "matrix@example.org".into(),
-        ..Default::default()
-    };
-    let (r, _) = app
-        .store
-        .create_support_request(
-            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
-            None,
-            &[],
-        )
-        .await
-        .expect("filed");
+    let r =
+        crate::helpers::file_request(&app.store, "Matrix Person", "matrix@example.org", "").await;
     let owner_id = AccountId(id_of(&app, "owner@example.edu").await);
-    let offer = app
-        .store
-        .offer_request(r.id, owner_id, None, wecare::domain::now() + 3600, None)
-        .await
-        .expect("offer");
-    app.store
-        .answer_offer(offer.id, owner_id, true, None)
-        .await
-        .expect("accept");
+    let offer = give_case(&app, r.id, owner_id).await;
     let id = r.id;
 
     let mut callers: Vec<(&str, Browser)> = vec![
@@ -847,15 +780,7 @@ async fn a_referral_is_an_invitation_that_can_be_declined(db: TestDb) {
     // Ana takes it, the colleague declines: they get the resource list, sealed in the
     // outbox, and the case closes.
     let ana_id = AccountId(id_of(&app, "ana@example.edu").await);
-    let offer = app
-        .store
-        .offer_request(id, ana_id, None, wecare::domain::now() + 3600, None)
-        .await
-        .expect("offer");
-    app.store
-        .answer_offer(offer.id, ana_id, true, None)
-        .await
-        .expect("accept");
+    give_case(&app, id, ana_id).await;
     let r = ana
         .post(
             &format!("/helper/cases/{id}/close"),
@@ -870,19 +795,7 @@ async fn a_referral_is_an_invitation_that_can_be_declined(db: TestDb) {
     .await
     .expect("a resource list");
     assert!(stored.starts_with("v1."));
-    let mut sent = None;
-    for _ in 0..100 {
-        sent = app
-            .db
-            .mail_files()
-            .into_iter()
-            .find(|m| m.contains("To: ignatius@example.org"));
-        if sent.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let sent = sent.expect("the resource list reaches them");
+    let sent = mail_to(&app, "ignatius@example.org").await;
     assert!(sent.contains("Employee assistance programme"), "{sent}");
     assert!(sent.contains("not contact you again"), "{sent}");
 
@@ -948,33 +861,9 @@ async fn the_resource_directory_is_public_edited_and_counted(db: TestDb) {
 
     // A helper suggests it; the count shows; archiving hides it but keeps the count.
     let mut ana = trained_helper(&app, "ana@example.edu", "Surgery").await;
-    let input = wecare::domain::support::RequestInput {
-        topics: vec!["burnout".into()],
-        urgency: "routine".into(),
-        contact_mode: "email".into(),
-        name: "Res".into(),
-        email: "res@example.org".into(),
-        ..Default::default()
-    };
-    let (req, _) = app
-        .store
-        .create_support_request(
-            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
-            None,
-            &[],
-        )
-        .await
-        .expect("filed");
+    let req = crate::helpers::file_request(&app.store, "Res", "res@example.org", "").await;
     let ana_id = AccountId(id_of(&app, "ana@example.edu").await);
-    let offer = app
-        .store
-        .offer_request(req.id, ana_id, None, wecare::domain::now() + 3600, None)
-        .await
-        .expect("offer");
-    app.store
-        .answer_offer(offer.id, ana_id, true, None)
-        .await
-        .expect("accept");
+    give_case(&app, req.id, ana_id).await;
     let contacts = format!("/helper/cases/{}/contacts", req.id);
     let r = ana
         .post(
@@ -1036,31 +925,10 @@ async fn coordinators_see_who_asked_only_when_the_rules_allow(db: TestDb) {
     let mut coord = app
         .signed_in("coord@example.edu", &[Role::Coordinator])
         .await;
-    let file = |name: &'static str| {
-        let store = app.store.clone();
-        async move {
-            let input = wecare::domain::support::RequestInput {
-                topics: vec!["burnout".into()],
-                urgency: "routine".into(),
-                contact_mode: "email".into(),
-                name: name.into(),
-                email: "who@example.org".into(),
-                ..Default::default()
-            };
-            store
-                .create_support_request(
-                    &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
-                    None,
-                    &[],
-                )
-                .await
-                .expect("filed")
-                .0
-                .id
-        }
-    };
     // Not blind: an open request can be looked at, and the look is audited.
-    let open = file("Visible Person").await;
+    let open = crate::helpers::file_request(&app.store, "Visible Person", "who@example.org", "")
+        .await
+        .id;
     let page = coord.get(&format!("/support/queue/{open}")).await.body;
     assert!(page.contains("Show who asked") && !page.contains("Visible Person"));
     let r = coord
@@ -1074,15 +942,7 @@ async fn coordinators_see_who_asked_only_when_the_rules_allow(db: TestDb) {
 
     // Closed: never, whatever the setting.
     let ana_id = AccountId(id_of(&app, "ana@example.edu").await);
-    let offer = app
-        .store
-        .offer_request(open, ana_id, None, wecare::domain::now() + 3600, None)
-        .await
-        .expect("offer");
-    app.store
-        .answer_offer(offer.id, ana_id, true, None)
-        .await
-        .expect("accept");
+    give_case(&app, open, ana_id).await;
     ana.post(
         &format!("/helper/cases/{open}/close"),
         &[("outcome", "met")],
@@ -1363,24 +1223,8 @@ async fn coordinators_set_the_matching_weights_and_policy(db: TestDb) {
 
     // With the policy off, a helper from the requester's department is eligible.
     let _ana = trained_helper(&app, "ana@example.edu", "Medicine").await;
-    let input = wecare::domain::support::RequestInput {
-        topics: vec!["burnout".into()],
-        urgency: "routine".into(),
-        contact_mode: "email".into(),
-        name: "Same Dept".into(),
-        email: "same@example.org".into(),
-        department: "Medicine".into(),
-        ..Default::default()
-    };
-    let (r, _) = app
-        .store
-        .create_support_request(
-            &wecare::domain::support::NewRequest::parse(&input).expect("valid"),
-            None,
-            &[],
-        )
-        .await
-        .expect("filed");
+    let r =
+        crate::helpers::file_request(&app.store, "Same Dept", "same@example.org", "Medicine").await;
     let page = coord.get(&format!("/support/queue/{}", r.id)).await.body;
     assert!(!page.contains("No helper can take"), "{page}");
     let mut on = base.to_vec();

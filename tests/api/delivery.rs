@@ -606,15 +606,7 @@ async fn a_timed_job_runs_in_one_instance(db: TestDb) {
     assert_eq!(jobs[0].last_result.as_deref(), Some("did it"));
 
     // The housekeeping job removes expired sessions.
-    let account = a
-        .create_account(wecare::store::NewAccount {
-            email: &wecare::domain::accounts::Email::parse("old@example.edu").expect("email"),
-            display_name: "Old",
-            roles: &[],
-            password_hash: None,
-        })
-        .await
-        .expect("account");
+    let account = crate::helpers::add_account(&a, "old@example.edu", &[]).await;
     let secret = a
         .create_session(account.id, -10, None)
         .await
@@ -868,13 +860,24 @@ async fn the_mail_api_lists_edits_and_chooses(db: TestDb) {
     app.stop().await;
 }
 
-/// Benchmark, not a check: `cargo test --release -- --ignored bench_outbox --nocapture`.
-/// Throughput of a backlog to a local SMTP server, and the delay from a request's commit
-/// to the message reaching the server, through the real binary; on SQLite, and on
-/// PostgreSQL when `WECARE_TEST_POSTGRES_URL` is set.
+/// How many messages the outbox measurement sends: small by default so that it runs in
+/// every `cargo test`; `WECARE_TEST_OUTBOX_MESSAGES=2000` (with `--release`) for the
+/// figures in docs/BENCHMARKS.md.
+fn outbox_sizes() -> (usize, usize) {
+    let backlog = std::env::var("WECARE_TEST_OUTBOX_MESSAGES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100);
+    (backlog, (backlog / 10).clamp(5, 200))
+}
+
+/// Measures (and prints) the throughput of a backlog to a real SMTP server, and the delay
+/// from a request's commit to its message reaching the server, through the real binary;
+/// on SQLite, and on PostgreSQL when `WECARE_TEST_POSTGRES_URL` is set. It checks only
+/// that every message arrives once: figures are reported, never asserted.
+/// `WECARE_TEST_OUTBOX_MESSAGES=2000 cargo test --release outbox_throughput -- --nocapture`
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "benchmark; run by hand with --release"]
-async fn bench_outbox() {
+async fn outbox_throughput_and_hand_off_delay_are_measured() {
     for backend in [Backend::Sqlite, Backend::Postgres] {
         let Some(db) = TestDb::new(backend).await else {
             continue;
@@ -882,21 +885,13 @@ async fn bench_outbox() {
         let Some(sink) = SmtpSink::start(0.0) else {
             return;
         };
-        const BACKLOG: usize = 2000;
+        let (backlog, signups) = outbox_sizes();
         let store = db.store().await;
-        for i in 0..BACKLOG {
+        for i in 0..backlog {
             let m = test_message(&store, &format!("b{i}@example.edu"), &format!("bench:{i}")).await;
             store.enqueue(&m).await.expect("enqueue");
         }
-        let admin = store
-            .create_account(wecare::store::NewAccount {
-                email: &wecare::domain::accounts::Email::parse("root@example.edu").expect("email"),
-                display_name: "Root",
-                roles: &[Role::Admin],
-                password_hash: None,
-            })
-            .await
-            .expect("admin");
+        let admin = crate::helpers::add_account(&store, "root@example.edu", &[Role::Admin]).await;
         let (_, token) = store
             .create_api_token(admin.id, "bench")
             .await
@@ -910,16 +905,16 @@ async fn bench_outbox() {
         ];
         let started = std::time::SystemTime::now();
         let server = start_server_with(&db.url, &args, Stdio::null(), &[]).await;
-        let got = sink.wait_for(BACKLOG, Duration::from_secs(600)).await;
+        let got = sink.wait_for(backlog, Duration::from_secs(600)).await;
         let t0 = started
             .duration_since(std::time::UNIX_EPOCH)
             .expect("clock")
             .as_secs_f64();
         let first = got[0]["received_at"].as_f64().expect("time");
-        let last = got[BACKLOG - 1]["received_at"].as_f64().expect("time");
+        let last = got[backlog - 1]["received_at"].as_f64().expect("time");
         println!(
-            "{backend:?}: backlog of {BACKLOG}: {:.0} messages/s (first after {:.2} s, all in {:.2} s from start)",
-            (BACKLOG - 1) as f64 / (last - first),
+            "{backend:?}: backlog of {backlog}: {:.0} messages/s (first after {:.2} s, all in {:.2} s from start)",
+            (backlog - 1) as f64 / (last - first),
             first - t0,
             last - t0
         );
@@ -927,7 +922,7 @@ async fn bench_outbox() {
         // Commit → hand-off: each account creation commits its set-up message with it.
         let client = reqwest::Client::new();
         let mut delays = Vec::new();
-        for i in 0..200 {
+        for i in 0..signups {
             let r = client
                 .post(format!("http://127.0.0.1:{}/api/v1/accounts", server.1))
                 .bearer_auth(&token)
@@ -943,16 +938,24 @@ async fn bench_outbox() {
                 .expect("clock")
                 .as_secs_f64();
             let all = sink
-                .wait_for(BACKLOG + i + 1, Duration::from_secs(30))
+                .wait_for(backlog + i + 1, Duration::from_secs(30))
                 .await;
-            let arrived = all[BACKLOG + i]["received_at"].as_f64().expect("time");
+            let arrived = all[backlog + i]["received_at"].as_f64().expect("time");
             delays.push(((arrived - committed) * 1000.0).max(0.0));
         }
         delays.sort_by(|a, b| a.total_cmp(b));
+        let at = |q: usize| delays[(signups * q / 100).min(signups - 1)];
         println!(
-            "{backend:?}: commit to hand-off over 200 sign-ups: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
-            delays[100], delays[197], delays[199]
+            "{backend:?}: commit to hand-off over {signups} sign-ups: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms",
+            at(50),
+            at(99),
+            at(100)
         );
+        // Everything arrived, and nothing twice.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let all = sink.messages();
+        assert_eq!(all.len(), backlog + signups, "no message twice");
+        assert_eq!(distinct_ids(&all).len(), backlog + signups);
         drop(server);
         store.close().await;
     }

@@ -220,16 +220,7 @@ impl TestApp {
     }
 
     pub async fn account(&self, email: &str, roles: &[Role]) -> Account {
-        let hash = wecare::crypto::hash_password(PASSWORD).expect("hash");
-        self.store
-            .create_account(NewAccount {
-                email: &Email::parse(email).expect("email"),
-                display_name: "Test Person",
-                roles,
-                password_hash: Some(hash),
-            })
-            .await
-            .expect("account created")
+        add_account(&self.store, email, roles).await
     }
 
     /// An account with the given roles, signed in, in its own browser.
@@ -411,4 +402,42 @@ pub async fn api(
         headers,
         body,
     }
+}
+
+/// An account with the test password, straight through the store.
+pub async fn add_account(store: &Store, email: &str, roles: &[Role]) -> Account {
+    let hash = wecare::crypto::hash_password(PASSWORD).expect("hash");
+    store
+        .create_account(NewAccount {
+            email: &Email::parse(email).expect("email"),
+            display_name: "Test Person",
+            roles,
+            password_hash: Some(hash),
+        })
+        .await
+        .expect("account created")
+}
+
+/// A routine request about burnout, by e-mail, filed straight through the store.
+pub async fn file_request(
+    store: &Store,
+    name: &str,
+    email: &str,
+    department: &str,
+) -> wecare::store::RequestSummary {
+    let input = wecare::domain::support::RequestInput {
+        topics: vec!["burnout".into()],
+        urgency: "routine".into(),
+        contact_mode: "email".into(),
+        name: name.into(),
+        email: email.into(),
+        department: department.into(),
+        ..Default::default()
+    };
+    let request = wecare::domain::support::NewRequest::parse(&input).expect("valid");
+    store
+        .create_support_request(&request, None, &[])
+        .await
+        .expect("filed")
+        .0
 }

@@ -354,15 +354,7 @@ async fn rotating_the_key_keeps_every_request_readable(db: TestDb) {
     let store = db.store().await;
     assert!(store.check_data_key(&old).await.expect("check").is_ok());
     let store = store.with_data_key(old.clone());
-    let owner = store
-        .create_account(wecare::store::NewAccount {
-            email: &wecare::domain::accounts::Email::parse("o@example.edu").expect("email"),
-            display_name: "O",
-            roles: &[],
-            password_hash: None,
-        })
-        .await
-        .expect("account");
+    let owner = crate::helpers::add_account(&store, "o@example.edu", &[]).await;
     let input = RequestInput {
         topics: vec!["burnout".into()],
         urgency: "routine".into(),
