@@ -195,16 +195,7 @@ async fn a_coordinator_offers_and_a_helper_takes_a_case_in_a_browser() {
     let app = TestApp::spawn(db).await;
     app.account("coord@example.edu", &[Role::Coordinator]).await;
     let helper = app.account("helper@example.edu", &[Role::Helper]).await;
-    app.store
-        .add_training(
-            helper.id,
-            wecare::domain::helpers::TrainingKind::Initial,
-            wecare::domain::now() - 86_400,
-            wecare::domain::now() + 365 * 86_400,
-            helper.id,
-        )
-        .await
-        .expect("training");
+    crate::helpers::train(&app.store, helper.id).await;
     let request =
         crate::helpers::file_request(&app.store, "Perdita Clickwell", "perdita@example.org", "")
             .await;

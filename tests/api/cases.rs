@@ -49,16 +49,7 @@ async fn trained_helper(app: &TestApp, email: &str, department: &str) -> Browser
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let id = id_of(app, email).await;
-    app.store
-        .add_training(
-            AccountId(id),
-            wecare::domain::helpers::TrainingKind::Initial,
-            wecare::domain::now() - 86_400,
-            wecare::domain::now() + 365 * 86_400,
-            AccountId(id),
-        )
-        .await
-        .expect("training");
+    crate::helpers::train(&app.store, AccountId(id)).await;
     b
 }
 
@@ -1063,16 +1054,7 @@ async fn the_case_api_follows_the_same_rules(db: TestDb) {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    app.store
-        .add_training(
-            helper.id,
-            wecare::domain::helpers::TrainingKind::Initial,
-            wecare::domain::now() - 86_400,
-            wecare::domain::now() + 86_400 * 365,
-            coord.id,
-        )
-        .await
-        .expect("training");
+    crate::helpers::train(&app.store, helper.id).await;
     let r = crate::helpers::api(
         &app,
         Method::POST,
