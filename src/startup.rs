@@ -63,6 +63,7 @@ pub const DEMO_PASSWORD: &str = "wecare-demo-only";
 pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
     seed_demo_accounts(store).await?;
     seed_demo_helpers(store).await?;
+    crate::demo_events::seed(store).await?;
     if store.support_queue().await?.is_empty() {
         for (topics, urgency, mode, name, email) in DEMO_REQUESTS {
             let input = RequestInput {

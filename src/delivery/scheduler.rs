@@ -71,6 +71,48 @@ pub const JOBS: &[Job] = &[
         },
     },
     Job {
+        name: "event-lotteries",
+        every_secs: 60,
+        run: |store, settings| {
+            Box::pin(async move {
+                let n = crate::eventwork::draw_due_lotteries(store, &settings.public_url).await?;
+                Ok(format!("drew {n} lotteries"))
+            })
+        },
+    },
+    Job {
+        name: "event-place-offers",
+        every_secs: 300,
+        run: |store, settings| {
+            Box::pin(async move {
+                let n = crate::eventwork::lapse_offers(store, &settings.public_url).await?;
+                Ok(format!("{n} offers of a freed place lapsed and passed on"))
+            })
+        },
+    },
+    Job {
+        name: "event-reminders",
+        every_secs: 900,
+        run: |store, settings| {
+            Box::pin(async move {
+                let n = crate::eventwork::send_reminders(store, &settings.public_url).await?;
+                Ok(format!("sent {n} event reminders"))
+            })
+        },
+    },
+    Job {
+        name: "event-erasure",
+        every_secs: 3600,
+        run: |store, _| {
+            Box::pin(async move {
+                let n = crate::eventwork::erase_due(store).await?;
+                Ok(format!(
+                    "erased the registrations of {n} private or minors' events, counts kept"
+                ))
+            })
+        },
+    },
+    Job {
         name: "sign-in-cleanup",
         every_secs: 3600,
         run: |store, _| {

@@ -28,6 +28,10 @@ impl Writer {
         })
     }
 
+    pub fn kind(&self) -> MessageKind {
+        self.kind
+    }
+
     /// A link to a page of the site, for the `link` placeholders.
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base_url)

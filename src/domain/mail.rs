@@ -45,8 +45,10 @@ pub enum MessageKind {
     RequesterUpdate,
     ResourceList,
     EventConfirmation,
+    EventEntered,
     EventWaitlisted,
     EventPromoted,
+    EventPlaceOffered,
     EventReminder,
     EventChanged,
     EventCancelled,
@@ -68,7 +70,7 @@ pub struct KindInfo {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 15] = [
+    pub const ALL: [MessageKind; 17] = [
         Self::AccountSetup,
         Self::PasswordChanged,
         Self::TestMessage,
@@ -78,8 +80,10 @@ impl MessageKind {
         Self::RequesterUpdate,
         Self::ResourceList,
         Self::EventConfirmation,
+        Self::EventEntered,
         Self::EventWaitlisted,
         Self::EventPromoted,
+        Self::EventPlaceOffered,
         Self::EventReminder,
         Self::EventChanged,
         Self::EventCancelled,
@@ -122,7 +126,9 @@ impl MessageKind {
             Self::RequesterUpdate => &REQUESTER_UPDATE,
             Self::ResourceList => &RESOURCE_LIST,
             Self::EventConfirmation => &EVENT_CONFIRMATION,
+            Self::EventEntered => &EVENT_ENTERED,
             Self::EventWaitlisted => &EVENT_WAITLISTED,
+            Self::EventPlaceOffered => &EVENT_PLACE_OFFERED,
             Self::EventPromoted => &EVENT_PROMOTED,
             Self::EventReminder => &EVENT_REMINDER,
             Self::EventChanged => &EVENT_CHANGED,
@@ -302,6 +308,50 @@ static EVENT_WAITLISTED: KindInfo = KindInfo {
 We will write as soon as a place is yours.\n\nDetails: {{link}}\n\nLeave the waiting list: {{cancel_link}}",
 };
 
+static EVENT_ENTERED: KindInfo = KindInfo {
+    key: "event_entered",
+    title: "Entered in the lottery",
+    when: "Someone registers for an event whose places are drawn by lottery.",
+    optional: false,
+    confidential: false,
+    placeholders: &[
+        ph("name", "the registrant's name", false),
+        ph("event", "the event's title", true),
+        ph("when", "the event's date and time", true),
+        ph("draw", "when the places are drawn", false),
+        ph("link", "the event's page", false),
+        ph("cancel_link", "the link to withdraw from the draw", false),
+    ],
+    subject: "In the draw: {{event}}, {{when}}",
+    body: "Hello {{name}},\n\nThank you: you are entered for **{{event}}** ({{when}}). \
+There are more people than places, so places are drawn by lottery on {{draw}}, fairly and in an order \
+anyone can check afterwards. We will write to you either way.\n\nDetails: {{link}}\n\n\
+Withdraw from the draw: {{cancel_link}}",
+};
+
+static EVENT_PLACE_OFFERED: KindInfo = KindInfo {
+    key: "event_place_offered",
+    title: "A place is offered",
+    when: "A place frees up and the event gives the first on the waiting list time to accept it.",
+    optional: false,
+    confidential: false,
+    placeholders: &[
+        ph("name", "the registrant's name", false),
+        ph("event", "the event's title", true),
+        ph("when", "the event's date and time", true),
+        ph(
+            "respond_by",
+            "when the offer passes to the next person",
+            false,
+        ),
+        ph("link", "the page where the place is accepted", false),
+    ],
+    subject: "A place for you: {{event}}, {{when}}",
+    body: "Hello {{name}},\n\nA place at **{{event}}** ({{when}}) has become free, and it is yours if \
+you want it. Please accept it by {{respond_by}}; after that it passes to the next person waiting.\n\n\
+Accept or decline: {{link}}",
+};
+
 static EVENT_PROMOTED: KindInfo = KindInfo {
     key: "event_promoted",
     title: "A place became free",
@@ -331,12 +381,13 @@ static EVENT_REMINDER: KindInfo = KindInfo {
         ph("event", "the event's title", true),
         ph("when", "the event's date and time", true),
         ph("where", "the place or online link", false),
+        ph("readings", "what to read beforehand, for clubs", false),
         ph("link", "the event's page", false),
         ph("cancel_link", "the link to cancel the registration", false),
     ],
     subject: "Reminder: {{event}}, {{when}}",
     body: "Hello {{name}},\n\nA reminder that **{{event}}** is coming up.\n\n\
-- When: {{when}}\n- Where: {{where}}\n\nDetails: {{link}}\n\nCannot come after all? {{cancel_link}}",
+- When: {{when}}\n- Where: {{where}}\n\n{{readings}}\n\nDetails: {{link}}\n\nCannot come after all? {{cancel_link}}",
 };
 
 static EVENT_CHANGED: KindInfo = KindInfo {

@@ -15,7 +15,7 @@ use super::AppState;
 use super::admin::{change_access, create_with_link, setup_url};
 use super::auth::{ApiAdmin, ApiCaller, ApiCoordinator};
 use super::error::{ApiError, ApiResult, AppError, ErrorBody};
-use super::{api_cases, api_mail, api_support};
+use super::{api_cases, api_events, api_mail, api_support};
 use crate::domain::Invalid;
 use crate::domain::accounts::{Account, AccountId, Role};
 use crate::domain::content::{Branding, Page, PageEdit};
@@ -77,6 +77,15 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_cases::cases))
         .routes(routes!(api_cases::contact))
         .routes(routes!(api_cases::close))
+        .routes(routes!(api_events::list_events, api_events::create_event))
+        .routes(routes!(api_events::get_event, api_events::update_event))
+        .routes(routes!(api_events::cancel_event))
+        .routes(routes!(api_events::draw))
+        .routes(routes!(api_events::register, api_events::registrations))
+        .routes(routes!(api_events::cancel_registration))
+        .routes(routes!(api_events::check_in))
+        .routes(routes!(api_events::counts))
+        .routes(routes!(api_events::mine))
 }
 
 /// The OpenAPI document of every API route.

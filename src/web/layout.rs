@@ -64,6 +64,7 @@ impl FromRequestParts<AppState> for Ctx {
             "/programmes".into(),
             "Programmes".into(),
         ));
+        entries.push((PROGRAMMES_NAV_ORDER + 1, "/events".into(), "Events".into()));
         entries.sort_by_key(|e| e.0);
         Ok(Ctx {
             branding,

@@ -5,6 +5,7 @@ mod account;
 mod admin;
 pub mod api;
 mod api_cases;
+mod api_events;
 mod api_mail;
 mod api_support;
 pub mod auth;
@@ -12,6 +13,8 @@ mod cases;
 mod cookies;
 mod csrf;
 mod error;
+mod events;
+mod events_manage;
 mod helpers;
 mod layout;
 mod manage;
@@ -60,6 +63,64 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(site::home))
         .route("/programmes", get(site::programmes))
         .route("/programmes/{slug}", get(site::series))
+        .route("/programmes/{slug}/feed.ics", get(events::series_feed))
+        .route("/events", get(events::list))
+        .route("/events/feed.ics", get(events::programme_feed))
+        .route("/events/{id}", get(events::show))
+        .route("/events/{id}/register", post(events::register))
+        .route("/registration/{secret}", get(events::manage))
+        .route("/registration/{secret}/cancel", post(events::cancel))
+        .route("/registration/{secret}/accept", post(events::accept))
+        .route("/calendar/{token}", get(events::personal_feed))
+        .route("/account/events", get(events::mine))
+        .route("/account/events/feed", post(events::renew_feed))
+        .route(
+            "/checkin/{token}",
+            get(events_manage::scan).post(events_manage::scan_confirm),
+        )
+        .route("/manage/events", get(events_manage::list))
+        .route("/manage/events/counts.csv", get(events_manage::counts_csv))
+        .route(
+            "/manage/events/new",
+            get(events_manage::new_form).post(events_manage::create),
+        )
+        .route(
+            "/manage/events/{id}",
+            get(events_manage::edit_form).post(events_manage::update),
+        )
+        .route(
+            "/manage/events/{id}/cancel",
+            post(events_manage::cancel_event),
+        )
+        .route("/manage/events/{id}/draw", post(events_manage::draw))
+        .route(
+            "/manage/events/{id}/registrations",
+            get(events_manage::registrations),
+        )
+        .route(
+            "/manage/events/{id}/registrations.csv",
+            get(events_manage::registrations_csv),
+        )
+        .route(
+            "/manage/events/{id}/registrations/{rid}/check-in",
+            post(events_manage::check_in),
+        )
+        .route(
+            "/manage/events/{id}/registrations/{rid}/cancel",
+            post(events_manage::cancel_registration),
+        )
+        .route(
+            "/manage/events/{id}/volunteers",
+            post(events_manage::add_volunteer),
+        )
+        .route(
+            "/manage/events/{id}/volunteers/{account}/remove",
+            post(events_manage::remove_volunteer),
+        )
+        .route(
+            "/manage/volunteers",
+            get(events_manage::volunteers).post(events_manage::save_clearance),
+        )
         .route("/signin", get(account::signin_form).post(account::signin))
         .route("/signout", post(account::signout))
         .route("/account", get(account::show))

@@ -68,7 +68,7 @@ async fn give_case(app: &TestApp, request: i64, helper: AccountId) -> wecare::st
 
 /// Runs a timed job now, as the scheduler would. The server's own scheduler ran it at
 /// start, so it is made due again first.
-async fn run_job_now(app: &TestApp, name: &str) {
+pub async fn run_job_now(app: &TestApp, name: &str) {
     let job = wecare::delivery::JOBS
         .iter()
         .find(|j| j.name == name)

@@ -10,6 +10,7 @@ mod cases;
 mod cli;
 mod content;
 mod delivery;
+mod events;
 mod security;
 mod store;
 mod support;

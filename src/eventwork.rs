@@ -1,0 +1,405 @@
+//! Actions on events that the pages, the API and the timed jobs all take: registering
+//! and cancelling with the right message in the same transaction, telling registrants of
+//! a change, drawing lotteries, passing on lapsed offers, reminders, erasure, and the
+//! calendar text and check-in codes that go with a registration.
+
+use crate::delivery::Writer;
+use crate::domain::calendar::{self, Entry};
+use crate::domain::events::{
+    Event, EventDraft, MINORS_RETENTION_DAYS, RegistrationStatus, instant_text,
+};
+use crate::domain::mail::MessageKind;
+use crate::domain::now;
+use crate::store::{
+    Attachment, NewMessage, NewRegistration, Promoted, Registered, Store, StoreResult,
+};
+
+/// Reminders go out this long before an event starts.
+pub const REMINDER_HOURS: i64 = 24;
+
+pub fn event_path(id: i64) -> String {
+    format!("/events/{id}")
+}
+
+pub fn manage_path(secret: &str) -> String {
+    format!("/registration/{secret}")
+}
+
+/// The values every registrant message shares. The online link is given only to people
+/// with a place.
+fn values<'a>(
+    e: &'a Event,
+    w: &Writer,
+    name: &'a str,
+    secret: &str,
+    has_place: bool,
+) -> Vec<(&'static str, String)> {
+    let where_text = if has_place {
+        e.where_text()
+    } else if e.place.is_empty() {
+        "Online (the link comes with your place)".to_string()
+    } else {
+        e.place.clone()
+    };
+    vec![
+        ("name", name.to_string()),
+        ("event", e.public_title().to_string()),
+        ("when", e.when()),
+        ("where", where_text),
+        ("link", w.url(&event_path(e.id))),
+        ("cancel_link", w.url(&manage_path(secret))),
+    ]
+}
+
+fn write(
+    w: &Writer,
+    to: &str,
+    values: &[(&'static str, String)],
+    key: String,
+    attachment: Option<Attachment>,
+) -> NewMessage {
+    // The shared values include some a kind does not use (a waiting-list message has no
+    // place to give); only the kind's own placeholders are passed on.
+    let refs: Vec<(&str, &str)> = values
+        .iter()
+        .filter(|(k, _)| w.kind().placeholders().any(|p| p.name == *k))
+        .map(|(k, v)| (*k, v.as_str()))
+        .collect();
+    let mut m = w.to(to, &refs, key);
+    m.attachment = attachment;
+    m
+}
+
+/// The event as one calendar entry.
+pub fn entry(e: &Event, public_url: &url::Url, with_online_link: bool) -> Entry {
+    let base = public_url.as_str().trim_end_matches('/');
+    let url = format!("{base}{}", event_path(e.id));
+    let mut description = if e.private {
+        String::new()
+    } else {
+        e.body_md.clone()
+    };
+    if !e.readings.is_empty() && !e.private {
+        description.push_str("\n\nReadings:\n");
+        description.push_str(&e.readings_text());
+    }
+    if with_online_link && !e.online_url.is_empty() {
+        description.push_str(&format!("\n\nJoin online: {}", e.online_url));
+    }
+    description.push_str(&format!("\n\n{url}"));
+    Entry {
+        uid: format!(
+            "event-{}@{}",
+            e.id,
+            public_url.host_str().unwrap_or("wecare")
+        ),
+        sequence: e.sequence,
+        summary: e.public_title().to_string(),
+        description: description.trim().to_string(),
+        location: if with_online_link || e.place.is_empty() {
+            if e.place.is_empty() && with_online_link {
+                e.online_url.clone()
+            } else {
+                e.place.clone()
+            }
+        } else {
+            e.place.clone()
+        },
+        url,
+        starts_at: e.starts_at,
+        ends_at: e.ends_at,
+        cancelled: e.status == crate::domain::events::EventStatus::Cancelled,
+        updated_at: now(),
+    }
+}
+
+/// An `.ics` attachment holding one event, for messages about it.
+pub fn ics_attachment(e: &Event, public_url: &url::Url) -> Attachment {
+    Attachment {
+        name: "event.ics".to_string(),
+        content_type: "text/calendar; charset=utf-8; method=PUBLISH".to_string(),
+        body: calendar::calendar(e.public_title(), &[entry(e, public_url, true)]),
+    }
+}
+
+/// Registers someone and writes their confirmation, entry or waiting-list message in
+/// the same transaction.
+pub async fn register(
+    store: &Store,
+    public_url: &url::Url,
+    e: &Event,
+    r: &NewRegistration,
+) -> StoreResult<Registered> {
+    let confirm = Writer::load(store, public_url, MessageKind::EventConfirmation).await?;
+    let entered = Writer::load(store, public_url, MessageKind::EventEntered).await?;
+    let waiting = Writer::load(store, public_url, MessageKind::EventWaitlisted).await?;
+    let attachment = ics_attachment(e, public_url);
+    store
+        .register(r, |out, secret| {
+            let key = format!("event_registration:{}", out.id);
+            let mut v = values(
+                e,
+                &confirm,
+                &r.name,
+                secret,
+                out.status == RegistrationStatus::Confirmed,
+            );
+            Some(match out.status {
+                RegistrationStatus::Confirmed => {
+                    write(&confirm, &r.email, &v, key, Some(attachment))
+                }
+                RegistrationStatus::Entered => {
+                    v.push((
+                        "draw",
+                        e.lottery_at
+                            .map(|t| instant_text(t, &e.tz()))
+                            .unwrap_or_default(),
+                    ));
+                    write(&entered, &r.email, &v, key, None)
+                }
+                _ => {
+                    v.push(("position", out.position.unwrap_or(0).to_string()));
+                    write(&waiting, &r.email, &v, key, None)
+                }
+            })
+        })
+        .await
+}
+
+/// The message for someone who was given a place, or offered one.
+struct PromotionMail {
+    promoted: Writer,
+    offered: Writer,
+}
+
+impl PromotionMail {
+    async fn load(store: &Store, public_url: &url::Url) -> StoreResult<Self> {
+        Ok(Self {
+            promoted: Writer::load(store, public_url, MessageKind::EventPromoted).await?,
+            offered: Writer::load(store, public_url, MessageKind::EventPlaceOffered).await?,
+        })
+    }
+
+    fn write(&self, e: &Event, public_url: &url::Url, p: &Promoted) -> NewMessage {
+        let key = format!("event_promoted:{}:{}", p.id, now());
+        if p.status == RegistrationStatus::Offered {
+            let mut v = values(e, &self.offered, &p.name, &p.secret, false);
+            v.retain(|(k, _)| *k != "link");
+            v.push(("link", self.offered.url(&manage_path(&p.secret))));
+            v.push((
+                "respond_by",
+                p.offer_expires_at
+                    .map(|t| instant_text(t, &e.tz()))
+                    .unwrap_or_default(),
+            ));
+            write(&self.offered, &p.email, &v, key, None)
+        } else {
+            let v = values(e, &self.promoted, &p.name, &p.secret, true);
+            write(
+                &self.promoted,
+                &p.email,
+                &v,
+                key,
+                Some(ics_attachment(e, public_url)),
+            )
+        }
+    }
+}
+
+/// Cancels a registration; freed places go to those waiting, who are told.
+pub async fn cancel(
+    store: &Store,
+    public_url: &url::Url,
+    e: &Event,
+    registration: i64,
+) -> StoreResult<Vec<Promoted>> {
+    let mail = PromotionMail::load(store, public_url).await?;
+    store
+        .cancel_registration(registration, |p| Some(mail.write(e, public_url, p)))
+        .await
+}
+
+/// Saves a change to an event and tells everyone registered, with the new calendar entry.
+pub async fn change_event(
+    store: &Store,
+    public_url: &url::Url,
+    id: i64,
+    draft: &EventDraft,
+) -> StoreResult<()> {
+    let changed = Writer::load(store, public_url, MessageKind::EventChanged).await?;
+    let mail = PromotionMail::load(store, public_url).await?;
+    // The messages describe the event as it will be: build it from the draft.
+    let before = store.event(id).await?;
+    let mut after = before.clone();
+    if let Some(o) = draft.occurrences.first() {
+        after.title = draft.title.clone();
+        after.body_md = draft.body_md.clone();
+        after.time_zone = draft.time_zone.clone();
+        after.starts_at = o.starts_at;
+        after.ends_at = o.ends_at;
+        after.place = draft.place.clone();
+        after.online_url = draft.online_url.clone();
+        after.private = draft.private;
+        after.readings = draft.readings.clone();
+        after.sequence = before.sequence + 1;
+    }
+    let stamp = now();
+    store
+        .update_event(
+            id,
+            draft,
+            |r| {
+                let v = values(&after, &changed, &r.name, &r.secret, r.status.holds_place());
+                Some(write(
+                    &changed,
+                    &r.email,
+                    &v,
+                    format!("event_changed:{}:{stamp}", r.id),
+                    Some(ics_attachment(&after, public_url)),
+                ))
+            },
+            |p| Some(mail.write(&after, public_url, p)),
+        )
+        .await
+}
+
+/// Cancels an event and tells everyone registered; the attachment removes it from their
+/// calendars.
+pub async fn cancel_event(store: &Store, public_url: &url::Url, id: i64) -> StoreResult<()> {
+    let w = Writer::load(store, public_url, MessageKind::EventCancelled).await?;
+    let mut e = store.event(id).await?;
+    e.status = crate::domain::events::EventStatus::Cancelled;
+    e.sequence += 1;
+    store
+        .cancel_event(id, |r| {
+            let mut v = values(&e, &w, &r.name, &r.secret, false);
+            v.retain(|(k, _)| *k != "link");
+            v.push(("link", w.url("/events")));
+            Some(write(
+                &w,
+                &r.email,
+                &v,
+                format!("event_cancelled:{}", r.id),
+                Some(ics_attachment(&e, public_url)),
+            ))
+        })
+        .await
+}
+
+/// Draws every lottery that is due. The seed is random, kept with the event and written
+/// to the audit log, so the order can be recomputed by anyone who checks.
+pub async fn draw_due_lotteries(store: &Store, public_url: &url::Url) -> StoreResult<usize> {
+    let mut drawn = 0;
+    for id in store.lotteries_due(now()).await? {
+        drawn += usize::from(
+            draw_lottery(store, public_url, id, &crate::crypto::random_hex(16))
+                .await?
+                .is_some(),
+        );
+    }
+    Ok(drawn)
+}
+
+pub async fn draw_lottery(
+    store: &Store,
+    public_url: &url::Url,
+    id: i64,
+    seed: &str,
+) -> StoreResult<Option<usize>> {
+    let e = store.event(id).await?;
+    let confirm = Writer::load(store, public_url, MessageKind::EventConfirmation).await?;
+    let waiting = Writer::load(store, public_url, MessageKind::EventWaitlisted).await?;
+    let attachment = ics_attachment(&e, public_url);
+    let n = store
+        .draw_lottery(id, seed, |p, position| {
+            let key = format!("event_drawn:{}", p.id);
+            Some(match position {
+                None => {
+                    let v = values(&e, &confirm, &p.name, &p.secret, true);
+                    write(&confirm, &p.email, &v, key, Some(attachment.clone()))
+                }
+                Some(pos) => {
+                    let mut v = values(&e, &waiting, &p.name, &p.secret, false);
+                    v.push(("position", pos.to_string()));
+                    write(&waiting, &p.email, &v, key, None)
+                }
+            })
+        })
+        .await?;
+    if let Some(n) = n {
+        store
+            .audit(
+                None,
+                "event.lottery_drawn",
+                &format!("event {id}: {n} entries, seed {seed}"),
+            )
+            .await?;
+        tracing::info!(event = id, entries = n, "lottery drawn");
+    }
+    Ok(n)
+}
+
+/// Offers of a freed place that lapsed pass to the next waiting.
+pub async fn lapse_offers(store: &Store, public_url: &url::Url) -> StoreResult<u64> {
+    let at = now();
+    let mut lapsed = 0;
+    for id in store.events_with_lapsed_offers(at).await? {
+        let e = store.event(id).await?;
+        let mail = PromotionMail::load(store, public_url).await?;
+        lapsed += store
+            .lapse_place_offers(id, at, |p| Some(mail.write(&e, public_url, p)))
+            .await?;
+    }
+    Ok(lapsed)
+}
+
+/// Reminders for confirmed registrants of events starting within `REMINDER_HOURS`.
+pub async fn send_reminders(store: &Store, public_url: &url::Url) -> StoreResult<usize> {
+    let at = now();
+    let due = store.reminders_due(at, at + REMINDER_HOURS * 3600).await?;
+    if due.is_empty() {
+        return Ok(0);
+    }
+    let w = Writer::load(store, public_url, MessageKind::EventReminder).await?;
+    let mut events: std::collections::HashMap<i64, Event> = Default::default();
+    for (event_id, r) in &due {
+        if !events.contains_key(event_id) {
+            events.insert(*event_id, store.event(*event_id).await?);
+        }
+        let Some(e) = events.get(event_id) else {
+            continue;
+        };
+        let secret = store.registration_secret(r.id)?;
+        let mut v = values(e, &w, &r.name, &secret, true);
+        v.push((
+            "readings",
+            if e.readings.is_empty() {
+                String::new()
+            } else {
+                format!("Before you come, please read:\n\n{}", e.readings_text())
+            },
+        ));
+        let m = write(&w, &r.email, &v, format!("event_reminder:{}", r.id), None);
+        store.mark_reminded(r.id, Some(&m)).await?;
+    }
+    Ok(due.len())
+}
+
+/// Erases private events' registrations and minors' details when their time comes.
+pub async fn erase_due(store: &Store) -> StoreResult<u64> {
+    store
+        .erase_event_registrations(now(), MINORS_RETENTION_DAYS)
+        .await
+}
+
+/// The check-in QR code for a registration, as an SVG image.
+pub fn qr_svg(url: &str) -> String {
+    match qrcode::QrCode::new(url.as_bytes()) {
+        Ok(code) => code
+            .render::<qrcode::render::svg::Color>()
+            .min_dimensions(220, 220)
+            .quiet_zone(true)
+            .build(),
+        Err(_) => String::new(),
+    }
+}

@@ -1,0 +1,864 @@
+//! Coordinators' event pages: creating and changing events (with repetition, questions
+//! and readings), cancelling, drawing a lottery, the registrant list with check-in,
+//! CSV exports, per-event counts, and the volunteer roster for students' events.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::AppState;
+use super::auth::Coordinator;
+use super::error::{AppError, PageResult};
+use super::layout::{Ctx, Layout, render, render_status};
+use crate::domain::Invalid;
+use crate::domain::accounts::Email;
+use crate::domain::events::{
+    Audience, Clearance, Event, EventDraft, EventInput, QuestionInput, ReadingInput, local_input,
+};
+use crate::domain::series::Series;
+use crate::eventwork;
+use crate::store::{EventCounts, Registration, StoreError};
+
+/// Rows offered for questions and readings on the form.
+const QUESTION_ROWS: usize = 6;
+const READING_ROWS: usize = 4;
+
+#[derive(Deserialize, Default)]
+pub struct SeriesQuery {
+    #[serde(default)]
+    series: String,
+}
+
+#[derive(Template)]
+#[template(path = "manage_events.html")]
+struct ListView {
+    l: Layout,
+    counts: Vec<EventCounts>,
+    series: Vec<Series>,
+    chosen: String,
+}
+
+async fn counts_for(state: &AppState, slug: &str) -> PageResult<Vec<EventCounts>> {
+    let series_id = if slug.is_empty() {
+        None
+    } else {
+        Some(state.store.series_by_slug(slug).await?.id)
+    };
+    Ok(state.store.event_counts(series_id).await?)
+}
+
+pub async fn list(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Query(q): Query<SeriesQuery>,
+) -> PageResult {
+    render(&ListView {
+        l: ctx.layout("Events"),
+        counts: counts_for(&state, &q.series).await?,
+        series: state.store.list_series().await?,
+        chosen: q.series,
+    })
+}
+
+/// Quotes a CSV cell, and neutralises text a spreadsheet would run as a formula.
+pub fn csv_cell(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+fn csv_row(cells: &[String]) -> String {
+    let mut s = cells
+        .iter()
+        .map(|c| csv_cell(c))
+        .collect::<Vec<_>>()
+        .join(",");
+    s.push_str("\r\n");
+    s
+}
+
+fn csv_response(body: String, filename: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Per-event counts as CSV.
+pub async fn counts_csv(
+    State(state): State<AppState>,
+    _: Coordinator,
+    Query(q): Query<SeriesQuery>,
+) -> PageResult {
+    let mut out = csv_row(
+        &[
+            "event_id",
+            "title",
+            "series",
+            "starts_utc",
+            "registered",
+            "waitlisted",
+            "attended",
+            "cancelled",
+            "no_show_rate",
+        ]
+        .map(String::from),
+    );
+    for c in counts_for(&state, &q.series).await? {
+        out.push_str(&csv_row(&[
+            c.event_id.to_string(),
+            c.title,
+            c.series_title.unwrap_or_default(),
+            crate::domain::format_time(c.starts_at),
+            c.registered.to_string(),
+            c.waitlisted.to_string(),
+            c.attended.to_string(),
+            c.cancelled.to_string(),
+            c.no_show_rate
+                .map(|r| format!("{r:.2}"))
+                .unwrap_or_default(),
+        ]));
+    }
+    Ok(csv_response(out, "event-counts.csv"))
+}
+
+#[derive(Template)]
+#[template(path = "manage_event_form.html")]
+struct FormView {
+    l: Layout,
+    id: Option<i64>,
+    input: EventInput,
+    series: Vec<Series>,
+    error: Option<Invalid>,
+    questions: Vec<QuestionInput>,
+    readings: Vec<ReadingInput>,
+}
+
+impl FormView {
+    fn err(&self, field: &str) -> Option<&Invalid> {
+        self.error.as_ref().filter(|e| e.field == field)
+    }
+
+    fn has_audience(&self, a: &Audience) -> bool {
+        self.input.audience.iter().any(|x| x == a.key())
+    }
+}
+
+fn padded<T: Default + Clone>(mut v: Vec<T>, n: usize) -> Vec<T> {
+    while v.len() < n {
+        v.push(T::default());
+    }
+    v
+}
+
+async fn form_page(
+    state: &AppState,
+    ctx: Ctx,
+    id: Option<i64>,
+    input: EventInput,
+    error: Option<Invalid>,
+) -> PageResult {
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    let questions = padded(input.questions.clone(), QUESTION_ROWS);
+    let readings = padded(input.readings.clone(), READING_ROWS);
+    render_status(
+        status,
+        &FormView {
+            l: ctx.layout(if id.is_some() {
+                "Change event"
+            } else {
+                "New event"
+            }),
+            id,
+            input,
+            series: state.store.list_series().await?,
+            error,
+            questions,
+            readings,
+        },
+    )
+}
+
+/// The form's fields as an `EventInput`; rows are numbered (`q1_label`, `r2_title`…).
+pub fn input_from_form(form: &[(String, String)]) -> EventInput {
+    let get = |k: &str| {
+        form.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default()
+    };
+    let on = |k: &str| form.iter().any(|(n, v)| n == k && !v.is_empty());
+    let questions = (1..=QUESTION_ROWS)
+        .map(|i| QuestionInput {
+            kind: get(&format!("q{i}_kind")),
+            label: get(&format!("q{i}_label")),
+            required: on(&format!("q{i}_required")),
+            options: get(&format!("q{i}_options")),
+        })
+        .filter(|q| !q.label.trim().is_empty())
+        .collect();
+    let readings = (1..=READING_ROWS)
+        .map(|i| ReadingInput {
+            kind: get(&format!("r{i}_kind")),
+            title: get(&format!("r{i}_title")),
+            authors: get(&format!("r{i}_authors")),
+            isbn: get(&format!("r{i}_isbn")),
+            journal: get(&format!("r{i}_journal")),
+            year: get(&format!("r{i}_year")),
+            doi: get(&format!("r{i}_doi")),
+        })
+        .filter(|r| !r.title.trim().is_empty())
+        .collect();
+    EventInput {
+        title: get("title"),
+        body_md: get("body_md"),
+        series: get("series"),
+        time_zone: get("time_zone"),
+        date: get("date"),
+        start_time: get("start_time"),
+        end_time: get("end_time"),
+        end_date: get("end_date"),
+        place: get("place"),
+        online_url: get("online_url"),
+        audience: form
+            .iter()
+            .filter(|(k, _)| k == "audience")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        capacity: get("capacity"),
+        opens: get("opens"),
+        closes: get("closes"),
+        guests_allowed: on("guests_allowed"),
+        private: on("private"),
+        for_minors: on("for_minors"),
+        allocation: get("allocation"),
+        lottery_at: get("lottery_at"),
+        offer_hours: get("offer_hours"),
+        repeat: get("repeat"),
+        repeat_until: get("repeat_until"),
+        except_dates: get("except_dates"),
+        questions,
+        readings,
+    }
+}
+
+/// An event as the form shows it, in its own time zone.
+pub fn input_from_event(e: &Event) -> EventInput {
+    let tz = e.tz();
+    let start = local_input(Some(e.starts_at), &tz);
+    let end = local_input(Some(e.ends_at), &tz);
+    let (date, start_time) = start.split_once('T').unwrap_or_default();
+    let (end_date, end_time) = end.split_once('T').unwrap_or_default();
+    EventInput {
+        title: e.title.clone(),
+        body_md: e.body_md.clone(),
+        series: e.series_slug.clone().unwrap_or_default(),
+        time_zone: e.time_zone.clone(),
+        date: date.to_string(),
+        start_time: start_time.to_string(),
+        end_time: end_time.to_string(),
+        end_date: if end_date == date {
+            String::new()
+        } else {
+            end_date.to_string()
+        },
+        place: e.place.clone(),
+        online_url: e.online_url.clone(),
+        audience: e.audience.iter().map(|a| a.key().to_string()).collect(),
+        capacity: e.capacity.to_string(),
+        opens: local_input(e.opens_at, &tz),
+        closes: local_input(e.closes_at, &tz),
+        guests_allowed: e.guests_allowed,
+        private: e.private,
+        for_minors: e.for_minors,
+        allocation: e.allocation.key().to_string(),
+        lottery_at: local_input(e.lottery_at, &tz),
+        offer_hours: e.offer_hours.to_string(),
+        repeat: String::new(),
+        repeat_until: String::new(),
+        except_dates: String::new(),
+        questions: e
+            .questions
+            .iter()
+            .map(|q| QuestionInput {
+                kind: q.kind.key().to_string(),
+                label: q.label.clone(),
+                required: q.required,
+                options: q.options.join("\n"),
+            })
+            .collect(),
+        readings: e
+            .readings
+            .iter()
+            .map(|r| ReadingInput {
+                kind: r.kind.key().to_string(),
+                title: r.title.clone(),
+                authors: r.authors.clone(),
+                isbn: r.isbn.clone(),
+                journal: r.journal.clone(),
+                year: r.year.map(|y| y.to_string()).unwrap_or_default(),
+                doi: r.doi.clone(),
+            })
+            .collect(),
+    }
+}
+
+pub async fn new_form(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+    let input = EventInput {
+        // The programme's own zone, as set for the service level.
+        time_zone: state.store.service_level_settings().await?.time_zone,
+        audience: vec!["faculty".into()],
+        capacity: "30".into(),
+        start_time: "12:00".into(),
+        end_time: "13:00".into(),
+        guests_allowed: true,
+        ..Default::default()
+    };
+    form_page(&state, ctx, None, input, None).await
+}
+
+/// Store conflicts (an unknown series) are shown on the form like any other mistake.
+fn as_invalid(e: StoreError) -> AppError {
+    match e {
+        StoreError::Conflict(m) => Invalid::new("series", m).into(),
+        e => e.into(),
+    }
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Coordinator(c): Coordinator,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let input = input_from_form(&form);
+    let result = match EventDraft::parse(&input) {
+        Ok(d) => state.store.create_events(&d).await.map_err(as_invalid),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(ids) => {
+            tracing::info!(events = ids.len(), by = c.id.0, "events created");
+            let first = ids.first().copied().unwrap_or_default();
+            Ok(Redirect::to(&format!("/manage/events/{first}/registrations")).into_response())
+        }
+        Err(AppError::Invalid(e)) => form_page(&state, ctx, None, input, Some(e)).await,
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn edit_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let e = state.store.event(id).await?;
+    form_page(&state, ctx, Some(id), input_from_event(&e), None).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Path(id): Path<i64>,
+    Form(form): Form<Vec<(String, String)>>,
+) -> PageResult {
+    let mut input = input_from_form(&form);
+    // One occurrence is changed at a time; allocation is fixed once people registered.
+    input.repeat.clear();
+    let current = state.store.event(id).await?;
+    input.allocation = current.allocation.key().to_string();
+    if input.lottery_at.is_empty() {
+        input.lottery_at = local_input(current.lottery_at, &current.tz());
+    }
+    let result = match EventDraft::parse(&input) {
+        Ok(d) => eventwork::change_event(&state.store, &state.web.public_url, id, &d)
+            .await
+            .map_err(as_invalid),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response()),
+        Err(AppError::Invalid(e)) => form_page(&state, ctx, Some(id), input, Some(e)).await,
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn cancel_event(
+    State(state): State<AppState>,
+    _: Coordinator,
+    Path(id): Path<i64>,
+) -> PageResult {
+    eventwork::cancel_event(&state.store, &state.web.public_url, id).await?;
+    Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
+}
+
+/// Draws the lottery now rather than waiting for its time.
+pub async fn draw(
+    State(state): State<AppState>,
+    Coordinator(c): Coordinator,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let seed = crate::crypto::random_hex(16);
+    if eventwork::draw_lottery(&state.store, &state.web.public_url, id, &seed)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::Conflict(
+            "This event's places are not drawn by lottery, or were drawn already.".into(),
+        ));
+    }
+    tracing::info!(event = id, by = c.id.0, "lottery drawn by hand");
+    Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub struct SearchQuery {
+    #[serde(default)]
+    q: String,
+}
+
+#[derive(Template)]
+#[template(path = "manage_registrations.html")]
+struct RegistrationsView {
+    l: Layout,
+    e: Event,
+    registrations: Vec<Registration>,
+    q: String,
+    attended: i64,
+    volunteers: Vec<(i64, String)>,
+    error: Option<Invalid>,
+}
+
+async fn registrations_page(
+    state: &AppState,
+    ctx: Ctx,
+    id: i64,
+    q: String,
+    error: Option<Invalid>,
+) -> PageResult {
+    let e = state.store.event(id).await?;
+    let all = state.store.registrations_for(id).await?;
+    let attended = all
+        .iter()
+        .filter(|r| r.checked_in_at.is_some())
+        .map(|r| r.places)
+        .sum();
+    let needle = q.trim().to_lowercase();
+    let registrations = all
+        .into_iter()
+        .filter(|r| {
+            needle.is_empty()
+                || r.name.to_lowercase().contains(&needle)
+                || r.email.contains(&needle)
+                || r.children
+                    .iter()
+                    .any(|c| c.first_name.to_lowercase().contains(&needle))
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render_status(
+        status,
+        &RegistrationsView {
+            l: ctx.layout(format!("Registrations: {}", e.title)),
+            volunteers: state.store.event_volunteers(id).await?,
+            e,
+            registrations,
+            q,
+            attended,
+            error,
+        },
+    )
+}
+
+pub async fn registrations(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Path(id): Path<i64>,
+    Query(q): Query<SearchQuery>,
+) -> PageResult {
+    registrations_page(&state, ctx, id, q.q, None).await
+}
+
+#[derive(Deserialize)]
+pub struct CheckInForm {
+    #[serde(default)]
+    arrived: String,
+    #[serde(default)]
+    q: String,
+}
+
+/// Ticks someone as arrived (or undoes it) from the list, keeping the search.
+pub async fn check_in(
+    State(state): State<AppState>,
+    _: Coordinator,
+    Path((id, rid)): Path<(i64, i64)>,
+    Form(f): Form<CheckInForm>,
+) -> PageResult {
+    let r = state.store.registration(rid).await?;
+    if r.event_id != id {
+        return Err(AppError::NotFound);
+    }
+    state.store.set_checked_in(rid, f.arrived == "yes").await?;
+    let back = if f.q.is_empty() {
+        format!("/manage/events/{id}/registrations#r{rid}")
+    } else {
+        format!(
+            "/manage/events/{id}/registrations?q={}#r{rid}",
+            url::form_urlencoded::byte_serialize(f.q.as_bytes()).collect::<String>()
+        )
+    };
+    Ok(Redirect::to(&back).into_response())
+}
+
+/// A coordinator cancels someone's registration (they asked by phone, say).
+pub async fn cancel_registration(
+    State(state): State<AppState>,
+    _: Coordinator,
+    Path((id, rid)): Path<(i64, i64)>,
+) -> PageResult {
+    let r = state.store.registration(rid).await?;
+    if r.event_id != id {
+        return Err(AppError::NotFound);
+    }
+    let e = state.store.event(id).await?;
+    eventwork::cancel(&state.store, &state.web.public_url, &e, rid).await?;
+    Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
+}
+
+/// Registrations and attendance as CSV.
+pub async fn registrations_csv(
+    State(state): State<AppState>,
+    _: Coordinator,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let e = state.store.event(id).await?;
+    let regs = state.store.registrations_for(id).await?;
+    let mut header: Vec<String> = [
+        "registration_id",
+        "name",
+        "email",
+        "status",
+        "waitlist_position",
+        "places",
+        "registered_utc",
+        "checked_in_utc",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(e.questions.iter().map(|q| q.label.clone()));
+    if e.for_minors {
+        header.extend(
+            [
+                "children",
+                "guardian_relationship",
+                "consent_version",
+                "consented_utc",
+            ]
+            .map(String::from),
+        );
+    }
+    let mut out = csv_row(&header);
+    for r in &regs {
+        let mut row = vec![
+            r.id.to_string(),
+            r.name.clone(),
+            r.email.clone(),
+            r.status.key().to_string(),
+            r.position.map(|p| p.to_string()).unwrap_or_default(),
+            r.places.to_string(),
+            crate::domain::format_time(r.created_at),
+            r.checked_in_at
+                .map(crate::domain::format_time)
+                .unwrap_or_default(),
+        ];
+        for q in &e.questions {
+            row.push(
+                r.answers
+                    .iter()
+                    .find(|a| a.question == q.label)
+                    .map(|a| a.answer.clone())
+                    .unwrap_or_default(),
+            );
+        }
+        if e.for_minors {
+            row.push(
+                r.children
+                    .iter()
+                    .map(|c| format!("{} (grade {}, {})", c.first_name, c.grade, c.school))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+            row.push(r.guardian_relationship.clone().unwrap_or_default());
+            row.push(r.consent_version.clone().unwrap_or_default());
+            row.push(
+                r.consented_at
+                    .map(crate::domain::format_time)
+                    .unwrap_or_default(),
+            );
+        }
+        out.push_str(&csv_row(&row));
+    }
+    Ok(csv_response(out, &format!("event-{id}-registrations.csv")))
+}
+
+#[derive(Template)]
+#[template(path = "checkin.html")]
+struct CheckInView {
+    l: Layout,
+    e: Event,
+    r: Registration,
+    token: String,
+    done: bool,
+}
+
+async fn check_in_page(state: &AppState, ctx: Ctx, token: String, done: bool) -> PageResult {
+    let rid = state.store.check_in_id(&token)?;
+    let r = state.store.registration(rid).await?;
+    let e = state.store.event(r.event_id).await?;
+    render(&CheckInView {
+        l: ctx.layout("Check-in"),
+        e,
+        r,
+        token,
+        done,
+    })
+}
+
+/// Where a scanned QR code lands: who it is, and a button to check them in.
+pub async fn scan(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Path(token): Path<String>,
+) -> PageResult {
+    check_in_page(&state, ctx, token, false).await
+}
+
+pub async fn scan_confirm(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Path(token): Path<String>,
+) -> PageResult {
+    let rid = state.store.check_in_id(&token)?;
+    state.store.set_checked_in(rid, true).await?;
+    check_in_page(&state, ctx, token, true).await
+}
+
+#[derive(Template)]
+#[template(path = "manage_volunteers.html")]
+struct VolunteersView {
+    l: Layout,
+    roster: Vec<(Clearance, Option<String>)>,
+    error: Option<Invalid>,
+}
+
+async fn roster(state: &AppState) -> PageResult<Vec<Clearance>> {
+    Ok(state
+        .store
+        .clearances()
+        .await?
+        .into_iter()
+        .filter_map(|(id, name, b, t)| {
+            Some(Clearance {
+                account_id: id,
+                name,
+                background_check_on: b.parse().ok()?,
+                youth_training_on: t.parse().ok()?,
+            })
+        })
+        .collect())
+}
+
+async fn volunteers_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> PageResult {
+    let today = jiff::Zoned::now().date();
+    let roster = roster(state)
+        .await?
+        .into_iter()
+        .map(|c| {
+            let lapsed = c.lapsed_on(today);
+            (c, lapsed)
+        })
+        .collect();
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render_status(
+        status,
+        &VolunteersView {
+            l: ctx.layout("Volunteer clearances"),
+            roster,
+            error,
+        },
+    )
+}
+
+pub async fn volunteers(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+    volunteers_page(&state, ctx, None).await
+}
+
+#[derive(Deserialize)]
+pub struct ClearanceForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    background_check_on: String,
+    #[serde(default)]
+    youth_training_on: String,
+}
+
+pub async fn save_clearance(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Form(f): Form<ClearanceForm>,
+) -> PageResult {
+    let result: Result<(), AppError> = async {
+        let email = Email::parse(&f.email)?;
+        let account = state
+            .store
+            .account_by_email(&email)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => Invalid::new(
+                    "email",
+                    "No account has that e-mail address; add the person as a member first.",
+                )
+                .into(),
+                e => AppError::from(e),
+            })?;
+        let (b, t) = Clearance::parse(
+            &f.background_check_on,
+            &f.youth_training_on,
+            jiff::Zoned::now().date(),
+        )?;
+        state
+            .store
+            .save_clearance(account.id.0, &b.to_string(), &t.to_string())
+            .await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to("/manage/volunteers").into_response()),
+        Err(AppError::Invalid(e)) => volunteers_page(&state, ctx, Some(e)).await,
+        Err(e) => Err(e),
+    }
+}
+
+/// Checks an adult's clearance for a students' event on its date.
+pub async fn clearance_problem(
+    state: &AppState,
+    e: &Event,
+    account: i64,
+) -> PageResult<Option<String>> {
+    if !e.for_minors {
+        return Ok(None);
+    }
+    let day = jiff::Timestamp::from_second(e.ends_at)
+        .map(|t| t.to_zoned(e.tz()).date())
+        .map_err(|err| {
+            AppError::Internal(anyhow::Error::new(err).context("event date out of range"))
+        })?;
+    Ok(
+        match roster(state)
+            .await?
+            .into_iter()
+            .find(|c| c.account_id == account)
+        {
+            None => Some(
+                "This person has no background check or youth-protection training on record."
+                    .to_string(),
+            ),
+            Some(c) => c.lapsed_on(day),
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct VolunteerForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Places an adult on an event; for students' events only with a current clearance.
+pub async fn add_volunteer(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Path(id): Path<i64>,
+    Form(f): Form<VolunteerForm>,
+) -> PageResult {
+    let e = state.store.event(id).await?;
+    let result: Result<(), AppError> = async {
+        let email = Email::parse(&f.email)?;
+        let account = state
+            .store
+            .account_by_email(&email)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => {
+                    Invalid::new("email", "No account has that e-mail address.").into()
+                }
+                e => AppError::from(e),
+            })?;
+        if let Some(problem) = clearance_problem(&state, &e, account.id.0).await? {
+            return Err(Invalid::new(
+                "email",
+                format!("{problem} They cannot be placed on an event with school students."),
+            )
+            .into());
+        }
+        state.store.add_event_volunteer(id, account.id.0).await?;
+        Ok(())
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response()),
+        Err(AppError::Invalid(err)) => {
+            registrations_page(&state, ctx, id, String::new(), Some(err)).await
+        }
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn remove_volunteer(
+    State(state): State<AppState>,
+    _: Coordinator,
+    Path((id, account)): Path<(i64, i64)>,
+) -> PageResult {
+    state.store.remove_event_volunteer(id, account).await?;
+    Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
+}
