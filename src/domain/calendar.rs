@@ -42,7 +42,6 @@ pub fn calendar(name: &str, entries: &[Entry]) -> String {
         ev.uid(&e.uid)
             .sequence(u32::try_from(e.sequence).unwrap_or(0))
             .timestamp(utc(e.updated_at))
-            .last_modified(utc(e.updated_at))
             .summary(&e.summary)
             .starts(utc(e.starts_at))
             .ends(utc(e.ends_at))

@@ -82,6 +82,7 @@ struct SeriesView {
     l: Layout,
     series: Series,
     body_html: String,
+    events: Vec<crate::domain::events::Event>,
 }
 
 pub async fn series(
@@ -90,10 +91,19 @@ pub async fn series(
     Path(slug): Path<String>,
 ) -> PageResult {
     let series = state.store.series_by_slug(&slug).await?;
+    let events = state
+        .store
+        .list_events(&crate::store::EventFilter {
+            series_id: Some(series.id),
+            from: crate::domain::now(),
+            ..Default::default()
+        })
+        .await?;
     render(&SeriesView {
         l: ctx.layout(series.title.clone()),
         body_html: series.body_html(),
         series,
+        events,
     })
 }
 

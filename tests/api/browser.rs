@@ -235,3 +235,50 @@ async fn a_coordinator_offers_and_a_helper_takes_a_case_in_a_browser() {
     c.close().await.expect("close the browser");
     app.stop().await;
 }
+
+/// A guest registers for an event through its form (a mistake first, with the fields
+/// kept), sees the check-in code, and a coordinator checks them in from the list.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registering_for_an_event_and_checking_in_in_a_browser() {
+    let Some((_driver, c)) = browser().await else {
+        return;
+    };
+    let db = TestDb::new(Backend::Sqlite).await.expect("sqlite");
+    let app = TestApp::spawn(db).await;
+    let token = crate::events::coordinator_token(&app).await;
+    let id = crate::events::create_event(
+        &app,
+        &token,
+        serde_json::json!({"title": "Book club: Being Mortal", "capacity": "10",
+            "questions": [{"kind": "choice", "label": "Tea or coffee?", "required": true,
+                           "options": "Tea\nCoffee"}]}),
+    )
+    .await[0];
+
+    c.goto(&app.url("/events")).await.expect("listing");
+    click(&c, &format!("a[href='/events/{id}']")).await;
+    wait_for(&c, "Tea or coffee?").await;
+    fill(&c, "#name", "Rosalind Reader").await;
+    fill(&c, "#email", "rosalind@example.org").await;
+    click(&c, &format!("form[action='/events/{id}/register'] button[type=submit]")).await;
+    let again = wait_for(&c, "Please answer").await;
+    assert!(again.contains("Rosalind Reader"), "fields kept");
+    click(&c, "input[type=radio][value=Tea]").await;
+    click(&c, &format!("form[action='/events/{id}/register'] button[type=submit]")).await;
+    let page = wait_for(&c, "Show this code when you arrive").await;
+    assert!(page.contains("<svg"), "the check-in code");
+    assert!(page.contains("Confirmed"));
+
+    sign_in(&c, &app, "coord@example.edu").await;
+    c.goto(&app.url(&format!("/manage/events/{id}/registrations")))
+        .await
+        .expect("list");
+    wait_for(&c, "Rosalind Reader").await;
+    click(&c, "form[action$='/check-in'] button").await;
+    wait_for(&c, "✓ Arrived").await;
+    let regs = app.store.registrations_for(id).await.expect("list");
+    assert!(regs[0].checked_in_at.is_some());
+
+    c.close().await.expect("close the browser");
+    app.stop().await;
+}

@@ -24,6 +24,7 @@ on_both!(
     check_in_by_code_and_by_list_and_csv_exports,
     changing_and_cancelling_an_event_tells_registrants,
     reminders_carry_the_readings_and_go_once,
+    coordinators_create_and_change_events_through_the_form,
 );
 
 pub async fn coordinator_token(app: &TestApp) -> String {
@@ -969,4 +970,64 @@ async fn reminders_carry_the_readings_and_go_once(db: TestDb) {
         .filter(|m| m.contains("Subject: Reminder"))
         .count();
     assert_eq!(count, 1, "one reminder per registration");
+}
+
+async fn coordinators_create_and_change_events_through_the_form(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    app.account("coord@example.edu", &[Role::Coordinator]).await;
+    let mut coord = app.browser();
+    coord
+        .sign_in("coord@example.edu", crate::helpers::PASSWORD)
+        .await;
+    let form = coord.get("/manage/events/new").await;
+    assert_eq!(form.status, 200);
+    let date = future_date(20);
+    let mut fields = vec![
+        ("title", "Grand rounds: speaking up"),
+        ("series", "joint-grand-rounds"),
+        ("time_zone", "America/New_York"),
+        ("date", date.as_str()),
+        ("start_time", "08:00"),
+        ("end_time", "09:00"),
+        ("audience", "faculty"),
+        ("audience", "residents"),
+        ("capacity", "lots"),
+        ("repeat", "weekly"),
+        ("q1_label", "Department"),
+        ("q1_kind", "text"),
+        ("r1_kind", "article"),
+        ("r1_title", "Speaking up in the operating room"),
+        ("r1_authors", "A. Author"),
+        ("r1_doi", "10.1000/xyz123"),
+    ];
+    let until = future_date(34);
+    let wrong = coord.post("/manage/events/new", &fields).await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("Capacity must be a whole number"));
+    assert!(wrong.body.contains("Grand rounds: speaking up"), "fields kept");
+    assert!(wrong.body.contains("Speaking up in the operating room"));
+    fields.retain(|(k, _)| *k != "capacity");
+    fields.push(("capacity", "150"));
+    fields.push(("repeat_until", until.as_str()));
+    let made = coord.post("/manage/events/new", &fields).await;
+    assert_eq!(made.status, 303, "{}", made.body);
+    let events = app
+        .store
+        .list_events(&wecare::store::EventFilter::default())
+        .await
+        .expect("events");
+    assert_eq!(events.len(), 3, "weekly for two weeks after the first");
+    let first = app.store.event(events[0].id).await.expect("event");
+    assert_eq!(first.readings[0].doi, "10.1000/xyz123");
+    assert_eq!(first.questions[0].label, "Department");
+    assert_eq!(first.series_slug.as_deref(), Some("joint-grand-rounds"));
+    // Its edit form shows it in its own time zone.
+    let edit = coord.get(&format!("/manage/events/{}", first.id)).await;
+    assert!(edit.body.contains("value=\"08:00\""), "{}", edit.body);
+    let public = coord.get("/events?series=joint-grand-rounds").await;
+    assert_eq!(public.body.matches("Grand rounds: speaking up").count(), 3);
+    let other = coord.get("/events?series=book-club").await;
+    assert!(!other.body.contains("Grand rounds: speaking up"));
+    let students = coord.get("/events?audience=students").await;
+    assert!(!students.body.contains("Grand rounds: speaking up"));
 }

@@ -6,6 +6,7 @@ mod sink;
 
 mod accounts;
 mod browser;
+mod calendars;
 mod cases;
 mod cli;
 mod content;
