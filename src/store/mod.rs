@@ -68,6 +68,37 @@ pub struct Store {
     delivery_wakeup: std::sync::Arc<tokio::sync::Notify>,
     /// Seals identities; absent for commands that never touch them (migrate, admin).
     data_key: Option<std::sync::Arc<crate::sealing::DataKey>>,
+    /// SQLite admits one writer: this process's writers wait their turn here, in order,
+    /// rather than in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
+    /// and gives the slowest requests of a burst long, uneven waits.
+    write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// A write transaction; on SQLite it also holds this process's writing turn until it
+/// ends. Dereferences to the connection, like sqlx's `Transaction`.
+pub(crate) struct WriteTx {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+
+    fn deref(&self) -> &Self::Target {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.tx
+    }
 }
 
 static DRIVERS: std::sync::Once = std::sync::Once::new();
@@ -123,6 +154,7 @@ impl Store {
             backend,
             delivery_wakeup: Default::default(),
             data_key: None,
+            write_turn: Default::default(),
         })
     }
 
@@ -173,10 +205,19 @@ impl Store {
     /// A transaction that will write. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so two writers queue on the busy timeout instead of one failing
     /// when it tries to upgrade a read lock.
-    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+    async fn begin_write(&self) -> StoreResult<WriteTx> {
         Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+            Backend::Sqlite => {
+                let turn = self.write_turn.clone().lock_owned().await;
+                WriteTx {
+                    tx: self.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _turn: Some(turn),
+                }
+            }
+            Backend::Postgres => WriteTx {
+                tx: self.pool.begin().await?,
+                _turn: None,
+            },
         })
     }
 }

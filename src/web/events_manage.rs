@@ -450,7 +450,8 @@ struct RegistrationsView {
     registrations: Vec<Registration>,
     q: String,
     attended: i64,
-    volunteers: Vec<(i64, String)>,
+    /// Each adult placed on the event, with why their clearance no longer covers it.
+    volunteers: Vec<(i64, String, Option<String>)>,
     error: Option<Invalid>,
 }
 
@@ -485,11 +486,16 @@ async fn registrations_page(
     } else {
         StatusCode::OK
     };
+    let mut volunteers = Vec::new();
+    for (account, name) in state.store.event_volunteers(id).await? {
+        let problem = clearance_problem(state, &e, account).await?;
+        volunteers.push((account, name, problem));
+    }
     render_status(
         status,
         &RegistrationsView {
             l: ctx.layout(format!("Registrations: {}", e.title)),
-            volunteers: state.store.event_volunteers(id).await?,
+            volunteers,
             e,
             registrations,
             q,

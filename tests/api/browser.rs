@@ -260,11 +260,19 @@ async fn registering_for_an_event_and_checking_in_in_a_browser() {
     wait_for(&c, "Tea or coffee?").await;
     fill(&c, "#name", "Rosalind Reader").await;
     fill(&c, "#email", "rosalind@example.org").await;
-    click(&c, &format!("form[action='/events/{id}/register'] button[type=submit]")).await;
+    click(
+        &c,
+        &format!("form[action='/events/{id}/register'] button[type=submit]"),
+    )
+    .await;
     let again = wait_for(&c, "Please answer").await;
     assert!(again.contains("Rosalind Reader"), "fields kept");
     click(&c, "input[type=radio][value=Tea]").await;
-    click(&c, &format!("form[action='/events/{id}/register'] button[type=submit]")).await;
+    click(
+        &c,
+        &format!("form[action='/events/{id}/register'] button[type=submit]"),
+    )
+    .await;
     let page = wait_for(&c, "Show this code when you arrive").await;
     assert!(page.contains("<svg"), "the check-in code");
     assert!(page.contains("Confirmed"));

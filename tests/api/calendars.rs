@@ -33,7 +33,10 @@ fn parser_available() -> bool {
 /// Parses `ics` with Python and returns its events in `zone`'s local time.
 fn parse(ics: &str, zone: &str) -> Value {
     let mut child = Command::new("python3")
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/read_ics.py"))
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/support/read_ics.py"
+        ))
         .arg(zone)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -123,7 +126,10 @@ async fn feeds_agree_with_an_independent_parser(db: TestDb) {
         let start = e["start_local"].as_str().expect("start");
         assert!(start.ends_with("12:00"), "{start}");
         assert!(e["end_local"].as_str().expect("end").ends_with("13:15"));
-        assert!(!start.starts_with(&excepted.to_string()), "excepted date absent");
+        assert!(
+            !start.starts_with(&excepted.to_string()),
+            "excepted date absent"
+        );
         offsets.push(e["utc_offset_hours"].as_f64().expect("offset"));
     }
     assert!(
@@ -204,10 +210,12 @@ async fn feeds_agree_with_an_independent_parser(db: TestDb) {
     assert_eq!(status, 200);
     let p = parse(&personal, "America/New_York");
     assert_eq!(p["events"].as_array().map(Vec::len), Some(1));
-    assert!(p["events"][0]["start_local"]
-        .as_str()
-        .unwrap_or("")
-        .ends_with("12:00"));
+    assert!(
+        p["events"][0]["start_local"]
+            .as_str()
+            .unwrap_or("")
+            .ends_with("12:00")
+    );
     let renewed = member.post("/account/events/feed", &[]).await;
     assert!(renewed.body.contains("new address"));
     let (status, _, _) = get(&app, &path).await;

@@ -1004,7 +1004,10 @@ async fn coordinators_create_and_change_events_through_the_form(db: TestDb) {
     let wrong = coord.post("/manage/events/new", &fields).await;
     assert_eq!(wrong.status, 422);
     assert!(wrong.body.contains("Capacity must be a whole number"));
-    assert!(wrong.body.contains("Grand rounds: speaking up"), "fields kept");
+    assert!(
+        wrong.body.contains("Grand rounds: speaking up"),
+        "fields kept"
+    );
     assert!(wrong.body.contains("Speaking up in the operating room"));
     fields.retain(|(k, _)| *k != "capacity");
     fields.push(("capacity", "150"));
@@ -1030,4 +1033,32 @@ async fn coordinators_create_and_change_events_through_the_form(db: TestDb) {
     assert!(!other.body.contains("Grand rounds: speaking up"));
     let students = coord.get("/events?audience=students").await;
     assert!(!students.body.contains("Grand rounds: speaking up"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_events_api_is_described_in_openapi() {
+    let db = TestDb::new(Backend::Sqlite).await.expect("sqlite");
+    let app = TestApp::spawn(db).await;
+    let spec = api(&app, Method::GET, "/api/openapi.json", None, None)
+        .await
+        .json();
+    let post = &spec["paths"]["/api/v1/events/{id}/registrations"]["post"];
+    assert!(post["responses"]["201"].is_object(), "{post}");
+    let out = &spec["components"]["schemas"]["RegistrationOut"]["properties"];
+    assert!(
+        out["status"].is_object() && out["position"].is_object(),
+        "{out}"
+    );
+    for path in [
+        "/api/v1/events",
+        "/api/v1/events/{id}",
+        "/api/v1/events/{id}/cancel",
+        "/api/v1/events/{id}/draw",
+        "/api/v1/registrations/cancel",
+        "/api/v1/events/{id}/registrations/{registration}/check-in",
+        "/api/v1/reports/events",
+        "/api/v1/me/registrations",
+    ] {
+        assert!(spec["paths"][path].is_object(), "{path} is described");
+    }
 }
