@@ -130,9 +130,16 @@ pub async fn register(
     e: &Event,
     r: &NewRegistration,
 ) -> StoreResult<Registered> {
-    let confirm = Writer::load(store, public_url, MessageKind::EventConfirmation).await?;
-    let entered = Writer::load(store, public_url, MessageKind::EventEntered).await?;
-    let waiting = Writer::load(store, public_url, MessageKind::EventWaitlisted).await?;
+    let [confirm, entered, waiting] = Writer::load_all(
+        store,
+        public_url,
+        [
+            MessageKind::EventConfirmation,
+            MessageKind::EventEntered,
+            MessageKind::EventWaitlisted,
+        ],
+    )
+    .await?;
     let attachment = ics_attachment(e, public_url);
     store
         .register(r, |out, secret| {
@@ -174,10 +181,13 @@ struct PromotionMail {
 
 impl PromotionMail {
     async fn load(store: &Store, public_url: &url::Url) -> StoreResult<Self> {
-        Ok(Self {
-            promoted: Writer::load(store, public_url, MessageKind::EventPromoted).await?,
-            offered: Writer::load(store, public_url, MessageKind::EventPlaceOffered).await?,
-        })
+        let [promoted, offered] = Writer::load_all(
+            store,
+            public_url,
+            [MessageKind::EventPromoted, MessageKind::EventPlaceOffered],
+        )
+        .await?;
+        Ok(Self { promoted, offered })
     }
 
     fn write(&self, e: &Event, public_url: &url::Url, p: &Promoted) -> NewMessage {
@@ -307,8 +317,12 @@ pub async fn draw_lottery(
     seed: &str,
 ) -> StoreResult<Option<usize>> {
     let e = store.event(id).await?;
-    let confirm = Writer::load(store, public_url, MessageKind::EventConfirmation).await?;
-    let waiting = Writer::load(store, public_url, MessageKind::EventWaitlisted).await?;
+    let [confirm, waiting] = Writer::load_all(
+        store,
+        public_url,
+        [MessageKind::EventConfirmation, MessageKind::EventWaitlisted],
+    )
+    .await?;
     let attachment = ics_attachment(&e, public_url);
     let n = store
         .draw_lottery(id, seed, |p, position| {
@@ -402,4 +416,51 @@ pub fn qr_svg(url: &str) -> String {
             .build(),
         Err(_) => String::new(),
     }
+}
+
+/// Totals for one series (or for stand-alone events), summed from per-event counts.
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct SeriesTotals {
+    /// Empty for events outside any series.
+    pub series_title: String,
+    pub events: i64,
+    pub registered: i64,
+    pub waitlisted: i64,
+    pub attended: i64,
+    /// Over the events that are over and had registrants.
+    pub no_show_rate: Option<f64>,
+}
+
+pub fn series_totals(counts: &[crate::store::EventCounts]) -> Vec<SeriesTotals> {
+    let mut out: Vec<SeriesTotals> = Vec::new();
+    // (registered, attended) over finished events, for the no-show rate.
+    let mut finished: Vec<(i64, i64)> = Vec::new();
+    for c in counts {
+        let title = c.series_title.clone().unwrap_or_default();
+        let i = match out.iter().position(|t| t.series_title == title) {
+            Some(i) => i,
+            None => {
+                out.push(SeriesTotals {
+                    series_title: title,
+                    ..Default::default()
+                });
+                finished.push((0, 0));
+                out.len() - 1
+            }
+        };
+        let t = &mut out[i];
+        t.events += 1;
+        t.registered += c.registered;
+        t.waitlisted += c.waitlisted;
+        t.attended += c.attended;
+        if c.no_show_rate.is_some() {
+            finished[i].0 += c.registered;
+            finished[i].1 += c.attended;
+        }
+    }
+    for (t, (reg, att)) in out.iter_mut().zip(finished) {
+        t.no_show_rate = (reg > 0).then(|| (reg - att).max(0) as f64 / reg as f64);
+    }
+    out.sort_by(|a, b| a.series_title.cmp(&b.series_title));
+    out
 }

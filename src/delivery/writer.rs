@@ -28,6 +28,23 @@ impl Writer {
         })
     }
 
+    /// Writers for several kinds, reading the branding and the wording once.
+    pub async fn load_all<const N: usize>(
+        store: &Store,
+        public_url: &url::Url,
+        kinds: [MessageKind; N],
+    ) -> StoreResult<[Self; N]> {
+        let branding = store.branding().await?;
+        let mut templates = store.mail_templates(&kinds).await?.into_iter();
+        let base_url = public_url.as_str().trim_end_matches('/').to_string();
+        Ok(kinds.map(|kind| Self {
+            kind,
+            template: templates.next().unwrap_or_else(|| kind.default_template()),
+            branding: branding.clone(),
+            base_url: base_url.clone(),
+        }))
+    }
+
     pub fn kind(&self) -> MessageKind {
         self.kind
     }

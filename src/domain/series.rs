@@ -22,3 +22,73 @@ impl Series {
         super::content::render_markdown(&self.body_md)
     }
 }
+
+/// A series as typed by a coordinator, checked.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct SeriesInput {
+    /// The address part (`/programmes/{slug}`); made from the title when empty.
+    pub slug: String,
+    pub title: String,
+    pub summary: String,
+    pub body_md: String,
+    pub audience: String,
+}
+
+impl SeriesInput {
+    /// Checks the fields; returns the input with a normalised slug.
+    pub fn parse(&self) -> Result<SeriesInput, super::Invalid> {
+        use super::{Invalid, optional_text, required_text};
+        let title = required_text("title", "Title", &self.title, 150)?;
+        let raw = if self.slug.trim().is_empty() {
+            title.clone()
+        } else {
+            self.slug.trim().to_string()
+        };
+        let mut slug = String::new();
+        for c in raw.to_lowercase().chars() {
+            if c.is_ascii_alphanumeric() {
+                slug.push(c);
+            } else if !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        let slug = slug.trim_matches('-').chars().take(60).collect::<String>();
+        if slug.len() < 2 {
+            return Err(Invalid::new(
+                "slug",
+                "The address needs at least two letters or digits.",
+            ));
+        }
+        Ok(SeriesInput {
+            slug,
+            title,
+            summary: required_text("summary", "Summary", &self.summary, 300)?,
+            body_md: optional_text("body_md", "Description", &self.body_md, 20_000)?,
+            audience: required_text("audience", "Who it is for", &self.audience, 200)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slugs_are_made_from_titles_and_checked() {
+        let s = SeriesInput {
+            title: "Narrative Medicine: Reading Group".into(),
+            summary: "Stories of care.".into(),
+            audience: "Faculty".into(),
+            ..Default::default()
+        }
+        .parse()
+        .expect("valid");
+        assert_eq!(s.slug, "narrative-medicine-reading-group");
+        let bad = SeriesInput {
+            slug: "!".into(),
+            ..s.clone()
+        };
+        assert_eq!(bad.parse().expect_err("bad slug").field, "slug");
+    }
+}

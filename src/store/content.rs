@@ -196,4 +196,53 @@ impl Store {
         .ok_or(StoreError::NotFound)?;
         series_from(&row)
     }
+
+    /// Adds a series at the end of the list.
+    pub async fn create_series(
+        &self,
+        s: &crate::domain::series::SeriesInput,
+    ) -> StoreResult<Series> {
+        let id = crate::crypto::random_id();
+        sqlx::query(
+            "INSERT INTO series (id, slug, title, summary, body_md, audience, sort_order)
+             VALUES ($1, $2, $3, $4, $5, $6,
+                 (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM series))",
+        )
+        .bind(id)
+        .bind(&s.slug)
+        .bind(&s.title)
+        .bind(&s.summary)
+        .bind(&s.body_md)
+        .bind(&s.audience)
+        .execute(&self.pool)
+        .await
+        .map_err(super::conflict(
+            "Another series already has this address; choose another.",
+        ))?;
+        self.series_by_slug(&s.slug).await
+    }
+
+    /// Changes a series' words; its address stays, so links and feeds keep working.
+    pub async fn update_series(
+        &self,
+        slug: &str,
+        s: &crate::domain::series::SeriesInput,
+    ) -> StoreResult<Series> {
+        let n = sqlx::query(
+            "UPDATE series SET title = $2, summary = $3, body_md = $4, audience = $5
+             WHERE slug = $1",
+        )
+        .bind(slug)
+        .bind(&s.title)
+        .bind(&s.summary)
+        .bind(&s.body_md)
+        .bind(&s.audience)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+        self.series_by_slug(slug).await
+    }
 }

@@ -458,61 +458,82 @@ impl Store {
         mail: impl FnOnce(&Registered, &str) -> Option<NewMessage>,
     ) -> StoreResult<Registered> {
         let mut tx = self.begin_write().await?;
-        let locked = self.lock_event(&mut tx, r.event_id).await?;
-        if locked.status == EventStatus::Cancelled {
+        // Taking the arrival number locks the event's row (as FOR UPDATE would) and
+        // says what decides the outcome, in one statement. A number taken by someone
+        // already registered is simply never used: positions are counted, not stored.
+        let row = sqlx::query(
+            "UPDATE events SET next_arrival = next_arrival + 1 WHERE id = $1
+             RETURNING capacity, allocation, drawn_at, status, next_arrival",
+        )
+        .bind(r.event_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        if get_string(&row, "status")? == EventStatus::Cancelled.key() {
             return Err(StoreError::Conflict("This event has been cancelled."));
         }
-        let existing = sqlx::query(
-            "SELECT id, status, arrival FROM registrations WHERE event_id = $1 AND person_key = $2",
+        let capacity = get_i64(&row, "capacity")?;
+        let lottery_pending = get_string(&row, "allocation")? == Allocation::Lottery.key()
+            && get_opt_i64(&row, "drawn_at")?.is_none();
+        let arrival = get_i64(&row, "next_arrival")?;
+        // A statement of its own, so that on PostgreSQL it sees every registration
+        // committed before the lock was granted.
+        let state = sqlx::query(
+            "SELECT
+                 CAST(COALESCE(SUM(CASE WHEN status IN ('confirmed', 'offered') THEN places ELSE 0 END), 0) AS BIGINT) AS taken,
+                 CAST(COALESCE(SUM(CASE WHEN status = 'waitlisted' THEN 1 ELSE 0 END), 0) AS BIGINT) AS waiting,
+                 CAST(COALESCE(MAX(CASE WHEN person_key = $2 THEN id END), 0) AS BIGINT) AS existing_id,
+                 MAX(CASE WHEN person_key = $2 THEN status END) AS existing_status,
+                 CAST(COALESCE(MAX(CASE WHEN person_key = $2 THEN arrival END), 0) AS BIGINT) AS existing_arrival
+             FROM registrations WHERE event_id = $1",
         )
         .bind(r.event_id)
         .bind(&r.email)
-        .fetch_optional(&mut *tx)
+        .fetch_one(&mut *tx)
         .await?;
-        if let Some(row) = existing {
-            let status = RegistrationStatus::parse(&get_string(&row, "status")?)
+        let (mut taken, mut waiting) = (get_i64(&state, "taken")?, get_i64(&state, "waiting")?);
+        let existing_id = get_i64(&state, "existing_id")?;
+        if existing_id != 0 {
+            let status = opt_string(&state, "existing_status")?
+                .and_then(|s| RegistrationStatus::parse(&s))
                 .unwrap_or(RegistrationStatus::Cancelled);
-            let id = get_i64(&row, "id")?;
             if status != RegistrationStatus::Cancelled {
                 let position = if status == RegistrationStatus::Waitlisted {
-                    Some(waitlist_position(&mut tx, r.event_id, get_i64(&row, "arrival")?).await?)
+                    Some(
+                        waitlist_position(
+                            &mut tx,
+                            r.event_id,
+                            get_i64(&state, "existing_arrival")?,
+                        )
+                        .await?,
+                    )
                 } else {
                     None
                 };
                 tx.commit().await?;
                 return Ok(Registered {
-                    id,
+                    id: existing_id,
                     status,
                     position,
                     created: false,
-                    secret: self.registration_secret(id)?,
+                    secret: self.registration_secret(existing_id)?,
                 });
             }
             // Someone who cancelled and comes back joins at the end, like anyone new.
             sqlx::query("DELETE FROM registrations WHERE id = $1")
-                .bind(id)
+                .bind(existing_id)
                 .execute(&mut *tx)
                 .await?;
+            (taken, waiting) = place_counts(&mut tx, r.event_id).await?;
         }
         let places = (r.children.len() as i64).max(1);
-        let (taken, waiting) = place_counts(&mut tx, r.event_id).await?;
-        let status = if locked.allocation == Allocation::Lottery && !locked.drawn {
+        let status = if lottery_pending {
             RegistrationStatus::Entered
-        } else if waiting == 0 && taken + places <= locked.capacity {
+        } else if waiting == 0 && taken + places <= capacity {
             RegistrationStatus::Confirmed
         } else {
             RegistrationStatus::Waitlisted
         };
-        let arrival = get_i64(
-            &sqlx::query(
-                "UPDATE events SET next_arrival = next_arrival + 1 WHERE id = $1
-                 RETURNING next_arrival",
-            )
-            .bind(r.event_id)
-            .fetch_one(&mut *tx)
-            .await?,
-            "next_arrival",
-        )?;
         let id = crypto::random_id();
         let secret = self.registration_secret(id)?;
         let at = now();
@@ -706,15 +727,17 @@ impl Store {
 
     /// Turns an offered place into a confirmed one, if the offer still stands.
     pub async fn accept_place(&self, id: i64) -> StoreResult<()> {
-        let n = sqlx::query(
-            "UPDATE registrations SET status = 'confirmed', offer_expires_at = NULL, updated_at = $2
-             WHERE id = $1 AND status = 'offered' AND offer_expires_at > $2",
-        )
-        .bind(id)
-        .bind(now())
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let n = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE registrations SET status = 'confirmed', offer_expires_at = NULL,
+                         updated_at = $2
+                     WHERE id = $1 AND status = 'offered' AND offer_expires_at > $2",
+                )
+                .bind(id)
+                .bind(now()),
+            )
+            .await?;
         if n == 1 {
             Ok(())
         } else {
@@ -972,16 +995,17 @@ impl Store {
 
     /// Marks someone as arrived (or not). Returns the registration.
     pub async fn set_checked_in(&self, id: i64, arrived: bool) -> StoreResult<Registration> {
-        let n = sqlx::query(
-            "UPDATE registrations SET checked_in_at = $2, updated_at = $3
-             WHERE id = $1 AND status <> 'cancelled'",
-        )
-        .bind(id)
-        .bind(arrived.then(now))
-        .bind(now())
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let n = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE registrations SET checked_in_at = $2, updated_at = $3
+                     WHERE id = $1 AND status <> 'cancelled'",
+                )
+                .bind(id)
+                .bind(arrived.then(now))
+                .bind(now()),
+            )
+            .await?;
         if n == 0 {
             return Err(StoreError::Conflict(
                 "This registration was cancelled; it cannot be checked in.",

@@ -21,6 +21,27 @@ impl Store {
         })
     }
 
+    /// The wording of several kinds in one query (the table holds only changed ones).
+    pub async fn mail_templates(&self, kinds: &[MessageKind]) -> StoreResult<Vec<MailTemplate>> {
+        let rows = sqlx::query("SELECT kind, subject, body FROM mail_templates")
+            .fetch_all(&self.pool)
+            .await?;
+        kinds
+            .iter()
+            .map(|k| {
+                for r in &rows {
+                    if get_string(r, "kind")? == k.key() {
+                        return Ok(MailTemplate {
+                            subject: get_string(r, "subject")?,
+                            body: get_string(r, "body")?,
+                        });
+                    }
+                }
+                Ok(k.default_template())
+            })
+            .collect()
+    }
+
     /// The kinds whose wording the programme has changed.
     pub async fn customised_mail_kinds(&self) -> StoreResult<Vec<MessageKind>> {
         let rows = sqlx::query("SELECT kind FROM mail_templates")

@@ -222,6 +222,20 @@ impl Store {
     }
 }
 
+impl Store {
+    /// One statement that writes, run in its own write transaction so that on SQLite it
+    /// takes this process's writing turn like every other write.
+    async fn write_one<'q>(
+        &self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> StoreResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = q.execute(&mut *tx).await?.rows_affected();
+        tx.commit().await?;
+        Ok(n)
+    }
+}
+
 /// Writes one programme setting (the `settings` table holds branding, service level,
 /// matching rules and the like as key and text value).
 async fn put_setting(conn: &mut sqlx::AnyConnection, key: &str, value: &str) -> StoreResult<()> {

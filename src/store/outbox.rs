@@ -323,18 +323,20 @@ impl Store {
     /// and bodies can hold one-time links.
     pub async fn message_sent(&self, id: i64, worker: &str, reply: &str) -> StoreResult<bool> {
         let now = crate::domain::now();
-        let n = sqlx::query(
-            "UPDATE outbox SET status = 'sent', sent_at = $1, updated_at = $1, server_reply = $2,
-                 body_text = '', body_html = '', attachment_body = NULL, lease_until = NULL
-             WHERE id = $3 AND claimed_by = $4 AND status = 'sending'",
-        )
-        .bind(now)
-        .bind(reply)
-        .bind(id)
-        .bind(worker)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let n = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE outbox SET status = 'sent', sent_at = $1, updated_at = $1,
+                         server_reply = $2, body_text = '', body_html = '',
+                         attachment_body = NULL, lease_until = NULL
+                     WHERE id = $3 AND claimed_by = $4 AND status = 'sending'",
+                )
+                .bind(now)
+                .bind(reply.to_string())
+                .bind(id)
+                .bind(worker.to_string()),
+            )
+            .await?;
         Ok(n == 1)
     }
 
@@ -346,17 +348,18 @@ impl Store {
         at: i64,
         reply: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET status = 'queued', next_attempt_at = $1, updated_at = $2,
-                 server_reply = $3, lease_until = NULL, claimed_by = NULL
-             WHERE id = $4 AND claimed_by = $5 AND status = 'sending'",
+        self.write_one(
+            sqlx::query(
+                "UPDATE outbox SET status = 'queued', next_attempt_at = $1, updated_at = $2,
+                     server_reply = $3, lease_until = NULL, claimed_by = NULL
+                 WHERE id = $4 AND claimed_by = $5 AND status = 'sending'",
+            )
+            .bind(at)
+            .bind(crate::domain::now())
+            .bind(reply.to_string())
+            .bind(id)
+            .bind(worker.to_string()),
         )
-        .bind(at)
-        .bind(crate::domain::now())
-        .bind(reply)
-        .bind(id)
-        .bind(worker)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
@@ -369,16 +372,18 @@ impl Store {
         status: OutboxStatus,
         reply: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE outbox SET status = $1, updated_at = $2, server_reply = $3, lease_until = NULL
-             WHERE id = $4 AND claimed_by = $5 AND status = 'sending'",
+        self.write_one(
+            sqlx::query(
+                "UPDATE outbox SET status = $1, updated_at = $2, server_reply = $3,
+                     lease_until = NULL
+                 WHERE id = $4 AND claimed_by = $5 AND status = 'sending'",
+            )
+            .bind(status.as_str())
+            .bind(crate::domain::now())
+            .bind(reply.to_string())
+            .bind(id)
+            .bind(worker.to_string()),
         )
-        .bind(status.as_str())
-        .bind(crate::domain::now())
-        .bind(reply)
-        .bind(id)
-        .bind(worker)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }

@@ -19,7 +19,7 @@ use super::{api_cases, api_events, api_mail, api_support};
 use crate::domain::Invalid;
 use crate::domain::accounts::{Account, AccountId, Role};
 use crate::domain::content::{Branding, Page, PageEdit};
-use crate::domain::series::Series;
+use crate::domain::series::{Series, SeriesInput};
 use crate::store::ApiTokenInfo;
 
 #[derive(OpenApi)]
@@ -52,7 +52,8 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_pages))
         .routes(routes!(get_page, put_page))
         .routes(routes!(get_settings, put_settings))
-        .routes(routes!(list_series))
+        .routes(routes!(list_series, create_series))
+        .routes(routes!(update_series))
         .routes(routes!(list_accounts, create_account))
         .routes(routes!(update_account))
         .routes(routes!(list_tokens))
@@ -85,6 +86,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_events::cancel_registration))
         .routes(routes!(api_events::check_in))
         .routes(routes!(api_events::counts))
+        .routes(routes!(api_events::series_counts))
         .routes(routes!(api_events::mine))
 }
 
@@ -274,6 +276,40 @@ async fn put_settings(
     responses((status = 200, body = [Series])))]
 async fn list_series(State(state): State<AppState>) -> ApiResult<Json<Vec<Series>>> {
     Ok(Json(state.store.list_series().await?))
+}
+
+/// Adds a series (coordinators). Mistakes name their field; a taken address is 422.
+#[utoipa::path(post, path = "/api/v1/series", tag = "programmes", security(("bearer" = [])),
+    request_body = SeriesInput,
+    responses((status = 201, body = Series), (status = 422, body = ErrorBody)))]
+async fn create_series(
+    State(state): State<AppState>,
+    _: ApiCoordinator,
+    ApiJson(input): ApiJson<SeriesInput>,
+) -> ApiResult<(StatusCode, Json<Series>)> {
+    let s = input.parse()?;
+    let created = state.store.create_series(&s).await.map_err(|e| match e {
+        crate::store::StoreError::Conflict(m) => AppError::from(Invalid::new("slug", m)),
+        e => e.into(),
+    })?;
+    Ok((StatusCode::CREATED, Json(created)))
+}
+
+/// Changes a series' words (coordinators); its address stays.
+#[utoipa::path(put, path = "/api/v1/series/{slug}", tag = "programmes",
+    security(("bearer" = [])), params(("slug" = String, Path, description = "Series address")),
+    request_body = SeriesInput,
+    responses((status = 200, body = Series), (status = 404, body = ErrorBody),
+               (status = 422, body = ErrorBody)))]
+async fn update_series(
+    State(state): State<AppState>,
+    _: ApiCoordinator,
+    ApiPath(slug): ApiPath<String>,
+    ApiJson(mut input): ApiJson<SeriesInput>,
+) -> ApiResult<Json<Series>> {
+    input.slug = slug.clone();
+    let s = input.parse()?;
+    Ok(Json(state.store.update_series(&slug, &s).await?))
 }
 
 /// Every account (administrators).

@@ -335,6 +335,19 @@ pub async fn counts(
     Ok(Json(state.store.event_counts(series).await?))
 }
 
+/// Totals per series: events, registered, waitlisted, attended, no-show rate
+/// (coordinators).
+#[utoipa::path(get, path = "/api/v1/reports/series", tag = "events",
+    security(("bearer" = [])),
+    responses((status = 200, body = [eventwork::SeriesTotals])))]
+pub async fn series_counts(
+    State(state): State<AppState>,
+    _: ApiCoordinator,
+) -> ApiResult<Json<Vec<eventwork::SeriesTotals>>> {
+    let counts = state.store.event_counts(None).await?;
+    Ok(Json(eventwork::series_totals(&counts)))
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct MyRegistration {
     pub event: Event,

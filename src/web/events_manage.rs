@@ -36,6 +36,7 @@ pub struct SeriesQuery {
 #[template(path = "manage_events.html")]
 struct ListView {
     l: Layout,
+    totals: Vec<eventwork::SeriesTotals>,
     counts: Vec<EventCounts>,
     series: Vec<Series>,
     chosen: String,
@@ -56,9 +57,11 @@ pub async fn list(
     _: Coordinator,
     Query(q): Query<SeriesQuery>,
 ) -> PageResult {
+    let counts = counts_for(&state, &q.series).await?;
     render(&ListView {
         l: ctx.layout("Events"),
-        counts: counts_for(&state, &q.series).await?,
+        totals: eventwork::series_totals(&counts),
+        counts,
         series: state.store.list_series().await?,
         chosen: q.series,
     })

@@ -22,6 +22,7 @@ mod messages;
 pub mod observe;
 mod outbox;
 mod resources;
+mod series_manage;
 mod site;
 mod support;
 
@@ -78,6 +79,11 @@ pub fn router(state: AppState) -> Router {
             "/checkin/{token}",
             get(events_manage::scan).post(events_manage::scan_confirm),
         )
+        .route(
+            "/manage/series",
+            get(series_manage::list).post(series_manage::add),
+        )
+        .route("/manage/series/{slug}", post(series_manage::update))
         .route("/manage/events", get(events_manage::list))
         .route("/manage/events/counts.csv", get(events_manage::counts_csv))
         .route(

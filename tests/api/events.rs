@@ -25,6 +25,7 @@ on_both!(
     changing_and_cancelling_an_event_tells_registrants,
     reminders_carry_the_readings_and_go_once,
     coordinators_create_and_change_events_through_the_form,
+    coordinators_add_and_change_programmes,
 );
 
 pub async fn coordinator_token(app: &TestApp) -> String {
@@ -1061,4 +1062,102 @@ async fn the_events_api_is_described_in_openapi() {
     ] {
         assert!(spec["paths"][path].is_object(), "{path} is described");
     }
+}
+
+async fn coordinators_add_and_change_programmes(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = coordinator_token(&app).await;
+    let made = api(
+        &app,
+        Method::POST,
+        "/api/v1/series",
+        Some(&token),
+        Some(json!({"title": "Narrative Medicine Circle", "summary": "Reading and writing about care.",
+                    "audience": "Faculty and residents"})),
+    )
+    .await;
+    assert_eq!(made.status, 201, "{}", made.body);
+    assert_eq!(made.json()["slug"], "narrative-medicine-circle");
+    let taken = api(
+        &app,
+        Method::POST,
+        "/api/v1/series",
+        Some(&token),
+        Some(
+            json!({"title": "Narrative medicine circle", "summary": "Again.",
+                    "audience": "Faculty"}),
+        ),
+    )
+    .await;
+    assert_eq!(taken.status, 422);
+    assert_eq!(taken.json()["error"]["field"], "slug");
+    let changed = api(
+        &app,
+        Method::PUT,
+        "/api/v1/series/narrative-medicine-circle",
+        Some(&token),
+        Some(
+            json!({"title": "Narrative Medicine", "summary": "Stories of care.",
+                    "audience": "Everyone"}),
+        ),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    assert_eq!(
+        changed.json()["slug"],
+        "narrative-medicine-circle",
+        "the address stays"
+    );
+    let page = reqwest::get(app.url("/programmes/narrative-medicine-circle"))
+        .await
+        .expect("page")
+        .text()
+        .await
+        .expect("text");
+    assert!(page.contains("Stories of care."));
+    let member = app.account("member@example.edu", &[]).await;
+    let member_token = app.token_for(&member).await;
+    let denied = api(
+        &app,
+        Method::POST,
+        "/api/v1/series",
+        Some(&member_token),
+        Some(json!({"title": "Mine", "summary": "x", "audience": "y"})),
+    )
+    .await;
+    assert_eq!(denied.status, 403);
+    // The page form too, with its mistakes shown.
+    let mut coord = app.browser();
+    coord
+        .sign_in("coord@example.edu", crate::helpers::PASSWORD)
+        .await;
+    let wrong = coord
+        .post(
+            "/manage/series",
+            &[("title", "Wellness walks"), ("summary", "")],
+        )
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("Summary is required"));
+    let ok = coord
+        .post(
+            "/manage/series",
+            &[
+                ("title", "Wellness walks"),
+                ("summary", "A walk at lunchtime."),
+                ("audience", "Everyone"),
+            ],
+        )
+        .await;
+    assert_eq!(ok.status, 303);
+    assert_eq!(ok.location(), "/programmes/wellness-walks");
+    let totals = api(
+        &app,
+        Method::GET,
+        "/api/v1/reports/series",
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(totals.status, 200);
 }
