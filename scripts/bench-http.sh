@@ -16,7 +16,7 @@ WECARE_LOG=warn "$CARGO_TARGET_DIR/release/wecare" --database-url "$db" serve --
 pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
-for path in /healthz / /peer-support /api/v1/pages; do
+for path in /healthz / /peer-support /api/v1/pages /events /api/v1/events /events/feed.ics; do
   echo "== GET $path"
   wrk -t2 -c32 -d10s --latency "http://127.0.0.1:$port$path" | grep -E "Requests/sec|50%|99%|Non-2xx|Socket errors" || true
 done
