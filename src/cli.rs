@@ -126,6 +126,10 @@ struct ServeArgs {
     /// Days after a support request closes before who asked is erased [default: 90]
     #[arg(long, env = "WECARE_RETENTION_DAYS")]
     retention_days: Option<u32>,
+    /// Days after an event with school students ends before the children's details are
+    /// erased [default: 30]
+    #[arg(long, env = "WECARE_MINORS_RETENTION_DAYS")]
+    minors_retention_days: Option<u32>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -227,6 +231,11 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
             args.retention_days
                 .or(c.file.retention_days)
                 .unwrap_or(config::DEFAULT_RETENTION_DAYS),
+        )?,
+        minors_retention_days: config::validate_minors_retention_days(
+            args.minors_retention_days
+                .or(c.file.minors_retention_days)
+                .unwrap_or(config::DEFAULT_MINORS_RETENTION_DAYS),
         )?,
     })
 }

@@ -34,6 +34,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "WECARE_DATA_KEY_FILE",
     "WECARE_DATA_KEY",
     "WECARE_RETENTION_DAYS",
+    "WECARE_MINORS_RETENTION_DAYS",
 ];
 
 /// Prefixes reserved for the test harness and CI.
@@ -75,6 +76,7 @@ pub struct FileConfig {
     pub mail_retry_secs: Option<u64>,
     pub data_key_file: Option<PathBuf>,
     pub retention_days: Option<u32>,
+    pub minors_retention_days: Option<u32>,
 }
 
 impl FileConfig {
@@ -268,6 +270,8 @@ pub struct ServeConfig {
     pub data_key: crate::sealing::DataKey,
     /// Days after a request closes before its identity is erased.
     pub retention_days: u32,
+    /// Days after a students' event ends before the children's details are erased.
+    pub minors_retention_days: u32,
 }
 
 impl ServeConfig {
@@ -289,6 +293,18 @@ pub fn validate_retention_days(days: u32) -> Result<u32, ConfigError> {
     } else {
         fail(format!(
             "--retention-days / WECARE_RETENTION_DAYS is {days}; use a number of days from 1 to 3650"
+        ))
+    }
+}
+
+pub const DEFAULT_MINORS_RETENTION_DAYS: u32 = 30;
+
+pub fn validate_minors_retention_days(days: u32) -> Result<u32, ConfigError> {
+    if (1..=3650).contains(&days) {
+        Ok(days)
+    } else {
+        fail(format!(
+            "--minors-retention-days / WECARE_MINORS_RETENTION_DAYS is {days}; use a number of days from 1 to 3650"
         ))
     }
 }

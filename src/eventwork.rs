@@ -5,9 +5,7 @@
 
 use crate::delivery::Writer;
 use crate::domain::calendar::{self, Entry};
-use crate::domain::events::{
-    Event, EventDraft, MINORS_RETENTION_DAYS, RegistrationStatus, instant_text,
-};
+use crate::domain::events::{Event, EventDraft, RegistrationStatus, instant_text};
 use crate::domain::mail::MessageKind;
 use crate::domain::now;
 use crate::store::{
@@ -400,9 +398,9 @@ pub async fn send_reminders(store: &Store, public_url: &url::Url) -> StoreResult
 }
 
 /// Erases private events' registrations and minors' details when their time comes.
-pub async fn erase_due(store: &Store) -> StoreResult<u64> {
+pub async fn erase_due(store: &Store, minors_days: u32) -> StoreResult<u64> {
     store
-        .erase_event_registrations(now(), MINORS_RETENTION_DAYS)
+        .erase_event_registrations(now(), i64::from(minors_days))
         .await
 }
 

@@ -302,6 +302,7 @@ impl Application {
             mail: cfg.mail.clone(),
             jobs: JobSettings {
                 retention_days: cfg.retention_days,
+                minors_retention_days: cfg.minors_retention_days,
                 public_url: cfg.public_url.clone(),
             },
         })

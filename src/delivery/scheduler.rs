@@ -16,6 +16,8 @@ type JobFuture<'a> = Pin<Box<dyn Future<Output = anyhow::Result<String>> + Send 
 pub struct JobSettings {
     /// Days after a request closes before its identity is erased.
     pub retention_days: u32,
+    /// Days after a students' event ends before the children's details are erased.
+    pub minors_retention_days: u32,
     /// For links in the messages jobs send.
     pub public_url: url::Url,
 }
@@ -103,11 +105,11 @@ pub const JOBS: &[Job] = &[
     Job {
         name: "event-erasure",
         every_secs: 3600,
-        run: |store, _| {
+        run: |store, settings| {
             Box::pin(async move {
-                let n = crate::eventwork::erase_due(store).await?;
+                let n = crate::eventwork::erase_due(store, settings.minors_retention_days).await?;
                 Ok(format!(
-                    "erased the registrations of {n} private or minors' events, counts kept"
+                    "erased the registrations of {n} private or students' events, counts kept"
                 ))
             })
         },

@@ -102,9 +102,6 @@ take part in its activities, and I release the institution from claims arising f
 participation. In an emergency, staff may seek medical care for them and will call me at once. \
 Photographs are not taken of children at this event.";
 
-/// Days after a minors' event ends when the children's details are erased, by default.
-pub const MINORS_RETENTION_DAYS: i64 = 30;
-
 /// A question asked at registration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Question {

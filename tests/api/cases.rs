@@ -84,6 +84,7 @@ pub async fn run_job_now(app: &TestApp, name: &str) {
         .expect("make due");
     let settings = wecare::delivery::JobSettings {
         retention_days: 90,
+        minors_retention_days: 30,
         public_url: url::Url::parse("http://127.0.0.1:8080").expect("url"),
     };
     wecare::delivery::run_if_due(&app.store, &settings, "test", job).await;

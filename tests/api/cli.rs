@@ -117,6 +117,11 @@ fn bad_configuration_stops_start_up_with_a_sentence() {
         ),
         (
             vec!["serve".into()],
+            vec![("WECARE_MINORS_RETENTION_DAYS", "0".into())],
+            "WECARE_MINORS_RETENTION_DAYS is 0; use a number of days from 1 to 3650",
+        ),
+        (
+            vec!["serve".into()],
             vec![("WECARE_BIND_ADDRESS", "x".into())],
             "WECARE_BIND_ADDRESS is not one wecare knows",
         ),

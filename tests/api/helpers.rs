@@ -157,6 +157,7 @@ pub fn serve_config(db: &TestDb) -> ServeConfig {
         mail: MailConfig::folder(db.mail_dir()),
         data_key: wecare::sealing::DataKey::from_hex(DATA_KEY).expect("test key"),
         retention_days: 90,
+        minors_retention_days: 30,
     }
 }
 
