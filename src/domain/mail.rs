@@ -281,12 +281,17 @@ static EVENT_CONFIRMATION: KindInfo = KindInfo {
         ph("when", "the event's date and time", true),
         ph("where", "the place or online link", false),
         ph("link", "the event's page", false),
-        ph("cancel_link", "the link to cancel the registration", false),
+        ph(
+            "cancel_link",
+            "the registration's page: check-in code and cancelling",
+            false,
+        ),
     ],
     subject: "You are registered: {{event}}, {{when}}",
     body: "Hello {{name}},\n\nYour place at **{{event}}** is confirmed.\n\n\
 - When: {{when}}\n- Where: {{where}}\n\nDetails: {{link}}\n\n\
-If you can no longer come, please free your place for someone else: {{cancel_link}}",
+Your registration, with the check-in code to show at the door: {{cancel_link}}\n\n\
+If you can no longer come, please free your place for someone else on that page.",
 };
 
 static EVENT_WAITLISTED: KindInfo = KindInfo {

@@ -41,7 +41,12 @@ pub async fn list_events(
     Query(q): Query<EventsQuery>,
 ) -> ApiResult<Json<Vec<Event>>> {
     let series = state.store.list_series().await?;
-    let (f, _) = filter_from(&ListQuery::new(q.series, q.audience, q.month), &series);
+    let zone = state.store.service_level_settings().await?.time_zone;
+    let (f, _) = filter_from(
+        &ListQuery::new(q.series, q.audience, q.month),
+        &series,
+        &zone,
+    );
     let mut events = state.store.list_events(&f).await?;
     for e in &mut events {
         e.online_url.clear();

@@ -46,7 +46,8 @@ impl ListQuery {
 }
 
 /// The listing's filter, read from the query; a malformed month is ignored, not an error.
-pub fn filter_from(q: &ListQuery, series: &[Series]) -> (EventFilter, Option<String>) {
+/// Months are the programme's own (its time zone, as set for the service level).
+pub fn filter_from(q: &ListQuery, series: &[Series], zone: &str) -> (EventFilter, Option<String>) {
     let mut f = EventFilter {
         from: now(),
         ..Default::default()
@@ -55,7 +56,7 @@ pub fn filter_from(q: &ListQuery, series: &[Series]) -> (EventFilter, Option<Str
     f.audience = Audience::parse(q.audience.trim());
     let mut month_label = None;
     if let Ok(d) = format!("{}-01", q.month.trim()).parse::<jiff::civil::Date>() {
-        let tz = jiff::tz::TimeZone::system();
+        let tz = jiff::tz::TimeZone::get(zone).unwrap_or(jiff::tz::TimeZone::UTC);
         let start = d.to_zoned(tz.clone()).map(|z| z.timestamp().as_second());
         let end = d
             .checked_add(jiff::ToSpan::months(1))
@@ -102,7 +103,8 @@ pub async fn list(
     Query(q): Query<ListQuery>,
 ) -> PageResult {
     let series = state.store.list_series().await?;
-    let (f, month_label) = filter_from(&q, &series);
+    let zone = state.store.service_level_settings().await?.time_zone;
+    let (f, month_label) = filter_from(&q, &series, &zone);
     let events = state.store.list_events(&f).await?;
     render(&ListView {
         l: ctx.layout("Events"),

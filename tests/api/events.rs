@@ -1034,6 +1034,17 @@ async fn coordinators_create_and_change_events_through_the_form(db: TestDb) {
     assert!(!other.body.contains("Grand rounds: speaking up"));
     let students = coord.get("/events?audience=students").await;
     assert!(!students.body.contains("Grand rounds: speaking up"));
+    let month = &date[..7];
+    let in_month = coord.get(&format!("/events?month={month}")).await;
+    assert!(in_month.body.contains("Grand rounds: speaking up"));
+    let later: jiff::civil::Date = format!("{month}-01").parse().expect("date");
+    let later = later
+        .checked_add(jiff::ToSpan::months(3))
+        .expect("date")
+        .strftime("%Y-%m")
+        .to_string();
+    let other_month = coord.get(&format!("/events?month={later}")).await;
+    assert!(!other_month.body.contains("Grand rounds: speaking up"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
