@@ -11,11 +11,13 @@ mod helpers;
 mod jobs;
 mod mail;
 mod outbox;
+mod registrations;
 mod resources;
 mod sessions;
 mod support;
 mod throttle;
 mod tokens;
+mod volunteers;
 
 use std::time::Duration;
 
@@ -27,10 +29,11 @@ use crate::config::DatabaseUrl;
 pub use accounts::NewAccount;
 pub use audit::{AuditEntry, AuditReport};
 pub use cases::{Contact, Offer};
-pub use events::{EventCounts, EventFilter, NewRegistration, Promoted, Registered, Registration};
+pub use events::{EventCounts, EventFilter};
 pub use helpers::{Application, HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
+pub use registrations::{NewRegistration, Promoted, Registered, Registration};
 pub use support::{FeedbackSummary, RequestSummary};
 pub use tokens::ApiTokenInfo;
 

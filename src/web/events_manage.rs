@@ -5,18 +5,18 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Coordinator;
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, render, render_status};
+use super::volunteers::clearance_problem;
 use crate::domain::Invalid;
-use crate::domain::accounts::Email;
 use crate::domain::events::{
-    Audience, Clearance, Event, EventDraft, EventInput, QuestionInput, ReadingInput, local_input,
+    Audience, Event, EventDraft, EventInput, QuestionInput, ReadingInput, local_input,
 };
 use crate::domain::series::Series;
 use crate::eventwork;
@@ -29,7 +29,7 @@ const READING_ROWS: usize = 4;
 #[derive(Deserialize, Default)]
 pub struct SeriesQuery {
     #[serde(default)]
-    series: String,
+    pub(super) series: String,
 }
 
 #[derive(Template)]
@@ -42,7 +42,7 @@ struct ListView {
     chosen: String,
 }
 
-async fn counts_for(state: &AppState, slug: &str) -> PageResult<Vec<EventCounts>> {
+pub(super) async fn counts_for(state: &AppState, slug: &str) -> PageResult<Vec<EventCounts>> {
     let series_id = if slug.is_empty() {
         None
     } else {
@@ -65,83 +65,6 @@ pub async fn list(
         series: state.store.list_series().await?,
         chosen: q.series,
     })
-}
-
-/// Quotes a CSV cell, and neutralises text a spreadsheet would run as a formula.
-pub fn csv_cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
-}
-
-fn csv_row(cells: &[String]) -> String {
-    let mut s = cells
-        .iter()
-        .map(|c| csv_cell(c))
-        .collect::<Vec<_>>()
-        .join(",");
-    s.push_str("\r\n");
-    s
-}
-
-fn csv_response(body: String, filename: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response()
-}
-
-/// Per-event counts as CSV.
-pub async fn counts_csv(
-    State(state): State<AppState>,
-    _: Coordinator,
-    Query(q): Query<SeriesQuery>,
-) -> PageResult {
-    let mut out = csv_row(
-        &[
-            "event_id",
-            "title",
-            "series",
-            "starts_utc",
-            "registered",
-            "waitlisted",
-            "attended",
-            "cancelled",
-            "no_show_rate",
-        ]
-        .map(String::from),
-    );
-    for c in counts_for(&state, &q.series).await? {
-        out.push_str(&csv_row(&[
-            c.event_id.to_string(),
-            c.title,
-            c.series_title.unwrap_or_default(),
-            crate::domain::format_time(c.starts_at),
-            c.registered.to_string(),
-            c.waitlisted.to_string(),
-            c.attended.to_string(),
-            c.cancelled.to_string(),
-            c.no_show_rate
-                .map(|r| format!("{r:.2}"))
-                .unwrap_or_default(),
-        ]));
-    }
-    Ok(csv_response(out, "event-counts.csv"))
 }
 
 #[derive(Template)]
@@ -458,7 +381,7 @@ struct RegistrationsView {
     error: Option<Invalid>,
 }
 
-async fn registrations_page(
+pub(super) async fn registrations_page(
     state: &AppState,
     ctx: Ctx,
     id: i64,
@@ -561,313 +484,5 @@ pub async fn cancel_registration(
     }
     let e = state.store.event(id).await?;
     eventwork::cancel(&state.store, &state.web.public_url, &e, rid).await?;
-    Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
-}
-
-/// Registrations and attendance as CSV.
-pub async fn registrations_csv(
-    State(state): State<AppState>,
-    _: Coordinator,
-    Path(id): Path<i64>,
-) -> PageResult {
-    let e = state.store.event(id).await?;
-    let regs = state.store.registrations_for(id).await?;
-    let mut header: Vec<String> = [
-        "registration_id",
-        "name",
-        "email",
-        "status",
-        "waitlist_position",
-        "places",
-        "registered_utc",
-        "checked_in_utc",
-    ]
-    .map(String::from)
-    .to_vec();
-    header.extend(e.questions.iter().map(|q| q.label.clone()));
-    if e.for_minors {
-        header.extend(
-            [
-                "children",
-                "guardian_relationship",
-                "consent_version",
-                "consented_utc",
-            ]
-            .map(String::from),
-        );
-    }
-    let mut out = csv_row(&header);
-    for r in &regs {
-        let mut row = vec![
-            r.id.to_string(),
-            r.name.clone(),
-            r.email.clone(),
-            r.status.key().to_string(),
-            r.position.map(|p| p.to_string()).unwrap_or_default(),
-            r.places.to_string(),
-            crate::domain::format_time(r.created_at),
-            r.checked_in_at
-                .map(crate::domain::format_time)
-                .unwrap_or_default(),
-        ];
-        for q in &e.questions {
-            row.push(
-                r.answers
-                    .iter()
-                    .find(|a| a.question == q.label)
-                    .map(|a| a.answer.clone())
-                    .unwrap_or_default(),
-            );
-        }
-        if e.for_minors {
-            row.push(
-                r.children
-                    .iter()
-                    .map(|c| format!("{} (grade {}, {})", c.first_name, c.grade, c.school))
-                    .collect::<Vec<_>>()
-                    .join("; "),
-            );
-            row.push(r.guardian_relationship.clone().unwrap_or_default());
-            row.push(r.consent_version.clone().unwrap_or_default());
-            row.push(
-                r.consented_at
-                    .map(crate::domain::format_time)
-                    .unwrap_or_default(),
-            );
-        }
-        out.push_str(&csv_row(&row));
-    }
-    Ok(csv_response(out, &format!("event-{id}-registrations.csv")))
-}
-
-#[derive(Template)]
-#[template(path = "checkin.html")]
-struct CheckInView {
-    l: Layout,
-    e: Event,
-    r: Registration,
-    token: String,
-    done: bool,
-}
-
-async fn check_in_page(state: &AppState, ctx: Ctx, token: String, done: bool) -> PageResult {
-    let rid = state.store.check_in_id(&token)?;
-    let r = state.store.registration(rid).await?;
-    let e = state.store.event(r.event_id).await?;
-    render(&CheckInView {
-        l: ctx.layout("Check-in"),
-        e,
-        r,
-        token,
-        done,
-    })
-}
-
-/// Where a scanned QR code lands: who it is, and a button to check them in.
-pub async fn scan(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    _: Coordinator,
-    Path(token): Path<String>,
-) -> PageResult {
-    check_in_page(&state, ctx, token, false).await
-}
-
-pub async fn scan_confirm(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    _: Coordinator,
-    Path(token): Path<String>,
-) -> PageResult {
-    let rid = state.store.check_in_id(&token)?;
-    state.store.set_checked_in(rid, true).await?;
-    check_in_page(&state, ctx, token, true).await
-}
-
-#[derive(Template)]
-#[template(path = "manage_volunteers.html")]
-struct VolunteersView {
-    l: Layout,
-    roster: Vec<(Clearance, Option<String>)>,
-    error: Option<Invalid>,
-}
-
-async fn roster(state: &AppState) -> PageResult<Vec<Clearance>> {
-    Ok(state
-        .store
-        .clearances()
-        .await?
-        .into_iter()
-        .filter_map(|(id, name, b, t)| {
-            Some(Clearance {
-                account_id: id,
-                name,
-                background_check_on: b.parse().ok()?,
-                youth_training_on: t.parse().ok()?,
-            })
-        })
-        .collect())
-}
-
-async fn volunteers_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> PageResult {
-    let today = jiff::Zoned::now().date();
-    let roster = roster(state)
-        .await?
-        .into_iter()
-        .map(|c| {
-            let lapsed = c.lapsed_on(today);
-            (c, lapsed)
-        })
-        .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
-    render_status(
-        status,
-        &VolunteersView {
-            l: ctx.layout("Volunteer clearances"),
-            roster,
-            error,
-        },
-    )
-}
-
-pub async fn volunteers(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
-    volunteers_page(&state, ctx, None).await
-}
-
-#[derive(Deserialize)]
-pub struct ClearanceForm {
-    #[serde(default)]
-    email: String,
-    #[serde(default)]
-    background_check_on: String,
-    #[serde(default)]
-    youth_training_on: String,
-}
-
-pub async fn save_clearance(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    _: Coordinator,
-    Form(f): Form<ClearanceForm>,
-) -> PageResult {
-    let result: Result<(), AppError> = async {
-        let email = Email::parse(&f.email)?;
-        let account = state
-            .store
-            .account_by_email(&email)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => Invalid::new(
-                    "email",
-                    "No account has that e-mail address; add the person as a member first.",
-                )
-                .into(),
-                e => AppError::from(e),
-            })?;
-        let (b, t) = Clearance::parse(
-            &f.background_check_on,
-            &f.youth_training_on,
-            jiff::Zoned::now().date(),
-        )?;
-        state
-            .store
-            .save_clearance(account.id.0, &b.to_string(), &t.to_string())
-            .await?;
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => Ok(Redirect::to("/manage/volunteers").into_response()),
-        Err(AppError::Invalid(e)) => volunteers_page(&state, ctx, Some(e)).await,
-        Err(e) => Err(e),
-    }
-}
-
-/// Checks an adult's clearance for a students' event on its date.
-pub async fn clearance_problem(
-    state: &AppState,
-    e: &Event,
-    account: i64,
-) -> PageResult<Option<String>> {
-    if !e.for_minors {
-        return Ok(None);
-    }
-    let day = jiff::Timestamp::from_second(e.ends_at)
-        .map(|t| t.to_zoned(e.tz()).date())
-        .map_err(|err| {
-            AppError::Internal(anyhow::Error::new(err).context("event date out of range"))
-        })?;
-    Ok(
-        match roster(state)
-            .await?
-            .into_iter()
-            .find(|c| c.account_id == account)
-        {
-            None => Some(
-                "This person has no background check or youth-protection training on record."
-                    .to_string(),
-            ),
-            Some(c) => c.lapsed_on(day),
-        },
-    )
-}
-
-#[derive(Deserialize)]
-pub struct VolunteerForm {
-    #[serde(default)]
-    email: String,
-}
-
-/// Places an adult on an event; for students' events only with a current clearance.
-pub async fn add_volunteer(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    _: Coordinator,
-    Path(id): Path<i64>,
-    Form(f): Form<VolunteerForm>,
-) -> PageResult {
-    let e = state.store.event(id).await?;
-    let result: Result<(), AppError> = async {
-        let email = Email::parse(&f.email)?;
-        let account = state
-            .store
-            .account_by_email(&email)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => {
-                    Invalid::new("email", "No account has that e-mail address.").into()
-                }
-                e => AppError::from(e),
-            })?;
-        if let Some(problem) = clearance_problem(&state, &e, account.id.0).await? {
-            return Err(Invalid::new(
-                "email",
-                format!("{problem} They cannot be placed on an event with school students."),
-            )
-            .into());
-        }
-        state.store.add_event_volunteer(id, account.id.0).await?;
-        Ok(())
-    }
-    .await;
-    match result {
-        Ok(()) => Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response()),
-        Err(AppError::Invalid(err)) => {
-            registrations_page(&state, ctx, id, String::new(), Some(err)).await
-        }
-        Err(e) => Err(e),
-    }
-}
-
-pub async fn remove_volunteer(
-    State(state): State<AppState>,
-    _: Coordinator,
-    Path((id, account)): Path<(i64, i64)>,
-) -> PageResult {
-    state.store.remove_event_volunteer(id, account).await?;
     Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
 }

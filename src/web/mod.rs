@@ -10,9 +10,11 @@ mod api_mail;
 mod api_support;
 pub mod auth;
 mod cases;
+mod check_in;
 mod cookies;
 mod csrf;
 mod error;
+mod event_exports;
 mod events;
 mod events_manage;
 mod helpers;
@@ -25,6 +27,7 @@ mod resources;
 mod series_manage;
 mod site;
 mod support;
+mod volunteers;
 
 use std::sync::Arc;
 
@@ -77,7 +80,7 @@ pub fn router(state: AppState) -> Router {
         .route("/account/events/feed", post(events::renew_feed))
         .route(
             "/checkin/{token}",
-            get(events_manage::scan).post(events_manage::scan_confirm),
+            get(check_in::scan).post(check_in::scan_confirm),
         )
         .route(
             "/manage/series",
@@ -85,7 +88,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/manage/series/{slug}", post(series_manage::update))
         .route("/manage/events", get(events_manage::list))
-        .route("/manage/events/counts.csv", get(events_manage::counts_csv))
+        .route("/manage/events/counts.csv", get(event_exports::counts_csv))
         .route(
             "/manage/events/new",
             get(events_manage::new_form).post(events_manage::create),
@@ -105,7 +108,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/manage/events/{id}/registrations.csv",
-            get(events_manage::registrations_csv),
+            get(event_exports::registrations_csv),
         )
         .route(
             "/manage/events/{id}/registrations/{rid}/check-in",
@@ -117,15 +120,15 @@ pub fn router(state: AppState) -> Router {
         )
         .route(
             "/manage/events/{id}/volunteers",
-            post(events_manage::add_volunteer),
+            post(volunteers::add_volunteer),
         )
         .route(
             "/manage/events/{id}/volunteers/{account}/remove",
-            post(events_manage::remove_volunteer),
+            post(volunteers::remove_volunteer),
         )
         .route(
             "/manage/volunteers",
-            get(events_manage::volunteers).post(events_manage::save_clearance),
+            get(volunteers::volunteers).post(volunteers::save_clearance),
         )
         .route("/signin", get(account::signin_form).post(account::signin))
         .route("/signout", post(account::signout))

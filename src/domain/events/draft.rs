@@ -1,0 +1,445 @@
+//! What a coordinator types for an event, checked: times in the event's zone, the
+//! registration window, allocation, and the occurrences of a repetition (local time kept
+//! across daylight-saving changes, excepted dates left out).
+
+use jiff::ToSpan;
+use jiff::civil::{Date, DateTime, Time, Weekday};
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use super::questions::{parse_question, parse_reading};
+use super::{Allocation, Audience, MAX_CAPACITY, MAX_OCCURRENCES, Question, Reading, Repeat};
+use crate::domain::{Invalid, optional_text, required_text};
+
+/// An event as typed into the form or sent to the API: all text, checked by `parse`.
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct EventInput {
+    pub title: String,
+    pub body_md: String,
+    /// A series' slug, or empty for a stand-alone event.
+    pub series: String,
+    pub time_zone: String,
+    /// YYYY-MM-DD, in the event's time zone.
+    pub date: String,
+    /// HH:MM.
+    pub start_time: String,
+    pub end_time: String,
+    /// YYYY-MM-DD when it ends on a later day; empty for the same day.
+    pub end_date: String,
+    pub place: String,
+    pub online_url: String,
+    pub audience: Vec<String>,
+    pub capacity: String,
+    /// YYYY-MM-DDTHH:MM in the event's zone; empty: open now.
+    pub opens: String,
+    /// Empty: until the event starts.
+    pub closes: String,
+    pub guests_allowed: bool,
+    pub private: bool,
+    pub for_minors: bool,
+    pub allocation: String,
+    /// When a lottery is drawn (YYYY-MM-DDTHH:MM).
+    pub lottery_at: String,
+    /// 0 or empty: freed places go to the next person at once.
+    pub offer_hours: String,
+    pub repeat: String,
+    /// Last date of a repeating event (YYYY-MM-DD).
+    pub repeat_until: String,
+    /// Dates skipped by the repetition, separated by commas or lines.
+    pub except_dates: String,
+    pub questions: Vec<QuestionInput>,
+    pub readings: Vec<ReadingInput>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct QuestionInput {
+    pub kind: String,
+    pub label: String,
+    pub required: bool,
+    /// One choice per line.
+    pub options: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(default)]
+pub struct ReadingInput {
+    pub kind: String,
+    pub title: String,
+    pub authors: String,
+    pub isbn: String,
+    pub journal: String,
+    pub year: String,
+    pub doi: String,
+}
+
+/// A checked event; `occurrences` holds each (start, end) it will have.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventDraft {
+    pub title: String,
+    pub body_md: String,
+    pub series: Option<String>,
+    pub time_zone: String,
+    pub place: String,
+    pub online_url: String,
+    pub audience: Vec<Audience>,
+    pub capacity: i64,
+    pub guests_allowed: bool,
+    pub private: bool,
+    pub for_minors: bool,
+    pub allocation: Allocation,
+    pub offer_hours: i64,
+    pub questions: Vec<Question>,
+    pub readings: Vec<Reading>,
+    pub occurrences: Vec<Occurrence>,
+}
+
+/// One dated instance with its registration window, all in Unix seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Occurrence {
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub opens_at: Option<i64>,
+    pub closes_at: Option<i64>,
+    pub lottery_at: Option<i64>,
+}
+
+pub(super) fn parse_date(field: &'static str, label: &str, v: &str) -> Result<Date, Invalid> {
+    v.trim().parse::<Date>().map_err(|_| {
+        Invalid::new(
+            field,
+            format!("{label}: enter a date as YYYY-MM-DD, e.g. 2027-03-06."),
+        )
+    })
+}
+
+fn parse_clock(field: &'static str, label: &str, v: &str) -> Result<Time, Invalid> {
+    v.trim().parse::<Time>().map_err(|_| {
+        Invalid::new(
+            field,
+            format!("{label}: enter a time as HH:MM, e.g. 17:30."),
+        )
+    })
+}
+
+fn parse_local(field: &'static str, label: &str, v: &str) -> Result<Option<DateTime>, Invalid> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    v.parse::<DateTime>().map(Some).map_err(|_| {
+        Invalid::new(
+            field,
+            format!("{label}: enter a date and time as YYYY-MM-DDTHH:MM."),
+        )
+    })
+}
+
+fn in_zone(field: &'static str, dt: DateTime, tz: &TimeZone) -> Result<i64, Invalid> {
+    dt.to_zoned(tz.clone())
+        .map(|z| z.timestamp().as_second())
+        .map_err(|_| Invalid::new(field, "That time does not exist in the event's time zone."))
+}
+
+pub fn parse_time_zone(v: &str) -> Result<TimeZone, Invalid> {
+    let v = v.trim();
+    if v.is_empty() {
+        return Err(Invalid::new(
+            "time_zone",
+            "Enter the event's time zone, e.g. America/New_York.",
+        ));
+    }
+    TimeZone::get(v).map_err(|_| {
+        Invalid::new(
+            "time_zone",
+            format!(
+                "'{v}' is not a time zone name; use one such as America/New_York or Europe/London."
+            ),
+        )
+    })
+}
+
+/// Where the repetition lands, from the first date to `until` (inclusive), skipping
+/// `except`. Local dates: a 12:00 lecture stays at 12:00 across a daylight-saving change.
+pub fn repeat_dates(
+    first: Date,
+    repeat: Repeat,
+    until: Option<Date>,
+    except: &[Date],
+) -> Result<Vec<Date>, Invalid> {
+    if repeat == Repeat::Once {
+        return Ok(vec![first]);
+    }
+    let until = until.ok_or_else(|| {
+        Invalid::new(
+            "repeat_until",
+            "Give the last date of the repetition (YYYY-MM-DD).",
+        )
+    })?;
+    if until < first {
+        return Err(Invalid::new(
+            "repeat_until",
+            "The repetition must end on or after the first date.",
+        ));
+    }
+    let nth = (first.day() - 1) / 7 + 1;
+    let weekday: Weekday = first.weekday();
+    let mut out = Vec::new();
+    for i in 0i64.. {
+        let d = match repeat {
+            Repeat::Once => break,
+            Repeat::Weekly => first.checked_add((7 * i).days()).ok(),
+            Repeat::Fortnightly => first.checked_add((14 * i).days()).ok(),
+            Repeat::MonthlyDate | Repeat::MonthlyWeekday => {
+                let Ok(month) = first.first_of_month().checked_add(i.months()) else {
+                    break;
+                };
+                if month > until {
+                    break;
+                }
+                let d = if repeat == Repeat::MonthlyDate {
+                    Date::new(month.year(), month.month(), first.day()).ok()
+                } else {
+                    month.nth_weekday_of_month(nth, weekday).ok()
+                };
+                // A month without that day (the 31st, a fifth Friday) is passed over.
+                match d {
+                    Some(d) => Some(d),
+                    None => continue,
+                }
+            }
+        };
+        let Some(d) = d else { break };
+        if d > until {
+            break;
+        }
+        if !except.contains(&d) {
+            out.push(d);
+        }
+        if out.len() > MAX_OCCURRENCES {
+            return Err(Invalid::new(
+                "repeat_until",
+                format!(
+                    "That would create more than {MAX_OCCURRENCES} events; choose an earlier last date."
+                ),
+            ));
+        }
+    }
+    if out.is_empty() {
+        return Err(Invalid::new(
+            "except_dates",
+            "Every date of the repetition is excepted; nothing would be created.",
+        ));
+    }
+    Ok(out)
+}
+
+impl EventDraft {
+    pub fn parse(input: &EventInput) -> Result<Self, Invalid> {
+        let title = required_text("title", "Title", &input.title, 150)?;
+        let body_md = optional_text("body_md", "Description", &input.body_md, 20_000)?;
+        let series = Some(input.series.trim().to_string()).filter(|s| !s.is_empty());
+        let tz = parse_time_zone(&input.time_zone)?;
+        let date = parse_date("date", "Date", &input.date)?;
+        let start = parse_clock("start_time", "Start time", &input.start_time)?;
+        let end = parse_clock("end_time", "End time", &input.end_time)?;
+        let end_date = if input.end_date.trim().is_empty() {
+            date
+        } else {
+            parse_date("end_date", "End date", &input.end_date)?
+        };
+        let first_start = in_zone("start_time", date.to_datetime(start), &tz)?;
+        let first_end = in_zone("end_time", end_date.to_datetime(end), &tz)?;
+        if first_end <= first_start {
+            return Err(Invalid::new(
+                "end_time",
+                "The event must end after it starts.",
+            ));
+        }
+        let day_span = (end_date - date).get_days();
+        let place = optional_text("place", "Place", &input.place, 300)?;
+        let online_url = optional_text("online_url", "Online link", &input.online_url, 500)?;
+        if !online_url.is_empty() {
+            let ok = url::Url::parse(&online_url)
+                .map(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
+                .unwrap_or(false);
+            if !ok {
+                return Err(Invalid::new(
+                    "online_url",
+                    "The online link must be a full web address starting with https://.",
+                ));
+            }
+        }
+        let mut audience = Vec::new();
+        for a in &input.audience {
+            for part in a.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let v = Audience::parse(part).ok_or_else(|| {
+                    Invalid::new(
+                        "audience",
+                        format!("'{part}' is not an audience; choose faculty, residents, students or public."),
+                    )
+                })?;
+                if !audience.contains(&v) {
+                    audience.push(v);
+                }
+            }
+        }
+        if audience.is_empty() {
+            return Err(Invalid::new(
+                "audience",
+                "Choose at least one audience for the event.",
+            ));
+        }
+        let capacity: i64 =
+            input.capacity.trim().parse().map_err(|_| {
+                Invalid::new("capacity", "Capacity must be a whole number of places.")
+            })?;
+        if !(1..=MAX_CAPACITY).contains(&capacity) {
+            return Err(Invalid::new(
+                "capacity",
+                format!("Capacity must be between 1 and {MAX_CAPACITY}."),
+            ));
+        }
+        let allocation = if input.allocation.trim().is_empty() {
+            Allocation::FirstCome
+        } else {
+            Allocation::parse(input.allocation.trim())
+                .ok_or_else(|| Invalid::new("allocation", "Choose first come or lottery."))?
+        };
+        let offer_hours: i64 = if input.offer_hours.trim().is_empty() {
+            0
+        } else {
+            input.offer_hours.trim().parse().map_err(|_| {
+                Invalid::new(
+                    "offer_hours",
+                    "Hours to accept a freed place must be a whole number.",
+                )
+            })?
+        };
+        if !(0..=168).contains(&offer_hours) {
+            return Err(Invalid::new(
+                "offer_hours",
+                "Hours to accept a freed place must be between 0 (at once) and 168.",
+            ));
+        }
+        let opens = parse_local("opens", "Registration opens", &input.opens)?
+            .map(|d| in_zone("opens", d, &tz))
+            .transpose()?;
+        let closes = parse_local("closes", "Registration closes", &input.closes)?
+            .map(|d| in_zone("closes", d, &tz))
+            .transpose()?;
+        if let (Some(o), Some(c)) = (opens, closes)
+            && c <= o
+        {
+            return Err(Invalid::new(
+                "closes",
+                "Registration must close after it opens.",
+            ));
+        }
+        if closes.is_some_and(|c| c > first_start) {
+            return Err(Invalid::new(
+                "closes",
+                "Registration must close by the time the event starts.",
+            ));
+        }
+        let lottery = parse_local("lottery_at", "Lottery draw", &input.lottery_at)?
+            .map(|d| in_zone("lottery_at", d, &tz))
+            .transpose()?;
+        let lottery = match (allocation, lottery) {
+            (Allocation::Lottery, None) => {
+                return Err(Invalid::new(
+                    "lottery_at",
+                    "A lottery needs the date and time of the draw: entries are collected until then.",
+                ));
+            }
+            (Allocation::Lottery, Some(l)) if l >= first_start => {
+                return Err(Invalid::new(
+                    "lottery_at",
+                    "The draw must happen before the event starts.",
+                ));
+            }
+            (Allocation::Lottery, Some(l)) if opens.is_some_and(|o| l <= o) => {
+                return Err(Invalid::new(
+                    "lottery_at",
+                    "The draw must come after registration opens.",
+                ));
+            }
+            (Allocation::Lottery, l) => l,
+            (Allocation::FirstCome, _) => None,
+        };
+        let repeat = if input.repeat.trim().is_empty() {
+            Repeat::Once
+        } else {
+            Repeat::parse(input.repeat.trim())
+                .ok_or_else(|| Invalid::new("repeat", "Choose how the event repeats."))?
+        };
+        let until = if input.repeat_until.trim().is_empty() {
+            None
+        } else {
+            Some(parse_date(
+                "repeat_until",
+                "Repeat until",
+                &input.repeat_until,
+            )?)
+        };
+        let mut except = Vec::new();
+        for part in input
+            .except_dates
+            .split([',', '\n', ';'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            except.push(parse_date("except_dates", "Excepted date", part)?);
+        }
+        let dates = repeat_dates(date, repeat, until, &except)?;
+        let mut occurrences = Vec::with_capacity(dates.len());
+        for d in dates {
+            let s = in_zone("date", d.to_datetime(start), &tz)?;
+            let end_day = d
+                .checked_add(day_span.days())
+                .map_err(|_| Invalid::new("end_date", "The end date is out of range."))?;
+            let e = in_zone("end_time", end_day.to_datetime(end), &tz)?;
+            // Windows keep their distance from the start, so each occurrence opens as
+            // long before itself as the first one does.
+            let shift = |t: Option<i64>| t.map(|t| t - first_start + s);
+            occurrences.push(Occurrence {
+                starts_at: s,
+                ends_at: e,
+                opens_at: shift(opens),
+                closes_at: shift(closes),
+                lottery_at: shift(lottery),
+            });
+        }
+        let mut questions = Vec::new();
+        for q in &input.questions {
+            if let Some(q) = parse_question(q)? {
+                questions.push(q);
+            }
+        }
+        let mut readings = Vec::new();
+        for r in &input.readings {
+            if let Some(r) = parse_reading(r)? {
+                readings.push(r);
+            }
+        }
+        Ok(Self {
+            title,
+            body_md,
+            series,
+            time_zone: tz.iana_name().unwrap_or("UTC").to_string(),
+            place,
+            online_url,
+            audience,
+            capacity,
+            guests_allowed: input.guests_allowed || input.for_minors,
+            private: input.private,
+            for_minors: input.for_minors,
+            allocation,
+            offer_hours,
+            questions,
+            readings,
+            occurrences,
+        })
+    }
+}

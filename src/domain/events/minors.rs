@@ -1,0 +1,135 @@
+//! Events for school students: the least a guardian tells about each child, the consent
+//! they give, and the clearances of the adults who may work with the children.
+
+use jiff::ToSpan;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use super::CONSENT_VERSION;
+use super::draft::parse_date;
+use crate::domain::{Invalid, required_text};
+
+/// A child registered by a guardian: the least that lets the day run.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Child {
+    pub first_name: String,
+    /// K or 1–12.
+    pub grade: String,
+    pub school: String,
+}
+
+impl Child {
+    /// A row of the form; `None` when it was left blank.
+    pub fn parse(first_name: &str, grade: &str, school: &str) -> Result<Option<Self>, Invalid> {
+        if first_name.trim().is_empty() && grade.trim().is_empty() && school.trim().is_empty() {
+            return Ok(None);
+        }
+        let first_name = required_text("children", "Each child's first name", first_name, 40)?;
+        if first_name.contains(' ') && first_name.split(' ').count() > 2 {
+            return Err(Invalid::new(
+                "children",
+                "Give only each child's first name.",
+            ));
+        }
+        let g = grade.trim().to_uppercase();
+        let grade_ok = g == "K" || g.parse::<u8>().is_ok_and(|n| (1..=12).contains(&n));
+        if !grade_ok {
+            return Err(Invalid::new(
+                "children",
+                format!("{first_name}'s grade must be K or a number from 1 to 12."),
+            ));
+        }
+        let school = required_text("children", "Each child's school", school, 120)?;
+        Ok(Some(Self {
+            first_name,
+            grade: g,
+            school,
+        }))
+    }
+}
+
+/// A guardian's consent to the current text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Consent {
+    pub version: String,
+    pub relationship: String,
+}
+
+pub fn parse_consent(agreed: bool, relationship: &str) -> Result<Consent, Invalid> {
+    let relationship = required_text(
+        "guardian_relationship",
+        "Your relationship to the children",
+        relationship,
+        60,
+    )?;
+    if !agreed {
+        return Err(Invalid::new(
+            "consent",
+            "A guardian must read and agree to the consent and waiver to register children.",
+        ));
+    }
+    Ok(Consent {
+        version: CONSENT_VERSION.to_string(),
+        relationship,
+    })
+}
+
+/// How long a clearance lasts, counted from the date it was done.
+pub const BACKGROUND_CHECK_YEARS: i64 = 2;
+pub const YOUTH_TRAINING_YEARS: i64 = 1;
+
+/// An adult's checks for working with school students.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Clearance {
+    pub account_id: i64,
+    pub name: String,
+    #[schema(value_type = String)]
+    pub background_check_on: Date,
+    #[schema(value_type = String)]
+    pub youth_training_on: Date,
+}
+
+impl Clearance {
+    pub fn parse(background: &str, training: &str, today: Date) -> Result<(Date, Date), Invalid> {
+        let b = parse_date("background_check_on", "Background check", background)?;
+        let t = parse_date("youth_training_on", "Youth-protection training", training)?;
+        if b > today || t > today {
+            return Err(Invalid::new(
+                "background_check_on",
+                "Record the date a check or training was done, not a future date.",
+            ));
+        }
+        Ok((b, t))
+    }
+
+    pub fn background_until(&self) -> Date {
+        self.background_check_on
+            .checked_add(BACKGROUND_CHECK_YEARS.years())
+            .unwrap_or(Date::MIN)
+    }
+
+    pub fn training_until(&self) -> Date {
+        self.youth_training_on
+            .checked_add(YOUTH_TRAINING_YEARS.years())
+            .unwrap_or(Date::MIN)
+    }
+
+    /// Why this adult may not be with students on `day`, if they may not.
+    pub fn lapsed_on(&self, day: Date) -> Option<String> {
+        if self.background_until() < day {
+            return Some(format!(
+                "{}'s background check lapsed on {}.",
+                self.name,
+                self.background_until()
+            ));
+        }
+        if self.training_until() < day {
+            return Some(format!(
+                "{}'s youth-protection training lapsed on {}.",
+                self.name,
+                self.training_until()
+            ));
+        }
+        None
+    }
+}

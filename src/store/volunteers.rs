@@ -1,0 +1,86 @@
+//! The roster of adults cleared to work with school students, and who is placed on which
+//! event.
+
+use super::{Store, StoreResult, get_i64, get_string};
+use crate::domain::now;
+
+impl Store {
+    /// Records an adult's clearance dates (YYYY-MM-DD).
+    pub async fn save_clearance(
+        &self,
+        account: i64,
+        background: &str,
+        training: &str,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO volunteer_clearances (account_id, background_check_on, youth_training_on, updated_at)
+             VALUES ($1, $2, $3, $4)
+             ON CONFLICT (account_id) DO UPDATE SET background_check_on = excluded.background_check_on,
+                 youth_training_on = excluded.youth_training_on, updated_at = excluded.updated_at",
+        )
+        .bind(account)
+        .bind(background)
+        .bind(training)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Every adult with a clearance on record, by name: (account, name, background, training).
+    pub async fn clearances(&self) -> StoreResult<Vec<(i64, String, String, String)>> {
+        sqlx::query(
+            "SELECT a.id, a.display_name, v.background_check_on, v.youth_training_on
+             FROM volunteer_clearances v JOIN accounts a ON a.id = v.account_id
+             ORDER BY a.display_name",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                get_i64(r, "id")?,
+                get_string(r, "display_name")?,
+                get_string(r, "background_check_on")?,
+                get_string(r, "youth_training_on")?,
+            ))
+        })
+        .collect()
+    }
+
+    pub async fn add_event_volunteer(&self, event_id: i64, account: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO event_volunteers (event_id, account_id, added_at) VALUES ($1, $2, $3)
+             ON CONFLICT (event_id, account_id) DO NOTHING",
+        )
+        .bind(event_id)
+        .bind(account)
+        .bind(now())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn remove_event_volunteer(&self, event_id: i64, account: i64) -> StoreResult<()> {
+        sqlx::query("DELETE FROM event_volunteers WHERE event_id = $1 AND account_id = $2")
+            .bind(event_id)
+            .bind(account)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    /// The adults placed on an event: (account, name).
+    pub async fn event_volunteers(&self, event_id: i64) -> StoreResult<Vec<(i64, String)>> {
+        sqlx::query(
+            "SELECT a.id, a.display_name FROM event_volunteers v JOIN accounts a ON a.id = v.account_id
+             WHERE v.event_id = $1 ORDER BY a.display_name",
+        )
+        .bind(event_id)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| Ok((get_i64(r, "id")?, get_string(r, "display_name")?)))
+        .collect()
+    }
+}

@@ -1,0 +1,56 @@
+//! Where a scanned check-in code lands: a coordinator sees who it is and checks them in.
+//! The code is the registration id with its signature, so a guessed number finds nothing.
+
+use askama::Template;
+use axum::extract::{Path, State};
+
+use super::AppState;
+use super::auth::Coordinator;
+use super::error::PageResult;
+use super::layout::{Ctx, Layout, render};
+use crate::domain::events::Event;
+use crate::store::Registration;
+
+#[derive(Template)]
+#[template(path = "checkin.html")]
+struct CheckInView {
+    l: Layout,
+    e: Event,
+    r: Registration,
+    token: String,
+    done: bool,
+}
+
+async fn check_in_page(state: &AppState, ctx: Ctx, token: String, done: bool) -> PageResult {
+    let rid = state.store.check_in_id(&token)?;
+    let r = state.store.registration(rid).await?;
+    let e = state.store.event(r.event_id).await?;
+    render(&CheckInView {
+        l: ctx.layout("Check-in"),
+        e,
+        r,
+        token,
+        done,
+    })
+}
+
+/// Where a scanned QR code lands: who it is, and a button to check them in.
+pub async fn scan(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Path(token): Path<String>,
+) -> PageResult {
+    check_in_page(&state, ctx, token, false).await
+}
+
+pub async fn scan_confirm(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Path(token): Path<String>,
+) -> PageResult {
+    let rid = state.store.check_in_id(&token)?;
+    state.store.set_checked_in(rid, true).await?;
+    check_in_page(&state, ctx, token, true).await
+}
