@@ -49,7 +49,10 @@ fn values<'a>(
     ]
 }
 
+/// One registrant's message. Messages about a private event are sealed in the outbox
+/// like peer-support ones: who goes to a support group is nobody else's business.
 fn write(
+    e: &Event,
     w: &Writer,
     to: &str,
     values: &[(&'static str, String)],
@@ -65,6 +68,7 @@ fn write(
         .collect();
     let mut m = w.to(to, &refs, key);
     m.attachment = attachment;
+    m.sealed = e.private;
     m
 }
 
@@ -151,7 +155,7 @@ pub async fn register(
             );
             Some(match out.status {
                 RegistrationStatus::Confirmed => {
-                    write(&confirm, &r.email, &v, key, Some(attachment))
+                    write(e, &confirm, &r.email, &v, key, Some(attachment))
                 }
                 RegistrationStatus::Entered => {
                     v.push((
@@ -160,11 +164,11 @@ pub async fn register(
                             .map(|t| instant_text(t, &e.tz()))
                             .unwrap_or_default(),
                     ));
-                    write(&entered, &r.email, &v, key, None)
+                    write(e, &entered, &r.email, &v, key, None)
                 }
                 _ => {
                     v.push(("position", out.position.unwrap_or(0).to_string()));
-                    write(&waiting, &r.email, &v, key, None)
+                    write(e, &waiting, &r.email, &v, key, None)
                 }
             })
         })
@@ -200,10 +204,11 @@ impl PromotionMail {
                     .map(|t| instant_text(t, &e.tz()))
                     .unwrap_or_default(),
             ));
-            write(&self.offered, &p.email, &v, key, None)
+            write(e, &self.offered, &p.email, &v, key, None)
         } else {
             let v = values(e, &self.promoted, &p.name, &p.secret, true);
             write(
+                e,
                 &self.promoted,
                 &p.email,
                 &v,
@@ -259,6 +264,7 @@ pub async fn change_event(
             |r| {
                 let v = values(&after, &changed, &r.name, &r.secret, r.status.holds_place());
                 Some(write(
+                    &after,
                     &changed,
                     &r.email,
                     &v,
@@ -284,6 +290,7 @@ pub async fn cancel_event(store: &Store, public_url: &url::Url, id: i64) -> Stor
             v.retain(|(k, _)| *k != "link");
             v.push(("link", w.url("/events")));
             Some(write(
+                &e,
                 &w,
                 &r.email,
                 &v,
@@ -328,12 +335,12 @@ pub async fn draw_lottery(
             Some(match position {
                 None => {
                     let v = values(&e, &confirm, &p.name, &p.secret, true);
-                    write(&confirm, &p.email, &v, key, Some(attachment.clone()))
+                    write(&e, &confirm, &p.email, &v, key, Some(attachment.clone()))
                 }
                 Some(pos) => {
                     let mut v = values(&e, &waiting, &p.name, &p.secret, false);
                     v.push(("position", pos.to_string()));
-                    write(&waiting, &p.email, &v, key, None)
+                    write(&e, &waiting, &p.email, &v, key, None)
                 }
             })
         })
@@ -391,7 +398,14 @@ pub async fn send_reminders(store: &Store, public_url: &url::Url) -> StoreResult
                 format!("Before you come, please read:\n\n{}", e.readings_text())
             },
         ));
-        let m = write(&w, &r.email, &v, format!("event_reminder:{}", r.id), None);
+        let m = write(
+            e,
+            &w,
+            &r.email,
+            &v,
+            format!("event_reminder:{}", r.id),
+            None,
+        );
         store.mark_reminded(r.id, Some(&m)).await?;
     }
     Ok(due.len())

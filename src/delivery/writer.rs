@@ -77,6 +77,7 @@ impl Writer {
             ),
             attachment: None,
             unsubscribe,
+            sealed: false,
         }
     }
 }

@@ -30,6 +30,9 @@ pub struct NewMessage {
     pub attachment: Option<Attachment>,
     /// For optional messages: the secret of the one-click unsubscribe link and its URL.
     pub unsubscribe: Option<(String, String)>,
+    /// Seal this message like a peer-support one although its kind is not: messages
+    /// about private events (a support group) say who takes part.
+    pub sealed: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -168,7 +171,7 @@ pub(super) async fn enqueue_in(
     let now = crate::domain::now();
     let to = m.to.trim().to_lowercase();
     let id = crypto::random_id();
-    let confidential = m.kind.info().confidential;
+    let confidential = m.kind.info().confidential || m.sealed;
     let seal = |column: &str, value: &str| -> StoreResult<String> {
         if !confidential {
             return Ok(value.to_string());
