@@ -467,6 +467,21 @@ impl Store {
         Ok(due.len() as u64)
     }
 
+    /// The scheduled occurrences of a repetition after `after`, in date order.
+    pub async fn later_occurrences(&self, recurrence_id: i64, after: i64) -> StoreResult<Vec<i64>> {
+        sqlx::query(
+            "SELECT id FROM events WHERE recurrence_id = $1 AND starts_at > $2
+                 AND status = 'scheduled' ORDER BY starts_at",
+        )
+        .bind(recurrence_id)
+        .bind(after)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|r| get_i64(r, "id"))
+        .collect()
+    }
+
     /// Whether any event exists (the demo seeds events only into an empty programme).
     pub async fn has_events(&self) -> StoreResult<bool> {
         Ok(sqlx::query("SELECT 1 AS x FROM events LIMIT 1")

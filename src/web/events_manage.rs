@@ -72,6 +72,8 @@ pub async fn list(
 struct FormView {
     l: Layout,
     id: Option<i64>,
+    /// Later occurrences of the same repetition, which a change may also apply to.
+    later: usize,
     input: EventInput,
     series: Vec<Series>,
     error: Option<Invalid>,
@@ -108,6 +110,16 @@ async fn form_page(
     } else {
         StatusCode::OK
     };
+    let later = match id {
+        Some(id) => {
+            let e = state.store.event(id).await?;
+            match e.recurrence_id {
+                Some(r) => state.store.later_occurrences(r, e.starts_at).await?.len(),
+                None => 0,
+            }
+        }
+        None => 0,
+    };
     let questions = padded(input.questions.clone(), QUESTION_ROWS);
     let readings = padded(input.readings.clone(), READING_ROWS);
     render_status(
@@ -119,6 +131,7 @@ async fn form_page(
                 "New event"
             }),
             id,
+            later,
             input,
             series: state.store.list_series().await?,
             error,
@@ -321,12 +334,44 @@ pub async fn update(
     if input.lottery_at.is_empty() {
         input.lottery_at = local_input(current.lottery_at, &current.tz());
     }
-    let result = match EventDraft::parse(&input) {
-        Ok(d) => eventwork::change_event(&state.store, &state.web.public_url, id, &d)
+    // "This and every later date": the later occurrences keep their distance from this
+    // one. Every change is checked before any is saved.
+    let mut changes = vec![(id, input.clone())];
+    if form.iter().any(|(k, v)| k == "apply_to_later" && v == "1")
+        && let Some(r) = current.recurrence_id
+    {
+        let this_day: jiff::civil::Date = current
+            .local_date()
+            .parse()
+            .map_err(|_| AppError::Internal(anyhow::anyhow!("event {id} has no local date")))?;
+        for other in state.store.later_occurrences(r, current.starts_at).await? {
+            let e = state.store.event(other).await?;
+            let day: jiff::civil::Date = e.local_date().parse().map_err(|_| {
+                AppError::Internal(anyhow::anyhow!("event {other} has no local date"))
+            })?;
+            let days = i64::from((day - this_day).get_days());
+            match input.moved_by_days(days) {
+                Ok(moved) => changes.push((other, moved)),
+                Err(err) => return form_page(&state, ctx, Some(id), input, Some(err)).await,
+            }
+        }
+    }
+    let mut drafts = Vec::new();
+    for (eid, i) in &changes {
+        match EventDraft::parse(i) {
+            Ok(d) => drafts.push((*eid, d)),
+            Err(err) => return form_page(&state, ctx, Some(id), input, Some(err)).await,
+        }
+    }
+    let mut result = Ok(());
+    for (eid, d) in &drafts {
+        result = eventwork::change_event(&state.store, &state.web.public_url, *eid, d)
             .await
-            .map_err(as_invalid),
-        Err(e) => Err(e.into()),
-    };
+            .map_err(as_invalid);
+        if result.is_err() {
+            break;
+        }
+    }
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response()),
         Err(AppError::Invalid(e)) => form_page(&state, ctx, Some(id), input, Some(e)).await,

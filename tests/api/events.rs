@@ -1028,6 +1028,38 @@ async fn coordinators_create_and_change_events_through_the_form(db: TestDb) {
     // Its edit form shows it in its own time zone.
     let edit = coord.get(&format!("/manage/events/{}", first.id)).await;
     assert!(edit.body.contains("value=\"08:00\""), "{}", edit.body);
+    assert!(edit.body.contains("Also change the 2 later dates"));
+    // One change for this and every later date: each keeps its own day.
+    let mut change: Vec<(&str, &str)> = fields
+        .iter()
+        .filter(|(k, _)| !matches!(*k, "start_time" | "end_time" | "repeat" | "repeat_until"))
+        .copied()
+        .collect();
+    change.extend([
+        ("start_time", "08:30"),
+        ("end_time", "09:30"),
+        ("place", "Room B"),
+        ("apply_to_later", "1"),
+    ]);
+    let saved = coord
+        .post(&format!("/manage/events/{}", first.id), &change)
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let after = app
+        .store
+        .list_events(&wecare::store::EventFilter::default())
+        .await
+        .expect("events");
+    assert_eq!(after.len(), 3);
+    for (before, now) in events.iter().zip(&after) {
+        assert_eq!(now.place, "Room B");
+        assert_eq!(
+            now.starts_at - before.starts_at,
+            1800,
+            "same day, half an hour later"
+        );
+        assert_eq!(now.sequence, 1);
+    }
     let public = coord.get("/events?series=joint-grand-rounds").await;
     assert_eq!(public.body.matches("Grand rounds: speaking up").count(), 3);
     let other = coord.get("/events?series=book-club").await;

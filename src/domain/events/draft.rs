@@ -74,6 +74,39 @@ pub struct ReadingInput {
     pub doi: String,
 }
 
+impl EventInput {
+    /// The same event `days` later (or earlier): its date, end date and any registration
+    /// window and draw move with it. For applying one change to later occurrences.
+    pub fn moved_by_days(&self, days: i64) -> Result<EventInput, Invalid> {
+        let move_date = |field: &'static str, v: &str| -> Result<String, Invalid> {
+            if v.trim().is_empty() {
+                return Ok(String::new());
+            }
+            let d = parse_date(field, "Date", v)?;
+            d.checked_add(days.days())
+                .map(|d| d.to_string())
+                .map_err(|_| Invalid::new(field, "That date is out of range."))
+        };
+        let move_local = |field: &'static str, v: &str| -> Result<String, Invalid> {
+            match parse_local(field, "Date and time", v)? {
+                None => Ok(String::new()),
+                Some(dt) => dt
+                    .checked_add(days.days())
+                    .map(|d| d.strftime("%Y-%m-%dT%H:%M").to_string())
+                    .map_err(|_| Invalid::new(field, "That date is out of range.")),
+            }
+        };
+        Ok(EventInput {
+            date: move_date("date", &self.date)?,
+            end_date: move_date("end_date", &self.end_date)?,
+            opens: move_local("opens", &self.opens)?,
+            closes: move_local("closes", &self.closes)?,
+            lottery_at: move_local("lottery_at", &self.lottery_at)?,
+            ..self.clone()
+        })
+    }
+}
+
 /// A checked event; `occurrences` holds each (start, end) it will have.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EventDraft {
