@@ -102,6 +102,8 @@ CREATE TABLE registrations (
 );
 CREATE INDEX registrations_queue ON registrations (event_id, status, arrival);
 CREATE INDEX registrations_account ON registrations (account_id);
+-- For the limit on how often one address is registered as a guest.
+CREATE INDEX registrations_person ON registrations (person_key, created_at);
 
 CREATE TABLE registration_children (
     id BIGINT PRIMARY KEY,

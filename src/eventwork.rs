@@ -124,9 +124,42 @@ pub fn ics_attachment(e: &Event, public_url: &url::Url) -> Attachment {
     }
 }
 
+/// Why a registration was not made.
+#[derive(Debug)]
+pub enum RegisterError {
+    /// The address had too many guest registrations in the last hour.
+    TooMany,
+    Store(crate::store::StoreError),
+}
+
+impl From<crate::store::StoreError> for RegisterError {
+    fn from(e: crate::store::StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
 /// Registers someone and writes their confirmation, entry or waiting-list message in
-/// the same transaction.
+/// the same transaction. Guests (no account) are limited per address and hour; someone
+/// already registered gets their registration back whatever the limit.
 pub async fn register(
+    store: &Store,
+    public_url: &url::Url,
+    e: &Event,
+    r: &NewRegistration,
+) -> Result<Registered, RegisterError> {
+    if r.account_id.is_none()
+        && store
+            .guest_registrations_since(&r.email, now() - 3600)
+            .await?
+            >= crate::domain::events::GUEST_REGISTRATIONS_PER_HOUR
+        && !store.is_registered(e.id, &r.email).await?
+    {
+        return Err(RegisterError::TooMany);
+    }
+    Ok(register_now(store, public_url, e, r).await?)
+}
+
+async fn register_now(
     store: &Store,
     public_url: &url::Url,
     e: &Event,

@@ -246,6 +246,33 @@ impl Store {
         Ok(out)
     }
 
+    /// How many registrations made without an account an address has had since `since`
+    /// (the limit that keeps guest registration from being used to flood an inbox).
+    pub async fn guest_registrations_since(&self, email: &str, since: i64) -> StoreResult<i64> {
+        let row = sqlx::query(
+            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM registrations
+             WHERE person_key = $1 AND created_at > $2 AND account_id IS NULL",
+        )
+        .bind(email)
+        .bind(since)
+        .fetch_one(&self.pool)
+        .await?;
+        get_i64(&row, "n")
+    }
+
+    /// Whether the address has a registration for the event that still stands.
+    pub async fn is_registered(&self, event_id: i64, email: &str) -> StoreResult<bool> {
+        Ok(sqlx::query(
+            "SELECT 1 AS x FROM registrations
+             WHERE event_id = $1 AND person_key = $2 AND status <> 'cancelled'",
+        )
+        .bind(event_id)
+        .bind(email)
+        .fetch_optional(&self.pool)
+        .await?
+        .is_some())
+    }
+
     /// The registration a manage link's secret belongs to.
     pub async fn registration_by_secret(&self, secret: &str) -> StoreResult<Registration> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(

@@ -228,7 +228,9 @@ pub async fn register(
         pairs.push((format!("child{n}_school"), c.school.clone()));
     }
     let r = registration_from_form(&e, caller.as_ref(), &pairs).map_err(AppError::from)?;
-    let out = eventwork::register(&state.store, &state.web.public_url, &e, &r).await?;
+    let out = eventwork::register(&state.store, &state.web.public_url, &e, &r)
+        .await
+        .map_err(AppError::from)?;
     let code = if out.created {
         StatusCode::CREATED
     } else {

@@ -24,6 +24,9 @@ pub enum AppError {
     Conflict(String),
     #[error("too many attempts")]
     Throttled { minutes: i64 },
+    /// A limit on how often something may be done, with the sentence that explains it.
+    #[error("{0}")]
+    Limited(String),
     #[error("form check failed")]
     Csrf,
     #[error(transparent)]
@@ -56,7 +59,7 @@ impl AppError {
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
-            AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::Throttled { .. } | AppError::Limited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -69,7 +72,7 @@ impl AppError {
             AppError::Csrf => "csrf",
             AppError::Invalid(_) => "invalid",
             AppError::Conflict(_) => "conflict",
-            AppError::Throttled { .. } => "throttled",
+            AppError::Throttled { .. } | AppError::Limited(_) => "throttled",
             AppError::Internal(_) => "internal",
         }
     }
@@ -87,6 +90,7 @@ impl AppError {
                 "Too many unsuccessful attempts. Please wait {minutes} minute{} and try again.",
                 if *minutes == 1 { "" } else { "s" }
             ),
+            AppError::Limited(m) => m.clone(),
             AppError::Internal(_) => "Something went wrong on our side. Please try again in a moment; if it keeps happening, tell the programme's administrators.".into(),
         }
     }

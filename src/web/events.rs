@@ -352,7 +352,9 @@ pub async fn register(
         Ok(r) => r,
         Err(err) => return event_page(&state, ctx, e, Some(err), form).await,
     };
-    let out = eventwork::register(&state.store, &state.web.public_url, &e, &r).await?;
+    let out = eventwork::register(&state.store, &state.web.public_url, &e, &r)
+        .await
+        .map_err(AppError::from)?;
     Ok(Redirect::to(&eventwork::manage_path(&out.secret)).into_response())
 }
 
@@ -545,4 +547,17 @@ pub async fn renew_feed(
     SignedIn(a): SignedIn,
 ) -> PageResult {
     mine_page(&state, ctx, a.id.0, true).await
+}
+
+impl From<eventwork::RegisterError> for AppError {
+    fn from(e: eventwork::RegisterError) -> Self {
+        match e {
+            eventwork::RegisterError::TooMany => AppError::Limited(format!(
+                "This e-mail address has been registered for {} events in the last hour without \
+                 signing in. Please wait an hour, or sign in to register for more.",
+                crate::domain::events::GUEST_REGISTRATIONS_PER_HOUR
+            )),
+            eventwork::RegisterError::Store(e) => e.into(),
+        }
+    }
 }

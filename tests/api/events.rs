@@ -26,6 +26,7 @@ on_both!(
     reminders_carry_the_readings_and_go_once,
     coordinators_create_and_change_events_through_the_form,
     coordinators_add_and_change_programmes,
+    one_address_cannot_be_registered_as_a_guest_too_often,
 );
 
 pub async fn coordinator_token(app: &TestApp) -> String {
@@ -1203,4 +1204,51 @@ async fn coordinators_add_and_change_programmes(db: TestDb) {
     )
     .await;
     assert_eq!(totals.status, 200);
+}
+
+async fn one_address_cannot_be_registered_as_a_guest_too_often(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = coordinator_token(&app).await;
+    let ids = create_event(
+        &app,
+        &token,
+        json!({"repeat": "weekly", "repeat_until": future_date(10 + 7 * 11)}),
+    )
+    .await;
+    assert_eq!(ids.len(), 12);
+    let guest = |id: i64| {
+        let app = &app;
+        async move {
+            api(
+                app,
+                Method::POST,
+                &format!("/api/v1/events/{id}/registrations"),
+                None,
+                Some(json!({"name": "Flood", "email": "victim@example.org"})),
+            )
+            .await
+        }
+    };
+    for id in &ids[..10] {
+        assert_eq!(guest(*id).await.status, 201);
+    }
+    let refused = guest(ids[10]).await;
+    assert_eq!(refused.status, 429, "{}", refused.body);
+    assert!(refused.body.contains("sign in"), "{}", refused.body);
+    // Someone already registered still gets their registration back.
+    assert_eq!(guest(ids[0]).await.status, 200);
+    // Members are not limited.
+    let member = app.account("member@example.edu", &[]).await;
+    let member_token = app.token_for(&member).await;
+    for id in &ids {
+        let r = api(
+            &app,
+            Method::POST,
+            &format!("/api/v1/events/{id}/registrations"),
+            Some(&member_token),
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
 }

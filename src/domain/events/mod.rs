@@ -100,6 +100,10 @@ pub const MAX_OCCURRENCES: usize = 104;
 
 pub const MAX_CAPACITY: i64 = 10_000;
 
+/// One address may be registered as a guest this many times an hour, across events:
+/// enough for a parent with several events, too few to flood someone's inbox.
+pub const GUEST_REGISTRATIONS_PER_HOUR: i64 = 10;
+
 /// Children one guardian may register at once.
 pub const MAX_CHILDREN: usize = 6;
 
