@@ -76,10 +76,12 @@ CREATE TABLE registrations (
     id BIGINT PRIMARY KEY,
     event_id BIGINT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
     account_id BIGINT REFERENCES accounts (id) ON DELETE SET NULL,
-    -- The e-mail address in lower case: one registration per person per event.
+    -- The e-mail address in lower case: one registration per person per event. For a
+    -- private event, a keyed digest of it, and name and e-mail are sealed (sealed = 1).
     person_key TEXT NOT NULL,
     name TEXT NOT NULL,
     email TEXT NOT NULL,
+    sealed BIGINT NOT NULL DEFAULT 0,
     -- Places taken: 1, or the number of children a guardian registers.
     places BIGINT NOT NULL,
     -- JSON list of {question, answer}.

@@ -497,7 +497,7 @@ impl Store {
         event_id: i64,
     ) -> StoreResult<Vec<Promoted>> {
         let rows = sqlx::query(
-            "SELECT id, name, email, status, offer_expires_at FROM registrations
+            "SELECT id, name, email, sealed, status, offer_expires_at FROM registrations
              WHERE event_id = $1 AND status <> 'cancelled' ORDER BY arrival",
         )
         .bind(event_id)
@@ -506,11 +506,12 @@ impl Store {
         rows.iter()
             .map(|r| {
                 let id = get_i64(r, "id")?;
+                let (name, email) = self.person_of(r)?;
                 Ok(Promoted {
                     id,
                     secret: self.registration_secret(id)?,
-                    name: get_string(r, "name")?,
-                    email: get_string(r, "email")?,
+                    name,
+                    email,
                     status: RegistrationStatus::parse(&get_string(r, "status")?)
                         .unwrap_or(RegistrationStatus::Cancelled),
                     offer_expires_at: get_opt_i64(r, "offer_expires_at")?,

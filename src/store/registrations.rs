@@ -19,6 +19,9 @@ use crate::domain::now;
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct Registration {
     pub id: i64,
+    /// Name and e-mail are sealed in the database (private events); opened on reading.
+    #[serde(skip)]
+    pub sealed: bool,
     pub event_id: i64,
     #[serde(skip)]
     pub account_id: Option<i64>,
@@ -75,7 +78,8 @@ pub struct Promoted {
     pub offer_expires_at: Option<i64>,
 }
 
-const REGISTRATION_COLUMNS: &str = "r.id, r.event_id, r.account_id, r.name, r.email, r.places,
+const REGISTRATION_COLUMNS: &str =
+    "r.id, r.event_id, r.account_id, r.name, r.email, r.sealed, r.places,
     r.answers, r.status, r.offer_expires_at, r.checked_in_at, r.created_at, r.consent_version,
     r.guardian_relationship, r.consented_at,
     CAST(CASE WHEN r.status = 'waitlisted' THEN (SELECT COUNT(*) FROM registrations w
@@ -88,6 +92,7 @@ fn registration_from(row: &AnyRow) -> StoreResult<Registration> {
     let position = get_i64(row, "position")?;
     Ok(Registration {
         id: get_i64(row, "id")?,
+        sealed: get_i64(row, "sealed")? == 1,
         event_id: get_i64(row, "event_id")?,
         account_id: get_opt_i64(row, "account_id")?,
         name: get_string(row, "name")?,
@@ -106,7 +111,113 @@ fn registration_from(row: &AnyRow) -> StoreResult<Registration> {
     })
 }
 
+/// Where a private event's registrant's name or e-mail is sealed.
+fn person_context(id: i64, column: &str) -> String {
+    format!("registrations:{id}:{column}")
+}
+
+/// The secret of a registration's manage link under `key`.
+pub(super) fn registration_secret_with(key: &crate::sealing::DataKey, id: i64) -> String {
+    key.blind_index("registration:manage", &id.to_string())[..40].to_string()
+}
+
+/// Moves registrations to a new data key, inside the rotation's transaction: the digest
+/// of each manage link's secret (derived from the key), and a private event's sealed
+/// names, e-mails and keyed digests.
+pub(super) async fn rotate_registrations(
+    conn: &mut AnyConnection,
+    old: &crate::sealing::DataKey,
+    new: &crate::sealing::DataKey,
+) -> StoreResult<()> {
+    let damaged = |_| StoreError::Conflict("A sealed value does not open with the current key.");
+    let rows = sqlx::query("SELECT id, name, email, person_key, sealed FROM registrations")
+        .fetch_all(&mut *conn)
+        .await?;
+    for row in &rows {
+        let id = get_i64(row, "id")?;
+        let (mut name, mut email, mut person_key) = (
+            get_string(row, "name")?,
+            get_string(row, "email")?,
+            get_string(row, "person_key")?,
+        );
+        if get_i64(row, "sealed")? == 1 {
+            let plain_name = old
+                .open(&person_context(id, "name"), &name)
+                .map_err(damaged)?;
+            let plain_email = old
+                .open(&person_context(id, "email"), &email)
+                .map_err(damaged)?;
+            name = new.seal(&person_context(id, "name"), &plain_name);
+            email = new.seal(&person_context(id, "email"), &plain_email);
+            person_key = sealed_person_key(new, &plain_email);
+        }
+        sqlx::query(
+            "UPDATE registrations SET name = $2, email = $3, person_key = $4, manage_digest = $5
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(email)
+        .bind(person_key)
+        .bind(crypto::secret_digest(&registration_secret_with(new, id)))
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// The key under which a private event's registrant is found (a keyed digest).
+pub(super) fn sealed_person_key(key: &crate::sealing::DataKey, email: &str) -> String {
+    key.blind_index("registration:person", email)
+}
+
 impl Store {
+    /// Opens a private event's registrant's name and e-mail for the caller.
+    fn open_person(&self, r: &mut Registration) -> StoreResult<()> {
+        if r.sealed {
+            (r.name, r.email) = self.open_name_and_email(r.id, &r.name, &r.email)?;
+        }
+        Ok(())
+    }
+
+    fn open_name_and_email(
+        &self,
+        id: i64,
+        name: &str,
+        email: &str,
+    ) -> StoreResult<(String, String)> {
+        let key = self.data_key()?;
+        let damaged =
+            |_| StoreError::Conflict("A registration does not open with this server's data key.");
+        Ok((
+            key.open(&person_context(id, "name"), name)
+                .map_err(damaged)?,
+            key.open(&person_context(id, "email"), email)
+                .map_err(damaged)?,
+        ))
+    }
+
+    /// Name and e-mail from a row with `id`, `name`, `email` and `sealed`, opened.
+    pub(super) fn person_of(&self, row: &AnyRow) -> StoreResult<(String, String)> {
+        let (name, email) = (get_string(row, "name")?, get_string(row, "email")?);
+        if get_i64(row, "sealed")? == 1 {
+            self.open_name_and_email(get_i64(row, "id")?, &name, &email)
+        } else {
+            Ok((name, email))
+        }
+    }
+
+    /// The keys an address may be stored under: as it is, and for private events as a
+    /// keyed digest.
+    pub(super) fn person_keys(&self, email: &str) -> (String, String) {
+        let sealed = self
+            .data_key
+            .as_deref()
+            .map(|k| sealed_person_key(k, email))
+            .unwrap_or_else(|| email.to_string());
+        (email.to_string(), sealed)
+    }
+
     /// Registers someone. The same address twice returns the first registration
     /// unchanged. `mail` writes the confirmation (or waiting-list message), given the
     /// outcome and the secret of the manage link.
@@ -121,7 +232,7 @@ impl Store {
         // already registered is simply never used: positions are counted, not stored.
         let row = sqlx::query(
             "UPDATE events SET next_arrival = next_arrival + 1 WHERE id = $1
-             RETURNING capacity, allocation, drawn_at, status, next_arrival",
+             RETURNING capacity, allocation, drawn_at, status, next_arrival, private_event",
         )
         .bind(r.event_id)
         .fetch_optional(&mut *tx)
@@ -134,6 +245,12 @@ impl Store {
         let lottery_pending = get_string(&row, "allocation")? == Allocation::Lottery.key()
             && get_opt_i64(&row, "drawn_at")?.is_none();
         let arrival = get_i64(&row, "next_arrival")?;
+        let private = get_i64(&row, "private_event")? == 1;
+        let person_key = if private {
+            sealed_person_key(self.data_key()?, &r.email)
+        } else {
+            r.email.clone()
+        };
         // A statement of its own, so that on PostgreSQL it sees every registration
         // committed before the lock was granted.
         let state = sqlx::query(
@@ -146,7 +263,7 @@ impl Store {
              FROM registrations WHERE event_id = $1",
         )
         .bind(r.event_id)
-        .bind(&r.email)
+        .bind(&person_key)
         .fetch_one(&mut *tx)
         .await?;
         let (mut taken, mut waiting) = (get_i64(&state, "taken")?, get_i64(&state, "waiting")?);
@@ -195,18 +312,28 @@ impl Store {
         let id = crypto::random_id();
         let secret = self.registration_secret(id)?;
         let at = now();
+        // A private event's registrants are sealed like peer-support requests.
+        let (stored_name, stored_email) = if private {
+            let key = self.data_key()?;
+            (
+                key.seal(&person_context(id, "name"), &r.name),
+                key.seal(&person_context(id, "email"), &r.email),
+            )
+        } else {
+            (r.name.clone(), r.email.clone())
+        };
         sqlx::query(
             "INSERT INTO registrations (id, event_id, account_id, person_key, name, email, places,
                  answers, status, arrival, manage_digest, consent_version, guardian_relationship,
-                 consented_at, created_at, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+                 consented_at, created_at, updated_at, sealed)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)",
         )
         .bind(id)
         .bind(r.event_id)
         .bind(r.account_id)
-        .bind(&r.email)
-        .bind(&r.name)
-        .bind(&r.email)
+        .bind(&person_key)
+        .bind(stored_name)
+        .bind(stored_email)
         .bind(places)
         .bind(serde_json::to_string(&r.answers).unwrap_or_else(|_| "[]".into()))
         .bind(status.key())
@@ -216,6 +343,7 @@ impl Store {
         .bind(r.consent.as_ref().map(|c| c.relationship.clone()))
         .bind(r.consent.as_ref().map(|_| at))
         .bind(at)
+        .bind(i64::from(private))
         .execute(&mut *tx)
         .await?;
         for c in &r.children {
@@ -251,10 +379,11 @@ impl Store {
     pub async fn guest_registrations_since(&self, email: &str, since: i64) -> StoreResult<i64> {
         let row = sqlx::query(
             "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM registrations
-             WHERE person_key = $1 AND created_at > $2 AND account_id IS NULL",
+             WHERE person_key IN ($1, $3) AND created_at > $2 AND account_id IS NULL",
         )
         .bind(email)
         .bind(since)
+        .bind(self.person_keys(email).1)
         .fetch_one(&self.pool)
         .await?;
         get_i64(&row, "n")
@@ -264,10 +393,11 @@ impl Store {
     pub async fn is_registered(&self, event_id: i64, email: &str) -> StoreResult<bool> {
         Ok(sqlx::query(
             "SELECT 1 AS x FROM registrations
-             WHERE event_id = $1 AND person_key = $2 AND status <> 'cancelled'",
+             WHERE event_id = $1 AND person_key IN ($2, $3) AND status <> 'cancelled'",
         )
         .bind(event_id)
         .bind(email)
+        .bind(self.person_keys(email).1)
         .fetch_optional(&self.pool)
         .await?
         .is_some())
@@ -282,7 +412,9 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        self.with_children(registration_from(&row)?).await
+        let mut r = registration_from(&row)?;
+        self.open_person(&mut r)?;
+        self.with_children(r).await
     }
 
     pub async fn registration(&self, id: i64) -> StoreResult<Registration> {
@@ -293,7 +425,9 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        self.with_children(registration_from(&row)?).await
+        let mut r = registration_from(&row)?;
+        self.open_person(&mut r)?;
+        self.with_children(r).await
     }
 
     async fn with_children(&self, mut r: Registration) -> StoreResult<Registration> {
@@ -327,6 +461,9 @@ impl Store {
             .iter()
             .map(registration_from)
             .collect::<StoreResult<_>>()?;
+        for r in &mut out {
+            self.open_person(r)?;
+        }
         let kids = sqlx::query(
             "SELECT c.registration_id, c.first_name, c.grade, c.school
              FROM registration_children c JOIN registrations r ON r.id = c.registration_id
@@ -365,7 +502,8 @@ impl Store {
         .await?;
         let mut out = Vec::new();
         for row in &rows {
-            let r = registration_from(row)?;
+            let mut r = registration_from(row)?;
+            self.open_person(&mut r)?;
             out.push((self.event(r.event_id).await?, r));
         }
         Ok(out)
@@ -446,7 +584,7 @@ impl Store {
         }
         let (taken, _) = place_counts(conn, event_id).await?;
         let waiting = sqlx::query(
-            "SELECT id, places, name, email FROM registrations
+            "SELECT id, places, name, email, sealed FROM registrations
              WHERE event_id = $1 AND status = 'waitlisted' ORDER BY arrival LIMIT 200",
         )
         .bind(event_id)
@@ -482,11 +620,12 @@ impl Store {
             .bind(at)
             .execute(&mut *conn)
             .await?;
+            let (name, email) = self.person_of(row)?;
             let p = Promoted {
                 id,
                 secret: self.registration_secret(id)?,
-                name: get_string(row, "name")?,
-                email: get_string(row, "email")?,
+                name,
+                email,
                 status,
                 offer_expires_at: expires,
             };
@@ -570,7 +709,7 @@ impl Store {
             return Ok(None);
         }
         let rows = sqlx::query(
-            "SELECT id, places, name, email FROM registrations
+            "SELECT id, places, name, email, sealed FROM registrations
              WHERE event_id = $1 AND status = 'entered'",
         )
         .bind(event_id)
@@ -606,11 +745,12 @@ impl Store {
             .bind(at)
             .execute(&mut *tx)
             .await?;
+            let (name, email) = self.person_of(row)?;
             let p = Promoted {
                 id: *id,
                 secret: self.registration_secret(*id)?,
-                name: get_string(row, "name")?,
-                email: get_string(row, "email")?,
+                name,
+                email,
                 status,
                 offer_expires_at: None,
             };
@@ -653,7 +793,11 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| Ok((get_i64(r, "event_id")?, registration_from(r)?)))
+            .map(|row| {
+                let mut r = registration_from(row)?;
+                self.open_person(&mut r)?;
+                Ok((get_i64(row, "event_id")?, r))
+            })
             .collect()
     }
 
@@ -739,10 +883,7 @@ impl Store {
     /// The secret of a registration's manage link: derived from the data key and the
     /// id, so every message about the registration can carry it and none is stored.
     pub fn registration_secret(&self, id: i64) -> StoreResult<String> {
-        Ok(self
-            .data_key()?
-            .blind_index("registration:manage", &id.to_string())[..40]
-            .to_string())
+        Ok(registration_secret_with(self.data_key()?, id))
     }
 
     /// The token in a registration's check-in QR code: `id-signature`.

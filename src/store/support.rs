@@ -320,6 +320,8 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        // Registration links and private events' registrants depend on the key too.
+        super::registrations::rotate_registrations(&mut tx, old, new).await?;
         sqlx::query("UPDATE settings SET setting_value = $1 WHERE setting_key = 'data_key_check'")
             .bind(new.seal("settings:data_key_check", "wecare"))
             .execute(&mut *tx)

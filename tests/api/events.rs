@@ -594,6 +594,31 @@ async fn private_events_use_a_neutral_title_and_are_erased_after(db: TestDb) {
     .await[0];
     let r = register_guest(&app, id, 1).await;
     assert_eq!(r.status, 201);
+    // Who registered is sealed in the database, found again by a keyed digest.
+    sqlx::any::install_default_drivers();
+    {
+        use sqlx::Connection;
+        let mut conn = sqlx::AnyConnection::connect(app.db.database().driver_url())
+            .await
+            .expect("connect");
+        let (name, email, key): (String, String, String) =
+            sqlx::query_as("SELECT name, email, person_key FROM registrations")
+                .fetch_one(&mut conn)
+                .await
+                .expect("row");
+        for stored in [&name, &email, &key] {
+            assert!(
+                !stored.contains("guest1") && !stored.contains("Guest 1"),
+                "{stored}"
+            );
+        }
+    }
+    assert_eq!(register_guest(&app, id, 1).await.status, 200, "found again");
+    let listed = registrations_of(&app, &token, id).await;
+    assert_eq!(
+        listed[0]["email"], "guest1@example.org",
+        "opened for coordinators"
+    );
     let mail = mail_to(&app, "guest1@example.org", "Subject:").await;
     let subject = mail
         .lines()

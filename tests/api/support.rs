@@ -387,6 +387,35 @@ async fn rotating_the_key_keeps_every_request_readable(db: TestDb) {
         "rotate:1".into(),
     );
     assert!(store.enqueue(&m).await.expect("queued"));
+    // A private event's registrant, sealed, and the registration's link move too.
+    let draft = wecare::domain::events::EventDraft::parse(&wecare::domain::events::EventInput {
+        title: "Support circle".into(),
+        time_zone: "America/New_York".into(),
+        date: "2030-03-06".into(),
+        start_time: "17:00".into(),
+        end_time: "18:00".into(),
+        audience: vec!["faculty".into()],
+        capacity: "8".into(),
+        private: true,
+        ..Default::default()
+    })
+    .expect("event");
+    let event = store.create_events(&draft).await.expect("created")[0];
+    let reg = store
+        .register(
+            &wecare::store::NewRegistration {
+                event_id: event,
+                account_id: None,
+                name: NAME.into(),
+                email: EMAIL.into(),
+                answers: Vec::new(),
+                children: Vec::new(),
+                consent: None,
+            },
+            |_, _| None,
+        )
+        .await
+        .expect("registered");
     assert_eq!(store.rotate_data_key(&old, &new).await.expect("rotate"), 1);
     assert!(store.check_data_key(&old).await.expect("check").is_err());
     assert!(store.check_data_key(&new).await.expect("check").is_ok());
@@ -397,6 +426,13 @@ async fn rotating_the_key_keeps_every_request_readable(db: TestDb) {
         .expect("opens")
         .expect("present");
     assert_eq!(identity.name, NAME);
+    let new_secret = store.registration_secret(reg.id).expect("secret");
+    assert_ne!(new_secret, reg.secret, "links are derived from the key");
+    let found = store
+        .registration_by_secret(&new_secret)
+        .await
+        .expect("the new link finds the registration");
+    assert_eq!((found.name.as_str(), found.email.as_str()), (NAME, EMAIL));
     assert_eq!(
         store
             .my_support_requests(owner.id)
