@@ -10,6 +10,7 @@ mod events;
 mod helpers;
 mod jobs;
 mod mail;
+mod minors;
 mod outbox;
 mod registrations;
 mod resources;
@@ -17,7 +18,6 @@ mod sessions;
 mod support;
 mod throttle;
 mod tokens;
-mod volunteers;
 
 use std::time::Duration;
 

@@ -15,7 +15,7 @@ use super::AppState;
 use super::admin::{change_access, create_with_link, setup_url};
 use super::auth::{ApiAdmin, ApiCaller, ApiCoordinator};
 use super::error::{ApiError, ApiResult, AppError, ErrorBody};
-use super::{api_cases, api_events, api_mail, api_support};
+use super::{api_cases, api_events, api_mail, api_support, consent};
 use crate::domain::Invalid;
 use crate::domain::accounts::{Account, AccountId, Role};
 use crate::domain::content::{Branding, Page, PageEdit};
@@ -88,6 +88,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_events::counts))
         .routes(routes!(api_events::series_counts))
         .routes(routes!(api_events::mine))
+        .routes(routes!(consent::get_current, consent::put_current))
 }
 
 /// The OpenAPI document of every API route.

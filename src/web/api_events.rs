@@ -156,6 +156,10 @@ pub struct RegistrationIn {
     pub guardian_relationship: String,
     /// The guardian agrees to the consent text (its version is recorded).
     pub consent: bool,
+    /// The version of the consent text the guardian read (`GET /api/v1/consent`); if
+    /// given and no longer current, the registration is refused so that they read the
+    /// new one.
+    pub consent_version: String,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -196,6 +200,7 @@ pub async fn register(
             "consent".to_string(),
             if body.consent { "yes" } else { "" }.to_string(),
         ),
+        ("consent_version".to_string(), body.consent_version),
     ];
     for (q, v) in body.answers {
         let values = match v {
@@ -227,7 +232,14 @@ pub async fn register(
         pairs.push((format!("child{n}_grade"), c.grade.clone()));
         pairs.push((format!("child{n}_school"), c.school.clone()));
     }
-    let r = registration_from_form(&e, caller.as_ref(), &pairs).map_err(AppError::from)?;
+    // Only students' events ask for consent: others skip reading its text.
+    let consent = if e.for_minors {
+        state.store.consent_text().await?
+    } else {
+        crate::domain::events::ConsentText::default()
+    };
+    let r =
+        registration_from_form(&e, caller.as_ref(), &pairs, &consent).map_err(AppError::from)?;
     let out = eventwork::register(&state.store, &state.web.public_url, &e, &r)
         .await
         .map_err(AppError::from)?;

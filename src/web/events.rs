@@ -16,8 +16,7 @@ use super::layout::{Ctx, Layout, render, render_status};
 use crate::domain::accounts::Email;
 use crate::domain::calendar;
 use crate::domain::events::{
-    Audience, CONSENT_TEXT, CONSENT_VERSION, Child, Event, MAX_CHILDREN, Window, parse_answers,
-    parse_consent,
+    Audience, Child, ConsentText, Event, MAX_CHILDREN, Window, parse_answers, parse_consent,
 };
 use crate::domain::series::Series;
 use crate::domain::{Invalid, now, required_text};
@@ -127,8 +126,7 @@ struct EventView {
     mine_secret: String,
     error: Option<Invalid>,
     form: Vec<(String, String)>,
-    consent_text: &'static str,
-    consent_version: &'static str,
+    consent: ConsentText,
     child_rows: Vec<usize>,
 }
 
@@ -199,8 +197,7 @@ async fn event_page(
             mine_secret,
             error,
             form,
-            consent_text: CONSENT_TEXT,
-            consent_version: CONSENT_VERSION,
+            consent: state.store.consent_text().await?,
             child_rows: (1..=3).collect(),
             e,
         },
@@ -254,6 +251,7 @@ pub fn registration_from_form(
     e: &Event,
     account: Option<&crate::domain::accounts::Account>,
     form: &[(String, String)],
+    consent_text: &ConsentText,
 ) -> Result<NewRegistration, Invalid> {
     let get = |k: &str| {
         form.iter()
@@ -304,7 +302,12 @@ pub fn registration_from_form(
                 "Add at least one child: first name, grade and school.",
             ));
         }
-        let consent = parse_consent(get("consent") == "yes", get("guardian_relationship"))?;
+        let consent = parse_consent(
+            get("consent") == "yes",
+            get("guardian_relationship"),
+            consent_text,
+            get("consent_version"),
+        )?;
         (children, Some(consent))
     } else {
         (Vec::new(), None)
@@ -346,8 +349,14 @@ pub async fn register(
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let e = state.store.event(id).await?;
-    let parsed =
-        check_window(&e).and_then(|()| registration_from_form(&e, ctx.account.as_ref(), &form));
+    // Only students' events ask for consent: others skip reading its text.
+    let consent = if e.for_minors {
+        state.store.consent_text().await?
+    } else {
+        crate::domain::events::ConsentText::default()
+    };
+    let parsed = check_window(&e)
+        .and_then(|()| registration_from_form(&e, ctx.account.as_ref(), &form, &consent));
     let r = match parsed {
         Ok(r) => r,
         Err(err) => return event_page(&state, ctx, e, Some(err), form).await,

@@ -11,6 +11,7 @@ mod api_support;
 pub mod auth;
 mod cases;
 mod check_in;
+mod consent;
 mod cookies;
 mod csrf;
 mod error;
@@ -126,6 +127,7 @@ pub fn router(state: AppState) -> Router {
             "/manage/events/{id}/volunteers/{account}/remove",
             post(volunteers::remove_volunteer),
         )
+        .route("/manage/consent", get(consent::show).post(consent::save))
         .route(
             "/manage/volunteers",
             get(volunteers::volunteers).post(volunteers::save_clearance),

@@ -27,6 +27,7 @@ on_both!(
     coordinators_create_and_change_events_through_the_form,
     coordinators_add_and_change_programmes,
     one_address_cannot_be_registered_as_a_guest_too_often,
+    guardians_agree_to_the_current_consent_text,
 );
 
 pub async fn coordinator_token(app: &TestApp) -> String {
@@ -1276,4 +1277,83 @@ async fn one_address_cannot_be_registered_as_a_guest_too_often(db: TestDb) {
         .await;
         assert_eq!(r.status, 201, "{}", r.body);
     }
+}
+
+async fn guardians_agree_to_the_current_consent_text(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = coordinator_token(&app).await;
+    let id = create_event(
+        &app,
+        &token,
+        json!({"title": "Career day", "for_minors": true, "capacity": "30"}),
+    )
+    .await[0];
+    let first = api(&app, Method::GET, "/api/v1/consent", None, None)
+        .await
+        .json();
+    assert_eq!(first["version"], wecare::domain::events::CONSENT_VERSION);
+    let changed = api(
+        &app,
+        Method::PUT,
+        "/api/v1/consent",
+        Some(&token),
+        Some(json!({"text": "New waiver wording, approved by the legal office."})),
+    )
+    .await;
+    assert_eq!(changed.status, 200, "{}", changed.body);
+    let new_version = changed.json()["version"]
+        .as_str()
+        .expect("version")
+        .to_string();
+    assert_ne!(new_version, first["version"].as_str().unwrap_or(""));
+    let body = |version: &str| {
+        json!({"name": "Pat Guardian", "email": "pat@example.org",
+               "guardian_relationship": "Parent", "consent": true,
+               "consent_version": version,
+               "children": [{"first_name": "Ada", "grade": "9", "school": "Central High"}]})
+    };
+    let url = format!("/api/v1/events/{id}/registrations");
+    let stale = api(
+        &app,
+        Method::POST,
+        &url,
+        None,
+        Some(body(first["version"].as_str().unwrap_or(""))),
+    )
+    .await;
+    assert_eq!(stale.status, 422);
+    assert_eq!(stale.json()["error"]["field"], "consent");
+    let ok = api(&app, Method::POST, &url, None, Some(body(&new_version))).await;
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    let regs = registrations_of(&app, &token, id).await;
+    assert_eq!(regs[0]["consent_version"], new_version.as_str());
+    // Every version stays readable.
+    let old = app
+        .store
+        .consent_version(wecare::domain::events::CONSENT_VERSION)
+        .await
+        .expect("read")
+        .expect("known");
+    assert!(old.text.contains("parent or legal guardian"));
+    let now = app
+        .store
+        .consent_version(&new_version)
+        .await
+        .expect("read")
+        .expect("known");
+    assert!(now.text.contains("legal office"));
+    // The form shows the current text; an empty one is refused with its field.
+    let mut coord = app.browser();
+    coord
+        .sign_in("coord@example.edu", crate::helpers::PASSWORD)
+        .await;
+    let page = coord.get(&format!("/events/{id}")).await;
+    assert!(page.body.contains("approved by the legal office"));
+    let empty = coord.post("/manage/consent", &[("text", " ")]).await;
+    assert_eq!(empty.status, 422);
+    assert!(
+        empty.body.contains("consent text is required"),
+        "{}",
+        empty.body
+    );
 }

@@ -5,8 +5,8 @@ use jiff::ToSpan;
 use jiff::civil::Date;
 use serde::{Deserialize, Serialize};
 
-use super::CONSENT_VERSION;
 use super::draft::parse_date;
+use super::{CONSENT_TEXT, CONSENT_VERSION};
 use crate::domain::{Invalid, required_text};
 
 /// A child registered by a guardian: the least that lets the day run.
@@ -55,7 +55,42 @@ pub struct Consent {
     pub relationship: String,
 }
 
-pub fn parse_consent(agreed: bool, relationship: &str) -> Result<Consent, Invalid> {
+/// The consent and waiver text guardians agree to, with its version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct ConsentText {
+    pub version: String,
+    pub text: String,
+}
+
+impl Default for ConsentText {
+    fn default() -> Self {
+        Self {
+            version: CONSENT_VERSION.to_string(),
+            text: CONSENT_TEXT.to_string(),
+        }
+    }
+}
+
+impl ConsentText {
+    /// A new text from a coordinator; its version is the moment it was written (UTC), so
+    /// versions sort in time and never repeat.
+    pub fn new_version(text: &str, now: jiff::Timestamp) -> Result<Self, Invalid> {
+        let text = required_text("text", "The consent text", text, 5000)?;
+        Ok(Self {
+            version: now.strftime("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            text,
+        })
+    }
+}
+
+/// A guardian's agreement to `current`. `seen` is the version their page showed: if the
+/// text changed since, they are asked to read it again.
+pub fn parse_consent(
+    agreed: bool,
+    relationship: &str,
+    current: &ConsentText,
+    seen: &str,
+) -> Result<Consent, Invalid> {
     let relationship = required_text(
         "guardian_relationship",
         "Your relationship to the children",
@@ -68,8 +103,14 @@ pub fn parse_consent(agreed: bool, relationship: &str) -> Result<Consent, Invali
             "A guardian must read and agree to the consent and waiver to register children.",
         ));
     }
+    if !seen.trim().is_empty() && seen.trim() != current.version {
+        return Err(Invalid::new(
+            "consent",
+            "The consent and waiver text has changed since this page was opened; please read it again and agree to the new one.",
+        ));
+    }
     Ok(Consent {
-        version: CONSENT_VERSION.to_string(),
+        version: current.version.clone(),
         relationship,
     })
 }

@@ -17,7 +17,8 @@ pub use draft::{
     EventDraft, EventInput, Occurrence, QuestionInput, ReadingInput, parse_time_zone, repeat_dates,
 };
 pub use minors::{
-    BACKGROUND_CHECK_YEARS, Child, Clearance, Consent, YOUTH_TRAINING_YEARS, parse_consent,
+    BACKGROUND_CHECK_YEARS, Child, Clearance, Consent, ConsentText, YOUTH_TRAINING_YEARS,
+    parse_consent,
 };
 pub use questions::{Answer, parse_answers, parse_doi, parse_isbn, parse_question, parse_reading};
 
@@ -107,8 +108,8 @@ pub const GUEST_REGISTRATIONS_PER_HOUR: i64 = 10;
 /// Children one guardian may register at once.
 pub const MAX_CHILDREN: usize = 6;
 
-/// The version of the consent and waiver text a guardian agrees to. A new text gets a
-/// new version, so that each consent records what was agreed.
+/// The consent and waiver text a new programme starts with, and its version. A changed
+/// text gets a new version, so that each consent records what was agreed.
 pub const CONSENT_VERSION: &str = "2026-1";
 pub const CONSENT_TEXT: &str = "I am the parent or legal guardian of the children named above. I agree to \
 their taking part in this event, supervised by the programme's cleared volunteers; I confirm they may \

@@ -1,10 +1,52 @@
-//! The roster of adults cleared to work with school students, and who is placed on which
-//! event.
+//! Events with school students: the consent and waiver text guardians agree to (every
+//! version kept, so a consent's version always says what was agreed), the roster of
+//! adults cleared to work with the children, and who is placed on which event.
 
 use super::{Store, StoreResult, get_i64, get_string};
+use crate::domain::events::ConsentText;
 use crate::domain::now;
 
 impl Store {
+    /// The consent text guardians agree to now.
+    pub async fn consent_text(&self) -> StoreResult<ConsentText> {
+        let current =
+            sqlx::query("SELECT setting_value FROM settings WHERE setting_key = 'consent_current'")
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(row) = current else {
+            return Ok(ConsentText::default());
+        };
+        let version = get_string(&row, "setting_value")?;
+        Ok(self.consent_version(&version).await?.unwrap_or_default())
+    }
+
+    /// The text of one version, if it is known.
+    pub async fn consent_version(&self, version: &str) -> StoreResult<Option<ConsentText>> {
+        if version == ConsentText::default().version {
+            return Ok(Some(ConsentText::default()));
+        }
+        let row = sqlx::query("SELECT setting_value FROM settings WHERE setting_key = $1")
+            .bind(format!("consent_text:{version}"))
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(ConsentText {
+                version: version.to_string(),
+                text: get_string(&r, "setting_value")?,
+            })
+        })
+        .transpose()
+    }
+
+    /// Makes `c` the text guardians agree to from now on; earlier versions stay readable.
+    pub async fn save_consent_text(&self, c: &ConsentText) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        super::put_setting(&mut tx, &format!("consent_text:{}", c.version), &c.text).await?;
+        super::put_setting(&mut tx, "consent_current", &c.version).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Records an adult's clearance dates (YYYY-MM-DD).
     pub async fn save_clearance(
         &self,

@@ -1,0 +1,99 @@
+//! The consent and waiver text guardians agree to for students' events. Coordinators
+//! change it here; each change is a new version, earlier ones stay readable, and every
+//! consent records the version that was agreed to.
+
+use askama::Template;
+use axum::Form;
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
+
+use super::AppState;
+use super::api::ApiJson;
+use super::auth::{ApiCoordinator, Coordinator};
+use super::error::{ApiResult, AppError, ErrorBody, PageResult};
+use super::layout::{Ctx, Layout, render_status};
+use crate::domain::Invalid;
+use crate::domain::events::ConsentText;
+
+#[derive(Template)]
+#[template(path = "manage_consent.html")]
+struct View {
+    l: Layout,
+    current: ConsentText,
+    typed: String,
+    error: Option<Invalid>,
+}
+
+async fn page(
+    state: &AppState,
+    ctx: Ctx,
+    typed: Option<String>,
+    error: Option<Invalid>,
+) -> PageResult {
+    let current = state.store.consent_text().await?;
+    let status = if error.is_some() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
+    };
+    render_status(
+        status,
+        &View {
+            l: ctx.layout("Consent and waiver"),
+            typed: typed.unwrap_or_else(|| current.text.clone()),
+            current,
+            error,
+        },
+    )
+}
+
+pub async fn show(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+    page(&state, ctx, None, None).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct ConsentIn {
+    #[serde(default)]
+    pub text: String,
+}
+
+pub async fn save(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Coordinator(c): Coordinator,
+    Form(f): Form<ConsentIn>,
+) -> PageResult {
+    match ConsentText::new_version(&f.text, jiff::Timestamp::now()) {
+        Ok(new) => {
+            state.store.save_consent_text(&new).await?;
+            tracing::info!(version = %new.version, by = c.id.0, "consent text changed");
+            Ok(Redirect::to("/manage/consent").into_response())
+        }
+        Err(e) => page(&state, ctx, Some(f.text), Some(e)).await,
+    }
+}
+
+/// The consent and waiver text guardians agree to now, with its version.
+#[utoipa::path(get, path = "/api/v1/consent", tag = "events",
+    responses((status = 200, body = ConsentText)))]
+pub async fn get_current(State(state): State<AppState>) -> ApiResult<Json<ConsentText>> {
+    Ok(Json(state.store.consent_text().await?))
+}
+
+/// Replaces the consent text (coordinators); it gets a new version.
+#[utoipa::path(put, path = "/api/v1/consent", tag = "events", security(("bearer" = [])),
+    request_body = ConsentIn,
+    responses((status = 200, body = ConsentText), (status = 422, body = ErrorBody)))]
+pub async fn put_current(
+    State(state): State<AppState>,
+    _: ApiCoordinator,
+    ApiJson(body): ApiJson<ConsentIn>,
+) -> ApiResult<Json<ConsentText>> {
+    let new =
+        ConsentText::new_version(&body.text, jiff::Timestamp::now()).map_err(AppError::from)?;
+    state.store.save_consent_text(&new).await?;
+    Ok(Json(new))
+}
