@@ -37,6 +37,8 @@ pub struct EventCounts {
     pub event_id: i64,
     pub title: String,
     pub starts_at: i64,
+    /// The event's own zone, for showing when it starts.
+    pub time_zone: String,
     pub series_title: Option<String>,
     pub registered: i64,
     pub waitlisted: i64,
@@ -117,6 +119,14 @@ pub(super) struct Locked {
     pub(super) drawn: bool,
     pub(super) offer_hours: i64,
     pub(super) status: EventStatus,
+}
+
+impl EventCounts {
+    /// When the event starts, in its own zone.
+    pub fn starts_text(&self) -> String {
+        let tz = jiff::tz::TimeZone::get(&self.time_zone).unwrap_or(jiff::tz::TimeZone::UTC);
+        crate::domain::events::instant_text(self.starts_at, &tz)
+    }
 }
 
 impl Store {
@@ -366,7 +376,8 @@ impl Store {
     /// Per-event figures, newest first, optionally for one series.
     pub async fn event_counts(&self, series_id: Option<i64>) -> StoreResult<Vec<EventCounts>> {
         let rows = sqlx::query(
-            "SELECT e.id, e.title, e.private_event, e.starts_at, e.ends_at, s.title AS series_title,
+            "SELECT e.id, e.title, e.private_event, e.starts_at, e.ends_at, e.time_zone,
+                 s.title AS series_title,
                  e.erased_at, e.kept_registered, e.kept_waitlisted, e.kept_attended,
                  CAST(COALESCE(SUM(CASE WHEN r.status IN ('confirmed', 'offered') THEN r.places ELSE 0 END), 0) AS BIGINT) AS registered,
                  CAST(COALESCE(SUM(CASE WHEN r.status = 'waitlisted' THEN 1 ELSE 0 END), 0) AS BIGINT) AS waitlisted,
@@ -375,7 +386,8 @@ impl Store {
              FROM events e LEFT JOIN series s ON s.id = e.series_id
                  LEFT JOIN registrations r ON r.event_id = e.id
              WHERE ($1 = 0 OR e.series_id = $1)
-             GROUP BY e.id, e.title, e.private_event, e.starts_at, e.ends_at, s.title, e.erased_at,
+             GROUP BY e.id, e.title, e.private_event, e.starts_at, e.ends_at, e.time_zone, s.title,
+                 e.erased_at,
                  e.kept_registered, e.kept_waitlisted, e.kept_attended
              ORDER BY e.starts_at DESC LIMIT 1000",
         )
@@ -400,6 +412,7 @@ impl Store {
                         get_string(r, "title")?
                     },
                     starts_at: get_i64(r, "starts_at")?,
+                    time_zone: get_string(r, "time_zone")?,
                     series_title: opt_string(r, "series_title")?,
                     registered,
                     waitlisted: pick("waitlisted", "kept_waitlisted")?,

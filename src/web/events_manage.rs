@@ -379,11 +379,31 @@ pub async fn update(
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct ConfirmForm {
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Cancelling an event and drawing a lottery cannot be undone: the form has a box to tick.
+async fn confirmed(state: &AppState, ctx: Ctx, id: i64, f: &ConfirmForm) -> Option<PageResult> {
+    if f.confirm == "yes" {
+        return None;
+    }
+    let err = Invalid::new("confirm", "Tick the box to confirm: this cannot be undone.");
+    Some(registrations_page(state, ctx, id, String::new(), Some(err)).await)
+}
+
 pub async fn cancel_event(
     State(state): State<AppState>,
+    ctx: Ctx,
     _: Coordinator,
     Path(id): Path<i64>,
+    Form(f): Form<ConfirmForm>,
 ) -> PageResult {
+    if let Some(page) = confirmed(&state, ctx, id, &f).await {
+        return page;
+    }
     eventwork::cancel_event(&state.store, &state.web.public_url, id).await?;
     Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
 }
@@ -391,9 +411,14 @@ pub async fn cancel_event(
 /// Draws the lottery now rather than waiting for its time.
 pub async fn draw(
     State(state): State<AppState>,
+    ctx: Ctx,
     Coordinator(c): Coordinator,
     Path(id): Path<i64>,
+    Form(f): Form<ConfirmForm>,
 ) -> PageResult {
+    if let Some(page) = confirmed(&state, ctx, id, &f).await {
+        return page;
+    }
     let seed = crate::crypto::random_hex(16);
     if eventwork::draw_lottery(&state.store, &state.web.public_url, id, &seed)
         .await?
@@ -418,6 +443,8 @@ pub struct SearchQuery {
 struct RegistrationsView {
     l: Layout,
     e: Event,
+    /// When the lottery draws, in the event's zone.
+    draws: String,
     registrations: Vec<Registration>,
     q: String,
     attended: i64,
@@ -466,6 +493,10 @@ pub(super) async fn registrations_page(
         status,
         &RegistrationsView {
             l: ctx.layout(format!("Registrations: {}", e.title)),
+            draws: e
+                .lottery_at
+                .map(|t| crate::domain::events::instant_text(t, &e.tz()))
+                .unwrap_or_default(),
             volunteers,
             e,
             registrations,

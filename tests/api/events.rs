@@ -1104,6 +1104,27 @@ async fn coordinators_create_and_change_events_through_the_form(db: TestDb) {
         .to_string();
     let other_month = coord.get(&format!("/events?month={later}")).await;
     assert!(!other_month.body.contains("Grand rounds: speaking up"));
+    // Cancelling cannot be undone: without the box ticked, nothing happens.
+    let unconfirmed = coord
+        .post(&format!("/manage/events/{}/cancel", first.id), &[])
+        .await;
+    assert_eq!(unconfirmed.status, 422);
+    assert!(unconfirmed.body.contains("Tick the box to confirm"));
+    assert_eq!(
+        app.store.event(first.id).await.expect("event").status.key(),
+        "scheduled"
+    );
+    let cancelled = coord
+        .post(
+            &format!("/manage/events/{}/cancel", first.id),
+            &[("confirm", "yes")],
+        )
+        .await;
+    assert_eq!(cancelled.status, 303);
+    assert_eq!(
+        app.store.event(first.id).await.expect("event").status.key(),
+        "cancelled"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
