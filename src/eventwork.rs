@@ -176,36 +176,54 @@ async fn register_now(
     )
     .await?;
     let attachment = ics_attachment(e, public_url);
-    store
-        .register(r, |out, secret| {
-            let key = format!("event_registration:{}", out.id);
-            let mut v = values(
+    let compose = |out: &Registered, name: &str, key: String| -> Option<NewMessage> {
+        let mut v = values(
+            e,
+            &confirm,
+            name,
+            &out.secret,
+            out.status == RegistrationStatus::Confirmed,
+        );
+        match out.status {
+            RegistrationStatus::Confirmed => Some(write(
                 e,
                 &confirm,
-                &r.name,
-                secret,
-                out.status == RegistrationStatus::Confirmed,
-            );
-            Some(match out.status {
-                RegistrationStatus::Confirmed => {
-                    write(e, &confirm, &r.email, &v, key, Some(attachment))
-                }
-                RegistrationStatus::Entered => {
-                    v.push((
-                        "draw",
-                        e.lottery_at
-                            .map(|t| instant_text(t, &e.tz()))
-                            .unwrap_or_default(),
-                    ));
-                    write(e, &entered, &r.email, &v, key, None)
-                }
-                _ => {
-                    v.push(("position", out.position.unwrap_or(0).to_string()));
-                    write(e, &waiting, &r.email, &v, key, None)
-                }
-            })
+                &r.email,
+                &v,
+                key,
+                Some(attachment.clone()),
+            )),
+            RegistrationStatus::Entered => {
+                v.push((
+                    "draw",
+                    e.lottery_at
+                        .map(|t| instant_text(t, &e.tz()))
+                        .unwrap_or_default(),
+                ));
+                Some(write(e, &entered, &r.email, &v, key, None))
+            }
+            RegistrationStatus::Waitlisted => {
+                v.push(("position", out.position.unwrap_or(0).to_string()));
+                Some(write(e, &waiting, &r.email, &v, key, None))
+            }
+            RegistrationStatus::Offered | RegistrationStatus::Cancelled => None,
+        }
+    };
+    let out = store
+        .register(r, |out, _| {
+            compose(out, &r.name, format!("event_registration:{}", out.id))
         })
-        .await
+        .await?;
+    // A guest who registers again is not shown the registration (anyone can type an
+    // address): its confirmation goes again to that address, at most once an hour.
+    if !out.created && r.account_id.is_none() {
+        let existing = store.registration(out.id).await?;
+        let again = format!("event_registration_again:{}:{}", out.id, now() / 3600);
+        if let Some(m) = compose(&out, &existing.name, again) {
+            store.enqueue(&m).await?;
+        }
+    }
+    Ok(out)
 }
 
 /// The message for someone who was given a place, or offered one.

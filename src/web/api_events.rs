@@ -170,8 +170,10 @@ pub struct RegistrationOut {
     /// Place on the waiting list, when waitlisted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub position: Option<i64>,
-    /// The page where the registration is seen and cancelled; keep it private.
-    pub manage_url: String,
+    /// The page where the registration is seen and cancelled; keep it private. Left out
+    /// when a guest registers an address again (its confirmation is sent again instead).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub manage_url: Option<String>,
 }
 
 /// Registers the caller (with a token) or a guest. 201 with `status` and, when
@@ -254,11 +256,13 @@ pub async fn register(
             id: out.id,
             status: out.status,
             position: out.position,
-            manage_url: format!(
-                "{}{}",
-                state.web.public_url.as_str().trim_end_matches('/'),
-                eventwork::manage_path(&out.secret)
-            ),
+            manage_url: (out.created || r.account_id.is_some()).then(|| {
+                format!(
+                    "{}{}",
+                    state.web.public_url.as_str().trim_end_matches('/'),
+                    eventwork::manage_path(&out.secret)
+                )
+            }),
         }),
     ))
 }

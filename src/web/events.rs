@@ -124,6 +124,7 @@ struct EventView {
     window: Window,
     mine: Option<Registration>,
     mine_secret: String,
+    notice: Option<&'static str>,
     error: Option<Invalid>,
     form: Vec<(String, String)>,
     consent: ConsentText,
@@ -168,6 +169,17 @@ async fn event_page(
     error: Option<Invalid>,
     form: Vec<(String, String)>,
 ) -> PageResult {
+    event_page_with(state, ctx, e, error, form, None).await
+}
+
+async fn event_page_with(
+    state: &AppState,
+    ctx: Ctx,
+    e: Event,
+    error: Option<Invalid>,
+    form: Vec<(String, String)>,
+    notice: Option<&'static str>,
+) -> PageResult {
     let mine = match &ctx.account {
         Some(a) => state
             .store
@@ -195,6 +207,7 @@ async fn event_page(
             window: e.window(now()),
             mine,
             mine_secret,
+            notice,
             error,
             form,
             consent: state.store.consent_text().await?,
@@ -364,6 +377,20 @@ pub async fn register(
     let out = eventwork::register(&state.store, &state.web.public_url, &e, &r)
         .await
         .map_err(AppError::from)?;
+    if !out.created && r.account_id.is_none() {
+        return event_page_with(
+            &state,
+            ctx,
+            e,
+            None,
+            Vec::new(),
+            Some(
+                "This e-mail address is already registered for this event. We have sent its \
+                 confirmation again: the link in it shows the registration and cancels it.",
+            ),
+        )
+        .await;
+    }
     Ok(Redirect::to(&eventwork::manage_path(&out.secret)).into_response())
 }
 

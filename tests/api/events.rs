@@ -221,6 +221,10 @@ async fn registration_fills_places_then_the_waiting_list_and_cancelling_promotes
     assert_eq!(again.status, 200);
     assert_eq!(again.json()["id"], replies[2]["id"]);
     assert_eq!(again.json()["position"], 1);
+    assert!(
+        again.json().get("manage_url").is_none(),
+        "anyone can type an address: its link goes to that address, not to the caller"
+    );
 
     let confirmation = mail_to(&app, "guest1@example.org", "Subject: You are registered").await;
     assert!(
@@ -272,6 +276,46 @@ async fn registration_fills_places_then_the_waiting_list_and_cancelling_promotes
             .filter(|r| r["status"] == "confirmed")
             .count(),
         2
+    );
+    // Through the form, the same address again: the page does not open the registration
+    // for whoever typed it; the confirmation goes to the address once more.
+    let mut browser = app.browser();
+    browser.get(&format!("/events/{id}")).await;
+    let q_field = format!("q{q}");
+    let form = [
+        ("name", "Someone Else"),
+        ("email", "guest4@example.org"),
+        (q_field.as_str(), "Any"),
+    ];
+    let again = browser.post(&format!("/events/{id}/register"), &form).await;
+    assert_eq!(again.status, 200, "{}", again.body);
+    assert!(again.body.contains("already registered"), "{}", again.body);
+    assert!(
+        !again.body.contains("/registration/"),
+        "no link to the registration"
+    );
+    for _ in 0..100 {
+        let n = app
+            .db
+            .mail_files()
+            .iter()
+            .filter(|m| m.contains("To: guest4@example.org") && m.contains("Waiting list"))
+            .count();
+        if n == 2 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let resent = app
+        .db
+        .mail_files()
+        .into_iter()
+        .filter(|m| m.contains("To: guest4@example.org") && m.contains("Waiting list"))
+        .collect::<Vec<_>>();
+    assert_eq!(resent.len(), 2, "sent again, once");
+    assert!(
+        resent.iter().all(|m| !m.contains("Someone Else")),
+        "the stored name, not what was typed"
     );
     let unknown = api(
         &app,
@@ -593,8 +637,25 @@ async fn private_events_use_a_neutral_title_and_are_erased_after(db: TestDb) {
                "capacity": "5"}),
     )
     .await[0];
-    let r = register_guest(&app, id, 1).await;
-    assert_eq!(r.status, 201);
+    // Members only: a guest form would tell anyone whether a colleague registered.
+    let guest = register_guest(&app, id, 1).await;
+    assert_eq!(guest.status, 422, "{}", guest.body);
+    let attendee = app.account("attendee@example.edu", &[]).await;
+    let attendee_token = app.token_for(&attendee).await;
+    let register = || {
+        let (app, t) = (&app, attendee_token.clone());
+        async move {
+            api(
+                app,
+                Method::POST,
+                &format!("/api/v1/events/{id}/registrations"),
+                Some(&t),
+                Some(json!({})),
+            )
+            .await
+        }
+    };
+    assert_eq!(register().await.status, 201);
     // Who registered is sealed in the database, found again by a keyed digest.
     sqlx::any::install_default_drivers();
     {
@@ -609,18 +670,18 @@ async fn private_events_use_a_neutral_title_and_are_erased_after(db: TestDb) {
                 .expect("row");
         for stored in [&name, &email, &key] {
             assert!(
-                !stored.contains("guest1") && !stored.contains("Guest 1"),
+                !stored.contains("attendee") && !stored.contains("Test Person"),
                 "{stored}"
             );
         }
     }
-    assert_eq!(register_guest(&app, id, 1).await.status, 200, "found again");
+    assert_eq!(register().await.status, 200, "found again");
     let listed = registrations_of(&app, &token, id).await;
     assert_eq!(
-        listed[0]["email"], "guest1@example.org",
+        listed[0]["email"], "attendee@example.edu",
         "opened for coordinators"
     );
-    let mail = mail_to(&app, "guest1@example.org", "Subject:").await;
+    let mail = mail_to(&app, "attendee@example.edu", "Subject:").await;
     let subject = mail
         .lines()
         .find(|l| l.starts_with("Subject:"))

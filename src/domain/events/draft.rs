@@ -401,6 +401,12 @@ impl EventDraft {
             (Allocation::Lottery, l) => l,
             (Allocation::FirstCome, _) => None,
         };
+        if input.private && input.for_minors {
+            return Err(Invalid::new(
+                "private",
+                "An event for school students cannot be private: guardians register without accounts.",
+            ));
+        }
         let repeat = if input.repeat.trim().is_empty() {
             Repeat::Once
         } else {
@@ -465,7 +471,9 @@ impl EventDraft {
             online_url,
             audience,
             capacity,
-            guests_allowed: input.guests_allowed || input.for_minors,
+            // Private events take members only: a guest form would let anyone find out,
+            // by typing a colleague's address, whether they registered.
+            guests_allowed: (input.guests_allowed || input.for_minors) && !input.private,
             private: input.private,
             for_minors: input.for_minors,
             allocation,
