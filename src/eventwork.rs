@@ -159,6 +159,17 @@ pub async fn register(
     Ok(register_now(store, public_url, e, r).await?)
 }
 
+/// A coordinator registers someone (who asked by phone, say): no guest limit and no
+/// registration window, the same confirmation to the person.
+pub async fn register_on_behalf(
+    store: &Store,
+    public_url: &url::Url,
+    e: &Event,
+    r: &NewRegistration,
+) -> StoreResult<Registered> {
+    register_now(store, public_url, e, r).await
+}
+
 async fn register_now(
     store: &Store,
     public_url: &url::Url,

@@ -548,6 +548,57 @@ pub async fn check_in(
     Ok(Redirect::to(&back).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct AddForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+}
+
+/// A coordinator registers someone who asked by phone or at the door.
+pub async fn add_registration(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Coordinator(c): Coordinator,
+    Path(id): Path<i64>,
+    Form(f): Form<AddForm>,
+) -> PageResult {
+    let e = state.store.event(id).await?;
+    let parsed = (|| {
+        if e.for_minors {
+            return Err(Invalid::new(
+                "add_email",
+                "Children are registered by a guardian, who gives consent on the event's page.",
+            ));
+        }
+        let name = crate::domain::required_text("add_name", "Their name", &f.name, 120)?;
+        let email = crate::domain::accounts::Email::parse(&f.email)
+            .map_err(|e| Invalid::new("add_email", e.message))?;
+        Ok(crate::store::NewRegistration {
+            event_id: id,
+            account_id: None,
+            name,
+            email: email.as_str().to_string(),
+            answers: Vec::new(),
+            children: Vec::new(),
+            consent: None,
+        })
+    })();
+    let r = match parsed {
+        Ok(r) => r,
+        Err(err) => return registrations_page(&state, ctx, id, String::new(), Some(err)).await,
+    };
+    let out = eventwork::register_on_behalf(&state.store, &state.web.public_url, &e, &r).await?;
+    tracing::info!(
+        event = id,
+        registration = out.id,
+        by = c.id.0,
+        "registered by a coordinator"
+    );
+    Ok(Redirect::to(&format!("/manage/events/{id}/registrations#r{}", out.id)).into_response())
+}
+
 /// A coordinator cancels someone's registration (they asked by phone, say).
 pub async fn cancel_registration(
     State(state): State<AppState>,

@@ -105,7 +105,7 @@ pub fn router(state: AppState) -> Router {
         .route("/manage/events/{id}/draw", post(events_manage::draw))
         .route(
             "/manage/events/{id}/registrations",
-            get(events_manage::registrations),
+            get(events_manage::registrations).post(events_manage::add_registration),
         )
         .route(
             "/manage/events/{id}/registrations.csv",

@@ -933,6 +933,22 @@ async fn check_in_by_code_and_by_list_and_csv_exports(db: TestDb) {
         .await;
     assert!(found.body.contains("Guest 2"));
     assert!(!found.body.contains("HYPERLINK"), "search narrows the list");
+    // Someone who phoned in: the coordinator registers them; they get the confirmation.
+    let added = coord
+        .post(
+            &format!("/manage/events/{id}/registrations"),
+            &[("name", "Phoned In"), ("email", "phone@example.org")],
+        )
+        .await;
+    assert_eq!(added.status, 303, "{}", added.body);
+    mail_to(&app, "phone@example.org", "You are registered").await;
+    let bad = coord
+        .post(
+            &format!("/manage/events/{id}/registrations"),
+            &[("name", "No Address"), ("email", "nope")],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
     let brid = b["id"].as_i64().expect("id");
     let ticked = coord
         .post(
