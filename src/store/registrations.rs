@@ -485,6 +485,30 @@ impl Store {
         Ok(out)
     }
 
+    /// A member's registration for one event, if it still stands.
+    pub async fn registration_for_account(
+        &self,
+        event_id: i64,
+        account: i64,
+    ) -> StoreResult<Option<Registration>> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {REGISTRATION_COLUMNS} FROM registrations r
+             WHERE r.event_id = $1 AND r.account_id = $2 AND r.status <> 'cancelled'"
+        )))
+        .bind(event_id)
+        .bind(account)
+        .fetch_optional(&self.pool)
+        .await?;
+        match row {
+            Some(row) => {
+                let mut r = registration_from(&row)?;
+                self.open_person(&mut r)?;
+                Ok(Some(self.with_children(r).await?))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// A member's registrations that still stand, with their events, soonest first.
     pub async fn registrations_of(
         &self,

@@ -181,13 +181,7 @@ async fn event_page_with(
     notice: Option<&'static str>,
 ) -> PageResult {
     let mine = match &ctx.account {
-        Some(a) => state
-            .store
-            .registrations_of(a.id.0, 0)
-            .await?
-            .into_iter()
-            .map(|(_, r)| r)
-            .find(|r| r.event_id == e.id),
+        Some(a) => state.store.registration_for_account(e.id, a.id.0).await?,
         None => None,
     };
     let mine_secret = match &mine {
@@ -225,10 +219,9 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         let with_link = match &ctx.account {
             Some(a) => state
                 .store
-                .registrations_of(a.id.0, 0)
+                .registration_for_account(id, a.id.0)
                 .await?
-                .iter()
-                .any(|(_, r)| r.event_id == id && r.status.holds_place()),
+                .is_some_and(|r| r.status.holds_place()),
             None => false,
         };
         let body = calendar::calendar(
