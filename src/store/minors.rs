@@ -3,10 +3,48 @@
 //! adults cleared to work with the children, and who is placed on which event.
 
 use super::{Store, StoreResult, get_i64, get_string};
-use crate::domain::events::ConsentText;
+use crate::domain::events::{ClearancePolicy, ConsentText};
 use crate::domain::now;
 
 impl Store {
+    /// How long clearances last, as the programme has set it.
+    pub async fn clearance_policy(&self) -> StoreResult<ClearancePolicy> {
+        let rows = sqlx::query(
+            "SELECT setting_key, setting_value FROM settings
+             WHERE setting_key IN ('clearance_background_years', 'clearance_training_years')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut p = ClearancePolicy::default();
+        for r in &rows {
+            let v: Option<i64> = get_string(r, "setting_value")?.parse().ok();
+            match (get_string(r, "setting_key")?.as_str(), v) {
+                ("clearance_background_years", Some(v)) => p.background_check_years = v,
+                ("clearance_training_years", Some(v)) => p.youth_training_years = v,
+                _ => {}
+            }
+        }
+        Ok(p)
+    }
+
+    pub async fn save_clearance_policy(&self, p: &ClearancePolicy) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        super::put_setting(
+            &mut tx,
+            "clearance_background_years",
+            &p.background_check_years.to_string(),
+        )
+        .await?;
+        super::put_setting(
+            &mut tx,
+            "clearance_training_years",
+            &p.youth_training_years.to_string(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The consent text guardians agree to now.
     pub async fn consent_text(&self) -> StoreResult<ConsentText> {
         let current =

@@ -128,6 +128,7 @@ pub fn router(state: AppState) -> Router {
             post(volunteers::remove_volunteer),
         )
         .route("/manage/consent", get(consent::show).post(consent::save))
+        .route("/manage/volunteers/policy", post(volunteers::save_policy))
         .route(
             "/manage/volunteers",
             get(volunteers::volunteers).post(volunteers::save_clearance),

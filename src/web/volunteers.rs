@@ -15,14 +15,16 @@ use super::events_manage::registrations_page;
 use super::layout::{Ctx, Layout, render_status};
 use crate::domain::Invalid;
 use crate::domain::accounts::Email;
-use crate::domain::events::{Clearance, Event};
+use crate::domain::events::{Clearance, ClearancePolicy, Event};
 use crate::store::StoreError;
 
 #[derive(Template)]
 #[template(path = "manage_volunteers.html")]
 struct VolunteersView {
     l: Layout,
-    roster: Vec<(Clearance, Option<String>)>,
+    policy: ClearancePolicy,
+    /// Each adult, when each clearance runs out, and why they are not cleared today.
+    roster: Vec<(Clearance, String, String, Option<String>)>,
     error: Option<Invalid>,
 }
 
@@ -45,12 +47,15 @@ async fn roster(state: &AppState) -> PageResult<Vec<Clearance>> {
 
 async fn volunteers_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> PageResult {
     let today = jiff::Zoned::now().date();
+    let policy = state.store.clearance_policy().await?;
     let roster = roster(state)
         .await?
         .into_iter()
         .map(|c| {
-            let lapsed = c.lapsed_on(today);
-            (c, lapsed)
+            let lapsed = c.lapsed_on(today, &policy);
+            let b = c.background_until(&policy).to_string();
+            let t = c.training_until(&policy).to_string();
+            (c, b, t, lapsed)
         })
         .collect();
     let status = if error.is_some() {
@@ -62,6 +67,7 @@ async fn volunteers_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> 
         status,
         &VolunteersView {
             l: ctx.layout("Volunteer clearances"),
+            policy,
             roster,
             error,
         },
@@ -145,7 +151,7 @@ pub async fn clearance_problem(
                 "This person has no background check or youth-protection training on record."
                     .to_string(),
             ),
-            Some(c) => c.lapsed_on(day),
+            Some(c) => c.lapsed_on(day, &state.store.clearance_policy().await?),
         },
     )
 }
@@ -204,4 +210,28 @@ pub async fn remove_volunteer(
 ) -> PageResult {
     state.store.remove_event_volunteer(id, account).await?;
     Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
+}
+
+#[derive(Deserialize)]
+pub struct PolicyForm {
+    #[serde(default)]
+    background_check_years: String,
+    #[serde(default)]
+    youth_training_years: String,
+}
+
+/// How long clearances last: the institution's rule.
+pub async fn save_policy(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    _: Coordinator,
+    Form(f): Form<PolicyForm>,
+) -> PageResult {
+    match ClearancePolicy::parse(&f.background_check_years, &f.youth_training_years) {
+        Ok(p) => {
+            state.store.save_clearance_policy(&p).await?;
+            Ok(Redirect::to("/manage/volunteers").into_response())
+        }
+        Err(e) => volunteers_page(&state, ctx, Some(e)).await,
+    }
 }

@@ -859,6 +859,35 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
         .await;
     assert_eq!(placed.status, 303, "{}", placed.body);
     assert_eq!(app.store.event_volunteers(id).await.expect("list").len(), 1);
+    // The institution's own rule: checks that last ten years clear the 2020 dates.
+    let bad = coord
+        .post(
+            "/manage/volunteers/policy",
+            &[
+                ("background_check_years", "0"),
+                ("youth_training_years", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    let policy = coord
+        .post(
+            "/manage/volunteers/policy",
+            &[
+                ("background_check_years", "10"),
+                ("youth_training_years", "10"),
+            ],
+        )
+        .await;
+    assert_eq!(policy.status, 303);
+    let now_placed = coord
+        .post(
+            &format!("/manage/events/{id}/volunteers"),
+            &[("email", "lapsed@example.edu")],
+        )
+        .await;
+    assert_eq!(now_placed.status, 303, "{}", now_placed.body);
+    assert_eq!(app.store.event_volunteers(id).await.expect("list").len(), 2);
 
     // Thirty days after the event the children's details go; the counts stay.
     sql(

@@ -116,8 +116,51 @@ pub fn parse_consent(
 }
 
 /// How long a clearance lasts, counted from the date it was done.
-pub const BACKGROUND_CHECK_YEARS: i64 = 2;
-pub const YOUTH_TRAINING_YEARS: i64 = 1;
+/// How long each clearance lasts from the date it was done, in years: an institution's
+/// own rule, set by coordinators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ClearancePolicy {
+    pub background_check_years: i64,
+    pub youth_training_years: i64,
+}
+
+impl Default for ClearancePolicy {
+    fn default() -> Self {
+        Self {
+            background_check_years: 2,
+            youth_training_years: 1,
+        }
+    }
+}
+
+impl ClearancePolicy {
+    pub fn parse(background: &str, training: &str) -> Result<Self, Invalid> {
+        let years = |field: &'static str, label: &str, v: &str| -> Result<i64, Invalid> {
+            v.trim()
+                .parse::<i64>()
+                .ok()
+                .filter(|y| (1..=10).contains(y))
+                .ok_or_else(|| {
+                    Invalid::new(
+                        field,
+                        format!("{label} must be a whole number of years from 1 to 10."),
+                    )
+                })
+        };
+        Ok(Self {
+            background_check_years: years(
+                "background_check_years",
+                "How long a background check lasts",
+                background,
+            )?,
+            youth_training_years: years(
+                "youth_training_years",
+                "How long youth-protection training lasts",
+                training,
+            )?,
+        })
+    }
+}
 
 /// An adult's checks for working with school students.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -143,32 +186,32 @@ impl Clearance {
         Ok((b, t))
     }
 
-    pub fn background_until(&self) -> Date {
+    pub fn background_until(&self, p: &ClearancePolicy) -> Date {
         self.background_check_on
-            .checked_add(BACKGROUND_CHECK_YEARS.years())
+            .checked_add(p.background_check_years.years())
             .unwrap_or(Date::MIN)
     }
 
-    pub fn training_until(&self) -> Date {
+    pub fn training_until(&self, p: &ClearancePolicy) -> Date {
         self.youth_training_on
-            .checked_add(YOUTH_TRAINING_YEARS.years())
+            .checked_add(p.youth_training_years.years())
             .unwrap_or(Date::MIN)
     }
 
     /// Why this adult may not be with students on `day`, if they may not.
-    pub fn lapsed_on(&self, day: Date) -> Option<String> {
-        if self.background_until() < day {
+    pub fn lapsed_on(&self, day: Date, p: &ClearancePolicy) -> Option<String> {
+        if self.background_until(p) < day {
             return Some(format!(
                 "{}'s background check lapsed on {}.",
                 self.name,
-                self.background_until()
+                self.background_until(p)
             ));
         }
-        if self.training_until() < day {
+        if self.training_until(p) < day {
             return Some(format!(
                 "{}'s youth-protection training lapsed on {}.",
                 self.name,
-                self.training_until()
+                self.training_until(p)
             ));
         }
         None

@@ -16,10 +16,7 @@ pub use allocation::{lottery_order, promotable};
 pub use draft::{
     EventDraft, EventInput, Occurrence, QuestionInput, ReadingInput, parse_time_zone, repeat_dates,
 };
-pub use minors::{
-    BACKGROUND_CHECK_YEARS, Child, Clearance, Consent, ConsentText, YOUTH_TRAINING_YEARS,
-    parse_consent,
-};
+pub use minors::{Child, Clearance, ClearancePolicy, Consent, ConsentText, parse_consent};
 pub use questions::{Answer, parse_answers, parse_doi, parse_isbn, parse_question, parse_reading};
 
 choice!(
@@ -505,7 +502,16 @@ mod tests {
             background_check_on: "2025-05-01".parse().expect("date"),
             youth_training_on: "2026-03-01".parse().expect("date"),
         };
-        assert!(c.lapsed_on(today).expect("lapsed").contains("training"));
+        let p = ClearancePolicy::default();
+        assert!(c.lapsed_on(today, &p).expect("lapsed").contains("training"));
+        let lenient = ClearancePolicy::parse("3", "2").expect("valid");
+        assert_eq!(c.lapsed_on(today, &lenient), None);
+        assert_eq!(
+            ClearancePolicy::parse("0", "1")
+                .expect_err("too short")
+                .field,
+            "background_check_years"
+        );
         assert!(Clearance::parse("2030-01-01", "2026-01-01", today).is_err());
     }
 }
