@@ -2,7 +2,7 @@
 
 use askama::Template;
 use axum::Form;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -23,18 +23,40 @@ use crate::store::{ApiTokenInfo, Store};
 #[template(path = "signin.html")]
 struct SignInView {
     l: Layout,
+    /// Where to go after signing in (a path on this site).
+    next: String,
     email: String,
     error: Option<Invalid>,
     no_admin_yet: bool,
 }
 
-pub async fn signin_form(State(state): State<AppState>, ctx: Ctx) -> PageResult {
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// Where to go after signing in: `next` if it is a path on this site, else the account.
+fn after_sign_in(next: &str) -> String {
+    if super::auth::safe_next(next) {
+        next.to_string()
+    } else {
+        "/account".to_string()
+    }
+}
+
+pub async fn signin_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
     if ctx.account.is_some() {
-        return Ok(Redirect::to("/account").into_response());
+        return Ok(Redirect::to(&after_sign_in(&q.next)).into_response());
     }
     let no_admin_yet = state.store.count_active_admins().await? == 0;
     render(&SignInView {
         l: ctx.layout("Sign in"),
+        next: q.next,
         email: String::new(),
         error: None,
         no_admin_yet,
@@ -47,6 +69,8 @@ pub struct SignInForm {
     email: String,
     #[serde(default)]
     password: String,
+    #[serde(default)]
+    next: String,
 }
 
 pub enum SignInOutcome {
@@ -123,6 +147,7 @@ pub async fn signin(
         SignInOutcome::WrongCredentials => {
             let view = SignInView {
                 l: ctx.layout("Sign in"),
+                next: form.next.clone(),
                 email: form.email.trim().to_string(),
                 error: Some(Invalid::new(
                     "email",
@@ -141,7 +166,7 @@ pub async fn signin(
     Ok(with_new_session(
         &state,
         &secret,
-        Redirect::to("/account").into_response(),
+        Redirect::to(&after_sign_in(&form.next)).into_response(),
     ))
 }
 

@@ -53,7 +53,12 @@ async fn session_with(
     role: Option<Role>,
 ) -> Result<Account, AppError> {
     let MaybeSignedIn(account) = MaybeSignedIn::from_request_parts(parts, state).await?;
-    let account = account.ok_or(AppError::Unauthorized)?;
+    // After signing in, a page that was asked for (a scanned check-in code, say) opens.
+    let next = (parts.method == axum::http::Method::GET)
+        .then(|| parts.uri.path_and_query().map(|p| p.as_str().to_string()))
+        .flatten()
+        .filter(|p| safe_next(p));
+    let account = account.ok_or(AppError::SignInFirst { next })?;
     match role {
         Some(r) if !account.has(r) => Err(AppError::Forbidden),
         _ => Ok(account),
@@ -167,4 +172,14 @@ impl FromRequestParts<AppState> for ClientAddr {
             state.web.trust_proxy,
         )))
     }
+}
+
+/// Whether `next` may be sent to after sign-in: a path on this site only, never another
+/// site (`//host`, `/\host`) or anything with control characters.
+pub fn safe_next(next: &str) -> bool {
+    next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.starts_with("/\\")
+        && next.len() <= 1000
+        && !next.chars().any(|c| c.is_control() || c == '\\')
 }

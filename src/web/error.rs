@@ -16,6 +16,9 @@ pub enum AppError {
     NotFound,
     #[error("sign-in required")]
     Unauthorized,
+    /// A page that needs a signed-in person: sign in, then come back to `next`.
+    #[error("sign-in required")]
+    SignInFirst { next: Option<String> },
     #[error("forbidden")]
     Forbidden,
     #[error("{0}")]
@@ -55,7 +58,7 @@ impl AppError {
     fn status(&self) -> StatusCode {
         match self {
             AppError::NotFound => StatusCode::NOT_FOUND,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::SignInFirst { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
@@ -67,7 +70,7 @@ impl AppError {
     fn code(&self) -> &'static str {
         match self {
             AppError::NotFound => "not_found",
-            AppError::Unauthorized => "unauthorized",
+            AppError::Unauthorized | AppError::SignInFirst { .. } => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::Csrf => "csrf",
             AppError::Invalid(_) => "invalid",
@@ -81,7 +84,9 @@ impl AppError {
     fn public_message(&self) -> String {
         match self {
             AppError::NotFound => "There is nothing at this address.".into(),
-            AppError::Unauthorized => "Please sign in to continue.".into(),
+            AppError::Unauthorized | AppError::SignInFirst { .. } => {
+                "Please sign in to continue.".into()
+            }
             AppError::Forbidden => "Your account does not have access to this.".into(),
             AppError::Csrf => "This form has expired or was sent from another site. Go back, reload the page and try again.".into(),
             AppError::Invalid(i) => i.message.clone(),
@@ -105,8 +110,15 @@ impl AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         self.log();
-        if matches!(self, AppError::Unauthorized) {
-            return Redirect::to("/signin").into_response();
+        match &self {
+            AppError::Unauthorized | AppError::SignInFirst { next: None } => {
+                return Redirect::to("/signin").into_response();
+            }
+            AppError::SignInFirst { next: Some(next) } => {
+                let next: String = url::form_urlencoded::byte_serialize(next.as_bytes()).collect();
+                return Redirect::to(&format!("/signin?next={next}")).into_response();
+            }
+            _ => {}
         }
         let status = self.status();
         error_page(status, &self.public_message())
@@ -184,7 +196,7 @@ impl IntoResponse for ApiError {
             }),
         )
             .into_response();
-        if matches!(e, AppError::Unauthorized) {
+        if matches!(e, AppError::Unauthorized | AppError::SignInFirst { .. }) {
             resp.headers_mut().insert(
                 header::WWW_AUTHENTICATE,
                 header::HeaderValue::from_static("Bearer"),

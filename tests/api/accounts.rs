@@ -58,7 +58,7 @@ async fn sign_in_and_out(db: TestDb) {
     b.cookies.insert("wecare_session".into(), session);
     let r = b.get("/account").await;
     assert_eq!(r.status, 303);
-    assert_eq!(r.location(), "/signin");
+    assert_eq!(r.location(), "/signin?next=%2Faccount");
 }
 
 async fn wrong_password_keeps_the_email_and_says_so(db: TestDb) {
@@ -108,7 +108,10 @@ async fn roles_gate_the_pages(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let mut anon = app.browser();
     let r = anon.get("/manage/pages").await;
-    assert_eq!((r.status, r.location()), (303, "/signin"));
+    assert_eq!(
+        (r.status, r.location()),
+        (303, "/signin?next=%2Fmanage%2Fpages")
+    );
 
     let mut member = app.signed_in("m@example.edu", &[]).await;
     assert_eq!(member.get("/manage/pages").await.status, 403);

@@ -939,10 +939,50 @@ async fn check_in_by_code_and_by_list_and_csv_exports(db: TestDb) {
     let token_for_code = app.store.check_in_token(rid).expect("token");
 
     // The code's page needs a coordinator; a forged code finds nothing.
-    let mut anon = app.browser();
-    let redirect = anon.get(&format!("/checkin/{token_for_code}")).await;
+    // Scanned while signed out: sign in, then the code's page opens.
+    let mut door = app.browser();
+    let redirect = door.get(&format!("/checkin/{token_for_code}")).await;
     assert_eq!(redirect.status, 303);
-    assert_eq!(redirect.location(), "/signin");
+    assert_eq!(
+        redirect.location(),
+        format!("/signin?next=%2Fcheckin%2F{token_for_code}")
+    );
+    let form = door.get(redirect.location()).await;
+    assert!(
+        form.body
+            .contains(&format!("value=\"/checkin/{token_for_code}\""))
+    );
+    let signed_in = door
+        .post(
+            "/signin",
+            &[
+                ("email", "coord@example.edu"),
+                ("password", crate::helpers::PASSWORD),
+                ("next", &format!("/checkin/{token_for_code}")),
+            ],
+        )
+        .await;
+    assert_eq!(signed_in.location(), format!("/checkin/{token_for_code}"));
+    // Only paths on this site: anything else goes to the account page.
+    for evil in [
+        "//evil.example/x",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let mut b = app.browser();
+        b.get("/signin").await;
+        let r = b
+            .post(
+                "/signin",
+                &[
+                    ("email", "coord@example.edu"),
+                    ("password", crate::helpers::PASSWORD),
+                    ("next", evil),
+                ],
+            )
+            .await;
+        assert_eq!(r.location(), "/account", "{evil}");
+    }
     let mut coord = app.browser();
     coord
         .sign_in("coord@example.edu", crate::helpers::PASSWORD)
