@@ -294,6 +294,20 @@ pub async fn cancel(
         .await
 }
 
+/// A coordinator gives someone waiting a place now (an extra chair); they are told as
+/// anyone promoted is.
+pub async fn give_place(
+    store: &Store,
+    public_url: &url::Url,
+    e: &Event,
+    registration: i64,
+) -> StoreResult<Promoted> {
+    let mail = PromotionMail::load(store, public_url).await?;
+    store
+        .give_place(registration, |p| Some(mail.write(e, public_url, p)))
+        .await
+}
+
 /// Saves a change to an event and tells everyone registered, with the new calendar entry.
 pub async fn change_event(
     store: &Store,

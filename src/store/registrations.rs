@@ -572,6 +572,53 @@ impl Store {
         Ok(promoted)
     }
 
+    /// A coordinator gives someone waiting a place now, beyond the capacity if need be
+    /// (an extra chair). They are told with `notice`.
+    pub async fn give_place(
+        &self,
+        id: i64,
+        notice: impl FnOnce(&Promoted) -> Option<NewMessage>,
+    ) -> StoreResult<Promoted> {
+        let mut tx = self.begin_write().await?;
+        // Like every change to who holds a place, with the event's row locked.
+        let event_id = get_i64(
+            &sqlx::query("SELECT event_id FROM registrations WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?,
+            "event_id",
+        )?;
+        self.lock_event(&mut tx, event_id).await?;
+        let row = sqlx::query(
+            "UPDATE registrations SET status = 'confirmed', offer_expires_at = NULL, updated_at = $2
+             WHERE id = $1 AND status IN ('waitlisted', 'offered', 'entered')
+             RETURNING id, name, email, sealed",
+        )
+        .bind(id)
+        .bind(now())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or(StoreError::Conflict(
+            "Only someone waiting (or offered a place, or in a draw) can be given a place.",
+        ))?;
+        let (name, email) = self.person_of(&row)?;
+        let p = Promoted {
+            id,
+            secret: self.registration_secret(id)?,
+            name,
+            email,
+            status: RegistrationStatus::Confirmed,
+            offer_expires_at: None,
+        };
+        if let Some(m) = notice(&p) {
+            enqueue_in(&mut tx, &m, self.data_key.as_deref()).await?;
+        }
+        tx.commit().await?;
+        self.wake_delivery();
+        Ok(p)
+    }
+
     /// Turns an offered place into a confirmed one, if the offer still stands.
     pub async fn accept_place(&self, id: i64) -> StoreResult<()> {
         let n = self

@@ -599,6 +599,27 @@ pub async fn add_registration(
     Ok(Redirect::to(&format!("/manage/events/{id}/registrations#r{}", out.id)).into_response())
 }
 
+/// A coordinator gives someone waiting a place now, even when the event is full.
+pub async fn give_place(
+    State(state): State<AppState>,
+    Coordinator(c): Coordinator,
+    Path((id, rid)): Path<(i64, i64)>,
+) -> PageResult {
+    let r = state.store.registration(rid).await?;
+    if r.event_id != id {
+        return Err(AppError::NotFound);
+    }
+    let e = state.store.event(id).await?;
+    eventwork::give_place(&state.store, &state.web.public_url, &e, rid).await?;
+    tracing::info!(
+        event = id,
+        registration = rid,
+        by = c.id.0,
+        "place given by a coordinator"
+    );
+    Ok(Redirect::to(&format!("/manage/events/{id}/registrations#r{rid}")).into_response())
+}
+
 /// A coordinator cancels someone's registration (they asked by phone, say).
 pub async fn cancel_registration(
     State(state): State<AppState>,

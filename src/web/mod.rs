@@ -116,6 +116,10 @@ pub fn router(state: AppState) -> Router {
             post(events_manage::check_in),
         )
         .route(
+            "/manage/events/{id}/registrations/{rid}/place",
+            post(events_manage::give_place),
+        )
+        .route(
             "/manage/events/{id}/registrations/{rid}/cancel",
             post(events_manage::cancel_registration),
         )

@@ -1109,6 +1109,43 @@ async fn changing_and_cancelling_an_event_tells_registrants(db: TestDb) {
     assert!(m.contains("STATUS:CANCELLED"), "{m}");
     let late = register_guest(&app, id, 3).await;
     assert_eq!(late.status, 422, "{}", late.body);
+    // A coordinator can give a place beyond capacity (an extra chair) to someone waiting;
+    // not to someone already in, and not on another event's address.
+    let other = create_event(&app, &token, json!({"capacity": "1"})).await[0];
+    register_guest(&app, other, 5).await;
+    let waiting = register_guest(&app, other, 6).await.json();
+    let rid = waiting["id"].as_i64().expect("id");
+    let mut coord = app.browser();
+    coord
+        .sign_in("coord@example.edu", crate::helpers::PASSWORD)
+        .await;
+    let wrong_event = coord
+        .post(
+            &format!("/manage/events/{id}/registrations/{rid}/place"),
+            &[],
+        )
+        .await;
+    assert_eq!(wrong_event.status, 404);
+    let given = coord
+        .post(
+            &format!("/manage/events/{other}/registrations/{rid}/place"),
+            &[],
+        )
+        .await;
+    assert_eq!(given.status, 303, "{}", given.body);
+    mail_to(&app, "guest6@example.org", "A place is yours").await;
+    let regs = registrations_of(&app, &token, other).await;
+    assert_eq!(
+        regs.iter().filter(|r| r["status"] == "confirmed").count(),
+        2
+    );
+    let again = coord
+        .post(
+            &format!("/manage/events/{other}/registrations/{rid}/place"),
+            &[],
+        )
+        .await;
+    assert_eq!(again.status, 409);
 }
 
 async fn reminders_carry_the_readings_and_go_once(db: TestDb) {
