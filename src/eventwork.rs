@@ -98,12 +98,9 @@ pub fn entry(e: &Event, public_url: &url::Url, with_online_link: bool) -> Entry 
         sequence: e.sequence,
         summary: e.public_title().to_string(),
         description: description.trim().to_string(),
-        location: if with_online_link || e.place.is_empty() {
-            if e.place.is_empty() && with_online_link {
-                e.online_url.clone()
-            } else {
-                e.place.clone()
-            }
+        // An online-only event is "located" at its link, for those allowed to see it.
+        location: if e.place.is_empty() && with_online_link {
+            e.online_url.clone()
         } else {
             e.place.clone()
         },
@@ -437,10 +434,14 @@ pub async fn draw_lottery(
 /// Offers of a freed place that lapsed pass to the next waiting.
 pub async fn lapse_offers(store: &Store, public_url: &url::Url) -> StoreResult<u64> {
     let at = now();
+    let events = store.events_with_lapsed_offers(at).await?;
+    if events.is_empty() {
+        return Ok(0);
+    }
+    let mail = PromotionMail::load(store, public_url).await?;
     let mut lapsed = 0;
-    for id in store.events_with_lapsed_offers(at).await? {
+    for id in events {
         let e = store.event(id).await?;
-        let mail = PromotionMail::load(store, public_url).await?;
         lapsed += store
             .lapse_place_offers(id, at, |p| Some(mail.write(&e, public_url, p)))
             .await?;

@@ -20,12 +20,8 @@ impl Writer {
         public_url: &url::Url,
         kind: MessageKind,
     ) -> StoreResult<Self> {
-        Ok(Self {
-            kind,
-            template: store.mail_template(kind).await?,
-            branding: store.branding().await?,
-            base_url: public_url.as_str().trim_end_matches('/').to_string(),
-        })
+        let [w] = Self::load_all(store, public_url, [kind]).await?;
+        Ok(w)
     }
 
     /// Writers for several kinds, reading the branding and the wording once.

@@ -137,21 +137,18 @@ impl Store {
         conn: &mut AnyConnection,
         id: i64,
     ) -> StoreResult<Locked> {
-        let sql = match self.backend {
-            Backend::Postgres => {
-                "SELECT capacity, allocation, drawn_at, offer_hours, status FROM events
-                 WHERE id = $1 FOR UPDATE"
-            }
-            Backend::Sqlite => {
-                "SELECT capacity, allocation, drawn_at, offer_hours, status FROM events
-                 WHERE id = $1"
-            }
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE",
+            Backend::Sqlite => "",
         };
-        let row = sqlx::query(sql)
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT capacity, allocation, drawn_at, offer_hours, status FROM events
+             WHERE id = $1 {lock}"
+        )))
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+        .ok_or(StoreError::NotFound)?;
         Ok(Locked {
             capacity: get_i64(&row, "capacity")?,
             allocation: Allocation::parse(&get_string(&row, "allocation")?)
@@ -167,20 +164,7 @@ impl Store {
     /// order. Occurrences share the first one's id as their recurrence id.
     pub async fn create_events(&self, d: &EventDraft) -> StoreResult<Vec<i64>> {
         let mut tx = self.begin_write().await?;
-        let series_id = match &d.series {
-            Some(slug) => Some(
-                sqlx::query("SELECT id FROM series WHERE slug = $1")
-                    .bind(slug)
-                    .fetch_optional(&mut *tx)
-                    .await?
-                    .map(|r| get_i64(&r, "id"))
-                    .transpose()?
-                    .ok_or(StoreError::Conflict(
-                        "There is no such series; choose one from the list.",
-                    ))?,
-            ),
-            None => None,
-        };
+        let series_id = series_id(&mut tx, d.series.as_deref()).await?;
         let mut ids = Vec::new();
         let recurrence = (d.occurrences.len() > 1).then(crypto::random_id);
         for o in &d.occurrences {
@@ -289,15 +273,7 @@ impl Store {
                 "This event has been cancelled and can no longer be changed.",
             ));
         }
-        let series_id = match &d.series {
-            Some(slug) => sqlx::query("SELECT id FROM series WHERE slug = $1")
-                .bind(slug)
-                .fetch_optional(&mut *tx)
-                .await?
-                .map(|r| get_i64(&r, "id"))
-                .transpose()?,
-            None => None,
-        };
+        let series_id = series_id(&mut tx, d.series.as_deref()).await?;
         sqlx::query(
             "UPDATE events SET series_id = $2, title = $3, body_md = $4, time_zone = $5,
                  starts_at = $6, ends_at = $7, place = $8, online_url = $9, audience = $10,
@@ -532,6 +508,24 @@ impl Store {
             })
             .collect()
     }
+}
+
+/// A series' id from its slug; an unknown slug is the person's mistake, not a silent
+/// "no series".
+async fn series_id(conn: &mut AnyConnection, slug: Option<&str>) -> StoreResult<Option<i64>> {
+    let Some(slug) = slug else {
+        return Ok(None);
+    };
+    sqlx::query("SELECT id FROM series WHERE slug = $1")
+        .bind(slug)
+        .fetch_optional(conn)
+        .await?
+        .map(|r| get_i64(&r, "id"))
+        .transpose()?
+        .ok_or(StoreError::Conflict(
+            "There is no such series; choose one from the list.",
+        ))
+        .map(Some)
 }
 
 fn audience_text(a: &[Audience]) -> String {

@@ -8,17 +8,8 @@ use crate::domain::mail::{MailTemplate, MessageKind};
 impl Store {
     /// The wording in use for a kind: the programme's own, or the default.
     pub async fn mail_template(&self, kind: MessageKind) -> StoreResult<MailTemplate> {
-        let row = sqlx::query("SELECT subject, body FROM mail_templates WHERE kind = $1")
-            .bind(kind.key())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => MailTemplate {
-                subject: get_string(&r, "subject")?,
-                body: get_string(&r, "body")?,
-            },
-            None => kind.default_template(),
-        })
+        let mut one = self.mail_templates(&[kind]).await?;
+        Ok(one.pop().unwrap_or_else(|| kind.default_template()))
     }
 
     /// The wording of several kinds in one query (the table holds only changed ones).

@@ -53,6 +53,16 @@ impl Store {
         Ok(())
     }
 
+    /// The keys of the listed entries: what a logged contact may suggest.
+    pub async fn active_resource_keys(&self) -> StoreResult<Vec<String>> {
+        Ok(self
+            .list_resources(false)
+            .await?
+            .into_iter()
+            .map(|r| r.key)
+            .collect())
+    }
+
     /// The directory in its order; archived entries only if asked for.
     pub async fn list_resources(&self, with_archived: bool) -> StoreResult<Vec<Resource>> {
         let rows = sqlx::query(

@@ -11,7 +11,7 @@ use super::AppState;
 use super::auth::{ClientAddr, SignedIn};
 use super::cookies;
 use super::error::{AppError, PageResult};
-use super::layout::{Ctx, Layout, field_error, render, render_status};
+use super::layout::{Ctx, Layout, field_error, form_status, render, render_status};
 use crate::crypto;
 use crate::delivery::Writer;
 use crate::domain::accounts::{Account, NewPassword};
@@ -221,11 +221,7 @@ async fn account_page(
 ) -> PageResult {
     let tokens = state.store.list_api_tokens(account.id).await?;
     let mail_choices = super::messages::choices(state, account.email.as_str()).await?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &AccountView {

@@ -2,7 +2,6 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
@@ -10,7 +9,7 @@ use super::AppState;
 use super::account::notice;
 use super::auth::Admin;
 use super::error::{AppError, PageResult};
-use super::layout::{Ctx, Layout, field_error, render_status};
+use super::layout::{Ctx, Layout, field_error, form_status, render_status};
 use crate::delivery::Writer;
 use crate::domain::Invalid;
 use crate::domain::accounts::{self, Account, AccountId, Email, Role};
@@ -44,11 +43,7 @@ async fn accounts_page(
     new_email: String,
     error: Option<Invalid>,
 ) -> PageResult {
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &AccountsView {

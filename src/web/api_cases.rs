@@ -170,13 +170,7 @@ pub async fn contact(
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ContactIn>,
 ) -> ApiResult<StatusCode> {
-    let known: Vec<String> = state
-        .store
-        .list_resources(false)
-        .await?
-        .into_iter()
-        .map(|r| r.key)
-        .collect();
+    let known = state.store.active_resource_keys().await?;
     let c = parse_contact(
         &body.date,
         &body.mode,

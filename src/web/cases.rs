@@ -5,14 +5,13 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::{Coordinator, HelperRole};
 use super::error::{AppError, PageResult};
-use super::layout::{Ctx, Layout, render, render_status};
+use super::layout::{Ctx, Layout, form_status, render, render_status};
 use crate::casework::{self, MatchingInputs};
 use crate::delivery::Writer;
 use crate::domain::accounts::AccountId;
@@ -241,11 +240,7 @@ async fn case_page(
     } else {
         (None, None)
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &CaseView {
@@ -288,13 +283,7 @@ pub async fn log_contact(
         .filter(|(k, _)| k == "resources")
         .map(|(_, v)| v.clone())
         .collect();
-    let known: Vec<String> = state
-        .store
-        .list_resources(false)
-        .await?
-        .into_iter()
-        .map(|r| r.key)
-        .collect();
+    let known = state.store.active_resource_keys().await?;
     match parse_contact(
         one("date"),
         one("mode"),

@@ -6,7 +6,6 @@ use askama::Template;
 use axum::Form;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
@@ -14,7 +13,7 @@ use super::AppState;
 use super::api::ApiJson;
 use super::auth::{ApiCoordinator, Coordinator};
 use super::error::{ApiResult, AppError, ErrorBody, PageResult};
-use super::layout::{Ctx, Layout, render_status};
+use super::layout::{Ctx, Layout, form_status, render_status};
 use crate::domain::Invalid;
 use crate::domain::events::ConsentText;
 
@@ -34,11 +33,7 @@ async fn page(
     error: Option<Invalid>,
 ) -> PageResult {
     let current = state.store.consent_text().await?;
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &View {

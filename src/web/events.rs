@@ -5,14 +5,14 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::{StatusCode, header};
+use axum::http::header;
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::SignedIn;
 use super::error::{AppError, PageResult};
-use super::layout::{Ctx, Layout, render, render_status};
+use super::layout::{Ctx, Layout, field_error, form_status, render, render_status};
 use crate::domain::accounts::Email;
 use crate::domain::calendar;
 use crate::domain::events::{
@@ -143,8 +143,8 @@ impl EventView {
         self.form.iter().any(|(k, v)| k == name && v == value)
     }
 
-    fn err(&self, field: &str) -> Option<&Invalid> {
-        self.error.as_ref().filter(|e| e.field == field)
+    fn err(&self, field: &str) -> Option<&str> {
+        field_error(&self.error, field)
     }
 
     fn opens_text(&self) -> String {
@@ -188,11 +188,7 @@ async fn event_page_with(
         Some(r) => state.store.registration_secret(r.id)?,
         None => String::new(),
     };
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &EventView {

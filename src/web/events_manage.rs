@@ -5,14 +5,13 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Coordinator;
 use super::error::{AppError, PageResult};
-use super::layout::{Ctx, Layout, render, render_status};
+use super::layout::{Ctx, Layout, field_error, form_status, render, render_status};
 use super::volunteers::clearance_problem;
 use crate::domain::Invalid;
 use crate::domain::events::{
@@ -82,8 +81,8 @@ struct FormView {
 }
 
 impl FormView {
-    fn err(&self, field: &str) -> Option<&Invalid> {
-        self.error.as_ref().filter(|e| e.field == field)
+    fn err(&self, field: &str) -> Option<&str> {
+        field_error(&self.error, field)
     }
 
     fn has_audience(&self, a: &Audience) -> bool {
@@ -105,11 +104,7 @@ async fn form_page(
     input: EventInput,
     error: Option<Invalid>,
 ) -> PageResult {
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     let later = match id {
         Some(id) => {
             let e = state.store.event(id).await?;
@@ -479,11 +474,7 @@ pub(super) async fn registrations_page(
                     .any(|c| c.first_name.to_lowercase().contains(&needle))
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     let mut volunteers = Vec::new();
     for (account, name) in state.store.event_volunteers(id).await? {
         let problem = clearance_problem(state, &e, account).await?;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::auth::{Coordinator, HelperRole};
 use super::error::{AppError, PageResult};
-use super::layout::{Ctx, Layout, field_error, render, render_status};
+use super::layout::{Ctx, Layout, field_error, form_status, render, render_status};
 use crate::domain::helpers::{HelperProfile, ProfileInput, parse_training};
 use crate::domain::matching::{self, Candidate};
 use crate::domain::support::{Appointment, Identity, Topic};
@@ -155,11 +155,7 @@ impl CorpsView {
 }
 
 async fn corps_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> PageResult {
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &CorpsView {

@@ -90,6 +90,15 @@ pub fn render(t: &impl askama::Template) -> Result<axum::response::Response, App
     Ok(axum::response::Html(t.render()?).into_response())
 }
 
+/// The status of a page that may be a form sent back with a mistake: 422 then, else 200.
+pub fn form_status(error: &Option<Invalid>) -> axum::http::StatusCode {
+    if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    }
+}
+
 /// Renders a template with a status (422 for a form sent back with errors).
 pub fn render_status(
     status: axum::http::StatusCode,

@@ -4,14 +4,13 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Coordinator;
 use super::error::PageResult;
-use super::layout::{Ctx, Layout, render, render_status};
+use super::layout::{Ctx, Layout, form_status, render, render_status};
 use crate::domain::Invalid;
 use crate::domain::cases::Resource;
 
@@ -52,11 +51,7 @@ async fn manage_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> Page
             (r, n)
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &ManageView {

@@ -4,13 +4,12 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 
 use super::AppState;
 use super::auth::Coordinator;
 use super::error::{AppError, PageResult};
-use super::layout::{Ctx, Layout, render_status};
+use super::layout::{Ctx, Layout, form_status, render_status};
 use crate::domain::Invalid;
 use crate::domain::series::{Series, SeriesInput};
 use crate::store::StoreError;
@@ -30,11 +29,7 @@ async fn page(
     error: Option<Invalid>,
     typed: SeriesInput,
 ) -> PageResult {
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &View {

@@ -4,7 +4,6 @@
 use askama::Template;
 use axum::Form;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
@@ -12,7 +11,7 @@ use super::AppState;
 use super::auth::Coordinator;
 use super::error::{AppError, PageResult};
 use super::events_manage::registrations_page;
-use super::layout::{Ctx, Layout, render_status};
+use super::layout::{Ctx, Layout, form_status, render_status};
 use crate::domain::Invalid;
 use crate::domain::accounts::Email;
 use crate::domain::events::{Clearance, ClearancePolicy, Event};
@@ -58,11 +57,7 @@ async fn volunteers_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> 
             (c, b, t, lapsed)
         })
         .collect();
-    let status = if error.is_some() {
-        StatusCode::UNPROCESSABLE_ENTITY
-    } else {
-        StatusCode::OK
-    };
+    let status = form_status(&error);
     render_status(
         status,
         &VolunteersView {
@@ -76,6 +71,25 @@ async fn volunteers_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> 
 
 pub async fn volunteers(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
     volunteers_page(&state, ctx, None).await
+}
+
+/// The adult's account; an unknown address is a mistake on the form.
+async fn account_for(
+    state: &AppState,
+    email: &Email,
+) -> Result<crate::domain::accounts::Account, AppError> {
+    state
+        .store
+        .account_by_email(email)
+        .await
+        .map_err(|e| match e {
+            StoreError::NotFound => Invalid::new(
+                "email",
+                "No account has that e-mail address; add the person as a member first.",
+            )
+            .into(),
+            e => AppError::from(e),
+        })
 }
 
 #[derive(Deserialize)]
@@ -96,18 +110,7 @@ pub async fn save_clearance(
 ) -> PageResult {
     let result: Result<(), AppError> = async {
         let email = Email::parse(&f.email)?;
-        let account = state
-            .store
-            .account_by_email(&email)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => Invalid::new(
-                    "email",
-                    "No account has that e-mail address; add the person as a member first.",
-                )
-                .into(),
-                e => AppError::from(e),
-            })?;
+        let account = account_for(&state, &email).await?;
         let (b, t) = Clearance::parse(
             &f.background_check_on,
             &f.youth_training_on,
@@ -173,16 +176,7 @@ pub async fn add_volunteer(
     let e = state.store.event(id).await?;
     let result: Result<(), AppError> = async {
         let email = Email::parse(&f.email)?;
-        let account = state
-            .store
-            .account_by_email(&email)
-            .await
-            .map_err(|e| match e {
-                StoreError::NotFound => {
-                    Invalid::new("email", "No account has that e-mail address.").into()
-                }
-                e => AppError::from(e),
-            })?;
+        let account = account_for(&state, &email).await?;
         if let Some(problem) = clearance_problem(&state, &e, account.id.0).await? {
             return Err(Invalid::new(
                 "email",

@@ -1088,6 +1088,20 @@ async fn changing_and_cancelling_an_event_tells_registrants(db: TestDb) {
     .await;
     assert_eq!(changed.status, 200, "{}", changed.body);
     assert_eq!(changed.json()["sequence"], 1);
+    // An unknown programme is refused, not silently dropped.
+    let unknown = api(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/events/{id}"),
+        Some(&token),
+        Some(json!({"title": "Journal club", "series": "no-such-series",
+                    "time_zone": "America/New_York", "date": future_date(10),
+                    "start_time": "12:30", "end_time": "13:30", "audience": ["faculty"],
+                    "capacity": "2"})),
+    )
+    .await;
+    assert_eq!(unknown.status, 409, "{}", unknown.body);
+    assert!(unknown.body.contains("no such series"));
     let notice = mail_to(&app, "guest1@example.org", "Changed:").await;
     assert!(notice.contains("Library seminar room"));
     assert!(
