@@ -8,7 +8,7 @@ use crate::domain::cases::OFFER_HOURS;
 use crate::domain::mail::MessageKind;
 use crate::domain::matching::{self, Policy, Weights};
 use crate::domain::{format_time, now};
-use crate::store::{Offer, Store, StoreResult};
+use crate::store::{Offer, Store, StoreError, StoreResult};
 
 /// What matching needs for one request: the helpers, the request (its sealed
 /// preferences opened in memory), and the programme's weights and policy.
@@ -70,10 +70,16 @@ pub async fn offer_next(
     m.helpers.retain(|h| !passed.contains(&h.id));
     let best = matching::shortlist(&m.helpers, &m.request, &m.weights, m.policy, now(), 1);
     match best.first() {
-        Some(c) => {
-            offer_to(store, public_url, request_id, AccountId(c.helper), None).await?;
-            Ok(true)
-        }
+        Some(c) => match offer_to(store, public_url, request_id, AccountId(c.helper), None).await {
+            Ok(_) => Ok(true),
+            // The request changed meanwhile (withdrawn, or offered by a coordinator): there
+            // is nothing to pass on, and the other requests of a job run still are.
+            Err(StoreError::Conflict(why)) => {
+                tracing::info!(request = request_id, "not passed on: {why}");
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        },
         None => Ok(false),
     }
 }

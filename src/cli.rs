@@ -96,6 +96,15 @@ struct ServeArgs {
     /// Take the client address from X-Forwarded-For (only behind a reverse proxy you run).
     #[arg(long, env = "WECARE_TRUST_PROXY")]
     trust_proxy: Option<bool>,
+    /// With --trust-proxy: your proxies' addresses or ranges, comma-separated. The client
+    /// is the rightmost X-Forwarded-For entry that is not one of them, and the header is
+    /// believed only from them [default: the peer is the one proxy]
+    #[arg(long, env = "WECARE_TRUSTED_PROXIES")]
+    trusted_proxies: Option<String>,
+    /// A bearer token Prometheus sends to read /metrics (an administrator's API token works
+    /// too); prefer the environment variable to the flag, which others can see in `ps`
+    #[arg(long, env = "WECARE_METRICS_TOKEN", hide_env_values = true)]
+    metrics_token: Option<String>,
     /// How long a browser session lasts, in hours [default: 12]
     #[arg(long, env = "WECARE_SESSION_HOURS")]
     session_hours: Option<u32>,
@@ -213,6 +222,20 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
         public_url,
         log_format: c.log_format,
         trust_proxy: args.trust_proxy.or(c.file.trust_proxy).unwrap_or(false),
+        trusted_proxies: match args
+            .trusted_proxies
+            .as_deref()
+            .or(c.file.trusted_proxies.as_deref())
+        {
+            Some(raw) => config::parse_trusted_proxies(raw)?,
+            None => Vec::new(),
+        },
+        metrics_token: args
+            .metrics_token
+            .as_deref()
+            .or(c.file.metrics_token.as_deref())
+            .map(config::parse_metrics_token)
+            .transpose()?,
         session_hours: validate_session_hours(
             args.session_hours
                 .or(c.file.session_hours)
@@ -489,7 +512,7 @@ async fn admin(c: &Common, cmd: &AdminCommand) -> Result<(), ConfigError> {
                     "there is no account {email}; create it first with `wecare admin create`"
                 ))
             })?;
-            let name = crate::domain::required_text("name", "The token's name", name, 80)
+            let name = crate::domain::required_line("name", "The token's name", name, 80)
                 .map_err(invalid)?;
             let (_, secret) = store
                 .create_api_token(account.id, &name)

@@ -25,6 +25,8 @@ pub const KNOWN_ENV: &[&str] = &[
     "WECARE_LOG_FORMAT",
     "WECARE_LOG",
     "WECARE_TRUST_PROXY",
+    "WECARE_TRUSTED_PROXIES",
+    "WECARE_METRICS_TOKEN",
     "WECARE_SESSION_HOURS",
     "WECARE_SMTP_URL",
     "WECARE_MAIL_FROM",
@@ -68,6 +70,8 @@ pub struct FileConfig {
     pub public_url: Option<String>,
     pub log_format: Option<String>,
     pub trust_proxy: Option<bool>,
+    pub trusted_proxies: Option<String>,
+    pub metrics_token: Option<String>,
     pub session_hours: Option<u32>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
@@ -208,12 +212,9 @@ impl DatabaseUrl {
                 parent.display()
             ));
         }
-        std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(path)
-            .map(|_| ())
-            .map_err(|e| {
+        // A new database file is the service's own (the -wal and -shm files SQLite makes
+        // beside it take the same mode).
+        crate::private_files::touch(path).map_err(|e| {
                 ConfigError(format!(
                     "cannot write the SQLite database file {} ({e}); choose a writable path with --database-url sqlite://PATH",
                     path.display()
@@ -263,6 +264,10 @@ pub struct ServeConfig {
     pub public_url: url::Url,
     pub log_format: LogFormat,
     pub trust_proxy: bool,
+    /// The reverse proxies in front of wecare (empty: the peer, whoever it is).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// A bearer token for Prometheus to read `/metrics` with.
+    pub metrics_token: Option<MetricsToken>,
     pub session_hours: u32,
     pub demo: bool,
     pub mail: MailConfig,
@@ -279,6 +284,43 @@ impl ServeConfig {
     pub fn cookies_secure(&self) -> bool {
         self.public_url.scheme() == "https"
     }
+}
+
+/// The `/metrics` token; its `Debug` hides it, so a configuration dump cannot leak it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(pub String);
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(***)")
+    }
+}
+
+pub fn parse_metrics_token(raw: &str) -> Result<MetricsToken, ConfigError> {
+    let t = raw.trim();
+    if t.len() < 24 || t.len() > 200 || !t.chars().all(|c| c.is_ascii_graphic()) {
+        return fail(
+            "--metrics-token / WECARE_METRICS_TOKEN must be 24 to 200 printable characters without spaces; make one with `wecare keys generate`",
+        );
+    }
+    Ok(MetricsToken(t.to_string()))
+}
+
+/// `--trusted-proxies`: addresses or ranges, separated by commas (`10.0.0.0/8, 192.0.2.1`).
+pub fn parse_trusted_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            p.parse::<ipnet::IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ConfigError(format!(
+                        "--trusted-proxies / WECARE_TRUSTED_PROXIES has '{p}', which is not an address or a range; list your proxies' addresses separated by commas, such as 10.0.0.0/8, 192.0.2.1"
+                    ))
+                })
+        })
+        .collect()
 }
 
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
@@ -343,8 +385,12 @@ pub fn load_data_key(
         (Some(p), _) => p.to_path_buf(),
         (None, true) => {
             let p = PathBuf::from(DEMO_KEY_FILE);
+            // A demo key made before keys were created 0600: it is ours, so tighten it.
+            if let Ok(Some(_)) = crate::private_files::loose_mode(&p) {
+                let _ = crate::private_files::make_private(&p);
+            }
             if !p.exists() {
-                std::fs::write(&p, format!("{}\n", DataKey::generate_hex())).map_err(|e| {
+                crate::private_files::write(&p, format!("{}\n", DataKey::generate_hex()).as_bytes()).map_err(|e| {
                     ConfigError(format!(
                         "cannot write the demo data key to {} ({e}); run from a writable folder or pass --data-key-file",
                         p.display()
@@ -365,6 +411,14 @@ pub fn load_data_key(
             path.display()
         ))
     })?;
+    // Anyone who can read the key can read every identity in a copy of the database.
+    if let Ok(Some(mode)) = crate::private_files::loose_mode(&path) {
+        return fail(format!(
+            "the data key file {} can be read or changed by other users (mode {mode:o}); run `chmod 600 {}` so that only the service's own user can read it, then start again",
+            path.display(),
+            path.display()
+        ));
+    }
     DataKey::from_hex(&text).map_err(|e| {
         ConfigError(format!(
             "the data key file {} is not usable: {e}; {KEY_HELP}",
@@ -438,7 +492,8 @@ impl MailConfig {
             std::process::id(),
             crate::crypto::random_hex(4)
         ));
-        std::fs::create_dir_all(dir)
+        // The folder holds addresses and one-time links: the service's user only.
+        crate::private_files::create_dir(dir)
             .and_then(|()| std::fs::write(&probe, b"ok"))
             .and_then(|()| std::fs::remove_file(&probe))
             .map_err(|e| {
@@ -615,6 +670,17 @@ mod tests {
         assert!(e.0.contains("not this machine"), "{e}");
         let e = parse_smtp_url("http://mail.x.edu").expect_err("scheme");
         assert!(e.0.contains("smtps://"), "{e}");
+    }
+
+    #[test]
+    fn proxies_and_metrics_token() {
+        let p = parse_trusted_proxies("10.0.0.0/8, 192.0.2.1,,::1").expect("list");
+        assert_eq!(p.len(), 3);
+        let e = parse_trusted_proxies("10.0.0.0/8, proxy.local").expect_err("name");
+        assert!(e.0.contains("proxy.local"), "{e}");
+        assert!(parse_metrics_token("short").is_err());
+        let t = parse_metrics_token("0123456789abcdef0123456789abcdef").expect("token");
+        assert!(!format!("{t:?}").contains("0123"));
     }
 
     #[test]

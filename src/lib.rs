@@ -12,6 +12,7 @@ pub mod delivery;
 pub mod demo_events;
 pub mod domain;
 pub mod eventwork;
+pub mod private_files;
 pub mod sealing;
 pub mod startup;
 pub mod store;

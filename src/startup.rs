@@ -249,6 +249,12 @@ impl Application {
             }
         }
         let store = store.with_data_key(cfg.data_key.clone());
+        if cfg.mail.smtp.is_none() && !cfg.demo {
+            tracing::warn!(
+                "no mail server is configured: every message, with addresses and one-time links, is written to the folder {} instead of being sent; set --smtp-url and --mail-from to send mail",
+                cfg.mail.dir.display()
+            );
+        }
         if cfg.demo {
             seed_demo(&store)
                 .await
@@ -284,7 +290,11 @@ impl Application {
                 public_url: cfg.public_url.clone(),
                 cookies_secure: cfg.cookies_secure(),
                 session_ttl_secs: i64::from(cfg.session_hours) * 3600,
-                trust_proxy: cfg.trust_proxy,
+                proxy_trust: crate::web::auth::ProxyTrust {
+                    enabled: cfg.trust_proxy,
+                    proxies: cfg.trusted_proxies.clone(),
+                },
+                metrics_token: cfg.metrics_token.as_ref().map(|t| t.0.clone()),
                 mail_route: match &cfg.mail.smtp {
                     Some(s) => format!("sent through {}", s.display),
                     None => format!(
@@ -304,6 +314,7 @@ impl Application {
                 retention_days: cfg.retention_days,
                 minors_retention_days: cfg.minors_retention_days,
                 public_url: cfg.public_url.clone(),
+                mail_folder: cfg.mail.smtp.is_none().then(|| cfg.mail.dir.clone()),
             },
         })
     }

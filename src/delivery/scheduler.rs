@@ -20,6 +20,8 @@ pub struct JobSettings {
     pub minors_retention_days: u32,
     /// For links in the messages jobs send.
     pub public_url: url::Url,
+    /// The folder messages are written to when there is no mail server.
+    pub mail_folder: Option<std::path::PathBuf>,
 }
 
 pub struct Job {
@@ -46,8 +48,15 @@ pub const JOBS: &[Job] = &[
             Box::pin(async move {
                 let before = crate::domain::now() - i64::from(settings.retention_days) * 86_400;
                 let n = store.purge_identities(before).await?;
+                let mut files = 0;
+                if let Some(dir) = &settings.mail_folder {
+                    files = super::transport::erase_confidential_files(
+                        dir,
+                        i64::from(settings.retention_days) * 86_400,
+                    )?;
+                }
                 Ok(format!(
-                    "erased the identities of {n} requests closed more than {} days ago",
+                    "erased the identities of {n} requests closed more than {} days ago, and {files} confidential messages from the mail folder",
                     settings.retention_days
                 ))
             })

@@ -59,7 +59,7 @@ impl Transport {
     }
 
     /// Sends one message; the answer is the server's acceptance (or where the file went).
-    pub async fn send(&self, email: &Message, id: i64) -> Result<String, SendError> {
+    pub async fn send(&self, email: &Message, m: &OutboxMessage) -> Result<String, SendError> {
         match self {
             Self::Smtp(t) => match t.send(email.clone()).await {
                 Ok(r) => Ok(format!(
@@ -72,11 +72,11 @@ impl Transport {
                 Err(e) => Err(SendError::Temporary(e.to_string())),
             },
             Self::Folder(dir) => {
-                let name = format!("{}-{id}.eml", crate::domain::now());
+                let name = folder_file_name(crate::domain::now(), m.id, m.confidential);
                 let tmp = dir.join(format!(".{name}.tmp"));
                 let path = dir.join(&name);
                 let bytes = email.formatted();
-                let written = tokio::fs::write(&tmp, &bytes).await;
+                let written = crate::private_files::write_async(&tmp, &bytes).await;
                 match written.and(tokio::fs::rename(&tmp, &path).await) {
                     Ok(()) => Ok(format!("written to {}", path.display())),
                     Err(e) => Err(SendError::Temporary(format!(
@@ -89,6 +89,47 @@ impl Transport {
     }
 }
 
+/// Erases confidential messages written to the mail folder more than `older_than_secs`
+/// ago: the folder must not keep who asked for support longer than the database does.
+/// Returns how many files went.
+pub fn erase_confidential_files(
+    dir: &std::path::Path,
+    older_than_secs: i64,
+) -> std::io::Result<usize> {
+    {
+        let cutoff = crate::domain::now() - older_than_secs;
+        let mut erased = 0;
+        for entry in std::fs::read_dir(dir)? {
+            let path = entry?.path();
+            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+                continue;
+            };
+            if let Some(written) = confidential_file_time(name)
+                && written <= cutoff
+            {
+                std::fs::remove_file(&path)?;
+                erased += 1;
+            }
+        }
+        Ok(erased)
+    }
+}
+
+/// `{unix time}-{id}.eml`, or `{unix time}-{id}-confidential.eml` for sealed kinds, so that
+/// the retention job finds them without opening them.
+fn folder_file_name(now: i64, id: i64, confidential: bool) -> String {
+    if confidential {
+        format!("{now}-{id}-confidential.eml")
+    } else {
+        format!("{now}-{id}.eml")
+    }
+}
+
+fn confidential_file_time(name: &str) -> Option<i64> {
+    let stem = name.strip_suffix("-confidential.eml")?;
+    stem.split('-').next()?.parse().ok()
+}
+
 fn header(name: &'static str, value: String) -> HeaderValue {
     HeaderValue::new(HeaderName::new_from_ascii_str(name), value)
 }
@@ -97,6 +138,20 @@ fn header(name: &'static str, value: String) -> HeaderValue {
 /// a Message-ID fixed by the row (so that a receiver can spot a repeat), and the
 /// List-Unsubscribe headers of optional messages (RFC 2369 and 8058).
 pub fn build_email(m: &OutboxMessage, from_address: &str) -> Result<Message, String> {
+    if m.from_name.chars().any(char::is_control) || m.subject.chars().any(char::is_control) {
+        return Err(
+            "the sender's name or the subject holds a line break or another control character; correct the programme's name or the message wording, then retry".into(),
+        );
+    }
+    // lettre panics on some header values it cannot write; one such message must fail
+    // alone, with its reason, instead of taking the worker down or staying "sending".
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        build_checked(m, from_address)
+    }))
+    .unwrap_or_else(|_| Err("the message could not be built (its headers are not valid)".into()))
+}
+
+fn build_checked(m: &OutboxMessage, from_address: &str) -> Result<Message, String> {
     let from_addr = from_address
         .parse()
         .map_err(|e| format!("the sender address is not valid ({e})"))?;

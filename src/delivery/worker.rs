@@ -41,21 +41,39 @@ pub async fn run(
         {
             Ok(batch) if !batch.is_empty() => {
                 let mut sends = tokio::task::JoinSet::new();
+                let mut message_of = std::collections::HashMap::new();
                 for m in batch {
+                    let id = m.id;
                     let (store, transport, settings, worker) = (
                         store.clone(),
                         transport.clone(),
                         settings.clone(),
                         worker.clone(),
                     );
-                    sends.spawn(async move {
+                    let task = sends.spawn(async move {
                         deliver(&store, &transport, &settings, &worker, m).await;
                     });
+                    message_of.insert(task.id(), id);
                 }
                 while let Some(done) = sends.join_next().await {
-                    if let Err(e) = done {
-                        tracing::error!(error = %e, "a delivery task failed; its message is retried when its claim runs out");
-                    }
+                    let Err(e) = done else { continue };
+                    // A panic while sending one message fails that message, with its
+                    // reason; it must not come back every lease, holding the others up.
+                    let Some(id) = message_of.get(&e.id()).copied() else {
+                        continue;
+                    };
+                    tracing::error!(id, error = %e, "delivering a message panicked; it is marked failed");
+                    record(
+                        store
+                            .message_stopped(
+                                id,
+                                &worker,
+                                OutboxStatus::Failed,
+                                "delivery failed unexpectedly while sending this message; see the server log, correct the cause, then retry",
+                            )
+                            .await,
+                        id,
+                    );
                 }
                 continue;
             }
@@ -113,7 +131,7 @@ async fn deliver(
         }
     };
     let outcome =
-        match tokio::time::timeout(settings.send_timeout, transport.send(&email, m.id)).await {
+        match tokio::time::timeout(settings.send_timeout, transport.send(&email, &m)).await {
             Ok(r) => r,
             Err(_) => Err(SendError::Temporary(format!(
                 "no answer from the mail server within {} s",

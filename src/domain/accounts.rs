@@ -142,7 +142,7 @@ impl NewPassword {
 }
 
 pub fn display_name(raw: &str) -> Result<String, Invalid> {
-    super::required_text("display_name", "Name", raw, 120)
+    super::required_line("display_name", "Name", raw, 120)
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

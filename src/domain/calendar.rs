@@ -22,6 +22,33 @@ pub struct Entry {
     pub updated_at: i64,
 }
 
+/// A value for a one-line property: every control character (CR and LF included) becomes
+/// a space, so no text can end its line and start a property of its own.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// A value for DESCRIPTION: line breaks of any kind become LF (which the crate writes as
+/// `\n`), other control characters are dropped.
+fn multi_line(s: &str) -> String {
+    s.replace("\r\n", "\n")
+        .replace('\r', "\n")
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect()
+}
+
+/// RFC 5545 TEXT escaping, for the properties the crate writes without it (`NAME`,
+/// `X-WR-CALNAME`).
+fn escaped_text(s: &str) -> String {
+    one_line(s)
+        .replace('\\', "\\\\")
+        .replace(',', "\\,")
+        .replace(';', "\\;")
+}
+
 fn utc(unix: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp(unix, 0).unwrap_or_default()
 }
@@ -36,13 +63,14 @@ pub fn calendar(name: &str, entries: &[Entry]) -> String {
         .append_property(("METHOD", "PUBLISH"))
         .append_property(("REFRESH-INTERVAL;VALUE=DURATION", "PT6H"))
         .append_property(("X-PUBLISHED-TTL", "PT6H"))
-        .name(name);
+        .append_property(("NAME", escaped_text(name).as_str()))
+        .append_property(("X-WR-CALNAME", escaped_text(name).as_str()));
     for e in entries {
         let mut ev = icalendar::Event::new();
-        ev.uid(&e.uid)
+        ev.uid(&one_line(&e.uid))
             .sequence(u32::try_from(e.sequence).unwrap_or(0))
             .timestamp(utc(e.updated_at))
-            .summary(&e.summary)
+            .summary(&one_line(&e.summary))
             .starts(utc(e.starts_at))
             .ends(utc(e.ends_at))
             .status(if e.cancelled {
@@ -51,13 +79,13 @@ pub fn calendar(name: &str, entries: &[Entry]) -> String {
                 EventStatus::Confirmed
             });
         if !e.description.is_empty() {
-            ev.description(&e.description);
+            ev.description(&multi_line(&e.description));
         }
         if !e.location.is_empty() {
-            ev.location(&e.location);
+            ev.location(&one_line(&e.location));
         }
         if !e.url.is_empty() {
-            ev.url(&e.url);
+            ev.url(&one_line(&e.url));
         }
         cal.push(ev.done());
     }
@@ -90,5 +118,35 @@ mod tests {
         assert!(text.contains("SEQUENCE:2"));
         assert!(text.contains("DTSTART:20270115T080000Z"));
         assert!(text.lines().all(|l| l.len() <= 75), "lines are folded");
+    }
+
+    #[test]
+    fn line_breaks_in_any_text_start_no_property() {
+        let evil = "Talk\r\nATTENDEE:mailto:x@evil.example\rORGANIZER:mailto:y@evil.example\nX";
+        let text = calendar(
+            evil,
+            &[Entry {
+                uid: format!("{evil}@example.edu"),
+                sequence: 0,
+                summary: evil.into(),
+                description: evil.into(),
+                location: evil.into(),
+                url: format!("https://example.edu/{evil}"),
+                starts_at: 1_800_000_000,
+                ends_at: 1_800_003_600,
+                cancelled: false,
+                updated_at: 1_790_000_000,
+            }],
+        );
+        // Unfold, then every line must start with a property we wrote.
+        let unfolded = text.replace("\r\n ", "");
+        for line in unfolded.split("\r\n") {
+            assert!(
+                !line.starts_with("ATTENDEE") && !line.starts_with("ORGANIZER"),
+                "{text}"
+            );
+            assert!(!line.contains('\r') && !line.contains('\n'), "{line:?}");
+        }
+        assert!(unfolded.contains("X-WR-CALNAME:Talk  ATTENDEE:mailto:x@evil.example ORGANIZER"));
     }
 }

@@ -241,7 +241,7 @@ impl Resource {
         hours: &str,
         confidential: bool,
     ) -> Result<Self, Invalid> {
-        let name = super::required_text("name", "The name", name, 120)?;
+        let name = super::required_line("name", "The name", name, 120)?;
         let key = match key {
             Some(k) => k.to_string(),
             None => {
@@ -261,7 +261,7 @@ impl Resource {
             key,
             name,
             what: super::required_text("what", "What it is", what, 500)?,
-            how_to_reach: super::required_text("how_to_reach", "How to reach it", how, 300)?,
+            how_to_reach: super::required_line("how_to_reach", "How to reach it", how, 300)?,
             hours: hours.trim().chars().take(120).collect(),
             confidential,
             active: true,

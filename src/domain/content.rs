@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{Invalid, required_text};
+use super::{Invalid, optional_line, required_line};
 
 /// Renders Markdown to HTML that is safe to embed: raw HTML, scripts, event handlers and
 /// `javascript:` links are removed by ammonia's allow-list, whatever the author typed.
@@ -47,7 +47,7 @@ pub struct PageEdit {
 
 impl PageEdit {
     pub fn parse(title: &str, body_md: &str) -> Result<Self, Invalid> {
-        let title = required_text("title", "Title", title, 120)?;
+        let title = required_line("title", "Title", title, 120)?;
         if body_md.trim().is_empty() {
             return Err(Invalid::new("body_md", "The page needs some text."));
         }
@@ -113,8 +113,8 @@ impl Branding {
         let contact = super::accounts::Email::parse(contact_email)
             .map_err(|e| Invalid::new("contact_email", e.message))?;
         Ok(Self {
-            name: required_text("name", "The programme's name", name, 120)?,
-            tagline: tagline.trim().chars().take(240).collect(),
+            name: required_line("name", "The programme's name", name, 120)?,
+            tagline: optional_line("tagline", "The tagline", tagline, 240)?,
             contact_email: contact.to_string(),
             colour_primary: colour("colour_primary", "The main colour", colour_primary)?,
             colour_accent: colour("colour_accent", "The accent colour", colour_accent)?,

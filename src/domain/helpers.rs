@@ -121,9 +121,14 @@ impl HelperProfile {
             ));
         }
         Ok(Self {
-            department: input.department.trim().chars().take(120).collect(),
+            department: super::optional_line(
+                "department",
+                "The department",
+                &input.department,
+                120,
+            )?,
             appointment,
-            rank: input.rank.trim().chars().take(60).collect(),
+            rank: super::optional_line("rank", "The rank", &input.rank, 60)?,
             genders: split_list(&input.genders),
             race_ethnicities: split_list(&input.race_ethnicities),
             languages: split_list(&input.languages),

@@ -486,8 +486,11 @@ impl MailTemplate {
         if subject.is_empty() {
             return Err(Invalid::new("subject", "The subject is required."));
         }
-        if subject.contains(['\r', '\n']) {
-            return Err(Invalid::new("subject", "The subject must be one line."));
+        if subject.chars().any(char::is_control) {
+            return Err(Invalid::new(
+                "subject",
+                "The subject must be one line: remove line breaks, tabs and other control characters.",
+            ));
         }
         if subject.chars().count() > MAX_SUBJECT_CHARS {
             return Err(Invalid::new(
@@ -622,10 +625,9 @@ pub fn compose(
             .iter()
             .all(|(k, _)| kind.placeholders().any(|p| p.name == *k))
     );
-    let subject = fill(&template.subject, &all, false)
-        .replace(['\r', '\n'], " ")
-        .trim()
-        .to_string();
+    // Header values: a control character in a value (or a programme name stored before
+    // names were checked) must not end the header line.
+    let subject = one_line(&fill(&template.subject, &all, false));
     let mut text = fill(&template.body, &all, false);
     let mut md = fill(&template.body, &all, true);
     if let Some(f) = footer {
@@ -638,12 +640,21 @@ pub fn compose(
     let html_body = render_markdown(&md);
     let html = html_frame(&subject, &branding.name, &html_body);
     Composed {
-        from_name: branding.name.clone(),
+        from_name: one_line(&branding.name),
         subject,
         text,
         html,
         html_body,
     }
+}
+
+/// `s` with each control character replaced by a space, trimmed.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 /// A footer is our own prose with URLs in it; only escape what would start formatting.

@@ -194,29 +194,74 @@ fn same_text(a: &str, b: &str) -> bool {
     !a.is_empty() && a.eq_ignore_ascii_case(b)
 }
 
-/// Case-insensitive (ASCII) substring test that allocates nothing: it runs for every
-/// helper and request pair.
-fn contains_ci(hay: &str, needle: &str) -> bool {
-    let n = needle.len();
-    n > 0
-        && hay
-            .as_bytes()
-            .windows(n)
-            .any(|w| w.eq_ignore_ascii_case(needle.as_bytes()))
+/// Honorifics and degrees people write around a name; "Dr. Lindqvist" names Lindqvist.
+const TITLES: &[&str] = &[
+    "dr",
+    "doctor",
+    "prof",
+    "professor",
+    "mr",
+    "mrs",
+    "ms",
+    "mx",
+    "miss",
+    "sir",
+    "md",
+    "phd",
+    "mbbs",
+    "dds",
+    "dmd",
+    "rn",
+    "np",
+    "pa",
+    "pharmd",
+    "facs",
+    "facp",
+    "jr",
+    "sr",
+];
+
+/// The words of a name as people compare them: Unicode compatibility forms folded,
+/// accents dropped, lower case, split on anything that is not a letter or digit.
+fn name_words(s: &str) -> Vec<String> {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    s.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect::<String>()
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether one entry of an avoid list names this helper (every word of the entry, titles
+/// aside, is a word of the helper's name, in any order: "Lindqvist", "sam lindqvist",
+/// "Lindqvist Sam", "Dr. Lindqvíst") or the helper's department (every word of the
+/// department is in the entry: "Department of Surgery" avoids "Surgery").
+fn entry_names(entry: &[String], helper_name: &[String], department: &[String]) -> bool {
+    let named: Vec<&String> = entry
+        .iter()
+        .filter(|w| !TITLES.contains(&w.as_str()))
+        .collect();
+    let letters: usize = named.iter().map(|w| w.chars().count()).sum();
+    let by_name = letters >= 2 && named.iter().all(|w| helper_name.contains(w));
+    let by_department = !department.is_empty() && department.iter().all(|w| entry.contains(w));
+    by_name || by_department
 }
 
 fn avoided(h: &Helper, avoid: &str) -> bool {
     if avoid.trim().is_empty() {
         return false;
     }
+    let name = name_words(&h.name);
+    let department = name_words(&h.department);
     avoid
-        .split([',', ';', '\n'])
-        .map(str::trim)
-        .filter(|e| e.len() >= 3)
-        .any(|entry| {
-            contains_ci(&h.name, entry)
-                || (!h.department.trim().is_empty() && contains_ci(entry, h.department.trim()))
-        })
+        .split([',', ';', '\n', '/', '&'])
+        .map(name_words)
+        .filter(|e| !e.is_empty())
+        .any(|entry| entry_names(&entry, &name, &department))
 }
 
 /// The hard constraints. Any one of them rules the helper out, whatever the score.
@@ -729,8 +774,90 @@ mod tests {
         })
     }
 
+    #[test]
+    fn the_avoid_list_finds_a_helper_however_they_are_written() {
+        let sam = Helper {
+            name: "Dr. Sam Lindqvist".into(),
+            department: "Emergency Medicine".into(),
+            ..helper(1)
+        };
+        for written in [
+            "Dr. Lindqvist",
+            "lindqvist",
+            "Lindqvist, Sam",
+            "Sam Lindqvist MD",
+            "Prof. LINDQVÍST",
+            "someone else; Dr Lindqvist",
+            "the Emergency Medicine department",
+        ] {
+            assert!(avoided(&sam, written), "{written}");
+        }
+        for other in ["Dr. Lindgren", "Samantha Reyes", "Medicine", "Dr.", "Q"] {
+            assert!(!avoided(&sam, other), "{other}");
+        }
+    }
+
+    /// A surname written in one of the ways people write it, around the helper's name.
+    fn arb_spelling(first: String, last: String) -> impl Strategy<Value = String> {
+        (0..6usize, any::<bool>(), any::<bool>()).prop_map(move |(form, upper, accent)| {
+            let last = if accent {
+                last.replacen('e', "é", 1)
+            } else {
+                last.clone()
+            };
+            let s = match form {
+                0 => last.clone(),
+                1 => format!("Dr. {last}"),
+                2 => format!("{first} {last}"),
+                3 => format!("{last}, {first}"),
+                4 => format!("Prof {first} {last}, MD"),
+                _ => format!("dr {last} phd"),
+            };
+            if upper {
+                s.to_uppercase()
+            } else {
+                s.to_lowercase()
+            }
+        })
+    }
+
+    fn arb_avoided_case() -> impl Strategy<Value = (Vec<Helper>, Request, usize)> {
+        let names = prop::collection::vec(("[A-Z][a-z]{2,7}", "[A-Z][a-z]{3,9}e"), 2..6);
+        (names, any::<prop::sample::Index>()).prop_flat_map(|(names, pick)| {
+            let i = pick.index(names.len());
+            let (first, last) = names[i].clone();
+            arb_spelling(first, last).prop_map(move |avoid| {
+                let helpers: Vec<Helper> = names
+                    .iter()
+                    .enumerate()
+                    .map(|(n, (f, l))| Helper {
+                        name: format!("Dr. {f} {l}"),
+                        ..helper(n as i64)
+                    })
+                    .collect();
+                let r = Request {
+                    id: 1,
+                    avoid: avoid.clone(),
+                    ..Default::default()
+                };
+                (helpers, r, i)
+            })
+        })
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// No avoided helper is ever offered: not in the shortlist, not by the plan.
+        #[test]
+        fn an_avoided_helper_is_never_offered((helpers, r, i) in arb_avoided_case()) {
+            prop_assert_eq!(check(&helpers[i], &r, Policy::default(), 100), Err(Exclusion::OnAvoidList));
+            let short = shortlist(&helpers, &r, &Weights::default(), Policy::default(), 100, 10);
+            prop_assert!(short.iter().all(|c| c.helper != helpers[i].id));
+            let scores = score_matrix(&helpers, std::slice::from_ref(&r), &Weights::default(), Policy::default(), 100);
+            let a = assign(&helpers, &scores);
+            prop_assert!(a.helper_of.iter().all(|h| *h != Some(i)));
+        }
 
         #[test]
         fn never_breaks_a_hard_constraint((helpers, requests) in arb_instance(6, 8)) {

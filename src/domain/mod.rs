@@ -61,27 +61,29 @@ pub fn format_time(unix: impl std::borrow::Borrow<i64>) -> String {
         .unwrap_or_default()
 }
 
-/// Trims a required text field and checks its length.
+/// Whether `c` may appear in text people type: everything but control characters, except
+/// the line breaks and tabs of multi-line text. NUL cannot be stored by PostgreSQL, and no
+/// one means to type the others.
+pub fn allowed_in_text(c: char) -> bool {
+    !c.is_control() || matches!(c, '\n' | '\r' | '\t')
+}
+
+/// Trims a required text field (it may span lines) and checks its length and characters.
 pub fn required_text(
     field: &'static str,
     label: &str,
     value: &str,
     max: usize,
 ) -> Result<String, Invalid> {
-    let v = value.trim();
+    let v = optional_text(field, label, value, max)?;
     if v.is_empty() {
         return Err(Invalid::new(field, format!("{label} is required.")));
     }
-    if v.chars().count() > max {
-        return Err(Invalid::new(
-            field,
-            format!("{label} is too long: at most {max} characters."),
-        ));
-    }
-    Ok(v.to_string())
+    Ok(v)
 }
 
-/// Trims an optional text field and checks its length; empty is allowed.
+/// Trims an optional text field (it may span lines) and checks its length and characters;
+/// empty is allowed.
 pub fn optional_text(
     field: &'static str,
     label: &str,
@@ -95,5 +97,74 @@ pub fn optional_text(
             format!("{label} is too long: at most {max} characters."),
         ));
     }
+    if !v.chars().all(allowed_in_text) {
+        return Err(Invalid::new(
+            field,
+            format!(
+                "{label} contains a control character (such as NUL) that cannot be kept; remove it."
+            ),
+        ));
+    }
     Ok(v.to_string())
+}
+
+/// A required one-line field (a name, a title, a subject): no line breaks, tabs or other
+/// control characters, which would break headers, calendars and CSV rows built from it.
+pub fn required_line(
+    field: &'static str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> Result<String, Invalid> {
+    let v = required_text(field, label, value, max)?;
+    one_line(field, label, v)
+}
+
+/// An optional one-line field; empty is allowed.
+pub fn optional_line(
+    field: &'static str,
+    label: &str,
+    value: &str,
+    max: usize,
+) -> Result<String, Invalid> {
+    let v = optional_text(field, label, value, max)?;
+    one_line(field, label, v)
+}
+
+fn one_line(field: &'static str, label: &str, v: String) -> Result<String, Invalid> {
+    if v.chars().any(char::is_control) {
+        return Err(Invalid::new(
+            field,
+            format!("{label} must be one line: remove the line breaks and tabs."),
+        ));
+    }
+    Ok(v)
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn one_line_fields_refuse_line_breaks_and_all_text_refuses_nul() {
+        for bad in [
+            "Well\nbeing",
+            "Well\rbeing",
+            "Well\tbeing",
+            "Well\u{0}being",
+            "a\u{85}b",
+        ] {
+            let e = required_line("name", "The name", bad, 100).expect_err(bad);
+            assert_eq!(e.field, "name");
+        }
+        assert_eq!(
+            required_line("name", "The name", "  Wellbeing  ", 100).expect("ok"),
+            "Wellbeing"
+        );
+        assert!(optional_text("body", "The text", "two\r\nlines\tand a tab", 100).is_ok());
+        let e = optional_text("body", "The text", "nul\u{0}here", 100).expect_err("nul");
+        assert!(e.message.contains("NUL"), "{}", e.message);
+        assert!(optional_text("body", "The text", "bell\u{7}", 100).is_err());
+        assert!(required_text("body", "The text", " ", 100).is_err());
+    }
 }

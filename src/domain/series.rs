@@ -38,8 +38,8 @@ pub struct SeriesInput {
 impl SeriesInput {
     /// Checks the fields; returns the input with a normalised slug.
     pub fn parse(&self) -> Result<SeriesInput, super::Invalid> {
-        use super::{Invalid, optional_text, required_text};
-        let title = required_text("title", "Title", &self.title, 150)?;
+        use super::{Invalid, optional_text, required_line};
+        let title = required_line("title", "Title", &self.title, 150)?;
         let raw = if self.slug.trim().is_empty() {
             title.clone()
         } else {
@@ -63,9 +63,9 @@ impl SeriesInput {
         Ok(SeriesInput {
             slug,
             title,
-            summary: required_text("summary", "Summary", &self.summary, 300)?,
+            summary: required_line("summary", "Summary", &self.summary, 300)?,
             body_md: optional_text("body_md", "Description", &self.body_md, 20_000)?,
-            audience: required_text("audience", "Who it is for", &self.audience, 200)?,
+            audience: required_line("audience", "Who it is for", &self.audience, 200)?,
         })
     }
 }

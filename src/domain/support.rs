@@ -167,16 +167,7 @@ pub struct RequestInput {
 
 pub const MAX_MESSAGE_CHARS: usize = 1000;
 
-fn optional_text(field: &'static str, label: &str, v: &str, max: usize) -> Result<String, Invalid> {
-    let v = v.trim();
-    if v.chars().count() > max {
-        return Err(Invalid::new(
-            field,
-            format!("{label} is too long: at most {max} characters."),
-        ));
-    }
-    Ok(v.to_string())
-}
+use super::{optional_line, optional_text};
 
 impl NewRequest {
     /// Checks a self-request. The first mistake found is returned with its field.
@@ -202,11 +193,11 @@ impl NewRequest {
         let contact_mode = ContactMode::parse(&input.contact_mode).ok_or_else(|| {
             Invalid::new("contact_mode", "Choose how you would like to be reached.")
         })?;
-        let name = super::required_text("name", "Your name", &input.name, 120)?;
+        let name = super::required_line("name", "Your name", &input.name, 120)?;
         let email = super::accounts::Email::parse(&input.email)?
             .as_str()
             .to_string();
-        let phone = optional_text("phone", "The phone number", &input.phone, 40)?;
+        let phone = optional_line("phone", "The phone number", &input.phone, 40)?;
         if contact_mode == ContactMode::Phone && phone.is_empty() {
             return Err(Invalid::new(
                 "phone",
@@ -232,7 +223,7 @@ impl NewRequest {
                 name,
                 email,
                 phone,
-                department: optional_text("department", "The department", &input.department, 120)?,
+                department: optional_line("department", "The department", &input.department, 120)?,
                 contact_times: optional_text(
                     "contact_times",
                     "When to reach you",
@@ -244,15 +235,15 @@ impl NewRequest {
             },
             preferences: Preferences {
                 appointment,
-                rank: optional_text("rank", "The rank", &input.rank, 60)?,
-                gender: optional_text("gender", "The gender", &input.gender, 60)?,
+                rank: optional_line("rank", "The rank", &input.rank, 60)?,
+                gender: optional_line("gender", "The gender", &input.gender, 60)?,
                 race_ethnicity: optional_text(
                     "race_ethnicity",
                     "The race or ethnicity",
                     &input.race_ethnicity,
                     80,
                 )?,
-                language: optional_text("language", "The language", &input.language, 60)?,
+                language: optional_line("language", "The language", &input.language, 60)?,
                 outside_department: input.outside_department,
                 named_helper: input.named_helper,
             },
@@ -266,11 +257,11 @@ impl NewRequest {
     pub fn parse_referral(input: &ReferralInput, referrer: &str) -> Result<Self, Invalid> {
         let reason = ReferralReason::parse(&input.reason)
             .ok_or_else(|| Invalid::new("reason", "Choose why you are referring them."))?;
-        let name = super::required_text("name", "Their name", &input.name, 120)?;
+        let name = super::required_line("name", "Their name", &input.name, 120)?;
         let email = super::accounts::Email::parse(&input.email)?
             .as_str()
             .to_string();
-        let phone = optional_text("phone", "The phone number", &input.phone, 40)?;
+        let phone = optional_line("phone", "The phone number", &input.phone, 40)?;
         let urgency = match input.urgency.trim() {
             "" => Urgency::Routine,
             u => Urgency::parse(u)
@@ -292,7 +283,7 @@ impl NewRequest {
                 name,
                 email,
                 phone,
-                department: optional_text("department", "The department", &input.department, 120)?,
+                department: optional_line("department", "The department", &input.department, 120)?,
                 contact_times: String::new(),
                 avoid: String::new(),
                 referred_by: referrer.to_string(),

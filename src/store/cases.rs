@@ -107,8 +107,11 @@ impl Store {
         helper: AccountId,
     ) -> StoreResult<Vec<(Offer, RequestSummary)>> {
         let rows = sqlx::query(
-            "SELECT id, request_id, helper_id, status, offered_at, respond_by FROM support_offers
-             WHERE helper_id = $1 AND status = 'offered' AND respond_by > $2 ORDER BY offered_at",
+            "SELECT o.id, o.request_id, o.helper_id, o.status, o.offered_at, o.respond_by
+             FROM support_offers o JOIN support_requests r ON r.id = o.request_id
+             WHERE o.helper_id = $1 AND o.status = 'offered' AND o.respond_by > $2
+               AND r.status = 'offered'
+             ORDER BY o.offered_at",
         )
         .bind(helper.0)
         .bind(crate::domain::now())
@@ -154,23 +157,27 @@ impl Store {
                 .map(|i| make(&i)),
             _ => None,
         };
+        // Both rows move from the states this answer expects, or neither does: a request
+        // withdrawn (or taken back) while the offer was open must not be accepted, and its
+        // requester must not be told a peer is coming.
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE support_offers SET status = $1, responded_at = $2
-             WHERE id = $3 AND status = 'offered' AND respond_by > $2",
+             WHERE id = $3 AND helper_id = $4 AND status = 'offered' AND respond_by > $2",
         )
         .bind(if accept { "accepted" } else { "declined" })
         .bind(now)
         .bind(offer_id)
+        .bind(helper.0)
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        if n == 0 {
+        if n != 1 {
             return Err(StoreError::Conflict(
                 "This offer has already been answered, or it expired and passed to someone else.",
             ));
         }
-        if accept {
+        let moved = if accept {
             sqlx::query(
                 "UPDATE support_requests SET status = 'accepted', helper_id = $1, updated_at = $2
                  WHERE id = $3 AND status = 'offered'",
@@ -179,10 +186,8 @@ impl Store {
             .bind(now)
             .bind(offer.request_id)
             .execute(&mut *tx)
-            .await?;
-            if let Some(m) = &notice {
-                enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
-            }
+            .await?
+            .rows_affected()
         } else {
             sqlx::query(
                 "UPDATE support_requests SET status = 'submitted', updated_at = $1
@@ -191,7 +196,16 @@ impl Store {
             .bind(now)
             .bind(offer.request_id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected()
+        };
+        if moved != 1 {
+            return Err(StoreError::Conflict(
+                "The person withdrew this request, or it was taken back, while the offer was open: there is nothing to accept.",
+            ));
+        }
+        if let (true, Some(m)) = (accept, &notice) {
+            enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
         }
         tx.commit().await?;
         if notice.is_some() {
@@ -231,18 +245,26 @@ impl Store {
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
+        // Only the requests that did go back to the queue are passed on: one withdrawn in
+        // the meantime stays withdrawn.
+        let mut back = Vec::new();
         for r in &rows {
-            sqlx::query(
+            let id = get_i64(r, "request_id")?;
+            let n = sqlx::query(
                 "UPDATE support_requests SET status = 'submitted', updated_at = $1
                  WHERE id = $2 AND status = 'offered'",
             )
             .bind(now)
-            .bind(get_i64(r, "request_id")?)
+            .bind(id)
             .execute(&mut *tx)
-            .await?;
+            .await?
+            .rows_affected();
+            if n == 1 {
+                back.push(id);
+            }
         }
         tx.commit().await?;
-        rows.iter().map(|r| get_i64(r, "request_id")).collect()
+        Ok(back)
     }
 
     /// A helper's open cases.
@@ -305,6 +327,26 @@ impl Store {
         check_in_progress(r.status).map_err(StoreError::Conflict)?;
         let now = crate::domain::now();
         let mut tx = self.begin_write().await?;
+        // The case must still be this helper's and open when the contact is written; the
+        // earliest contact is the first, whatever order they are logged in.
+        let n = sqlx::query(
+            "UPDATE support_requests SET status = 'contacted', updated_at = $1,
+                 first_contact_at = CASE WHEN first_contact_at IS NULL OR first_contact_at > $2
+                                         THEN $2 ELSE first_contact_at END
+             WHERE id = $3 AND helper_id = $4 AND status IN ('accepted', 'contacted')",
+        )
+        .bind(now)
+        .bind(c.at)
+        .bind(request_id)
+        .bind(helper.0)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Err(StoreError::Conflict(
+                "This case was closed or taken back while you were writing: the contact was not recorded.",
+            ));
+        }
         sqlx::query(
             "INSERT INTO support_contacts (id, request_id, contacted_at, mode, minutes, resources, recorded_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -316,16 +358,6 @@ impl Store {
         .bind(i64::from(c.minutes))
         .bind(c.resources.join(","))
         .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(
-            "UPDATE support_requests SET status = 'contacted', updated_at = $1,
-                 first_contact_at = COALESCE(first_contact_at, $2)
-             WHERE id = $3 AND status IN ('accepted', 'contacted')",
-        )
-        .bind(now)
-        .bind(c.at)
-        .bind(request_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -556,14 +588,20 @@ impl Store {
                 "Only a request accepted but not yet contacted can be taken back.",
             ));
         }
-        sqlx::query(
+        let n = sqlx::query(
             "UPDATE support_offers SET status = 'expired', responded_at = $1
              WHERE request_id = $2 AND status = 'accepted'",
         )
         .bind(now)
         .bind(request_id)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Err(StoreError::Conflict(
+                "This request's accepted offer was not found: it changed while you were looking.",
+            ));
+        }
         tx.commit().await?;
         Ok(())
     }

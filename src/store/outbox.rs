@@ -7,7 +7,7 @@ use sqlx::any::AnyRow;
 
 use super::{Backend, Store, StoreError, StoreResult, get_i64, get_opt_i64, get_string};
 use crate::crypto;
-use crate::domain::mail::{Composed, MessageKind};
+use crate::domain::mail::{Composed, MAX_ATTEMPTS, MessageKind};
 use crate::sealing::DataKey;
 
 /// A file sent with a message (a calendar entry, say).
@@ -82,6 +82,8 @@ pub struct OutboxMessage {
     pub attachment: Option<Attachment>,
     pub list_unsubscribe: Option<String>,
     pub attempts: i64,
+    /// Sealed at rest (peer support, private events): handled as identities are.
+    pub confidential: bool,
 }
 
 /// A message as the outbox page shows it: no body, and no address for peer support.
@@ -133,6 +135,7 @@ fn message_from_row(row: &AnyRow) -> StoreResult<OutboxMessage> {
         attachment,
         list_unsubscribe: row.try_get::<Option<String>, _>("list_unsubscribe")?,
         attempts: get_i64(row, "attempts")?,
+        confidential: get_i64(row, "confidential")? == 1,
     })
 }
 
@@ -280,17 +283,32 @@ impl Store {
              WHERE id IN (
                  SELECT id FROM outbox
                  WHERE (status = 'queued' AND next_attempt_at <= $3)
-                    OR (status = 'sending' AND lease_until < $3)
+                    OR (status = 'sending' AND lease_until < $3 AND attempts < $5)
                  ORDER BY next_attempt_at, created_at, id
                  LIMIT $4 {lock})
              RETURNING {MESSAGE_COLUMNS}"
         );
         let mut tx = self.begin_write().await?;
+        // A message whose every try ended with its worker gone (a crash, a panic) has had
+        // its last chance: it is failed here, where it would otherwise be claimed again.
+        sqlx::query(
+            "UPDATE outbox SET status = 'failed', lease_until = NULL, updated_at = $1,
+                 server_reply = $2
+             WHERE status = 'sending' AND lease_until < $1 AND attempts >= $3",
+        )
+        .bind(now)
+        .bind(format!(
+            "gave up after {MAX_ATTEMPTS} tries: the delivery never finished (the sending process stopped each time); see the server log"
+        ))
+        .bind(MAX_ATTEMPTS)
+        .execute(&mut *tx)
+        .await?;
         let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(worker)
             .bind(now + lease_secs)
             .bind(now)
             .bind(limit)
+            .bind(MAX_ATTEMPTS)
             .fetch_all(&mut *tx)
             .await?;
         tx.commit().await?;

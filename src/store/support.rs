@@ -193,21 +193,36 @@ impl Store {
     /// Withdraws an open request; its free text is erased at once.
     pub async fn withdraw_support_request(&self, code: &str) -> StoreResult<RequestSummary> {
         let now = crate::domain::now();
-        let n = sqlx::query(
+        let digest = crypto::secret_digest(code);
+        // One transaction: the request is withdrawn and any offer still open on it is
+        // cancelled, so no helper can accept it afterwards.
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
             "UPDATE support_requests SET status = 'withdrawn', updated_at = $1, closed_at = $1,
                  outcome = 'withdrawn', sealed_message = NULL
-             WHERE receipt_digest = $2 AND status NOT IN ('closed', 'withdrawn')",
+             WHERE receipt_digest = $2 AND status NOT IN ('closed', 'withdrawn')
+             RETURNING id",
         )
         .bind(now)
-        .bind(crypto::secret_digest(code))
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
-        let r = self.support_request_by_receipt(code).await?;
-        if n == 0 {
+        .bind(&digest)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            drop(tx);
+            // Unknown codes are NotFound (one answer for all of them); known ones are closed.
+            self.support_request_by_receipt(code).await?;
             return Err(StoreError::Conflict("This request is already closed."));
-        }
-        Ok(r)
+        };
+        sqlx::query(
+            "UPDATE support_offers SET status = 'cancelled', responded_at = $1
+             WHERE request_id = $2 AND status = 'offered'",
+        )
+        .bind(now)
+        .bind(get_i64(&row, "id")?)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        self.support_request_by_receipt(code).await
     }
 
     /// A member's own requests, newest first.

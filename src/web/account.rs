@@ -400,7 +400,7 @@ pub struct TokenForm {
 }
 
 pub fn token_name(raw: &str) -> Result<String, Invalid> {
-    crate::domain::required_text("name", "A name for the token", raw, 80)
+    crate::domain::required_line("name", "A name for the token", raw, 80)
 }
 
 pub async fn create_token(

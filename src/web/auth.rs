@@ -70,14 +70,7 @@ async fn bearer_with(
     state: &AppState,
     role: Option<Role>,
 ) -> Result<Account, ApiError> {
-    let token = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .filter(|t| !t.is_empty() && t.len() <= 200)
-        .ok_or(AppError::Unauthorized)?;
+    let token = bearer_token(&parts.headers).ok_or(AppError::Unauthorized)?;
     let account = state
         .store
         .api_token_account(token)
@@ -118,6 +111,39 @@ extractor!(
 extractor!(ApiAdmin, bearer_with, Some(Role::Admin), ApiError);
 extractor!(ApiHelper, bearer_with, Some(Role::Helper), ApiError);
 
+/// The token of an `Authorization: Bearer …` header. The scheme is case-insensitive
+/// (RFC 9110, 11.1), so `bearer` and `BEARER` are taken too.
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?.trim();
+    let (scheme, token) = value.split_once(char::is_whitespace)?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty() && token.len() <= 200)
+        .then_some(token)
+}
+
+/// Whoever may read `/metrics`: a scraper with the `--metrics-token`, or an administrator's
+/// API token. Per-route counters show when requests are filed and answered, so they are
+/// not public.
+pub struct MetricsReader;
+
+impl FromRequestParts<AppState> for MetricsReader {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer_token(&parts.headers).ok_or(AppError::Unauthorized)?;
+        if let Some(expected) = &state.web.metrics_token
+            && bool::from(subtle::ConstantTimeEq::ct_eq(
+                token.as_bytes(),
+                expected.as_bytes(),
+            ))
+        {
+            return Ok(Self);
+        }
+        bearer_with(parts, state, Some(Role::Admin)).await?;
+        Ok(Self)
+    }
+}
+
 /// An API caller who may be anonymous: no `Authorization` header is None; a header with
 /// a bad token is still refused.
 pub struct MaybeApiCaller(pub Option<Account>);
@@ -134,25 +160,61 @@ impl FromRequestParts<AppState> for MaybeApiCaller {
     }
 }
 
-/// The client's address for throttling: the socket's peer, or with `--trust-proxy` the
-/// first address in `X-Forwarded-For` set by the reverse proxy in front of wecare.
-pub fn client_address(
-    parts_headers: &axum::http::HeaderMap,
-    peer: Option<std::net::SocketAddr>,
-    trust_proxy: bool,
-) -> String {
-    if trust_proxy
-        && let Some(fwd) = parts_headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
-    {
-        return fwd.to_string();
+/// Which reverse proxies wecare believes about the client's address.
+#[derive(Debug, Clone, Default)]
+pub struct ProxyTrust {
+    /// `--trust-proxy`: the peer is a reverse proxy that appends the client's address to
+    /// `X-Forwarded-For`.
+    pub enabled: bool,
+    /// `--trusted-proxies`: the addresses of every proxy in the chain. When set, the header
+    /// is believed only from one of them, and their own entries are skipped.
+    pub proxies: Vec<ipnet::IpNet>,
+}
+
+impl ProxyTrust {
+    fn trusts(&self, ip: std::net::IpAddr) -> bool {
+        self.proxies.iter().any(|n| n.contains(&ip))
     }
-    peer.map(|p| p.ip().to_string())
-        .unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The client's address for throttling: the socket's peer, or behind a trusted reverse
+/// proxy the address that proxy appended to `X-Forwarded-For`. Entries are read from the
+/// right: the left ones are whatever the client chose to send, so believing the first
+/// would let anyone pick their own address (and lock out somebody else's).
+pub fn client_address(
+    headers: &axum::http::HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+    trust: &ProxyTrust,
+) -> String {
+    let peer_ip = peer.map(|p| p.ip());
+    let shown = |ip: Option<std::net::IpAddr>| {
+        ip.map(|i| i.to_canonical().to_string())
+            .unwrap_or_else(|| "unknown".to_string())
+    };
+    let peer_is_proxy = trust.enabled
+        && (trust.proxies.is_empty() || peer_ip.is_some_and(|ip| trust.trusts(ip.to_canonical())));
+    if !peer_is_proxy {
+        return shown(peer_ip);
+    }
+    // Several header lines are one list, in order (RFC 9110, 5.3).
+    let entries: Vec<&str> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    for entry in entries.iter().rev() {
+        let Ok(ip) = entry.parse::<std::net::IpAddr>() else {
+            // Not an address our proxy would write: do not believe anything to its left.
+            return shown(peer_ip);
+        };
+        let ip = ip.to_canonical();
+        if !trust.trusts(ip) {
+            return ip.to_string();
+        }
+    }
+    shown(peer_ip)
 }
 
 /// The client's address, as used for throttling.
@@ -169,7 +231,7 @@ impl FromRequestParts<AppState> for ClientAddr {
         Ok(ClientAddr(client_address(
             &parts.headers,
             peer,
-            state.web.trust_proxy,
+            &state.web.proxy_trust,
         )))
     }
 }
@@ -182,4 +244,77 @@ pub fn safe_next(next: &str) -> bool {
         && !next.starts_with("/\\")
         && next.len() <= 1000
         && !next.chars().any(|c| c.is_control() || c == '\\')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::{HeaderMap, HeaderValue};
+
+    fn forwarded(values: &[&str]) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        for v in values {
+            h.append("x-forwarded-for", HeaderValue::from_str(v).expect("header"));
+        }
+        h
+    }
+
+    #[test]
+    fn the_proxys_own_entry_is_taken_not_the_clients_claim() {
+        let peer = Some("10.0.0.2:4000".parse().expect("addr"));
+        let on = ProxyTrust {
+            enabled: true,
+            proxies: vec![],
+        };
+        // The client sent "198.51.100.7" itself; the proxy appended the real address.
+        let h = forwarded(&["198.51.100.7, 203.0.113.9"]);
+        assert_eq!(client_address(&h, peer, &on), "203.0.113.9");
+        assert_eq!(
+            client_address(&forwarded(&["1.1.1.1", "203.0.113.9"]), peer, &on),
+            "203.0.113.9"
+        );
+        // Without --trust-proxy the header means nothing.
+        assert_eq!(client_address(&h, peer, &ProxyTrust::default()), "10.0.0.2");
+        // Garbage where the proxy's entry should be: the peer, not the claim before it.
+        let h = forwarded(&["203.0.113.9, not-an-address"]);
+        assert_eq!(client_address(&h, peer, &on), "10.0.0.2");
+        assert_eq!(client_address(&HeaderMap::new(), peer, &on), "10.0.0.2");
+    }
+
+    #[test]
+    fn a_chain_of_trusted_proxies_is_skipped_and_others_are_not_believed() {
+        let chain = ProxyTrust {
+            enabled: true,
+            proxies: vec![
+                "10.0.0.0/8".parse().expect("net"),
+                "192.0.2.1/32".parse().expect("net"),
+            ],
+        };
+        let peer = Some("10.0.0.2:4000".parse().expect("addr"));
+        let h = forwarded(&["198.51.100.7, 203.0.113.9, 192.0.2.1"]);
+        assert_eq!(client_address(&h, peer, &chain), "203.0.113.9");
+        // A client that reaches wecare directly is not a proxy: its header is ignored.
+        let direct = Some("203.0.113.50:4000".parse().expect("addr"));
+        assert_eq!(client_address(&h, direct, &chain), "203.0.113.50");
+        // IPv4 written as IPv6 is one address.
+        let h = forwarded(&["::ffff:203.0.113.9"]);
+        assert_eq!(client_address(&h, peer, &chain), "203.0.113.9");
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_case_insensitive() {
+        let mut h = HeaderMap::new();
+        for v in ["Bearer wct_x", "bearer wct_x", "BEARER   wct_x "] {
+            h.insert(header::AUTHORIZATION, HeaderValue::from_static("x"));
+            h.insert(header::AUTHORIZATION, HeaderValue::from_str(v).expect("v"));
+            assert_eq!(bearer_token(&h), Some("wct_x"), "{v}");
+        }
+        h.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_static("Basic d2N0Cg=="),
+        );
+        assert_eq!(bearer_token(&h), None);
+        h.insert(header::AUTHORIZATION, HeaderValue::from_static("Bearer"));
+        assert_eq!(bearer_token(&h), None);
+    }
 }

@@ -25,6 +25,10 @@ pub enum AppError {
     Invalid(#[from] Invalid),
     #[error("{0}")]
     Conflict(String),
+    /// Input refused before any handler saw it (a control character), naming the field
+    /// as the client sent it.
+    #[error("{message}")]
+    BadInput { field: String, message: String },
     #[error("too many attempts")]
     Throttled { minutes: i64 },
     /// A limit on how often something may be done, with the sentence that explains it.
@@ -41,6 +45,14 @@ impl From<StoreError> for AppError {
         match e {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(what) => AppError::Conflict(what.to_string()),
+            // PostgreSQL refuses NUL in text (22021); every input is checked before it gets
+            // here, so this is a last net that still answers with a sentence, not a 500.
+            StoreError::Database(sqlx::Error::Database(d)) if d.code().as_deref() == Some("22021") => {
+                AppError::BadInput {
+                    field: "input".into(),
+                    message: "The text contains a character that cannot be stored (NUL); remove it and send again.".into(),
+                }
+            }
             StoreError::Database(e) => {
                 AppError::Internal(anyhow::Error::new(e).context("database request failed"))
             }
@@ -60,7 +72,7 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::SignInFirst { .. } => StatusCode::UNAUTHORIZED,
             AppError::Forbidden | AppError::Csrf => StatusCode::FORBIDDEN,
-            AppError::Invalid(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::Invalid(_) | AppError::BadInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Throttled { .. } | AppError::Limited(_) => StatusCode::TOO_MANY_REQUESTS,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -73,7 +85,7 @@ impl AppError {
             AppError::Unauthorized | AppError::SignInFirst { .. } => "unauthorized",
             AppError::Forbidden => "forbidden",
             AppError::Csrf => "csrf",
-            AppError::Invalid(_) => "invalid",
+            AppError::Invalid(_) | AppError::BadInput { .. } => "invalid",
             AppError::Conflict(_) => "conflict",
             AppError::Throttled { .. } | AppError::Limited(_) => "throttled",
             AppError::Internal(_) => "internal",
@@ -90,6 +102,7 @@ impl AppError {
             AppError::Forbidden => "Your account does not have access to this.".into(),
             AppError::Csrf => "This form has expired or was sent from another site. Go back, reload the page and try again.".into(),
             AppError::Invalid(i) => i.message.clone(),
+            AppError::BadInput { message, .. } => message.clone(),
             AppError::Conflict(m) => m.clone(),
             AppError::Throttled { minutes } => format!(
                 "Too many unsuccessful attempts. Please wait {minutes} minute{} and try again.",
@@ -174,7 +187,7 @@ pub struct ErrorDetail {
     pub message: String,
     /// The input field at fault, for `invalid`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub field: Option<&'static str>,
+    pub field: Option<String>,
 }
 
 impl IntoResponse for ApiError {
@@ -182,7 +195,8 @@ impl IntoResponse for ApiError {
         let e = self.0;
         e.log();
         let field = match &e {
-            AppError::Invalid(i) => Some(i.field),
+            AppError::Invalid(i) => Some(i.field.to_string()),
+            AppError::BadInput { field, .. } => Some(field.clone()),
             _ => None,
         };
         let mut resp = (

@@ -19,7 +19,7 @@ use crate::domain::events::{
     Audience, Child, ConsentText, Event, MAX_CHILDREN, Window, parse_answers, parse_consent,
 };
 use crate::domain::series::Series;
-use crate::domain::{Invalid, now, required_text};
+use crate::domain::{Invalid, now, required_line};
 use crate::eventwork;
 use crate::store::{EventFilter, NewRegistration, Registration};
 
@@ -273,7 +273,7 @@ pub fn registration_from_form(
                     "This event is for members: please sign in to register.",
                 ));
             }
-            let name = required_text("name", "Your name", get("name"), 120)?;
+            let name = required_line("name", "Your name", get("name"), 120)?;
             let email = Email::parse(get("email"))?.as_str().to_string();
             (None, name, email)
         }

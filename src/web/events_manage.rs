@@ -563,7 +563,7 @@ pub async fn add_registration(
                 "Children are registered by a guardian, who gives consent on the event's page.",
             ));
         }
-        let name = crate::domain::required_text("add_name", "Their name", &f.name, 120)?;
+        let name = crate::domain::required_line("add_name", "Their name", &f.name, 120)?;
         let email = crate::domain::accounts::Email::parse(&f.email)
             .map_err(|e| Invalid::new("add_email", e.message))?;
         Ok(crate::store::NewRegistration {

@@ -394,7 +394,7 @@ pub async fn apply(
     let checked =
         crate::domain::required_text("motivation", "A few words on why", &f.motivation, 1000)
             .and_then(|m| {
-                crate::domain::required_text("department", "Your department", &f.department, 120)
+                crate::domain::required_line("department", "Your department", &f.department, 120)
                     .map(|d| (m, d))
             });
     let result = match checked {

@@ -19,6 +19,7 @@ mod event_exports;
 mod events;
 mod events_manage;
 mod helpers;
+mod input;
 mod layout;
 mod manage;
 mod messages;
@@ -51,7 +52,9 @@ pub struct WebSettings {
     pub public_url: url::Url,
     pub cookies_secure: bool,
     pub session_ttl_secs: i64,
-    pub trust_proxy: bool,
+    pub proxy_trust: auth::ProxyTrust,
+    /// A bearer token that may read `/metrics` (an administrator's API token may too).
+    pub metrics_token: Option<String>,
     /// Where messages go, in words, for the outbox page.
     pub mail_route: String,
 }
@@ -255,6 +258,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ops)
         .merge(api::router())
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(input::refuse_control_characters))
         .layer(from_fn_with_state(state.clone(), observe::layer))
         .layer(from_fn_with_state(state.clone(), observe::security_headers))
         .layer(CatchPanicLayer::custom(on_panic))

@@ -145,7 +145,7 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
 }
 
 /// `GET /metrics`: Prometheus text exposition.
-pub async fn metrics(State(state): State<AppState>) -> Response {
+pub async fn metrics(_: super::auth::MetricsReader, State(state): State<AppState>) -> Response {
     let (size, idle) = state.store.pool_stats();
     state.metrics.pool_connections.set(i64::from(size));
     state.metrics.pool_idle.set(idle as i64);

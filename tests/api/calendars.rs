@@ -14,7 +14,10 @@ use crate::events::{coordinator_token, create_event};
 use crate::helpers::{TestApp, TestDb, api};
 use crate::on_both;
 
-on_both!(feeds_agree_with_an_independent_parser);
+on_both!(
+    feeds_agree_with_an_independent_parser,
+    line_breaks_in_stored_text_add_no_calendar_property,
+);
 
 /// Whether Python's `icalendar` can be used; CI requires it.
 fn parser_available() -> bool {
@@ -220,4 +223,52 @@ async fn feeds_agree_with_an_independent_parser(db: TestDb) {
     assert!(renewed.body.contains("new address"));
     let (status, _, _) = get(&app, &path).await;
     assert_eq!(status, 404, "the old address stops working");
+}
+
+/// Titles with line breaks are refused at input now, but one stored before (or written
+/// by another tool) must still not add properties to the files and feeds: every text
+/// property is escaped, and Python's icalendar reads back exactly one title.
+async fn line_breaks_in_stored_text_add_no_calendar_property(db: TestDb) {
+    if !parser_available() {
+        eprintln!("skipped: Python's icalendar is not installed (pip install icalendar)");
+        return;
+    }
+    let app = TestApp::spawn(db).await;
+    let token = coordinator_token(&app).await;
+    let ids = create_event(&app, &token, json!({"title": "Plain title"})).await;
+    let evil = "Talk\r\nATTENDEE:mailto:x@evil.example\r\nORGANIZER:mailto:y@evil.example";
+    {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(app.db.database().driver_url())
+            .await
+            .expect("connect");
+        sqlx::query("UPDATE events SET title = $1, place = $1 WHERE id = $2")
+            .bind(evil)
+            .bind(ids[0])
+            .execute(&mut conn)
+            .await
+            .expect("stored");
+    }
+    for path in [
+        format!("/events/{}.ics", ids[0]),
+        "/events/feed.ics".to_string(),
+    ] {
+        let (status, _, ics) = get(&app, &path).await;
+        assert_eq!(status, 200, "{path}");
+        let parsed = parse(&ics, "America/New_York");
+        let events = parsed["events"].as_array().expect("events");
+        let ev = events
+            .iter()
+            .find(|e| e["summary"].as_str().is_some_and(|s| s.starts_with("Talk")))
+            .unwrap_or_else(|| panic!("{path}: {parsed}"));
+        assert_eq!(ev["injected"], json!([]), "{path}: {ics}");
+        assert!(
+            ev["summary"]
+                .as_str()
+                .is_some_and(|s| s.contains("ATTENDEE:mailto:x@evil.example")),
+            "the text stays text: {ev}"
+        );
+        assert!(!ics.contains("\nATTENDEE"), "{ics}");
+    }
 }

@@ -25,7 +25,7 @@ on_both!(
     people_can_choose_their_peer_when_the_programme_allows,
 );
 
-async fn id_of(app: &TestApp, email: &str) -> i64 {
+pub async fn id_of(app: &TestApp, email: &str) -> i64 {
     app.store
         .account_by_email(&Email::parse(email).expect("email"))
         .await
@@ -35,7 +35,7 @@ async fn id_of(app: &TestApp, email: &str) -> i64 {
 }
 
 /// A helper with a current training and a profile.
-async fn trained_helper(app: &TestApp, email: &str, department: &str) -> Browser {
+pub async fn trained_helper(app: &TestApp, email: &str, department: &str) -> Browser {
     let mut b = app.signed_in(email, &[Role::Helper]).await;
     let r = b
         .post(
@@ -86,6 +86,7 @@ pub async fn run_job_now(app: &TestApp, name: &str) {
         retention_days: 90,
         minors_retention_days: 30,
         public_url: url::Url::parse("http://127.0.0.1:8080").expect("url"),
+        mail_folder: Some(app.db.mail_dir()),
     };
     wecare::delivery::run_if_due(&app.store, &settings, "test", job).await;
 }

@@ -623,6 +623,12 @@ async fn json_logs_have_one_line_per_request_and_no_identities() {
     }
 }
 
+/// Sets a file's mode (the tests write key files as a person would, then `chmod`).
+fn owner_only(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
 #[test]
 fn a_missing_or_wrong_data_key_stops_start_up() {
     let dir = tempfile::tempdir().expect("dir");
@@ -637,13 +643,25 @@ fn a_missing_or_wrong_data_key_stops_start_up() {
     cmd.env("WECARE_DATA_KEY", "abc");
     assert!(refused(cmd).contains("WECARE_DATA_KEY is not a usable key"));
 
+    // A key file others can read is refused before it is used, saying what to run.
     let key_file = dir.path().join("bad.key");
     std::fs::write(&key_file, "not hex at all").expect("write");
-    let mut cmd = wecare(&["--database-url", &db, "serve", "--bind", "127.0.0.1:0"]);
-    cmd.env_remove("WECARE_DATA_KEY")
-        .arg("--data-key-file")
-        .arg(&key_file);
-    let e = refused(cmd);
+    owner_only(&key_file, 0o644);
+    let serve_with_file = || {
+        let mut cmd = wecare(&["--database-url", &db, "serve", "--bind", "127.0.0.1:0"]);
+        cmd.env_remove("WECARE_DATA_KEY")
+            .arg("--data-key-file")
+            .arg(&key_file);
+        cmd
+    };
+    let e = refused(serve_with_file());
+    assert!(
+        e.contains("can be read or changed by other users (mode 644)")
+            && e.contains(&format!("chmod 600 {}", key_file.display())),
+        "{e}"
+    );
+    owner_only(&key_file, 0o600);
+    let e = refused(serve_with_file());
     assert!(e.contains("is not usable"), "{e}");
 
     // `keys generate` prints a key that works; a database first opened with one key
@@ -671,6 +689,7 @@ fn a_missing_or_wrong_data_key_stops_start_up() {
     // `keys rotate` moves the database to the new key: then the old one is refused.
     let new_file = dir.path().join("new.key");
     std::fs::write(&new_file, &other).expect("write");
+    owner_only(&new_file, 0o600);
     let out = run_with_timeout(wecare(&[
         "--database-url",
         &db,

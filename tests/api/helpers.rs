@@ -152,6 +152,8 @@ pub fn serve_config(db: &TestDb) -> ServeConfig {
         public_url: url::Url::parse("http://127.0.0.1:8080").expect("url"),
         log_format: LogFormat::Text,
         trust_proxy: false,
+        trusted_proxies: Vec::new(),
+        metrics_token: None,
         session_hours: 12,
         demo: false,
         mail: MailConfig::folder(db.mail_dir()),

@@ -12,6 +12,7 @@ mod cli;
 mod content;
 mod delivery;
 mod events;
+mod promises;
 mod security;
 mod store;
 mod support;

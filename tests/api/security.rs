@@ -122,8 +122,12 @@ async fn every_response_has_security_headers(db: TestDb) {
     assert!(!page.contains("https://"), "no request to any third party");
 }
 
+const METRICS_TOKEN: &str = "scrape-0123456789abcdef0123456789";
+
 async fn health_readiness_openapi_and_metrics(db: TestDb) {
-    let app = TestApp::spawn(db).await;
+    let mut cfg = serve_config(&db);
+    cfg.metrics_token = Some(wecare::config::MetricsToken(METRICS_TOKEN.into()));
+    let app = TestApp::spawn_with(std::sync::Arc::new(db), cfg).await;
     assert_eq!(
         api(&app, Method::GET, "/healthz", None, None).await.status,
         200
@@ -157,7 +161,31 @@ async fn health_readiness_openapi_and_metrics(db: TestDb) {
     assert_eq!(r.status, 404);
     assert_eq!(r.json()["error"]["code"], "not_found");
 
-    let metrics = api(&app, Method::GET, "/metrics", None, None).await.body;
+    // The counters show when support requests are filed and answered: not public.
+    let anonymous = api(&app, Method::GET, "/metrics", None, None).await;
+    assert_eq!(anonymous.status, 401, "{}", anonymous.body);
+    assert!(!anonymous.body.contains("wecare_http_requests_total"));
+    let wrong = api(&app, Method::GET, "/metrics", Some("scrape-wrong"), None).await;
+    assert_eq!(wrong.status, 401);
+    let member = app.account("metrics-member@example.edu", &[]).await;
+    let member_token = app.token_for(&member).await;
+    let r = api(&app, Method::GET, "/metrics", Some(&member_token), None).await;
+    assert_eq!(r.status, 403, "a member's token does not read metrics");
+    let admin = app
+        .account("metrics-admin@example.edu", &[Role::Admin])
+        .await;
+    let admin_token = app.token_for(&admin).await;
+    let r = api(&app, Method::GET, "/metrics", Some(&admin_token), None).await;
+    assert_eq!(r.status, 200, "an administrator's token reads metrics");
+    // Prometheus sends the configured token; the scheme's case does not matter.
+    let scraped = reqwest::Client::new()
+        .get(app.url("/metrics"))
+        .header("authorization", format!("bearer {METRICS_TOKEN}"))
+        .send()
+        .await
+        .expect("scrape");
+    assert_eq!(scraped.status(), 200);
+    let metrics = scraped.text().await.expect("body");
     assert!(
         metrics.contains(
             "wecare_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"

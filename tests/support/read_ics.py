@@ -24,6 +24,11 @@ for ev in cal.walk("VEVENT"):
             "end_local": end.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
             "utc_offset_hours": start.astimezone(zone).utcoffset().total_seconds() / 3600,
             "description": str(ev.get("DESCRIPTION", "")),
+            "location": str(ev.get("LOCATION", "")),
+            # Properties a title must never be able to add.
+            "injected": sorted(
+                k for k in ev.keys() if k in ("ATTENDEE", "ORGANIZER", "ATTACH", "RRULE", "VALARM")
+            ),
         }
     )
 out.sort(key=lambda e: e["start_local"])

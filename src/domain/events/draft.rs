@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::questions::{parse_question, parse_reading};
 use super::{Allocation, Audience, MAX_CAPACITY, MAX_OCCURRENCES, Question, Reading, Repeat};
-use crate::domain::{Invalid, optional_text, required_text};
+use crate::domain::{Invalid, optional_line, optional_text, required_line};
 
 /// An event as typed into the form or sent to the API: all text, checked by `parse`.
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
@@ -270,7 +270,7 @@ pub fn repeat_dates(
 
 impl EventDraft {
     pub fn parse(input: &EventInput) -> Result<Self, Invalid> {
-        let title = required_text("title", "Title", &input.title, 150)?;
+        let title = required_line("title", "Title", &input.title, 150)?;
         let body_md = optional_text("body_md", "Description", &input.body_md, 20_000)?;
         let series = Some(input.series.trim().to_string()).filter(|s| !s.is_empty());
         let tz = parse_time_zone(&input.time_zone)?;
@@ -291,8 +291,8 @@ impl EventDraft {
             ));
         }
         let day_span = (end_date - date).get_days();
-        let place = optional_text("place", "Place", &input.place, 300)?;
-        let online_url = optional_text("online_url", "Online link", &input.online_url, 500)?;
+        let place = optional_line("place", "Place", &input.place, 300)?;
+        let online_url = optional_line("online_url", "Online link", &input.online_url, 500)?;
         if !online_url.is_empty() {
             let ok = url::Url::parse(&online_url)
                 .map(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::draft::parse_date;
 use super::{CONSENT_TEXT, CONSENT_VERSION};
-use crate::domain::{Invalid, required_text};
+use crate::domain::{Invalid, required_line, required_text};
 
 /// A child registered by a guardian: the least that lets the day run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -24,7 +24,7 @@ impl Child {
         if first_name.trim().is_empty() && grade.trim().is_empty() && school.trim().is_empty() {
             return Ok(None);
         }
-        let first_name = required_text("children", "Each child's first name", first_name, 40)?;
+        let first_name = required_line("children", "Each child's first name", first_name, 40)?;
         if first_name.contains(' ') && first_name.split(' ').count() > 2 {
             return Err(Invalid::new(
                 "children",
@@ -39,7 +39,7 @@ impl Child {
                 format!("{first_name}'s grade must be K or a number from 1 to 12."),
             ));
         }
-        let school = required_text("children", "Each child's school", school, 120)?;
+        let school = required_line("children", "Each child's school", school, 120)?;
         Ok(Some(Self {
             first_name,
             grade: g,
@@ -91,7 +91,7 @@ pub fn parse_consent(
     current: &ConsentText,
     seen: &str,
 ) -> Result<Consent, Invalid> {
-    let relationship = required_text(
+    let relationship = required_line(
         "guardian_relationship",
         "Your relationship to the children",
         relationship,

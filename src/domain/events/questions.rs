@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Question, QuestionInput, QuestionKind, Reading, ReadingInput, ReadingKind};
-use crate::domain::{Invalid, optional_text, required_text};
+use crate::domain::{Invalid, optional_line, optional_text, required_line};
 
 /// A question row; an empty label means the row was left blank.
 pub fn parse_question(q: &QuestionInput) -> Result<Option<Question>, Invalid> {
@@ -12,7 +12,7 @@ pub fn parse_question(q: &QuestionInput) -> Result<Option<Question>, Invalid> {
     if label.is_empty() {
         return Ok(None);
     }
-    let label = required_text("questions", "A question", label, 200)?;
+    let label = required_line("questions", "A question", label, 200)?;
     let kind = QuestionKind::parse(q.kind.trim()).unwrap_or(QuestionKind::Text);
     let options: Vec<String> = q
         .options
@@ -123,14 +123,14 @@ pub fn parse_reading(r: &ReadingInput) -> Result<Option<Reading>, Invalid> {
         return Ok(None);
     }
     let kind = ReadingKind::parse(r.kind.trim()).unwrap_or(ReadingKind::Book);
-    let title = required_text("readings", "A reading's title", &r.title, 300)?;
-    let authors = required_text("readings", "A reading's authors", &r.authors, 300)?;
+    let title = required_line("readings", "A reading's title", &r.title, 300)?;
+    let authors = required_line("readings", "A reading's authors", &r.authors, 300)?;
     let isbn = if r.isbn.trim().is_empty() {
         String::new()
     } else {
         parse_isbn(&r.isbn)?
     };
-    let journal = optional_text("readings", "The journal", &r.journal, 200)?;
+    let journal = optional_line("readings", "The journal", &r.journal, 200)?;
     let year = if r.year.trim().is_empty() {
         None
     } else {

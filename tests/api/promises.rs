@@ -1,0 +1,506 @@
+//! Promises found broken by testing the programme as an attacker and a newcomer would
+//! (issue 10), each proved here through the real server: a withdrawn request cannot be
+//! accepted, control characters are refused with the field named on both databases, files
+//! that hold identities are the service's own, the client address behind a proxy is the
+//! one the proxy wrote, and one bad message never blocks the others.
+
+use reqwest::Method;
+use serde_json::json;
+use sqlx::Connection;
+use wecare::domain::accounts::{AccountId, Role};
+
+use crate::helpers::{TestApp, TestDb, api, serve_config};
+use crate::on_both;
+
+on_both!(
+    a_withdrawn_request_cannot_be_accepted_and_its_person_is_not_told_a_peer_is_coming,
+    control_characters_are_refused_with_the_field_named_and_nothing_is_lost,
+    a_message_that_cannot_be_built_fails_alone_and_exhausted_ones_fail_at_claim,
+);
+
+async fn sql(db: &TestDb, statement: &str) {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(db.database().driver_url())
+        .await
+        .expect("connect");
+    sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_string()))
+        .execute(&mut conn)
+        .await
+        .expect("statement runs");
+}
+
+async fn text_of(db: &TestDb, query: &str) -> String {
+    sqlx::any::install_default_drivers();
+    let mut conn = sqlx::AnyConnection::connect(db.database().driver_url())
+        .await
+        .expect("connect");
+    let row: (String,) = sqlx::query_as(sqlx::AssertSqlSafe(query.to_string()))
+        .fetch_one(&mut conn)
+        .await
+        .expect("query");
+    row.0
+}
+
+async fn a_withdrawn_request_cannot_be_accepted_and_its_person_is_not_told_a_peer_is_coming(
+    db: TestDb,
+) {
+    let app = TestApp::spawn(db).await;
+    let mut helper = crate::cases::trained_helper(&app, "wren@example.edu", "Surgery").await;
+    let helper_id = AccountId(crate::cases::id_of(&app, "wren@example.edu").await);
+
+    let mut person = app.browser();
+    let r = person
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "soon"),
+                ("contact_mode", "email"),
+                ("name", "Ottilie Fairweather"),
+                ("email", "ottilie@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let code = crate::support::receipt_code_in(&r.body);
+    let request = app
+        .store
+        .support_request_by_receipt(&code)
+        .await
+        .expect("request");
+    let offer = app
+        .store
+        .offer_request(
+            request.id,
+            helper_id,
+            None,
+            wecare::domain::now() + 3600,
+            None,
+        )
+        .await
+        .expect("offered");
+    assert!(
+        helper
+            .get("/helper/cases")
+            .await
+            .body
+            .contains(&format!("/helper/offers/{}/accept", offer.id))
+    );
+
+    // The person withdraws while the offer is open.
+    let r = person
+        .post("/support/withdraw", &[("receipt_code", &code)])
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let page = helper.get("/helper/cases").await.body;
+    assert!(
+        !page.contains(&format!("/helper/offers/{}/accept", offer.id)),
+        "a withdrawn request is no longer offered: {page}"
+    );
+
+    let r = helper
+        .post(&format!("/helper/offers/{}/accept", offer.id), &[])
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("already been answered"), "{}", r.body);
+    // Declining it now is refused the same way, and changes nothing.
+    let r = helper
+        .post(&format!("/helper/offers/{}/decline", offer.id), &[])
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+
+    let after = app
+        .store
+        .support_request(request.id)
+        .await
+        .expect("request");
+    assert_eq!(after.status.key(), "withdrawn");
+    assert_eq!(
+        text_of(
+            &app.db,
+            &format!("SELECT status FROM support_offers WHERE id = {}", offer.id)
+        )
+        .await,
+        "cancelled"
+    );
+    // Whatever else was sent, nothing told the person a peer would contact them.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let outbox = app.store.list_outbox(None, 100).await.expect("outbox");
+    assert!(
+        !outbox.iter().any(|m| m.kind == "requester_update"),
+        "{outbox:?}"
+    );
+
+    // The store refuses too, when the request row no longer is where the offer expects
+    // (a withdrawal that raced the answer): nothing moves, nothing is queued.
+    let mut other = app.browser();
+    let r = other
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "soon"),
+                ("contact_mode", "email"),
+                ("name", "Second Person"),
+                ("email", "second@example.org"),
+            ],
+        )
+        .await;
+    let code = crate::support::receipt_code_in(&r.body);
+    let second = app
+        .store
+        .support_request_by_receipt(&code)
+        .await
+        .expect("request");
+    let offer = app
+        .store
+        .offer_request(
+            second.id,
+            helper_id,
+            None,
+            wecare::domain::now() + 3600,
+            None,
+        )
+        .await
+        .expect("offered");
+    sql(
+        &app.db,
+        &format!(
+            "UPDATE support_requests SET status = 'withdrawn' WHERE id = {}",
+            second.id
+        ),
+    )
+    .await;
+    let e = app
+        .store
+        .answer_offer(offer.id, helper_id, true, None)
+        .await
+        .expect_err("nothing to accept");
+    assert!(matches!(e, wecare::store::StoreError::Conflict(_)), "{e}");
+    assert_eq!(
+        text_of(
+            &app.db,
+            &format!("SELECT status FROM support_offers WHERE id = {}", offer.id)
+        )
+        .await,
+        "offered",
+        "the refused answer rolled back"
+    );
+    // The offer-expiry job leaves a withdrawn request alone and carries on with the rest.
+    sql(
+        &app.db,
+        &format!(
+            "UPDATE support_offers SET respond_by = 1 WHERE id = {}",
+            offer.id
+        ),
+    )
+    .await;
+    assert!(app.store.expire_offers().await.expect("expired").is_empty());
+    assert_eq!(
+        app.store
+            .support_request(second.id)
+            .await
+            .expect("r")
+            .status
+            .key(),
+        "withdrawn"
+    );
+}
+
+async fn control_characters_are_refused_with_the_field_named_and_nothing_is_lost(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut visitor = app.browser();
+    // Anonymous forms, paths and queries: 422 naming the field, never a 500.
+    let r = visitor
+        .post(
+            "/signin",
+            &[("email", "a@example.edu"), ("password", "x\u{0}y")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("&#39;password&#39;") || r.body.contains("'password'"),
+        "{}",
+        r.body
+    );
+    for path in [
+        "/about%00",
+        "/programmes/x%00y",
+        "/events?q=%00",
+        "/calendar/abc%00.ics",
+    ] {
+        let r = visitor.get(path).await;
+        assert_eq!(r.status, 422, "{path}: {}", r.body);
+    }
+    let r = api(&app, Method::GET, "/api/v1/pages/a%00b", None, None).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["error"]["field"], "path");
+
+    // JSON: the field is named by its place in the body.
+    let token = crate::events::coordinator_token(&app).await;
+    let ids = crate::events::create_event(&app, &token, json!({})).await;
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/events/{}/registrations", ids[0]),
+        None,
+        Some(json!({"name": "Guest\u{0}", "email": "guest@example.org"})),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["error"]["code"], "invalid");
+    assert_eq!(r.json()["error"]["field"], "name");
+    assert!(
+        app.store
+            .registrations_for(ids[0])
+            .await
+            .expect("list")
+            .is_empty()
+    );
+
+    // One-line fields refuse line breaks, in the API and in forms; multi-line ones keep them.
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/events",
+        Some(&token),
+        Some(json!({
+            "title": "Talk\r\nATTENDEE:mailto:x@evil.example",
+            "time_zone": "America/New_York",
+            "date": "2031-03-04",
+            "start_time": "12:00",
+            "end_time": "13:00",
+            "audience": ["faculty"],
+            "capacity": "5",
+        })),
+    )
+    .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert_eq!(r.json()["error"]["field"], "title");
+
+    let mut coordinator = app
+        .signed_in("brand@example.edu", &[Role::Coordinator])
+        .await;
+    let r = coordinator
+        .post(
+            "/manage/settings",
+            &[
+                ("name", "Well\r\nBcc: everyone@example.edu"),
+                ("tagline", "Care for the carers"),
+                ("contact_email", "care@med.example.edu"),
+                ("colour_primary", "#0a4a7a"),
+                ("colour_accent", "#aa3300"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("must be one line"), "{}", r.body);
+    assert!(
+        r.body.contains("Care for the carers"),
+        "what was typed is kept"
+    );
+    assert_eq!(
+        app.store.branding().await.expect("branding").name,
+        "Faculty Well-being Programme",
+        "nothing saved"
+    );
+}
+
+async fn a_message_that_cannot_be_built_fails_alone_and_exhausted_ones_fail_at_claim(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    // A programme name stored before names were checked, with a line break in it.
+    let mut branding = app.store.branding().await.expect("branding");
+    branding.name = "Well\nBeing".into();
+    app.store.save_branding(&branding).await.expect("saved");
+    let mut admin = app
+        .signed_in("postmaster@example.edu", &[Role::Admin])
+        .await;
+    let r = admin.post("/admin/outbox/test", &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // It is sent, with the line break made a space: the From header stays one line.
+    let mut sent = None;
+    for _ in 0..100 {
+        if let Some(m) = app
+            .db
+            .mail_files()
+            .into_iter()
+            .find(|m| m.contains("To: postmaster@example.edu"))
+        {
+            sent = Some(m);
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let sent = sent.expect("the test message was written");
+    assert!(
+        sent.contains("From: \"Well Being\"") || sent.contains("From: Well Being"),
+        "{sent}"
+    );
+    assert!(!sent.contains("Bcc:"));
+
+    // A message whose every try ended with its worker gone is failed when next claimed,
+    // with a reason, instead of going round "sending" for ever.
+    let stuck = wecare::crypto::random_id();
+    sql(
+        &app.db,
+        &format!(
+            "INSERT INTO outbox (id, kind, to_address, from_name, subject, body_text, body_html,
+                 dedupe_key, confidential, status, attempts, next_attempt_at, lease_until,
+                 claimed_by, created_at, updated_at)
+             VALUES ({stuck}, 'test_message', 'x@example.edu', 'P', 'S', 't', 'h', 'stuck-{stuck}',
+                 0, 'sending', 10, 0, 1, 'gone', 1, 1)"
+        ),
+    )
+    .await;
+    let mut status = String::new();
+    for _ in 0..100 {
+        status = text_of(
+            &app.db,
+            &format!("SELECT status FROM outbox WHERE id = {stuck}"),
+        )
+        .await;
+        if status == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, "failed");
+    let reply = text_of(
+        &app.db,
+        &format!("SELECT server_reply FROM outbox WHERE id = {stuck}"),
+    )
+    .await;
+    assert!(reply.contains("gave up after 10 tries"), "{reply}");
+}
+
+/// The `.eml` folder, its files and a new SQLite database are readable by the service's
+/// user only; confidential messages leave the folder with the retention period.
+#[tokio::test]
+async fn files_that_hold_identities_are_the_services_own() {
+    use std::os::unix::fs::PermissionsExt;
+    let db = TestDb::new(crate::helpers::Backend::Sqlite)
+        .await
+        .expect("SQLite");
+    let app = TestApp::spawn(db).await;
+    let mode =
+        |p: &std::path::Path| std::fs::metadata(p).expect("meta").permissions().mode() & 0o777;
+    let db_path = app.db.url.trim_start_matches("sqlite://").to_string();
+    assert_eq!(mode(std::path::Path::new(&db_path)), 0o600, "the database");
+    assert_eq!(mode(&app.db.mail_dir()), 0o700, "the mail folder");
+
+    let mut person = app.browser();
+    app.account("coord@example.edu", &[Role::Coordinator]).await;
+    let r = person
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "urgent"),
+                ("contact_mode", "email"),
+                ("name", "Ines Marwood"),
+                ("email", "ines@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // The urgent request alerts the coordinator: a confidential message.
+    let mut files = Vec::new();
+    for _ in 0..100 {
+        files = std::fs::read_dir(app.db.mail_dir())
+            .expect("dir")
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .filter(|p| p.extension().is_some_and(|x| x == "eml"))
+            .collect();
+        if !files.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(!files.is_empty(), "a message was written");
+    for f in &files {
+        assert_eq!(mode(f), 0o600, "{}", f.display());
+    }
+    assert!(
+        files
+            .iter()
+            .any(|f| f.to_string_lossy().ends_with("-confidential.eml")),
+        "{files:?}"
+    );
+
+    // Files older than the retention period: the confidential one goes, the other stays.
+    let old = wecare::domain::now() - 91 * 86_400;
+    let old_secret = app.db.mail_dir().join(format!("{old}-1-confidential.eml"));
+    let old_plain = app.db.mail_dir().join(format!("{old}-2.eml"));
+    std::fs::write(&old_secret, "To: someone@example.org").expect("write");
+    std::fs::write(&old_plain, "To: list@example.org").expect("write");
+    crate::cases::run_job_now(&app, "support-retention").await;
+    assert!(!old_secret.exists(), "erased with the retention period");
+    assert!(
+        old_plain.exists(),
+        "messages that are not confidential stay"
+    );
+    assert!(
+        files.iter().all(|f| f.exists()),
+        "recent confidential messages stay"
+    );
+}
+
+/// Behind a reverse proxy, the address that counts is the one the proxy appended: a client
+/// that invents addresses on the left is still throttled, and cannot lock out someone
+/// else's address by naming it.
+#[tokio::test]
+async fn the_client_address_behind_a_proxy_is_the_one_the_proxy_wrote() {
+    let db = TestDb::new(crate::helpers::Backend::Sqlite)
+        .await
+        .expect("SQLite");
+    let mut cfg = serve_config(&db);
+    cfg.trust_proxy = true;
+    let app = TestApp::spawn_with(std::sync::Arc::new(db), cfg).await;
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .expect("client");
+    let mut browser = app.browser();
+    browser.get("/signin").await;
+    let token = browser
+        .cookies
+        .get("wecare_csrf")
+        .cloned()
+        .expect("csrf cookie");
+    let sign_in = |forwarded: String, n: usize| {
+        let client = client.clone();
+        let url = app.url("/signin");
+        let token = token.clone();
+        async move {
+            // A form with its CSRF pair, as a browser sends it.
+            client
+                .post(url)
+                .header("x-forwarded-for", forwarded)
+                .header("cookie", format!("wecare_csrf={token}"))
+                .form(&[
+                    ("csrf_token", token.as_str()),
+                    ("email", &format!("nobody{n}@example.edu")),
+                    ("password", "wrong password"),
+                ])
+                .send()
+                .await
+                .expect("sign-in")
+                .status()
+                .as_u16()
+        }
+    };
+    let mut statuses = Vec::new();
+    for n in 0..25 {
+        // Each attempt claims a new address; the proxy appends the real one.
+        statuses.push(sign_in(format!("198.51.100.{n}, 203.0.113.9"), n).await);
+    }
+    assert_eq!(statuses[0], 401, "{statuses:?}");
+    assert_eq!(
+        statuses.last().copied(),
+        Some(429),
+        "the real address was throttled: {statuses:?}"
+    );
+    // Naming the attacker's address on the left does not lock out another client.
+    let other = sign_in("203.0.113.9, 203.0.113.77".into(), 99).await;
+    assert_eq!(other, 401);
+}
