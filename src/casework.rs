@@ -32,6 +32,62 @@ pub async fn matching_inputs(store: &Store, request_id: i64) -> StoreResult<Matc
     })
 }
 
+/// The alert every active coordinator gets when peer support needs them (an urgent request,
+/// a missed first contact, a safety concern), loaded once and written without I/O so that
+/// the messages join the transaction of their cause. Subjects say why, never who.
+pub struct CoordinatorAlerts {
+    writer: Writer,
+    coordinators: Vec<crate::domain::accounts::Account>,
+}
+
+impl CoordinatorAlerts {
+    pub async fn load(store: &Store, public_url: &url::Url) -> StoreResult<Self> {
+        let writer = Writer::load(store, public_url, MessageKind::CoordinatorAlert).await?;
+        let coordinators = store
+            .list_accounts()
+            .await?
+            .into_iter()
+            .filter(|a| a.active && a.has(crate::domain::accounts::Role::Coordinator))
+            .collect();
+        Ok(Self {
+            writer,
+            coordinators,
+        })
+    }
+
+    /// One message per coordinator; `cause` (plus the coordinator's id) is the dedupe key.
+    pub fn messages(&self, reason: &str, path: &str, cause: &str) -> Vec<crate::store::NewMessage> {
+        let link = self.writer.url(path);
+        self.coordinators
+            .iter()
+            .map(|c| {
+                self.writer.to(
+                    c.email.as_str(),
+                    &[("reason", reason), ("link", &link)],
+                    format!("{cause}:{}", c.id.0),
+                )
+            })
+            .collect()
+    }
+}
+
+/// A helper raises a safety concern on their case: every coordinator is alerted at once
+/// (in the transaction that records it), and the case heads the queue. Raising it again
+/// sends nothing more. Returns whether this call raised it.
+pub async fn raise_safety_concern(
+    store: &Store,
+    public_url: &url::Url,
+    request_id: i64,
+    helper: AccountId,
+) -> StoreResult<bool> {
+    let alerts = CoordinatorAlerts::load(store, public_url).await?.messages(
+        "URGENT, a safety concern on a case",
+        &format!("/support/queue/{request_id}"),
+        &format!("safety:{request_id}"),
+    );
+    store.escalate_case(request_id, helper, &alerts).await
+}
+
 /// Offers a request to a helper and tells them by e-mail (in the same transaction). The
 /// e-mail says only that a colleague asked and where to answer.
 pub async fn offer_to(

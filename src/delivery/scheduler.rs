@@ -222,14 +222,7 @@ async fn service_level(store: &Store, settings: &JobSettings) -> anyhow::Result<
     let promise = i64::from(sla.first_contact_hours) * 3600;
     let reminder =
         super::Writer::load(store, &settings.public_url, MessageKind::HelperReminder).await?;
-    let alert =
-        super::Writer::load(store, &settings.public_url, MessageKind::CoordinatorAlert).await?;
-    let coordinators: Vec<_> = store
-        .list_accounts()
-        .await?
-        .into_iter()
-        .filter(|a| a.active && a.has(crate::domain::accounts::Role::Coordinator))
-        .collect();
+    let alerts = crate::casework::CoordinatorAlerts::load(store, &settings.public_url).await?;
     let (mut reminded, mut alerted) = (0, 0);
     for (r, helper) in store.awaiting_first_contact().await? {
         let due = hours.local_text(hours.add(r.created_at, promise));
@@ -253,15 +246,11 @@ async fn service_level(store: &Store, settings: &JobSettings) -> anyhow::Result<
             _ => {}
         }
         if state(&hours, sla.first_contact_hours, r.created_at, None, now) == SlaState::Overdue {
-            for c in &coordinators {
-                let m = alert.to(
-                    c.email.as_str(),
-                    &[
-                        ("reason", "a request passed its first-contact time"),
-                        ("link", &alert.url(&format!("/support/queue/{}", r.id))),
-                    ],
-                    format!("sla-alert:{}:{}", r.id, c.id.0),
-                );
+            for m in alerts.messages(
+                "a request passed its first-contact time",
+                &format!("/support/queue/{}", r.id),
+                &format!("sla-alert:{}", r.id),
+            ) {
                 if store.enqueue(&m).await? {
                     alerted += 1;
                 }

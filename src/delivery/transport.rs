@@ -168,6 +168,13 @@ fn build_checked(m: &OutboxMessage, from_address: &str) -> Result<Message, Strin
         .message_id(Some(format!("<wecare.{}.{}@{domain}>", m.kind, m.id)))
         .date_now()
         .raw_header(header("Auto-Submitted", "auto-generated".into()));
+    // Alerts to coordinators (urgent requests, safety concerns) are flagged for mail
+    // programs that sort by importance.
+    if m.kind == crate::domain::mail::MessageKind::CoordinatorAlert.key() {
+        b = b
+            .raw_header(header("Importance", "high".into()))
+            .raw_header(header("X-Priority", "1 (Highest)".into()));
+    }
     if let Some(url) = &m.list_unsubscribe {
         b = b
             .raw_header(header("List-Unsubscribe", format!("<{url}>")))

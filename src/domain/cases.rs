@@ -108,20 +108,67 @@ pub struct NewContact {
     pub resources: Vec<String>,
 }
 
+/// When a contact happened, as the helper gives it: a date and a time of day in the
+/// programme's zone. Both empty means now.
+#[derive(Debug, Clone, Copy)]
+pub struct ContactWhen<'a> {
+    pub date: &'a str,
+    pub time: &'a str,
+    pub zone: &'a jiff::tz::TimeZone,
+    /// When the request arrived: no contact can come before it.
+    pub requested_at: i64,
+    pub now: i64,
+}
+
+/// A helper's clock may run a little ahead of the server's.
+const CLOCK_SKEW_SECS: i64 = 5 * 60;
+
+impl ContactWhen<'_> {
+    fn parse(&self) -> Result<i64, Invalid> {
+        let (date, time) = (self.date.trim(), self.time.trim());
+        if date.is_empty() && time.is_empty() {
+            return Ok(self.now);
+        }
+        let d: jiff::civil::Date = date.parse().map_err(|_| {
+            Invalid::new(
+                "date",
+                "Give the date of the contact as YYYY-MM-DD, such as 2027-03-31.",
+            )
+        })?;
+        let t: jiff::civil::Time = time.parse().map_err(|_| {
+            Invalid::new(
+                "time",
+                "Give the time of the contact as HH:MM, such as 14:30.",
+            )
+        })?;
+        let at = d
+            .to_datetime(t)
+            .to_zoned(self.zone.clone())
+            .map_err(|_| Invalid::new("date", "This date is out of range."))?
+            .timestamp()
+            .as_second();
+        if at > self.now + CLOCK_SKEW_SECS {
+            return Err(Invalid::new("time", "The contact cannot be in the future."));
+        }
+        if at < self.requested_at {
+            return Err(Invalid::new(
+                "time",
+                "The contact cannot be before the request arrived: check the date and time.",
+            ));
+        }
+        Ok(at)
+    }
+}
+
 /// `known` are the directory's resource keys.
 pub fn parse_contact(
-    date: &str,
+    when: ContactWhen<'_>,
     mode: &str,
     minutes: &str,
     resources: &[String],
     known: &[String],
-    now: i64,
 ) -> Result<NewContact, Invalid> {
-    let at = super::helpers::date_end("date", date)?
-        .ok_or_else(|| Invalid::new("date", "Give the date of the contact."))?;
-    if at > now + 24 * 3600 {
-        return Err(Invalid::new("date", "The contact cannot be in the future."));
-    }
+    let at = when.parse()?;
     let mode = ContactMode::parse(mode)
         .ok_or_else(|| Invalid::new("mode", "Choose how the contact happened."))?;
     let minutes: u32 = minutes
@@ -178,40 +225,67 @@ mod tests {
     #[test]
     fn contacts_have_no_free_text() {
         let now = 2_000_000_000;
-        let known = vec!["eap".to_string()];
-        let c = parse_contact(
-            "2026-11-20",
-            "phone",
-            "45",
-            &["eap".into(), "eap".into()],
-            &known,
+        let zone = jiff::tz::TimeZone::get("America/New_York").expect("zone");
+        let when = ContactWhen {
+            date: "",
+            time: "",
+            zone: &zone,
+            requested_at: now - 86_400,
             now,
-        )
-        .expect("valid");
-        assert_eq!((c.minutes, c.resources.len()), (45, 1));
+        };
+        let known = vec!["eap".to_string()];
+        let c = parse_contact(when, "phone", "45", &["eap".into(), "eap".into()], &known)
+            .expect("valid");
+        assert_eq!((c.at, c.minutes, c.resources.len()), (now, 45, 1));
+        let field = |mode: &str, minutes: &str, res: &[String]| {
+            parse_contact(when, mode, minutes, res, &known)
+                .expect_err("refused")
+                .field
+        };
+        assert_eq!(field("fax", "45", &[]), "mode");
+        assert_eq!(field("phone", "0", &[]), "minutes");
+        assert_eq!(field("phone", "5", &["notes".into()]), "resources");
+    }
+
+    #[test]
+    fn a_contact_is_at_the_time_given_in_the_programmes_zone() {
+        let zone = jiff::tz::TimeZone::get("America/New_York").expect("zone");
+        // Unix 2,000,000,000 is 2033-05-18 03:33:20 UTC: 23:33:20 on the 17th in New York.
+        let now = 2_000_000_000;
+        let at = |date: &str, time: &str, requested_at: i64| {
+            ContactWhen {
+                date,
+                time,
+                zone: &zone,
+                requested_at,
+                now,
+            }
+            .parse()
+        };
+        let morning = at("2033-05-17", "09:30", now - 86_400).expect("valid");
         assert_eq!(
-            parse_contact("", "phone", "45", &[], &known, now)
-                .expect_err("date")
+            now - morning,
+            14 * 3600 + 3 * 60 + 20,
+            "09:30 local, not 23:59:59 UTC"
+        );
+        assert!(
+            at("2033-05-17", "23:36", 0).is_ok(),
+            "a clock a little ahead"
+        );
+        assert_eq!(
+            at("2033-05-17", "23:45", 0).expect_err("future").field,
+            "time"
+        );
+        assert_eq!(
+            at("2033-05-17", "22:00", now - 3600)
+                .expect_err("before")
                 .field,
+            "time"
+        );
+        assert_eq!(at("2033-05-17", "", 0).expect_err("no time").field, "time");
+        assert_eq!(
+            at("18/05/2033", "09:00", 0).expect_err("format").field,
             "date"
-        );
-        assert_eq!(
-            parse_contact("2026-11-20", "fax", "45", &[], &known, now)
-                .expect_err("mode")
-                .field,
-            "mode"
-        );
-        assert_eq!(
-            parse_contact("2026-11-20", "phone", "0", &[], &known, now)
-                .expect_err("minutes")
-                .field,
-            "minutes"
-        );
-        assert_eq!(
-            parse_contact("2026-11-20", "phone", "5", &["notes".into()], &known, now)
-                .expect_err("res")
-                .field,
-            "resources"
         );
     }
 }

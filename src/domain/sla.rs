@@ -206,6 +206,25 @@ impl BusinessHours {
         total
     }
 
+    /// The programme's time zone.
+    pub fn time_zone(&self) -> &TimeZone {
+        &self.tz
+    }
+
+    /// The date (YYYY-MM-DD) and time (HH:MM) of `unix` in the programme's zone, as a
+    /// form's fields take them.
+    pub fn local_fields(&self, unix: i64) -> (String, String) {
+        jiff::Timestamp::from_second(unix)
+            .map(|t| {
+                let z = t.to_zoned(self.tz.clone());
+                (
+                    z.strftime("%Y-%m-%d").to_string(),
+                    z.strftime("%H:%M").to_string(),
+                )
+            })
+            .unwrap_or_default()
+    }
+
     /// A moment in the programme's local time, for people to read.
     pub fn local_text(&self, unix: i64) -> String {
         jiff::Timestamp::from_second(unix)

@@ -42,6 +42,51 @@ pub struct AuditReport {
     pub broken_at: Option<(i64, String)>,
 }
 
+/// Appends one entry inside the caller's transaction, so that the record and the change
+/// it records commit together. A unique violation means another instance appended first:
+/// the caller runs its transaction again.
+pub(super) async fn append_in(
+    conn: &mut sqlx::AnyConnection,
+    actor: Option<AccountId>,
+    action: &str,
+    subject: &str,
+) -> Result<(), sqlx::Error> {
+    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (seq, prev) = match &last {
+        Some(r) => (
+            get_i64(r, "seq").map_err(into_sqlx)? + 1,
+            get_string(r, "hash").map_err(into_sqlx)?,
+        ),
+        None => (1, GENESIS.to_string()),
+    };
+    let at = crate::domain::now();
+    let actor = actor.map(|a| a.0);
+    let hash = row_hash(&prev, seq, at, actor, action, subject);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, action, subject, prev_hash, hash)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(seq)
+    .bind(at)
+    .bind(actor)
+    .bind(action)
+    .bind(subject)
+    .bind(&prev)
+    .bind(&hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn into_sqlx(e: StoreError) -> sqlx::Error {
+    match e {
+        StoreError::Database(e) => e,
+        other => sqlx::Error::Protocol(other.to_string()),
+    }
+}
+
 impl Store {
     /// Appends one entry. Two instances appending at once may pick the same sequence
     /// number; the loser tries again on top of the winner.
@@ -53,31 +98,8 @@ impl Store {
     ) -> StoreResult<()> {
         for _ in 0..10 {
             let mut tx = self.begin_write().await?;
-            let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *tx)
-                .await?;
-            let (seq, prev) = match &last {
-                Some(r) => (get_i64(r, "seq")? + 1, get_string(r, "hash")?),
-                None => (1, GENESIS.to_string()),
-            };
-            let at = crate::domain::now();
-            let actor = actor.map(|a| a.0);
-            let hash = row_hash(&prev, seq, at, actor, action, subject);
-            let inserted = sqlx::query(
-                "INSERT INTO audit_log (seq, at, actor, action, subject, prev_hash, hash)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(seq)
-            .bind(at)
-            .bind(actor)
-            .bind(action)
-            .bind(subject)
-            .bind(&prev)
-            .bind(&hash)
-            .execute(&mut *tx)
-            .await;
-            match inserted {
-                Ok(_) => {
+            match append_in(&mut tx, actor, action, subject).await {
+                Ok(()) => {
                     tx.commit().await?;
                     return Ok(());
                 }

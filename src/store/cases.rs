@@ -485,24 +485,57 @@ impl Store {
         super::put_setting(&mut conn, key, if on { "1" } else { "0" }).await
     }
 
-    /// A helper raises a safety concern on their case: coordinators may now see who asked.
-    pub async fn escalate_case(&self, request_id: i64, helper: AccountId) -> StoreResult<()> {
+    /// A helper raises a safety concern on their case: coordinators may now see who asked,
+    /// and each is alerted. The flag, its audit entry and the alerts commit together, so
+    /// a concern is never recorded without its alerts (nor alerts sent twice: raising it
+    /// again changes nothing). Returns whether this call raised it.
+    pub async fn escalate_case(
+        &self,
+        request_id: i64,
+        helper: AccountId,
+        alerts: &[NewMessage],
+    ) -> StoreResult<bool> {
         let r = self.case_of(request_id, helper).await?;
         check_in_progress(r.status).map_err(StoreError::Conflict)?;
-        self.audit(
-            Some(helper),
-            "safety_escalation",
-            &format!("support_request:{request_id}"),
-        )
-        .await?;
-        sqlx::query(
-            "UPDATE support_requests SET escalated_at = COALESCE(escalated_at, $1) WHERE id = $2",
-        )
-        .bind(crate::domain::now())
-        .bind(request_id)
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        for _ in 0..10 {
+            let mut tx = self.begin_write().await?;
+            let n = sqlx::query(
+                "UPDATE support_requests SET escalated_at = $1, updated_at = $1
+                 WHERE id = $2 AND helper_id = $3 AND status IN ('accepted', 'contacted')
+                   AND escalated_at IS NULL",
+            )
+            .bind(crate::domain::now())
+            .bind(request_id)
+            .bind(helper.0)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if n == 0 {
+                return Ok(false);
+            }
+            match super::audit::append_in(
+                &mut tx,
+                Some(helper),
+                "safety_escalation",
+                &format!("support_request:{request_id}"),
+            )
+            .await
+            {
+                Ok(()) => {}
+                // Another instance appended to the audit log first: run it again.
+                Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
+                Err(e) => return Err(e.into()),
+            }
+            for m in alerts {
+                enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
+            }
+            tx.commit().await?;
+            self.wake_delivery();
+            return Ok(true);
+        }
+        Err(StoreError::Conflict(
+            "The audit log is busy; please raise the concern again.",
+        ))
     }
 
     pub async fn is_escalated(&self, request_id: i64) -> StoreResult<bool> {

@@ -28,10 +28,12 @@ pub struct RequestSummary {
     pub updated_at: i64,
     pub first_contact_at: Option<i64>,
     pub closed_at: Option<i64>,
+    /// When the helper raised a safety concern: such requests head the queue.
+    pub escalated_at: Option<i64>,
 }
 
 const SUMMARY_COLUMNS: &str = "id, reference, channel, status, urgency, topics, contact_mode, \
-     created_at, updated_at, first_contact_at, closed_at";
+     created_at, updated_at, first_contact_at, closed_at, escalated_at";
 
 fn summary_from_row(row: &AnyRow) -> StoreResult<RequestSummary> {
     let bad = |what: &str| {
@@ -55,6 +57,7 @@ fn summary_from_row(row: &AnyRow) -> StoreResult<RequestSummary> {
         updated_at: get_i64(row, "updated_at")?,
         first_contact_at: get_opt_i64(row, "first_contact_at")?,
         closed_at: get_opt_i64(row, "closed_at")?,
+        escalated_at: get_opt_i64(row, "escalated_at")?,
     })
 }
 
@@ -242,7 +245,8 @@ impl Store {
     pub async fn support_queue(&self) -> StoreResult<Vec<RequestSummary>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {SUMMARY_COLUMNS} FROM support_requests
-             WHERE status NOT IN ('closed', 'withdrawn') ORDER BY created_at, id"
+             WHERE status NOT IN ('closed', 'withdrawn')
+             ORDER BY CASE WHEN escalated_at IS NULL THEN 1 ELSE 0 END, created_at, id"
         )))
         .fetch_all(&self.pool)
         .await?;

@@ -13,7 +13,7 @@ use super::AppState;
 use super::api::{ApiJson, ApiPath};
 use super::auth::{ApiCoordinator, ApiHelper};
 use super::error::{ApiResult, AppError, ErrorBody};
-use crate::domain::cases::{Outcome, parse_contact};
+use crate::domain::cases::{ContactWhen, Outcome, parse_contact};
 use crate::domain::helpers::{HelperProfile, ProfileInput};
 use crate::domain::matching::{self, Candidate};
 use crate::domain::{Invalid, now};
@@ -147,8 +147,12 @@ pub async fn cases(
 
 #[derive(Deserialize, ToSchema)]
 pub struct ContactIn {
-    /// YYYY-MM-DD
+    /// YYYY-MM-DD in the programme's time zone; with `time`, or both left out for now.
+    #[serde(default)]
     pub date: String,
+    /// HH:MM in the programme's time zone.
+    #[serde(default)]
+    pub time: String,
     /// email, phone, video or in_person
     pub mode: String,
     pub minutes: u32,
@@ -171,13 +175,21 @@ pub async fn contact(
     ApiJson(body): ApiJson<ContactIn>,
 ) -> ApiResult<StatusCode> {
     let known = state.store.active_resource_keys().await?;
+    let request = state.store.case_of(id, a.id).await?;
+    let (hours, _) = super::support::business_hours(&state.store).await?;
+    let when = ContactWhen {
+        date: &body.date,
+        time: &body.time,
+        zone: hours.time_zone(),
+        requested_at: request.created_at,
+        now: now(),
+    };
     let c = parse_contact(
-        &body.date,
+        when,
         &body.mode,
         &body.minutes.to_string(),
         &body.resources,
         &known,
-        now(),
     )?;
     state.store.log_contact(id, a.id, &c).await?;
     Ok(StatusCode::NO_CONTENT)

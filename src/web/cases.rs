@@ -15,9 +15,10 @@ use super::layout::{Ctx, Layout, form_status, render, render_status};
 use crate::casework::{self, MatchingInputs};
 use crate::delivery::Writer;
 use crate::domain::accounts::AccountId;
-use crate::domain::cases::{Outcome, Resource, parse_contact};
+use crate::domain::cases::{ContactWhen, Outcome, Resource, parse_contact};
 use crate::domain::mail::MessageKind;
 use crate::domain::matching;
+use crate::domain::sla::BusinessHours;
 use crate::domain::support::{ContactMode, Identity};
 use crate::domain::{Invalid, now};
 use crate::store::{Contact, Offer, RequestSummary};
@@ -206,6 +207,10 @@ struct CaseView {
     contacts: Vec<Contact>,
     resources: Vec<Resource>,
     error: Option<Invalid>,
+    /// The programme's business hours: its zone, for contact times.
+    hours: BusinessHours,
+    /// The contact form's date and time: what was typed, or now in the programme's zone.
+    when: (String, String),
 }
 
 impl CaseView {
@@ -222,8 +227,14 @@ impl CaseView {
             .map(|r| r.name.clone())
             .unwrap_or_else(|| key.to_string())
     }
-    fn today(&self) -> String {
-        jiff::Timestamp::now().strftime("%Y-%m-%d").to_string()
+    fn local(&self, unix: &i64) -> String {
+        self.hours.local_text(*unix)
+    }
+    fn escalated_text(&self) -> String {
+        self.request
+            .escalated_at
+            .map(|t| self.hours.local_text(t))
+            .unwrap_or_default()
     }
 }
 
@@ -233,8 +244,11 @@ async fn case_page(
     helper: AccountId,
     id: i64,
     error: Option<Invalid>,
+    typed: Option<(String, String)>,
 ) -> PageResult {
     let request = state.store.case_of(id, helper).await?;
+    let (hours, _) = super::support::business_hours(&state.store).await?;
+    let when = typed.unwrap_or_else(|| hours.local_fields(now()));
     let (identity, message) = if request.status.is_open() {
         state.store.case_identity(id, helper).await?
     } else {
@@ -251,6 +265,8 @@ async fn case_page(
             identity,
             message,
             error,
+            hours,
+            when,
         },
     )
 }
@@ -261,7 +277,7 @@ pub async fn case(
     HelperRole(a): HelperRole,
     Path(IdPath { id }): Path<IdPath>,
 ) -> PageResult {
-    case_page(&state, ctx, a.id, id, None).await
+    case_page(&state, ctx, a.id, id, None, None).await
 }
 
 pub async fn log_contact(
@@ -284,19 +300,24 @@ pub async fn log_contact(
         .map(|(_, v)| v.clone())
         .collect();
     let known = state.store.active_resource_keys().await?;
-    match parse_contact(
-        one("date"),
-        one("mode"),
-        one("minutes"),
-        &resources,
-        &known,
-        now(),
-    ) {
+    let request = state.store.case_of(id, a.id).await?;
+    let (hours, _) = super::support::business_hours(&state.store).await?;
+    let when = ContactWhen {
+        date: one("date"),
+        time: one("time"),
+        zone: hours.time_zone(),
+        requested_at: request.created_at,
+        now: now(),
+    };
+    match parse_contact(when, one("mode"), one("minutes"), &resources, &known) {
         Ok(c) => {
             state.store.log_contact(id, a.id, &c).await?;
             Ok(Redirect::to(&format!("/helper/cases/{id}")).into_response())
         }
-        Err(e) => case_page(&state, ctx, a.id, id, Some(e)).await,
+        Err(e) => {
+            let typed = (one("date").to_string(), one("time").to_string());
+            case_page(&state, ctx, a.id, id, Some(e), Some(typed)).await
+        }
     }
 }
 
@@ -307,8 +328,8 @@ pub async fn escalate(
     HelperRole(a): HelperRole,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Result<axum::response::Response, AppError> {
-    state.store.escalate_case(id, a.id).await?;
-    Ok(Redirect::to(&format!("/helper/cases/{id}")).into_response())
+    crate::casework::raise_safety_concern(&state.store, &state.web.public_url, id, a.id).await?;
+    Ok(Redirect::to(&format!("/helper/cases/{id}#safety")).into_response())
 }
 
 /// Closes a case; a declined outreach sends the person the resource directory, sealed, in
@@ -371,6 +392,7 @@ pub async fn close(
                 a.id,
                 id,
                 Some(Invalid::new("outcome", "Choose how the case ended.")),
+                None,
             )
             .await
         }

@@ -230,28 +230,17 @@ pub async fn file_request(
     request: &NewRequest,
     owner: Option<crate::domain::accounts::AccountId>,
 ) -> Result<(RequestSummary, String), AppError> {
-    let mut alerts = Vec::new();
-    if request.urgency == Urgency::Urgent {
-        let writer = crate::delivery::Writer::load(
-            &state.store,
-            &state.web.public_url,
-            crate::domain::mail::MessageKind::CoordinatorAlert,
-        )
-        .await?;
-        let stamp = crate::crypto::random_hex(8);
-        for c in state.store.list_accounts().await? {
-            if c.active && c.has(crate::domain::accounts::Role::Coordinator) {
-                alerts.push(writer.to(
-                    c.email.as_str(),
-                    &[
-                        ("reason", "an urgent request arrived"),
-                        ("link", &writer.url("/support/queue")),
-                    ],
-                    format!("urgent:{stamp}:{}", c.id.0),
-                ));
-            }
-        }
-    }
+    let alerts = if request.urgency == Urgency::Urgent {
+        crate::casework::CoordinatorAlerts::load(&state.store, &state.web.public_url)
+            .await?
+            .messages(
+                "an urgent request arrived",
+                "/support/queue",
+                &format!("urgent:{}", crate::crypto::random_hex(8)),
+            )
+    } else {
+        Vec::new()
+    };
     let (r, code) = state
         .store
         .create_support_request(request, owner, &alerts)

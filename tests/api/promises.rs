@@ -504,3 +504,202 @@ async fn the_client_address_behind_a_proxy_is_the_one_the_proxy_wrote() {
     let other = sign_in("203.0.113.9, 203.0.113.77".into(), 99).await;
     assert_eq!(other, 401);
 }
+
+on_both!(
+    a_safety_concern_alerts_every_coordinator_at_once_and_heads_the_queue,
+    a_contact_is_recorded_at_the_time_the_helper_gives,
+);
+
+/// A message with its folded header lines joined again (RFC 5322, 2.2.3).
+fn unfold(mail: &str) -> String {
+    mail.replace("\r\n ", " ")
+        .replace("\r\n\t", " ")
+        .replace("\n ", " ")
+}
+
+/// Files a routine request through the form, as a person would; returns its id.
+async fn filed(app: &TestApp, name: &str, email: &str) -> i64 {
+    let mut person = app.browser();
+    let r = person
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "soon"),
+                ("contact_mode", "email"),
+                ("name", name),
+                ("email", email),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let code = crate::support::receipt_code_in(&r.body);
+    app.store
+        .support_request_by_receipt(&code)
+        .await
+        .expect("request")
+        .id
+}
+
+async fn a_safety_concern_alerts_every_coordinator_at_once_and_heads_the_queue(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut helper = crate::cases::trained_helper(&app, "kai@example.edu", "Surgery").await;
+    let helper_id = AccountId(crate::cases::id_of(&app, "kai@example.edu").await);
+    let mut coord = app
+        .signed_in("lead@example.edu", &[Role::Coordinator])
+        .await;
+    app.account("colead@example.edu", &[Role::Coordinator])
+        .await;
+    let earlier = filed(&app, "Older Request", "older@example.org").await;
+    let id = filed(&app, "Marisol Quennell", "marisol@example.org").await;
+    crate::cases::give_case(&app, id, helper_id).await;
+
+    let page = helper.get(&format!("/helper/cases/{id}")).await.body;
+    assert!(page.contains("Raise a safety concern"), "{page}");
+    let r = helper
+        .post(&format!("/helper/cases/{id}/escalate"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    // The helper is told what happens next and where to turn now.
+    let page = helper.get(&format!("/helper/cases/{id}")).await.body;
+    for words in [
+        "Every coordinator was e-mailed",
+        "Call 911",
+        "988",
+        "employee assistance",
+    ] {
+        assert!(page.contains(words), "{words}: {page}");
+    }
+
+    // Every coordinator, at once, marked urgent, with no name in the subject.
+    for address in ["lead@example.edu", "colead@example.edu"] {
+        let mail = unfold(&crate::cases::mail_to(&app, address).await);
+        assert!(mail.contains("Importance: high"), "{mail}");
+        let subject = mail
+            .lines()
+            .find(|l| l.starts_with("Subject:"))
+            .unwrap_or_default();
+        assert!(subject.contains("safety concern"), "{subject}");
+        assert!(
+            !mail.contains("Marisol") && !mail.contains("marisol@"),
+            "{mail}"
+        );
+    }
+    // Raising it again sends nothing more.
+    helper
+        .post(&format!("/helper/cases/{id}/escalate"), &[])
+        .await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let alerts = app
+        .db
+        .mail_files()
+        .iter()
+        .filter(|m| unfold(m).contains("safety concern"))
+        .count();
+    assert_eq!(alerts, 2, "one alert per coordinator");
+
+    // The case heads the queue, flagged, although it arrived later.
+    let queue = coord.get("/support/queue").await.body;
+    let first = queue
+        .find(&format!("/support/queue/{id}\""))
+        .expect("listed");
+    let second = queue
+        .find(&format!("/support/queue/{earlier}\""))
+        .expect("listed");
+    assert!(first < second, "{queue}");
+    assert!(queue.contains("Safety concern"));
+    let entries = app.store.list_audit(10).await.expect("audit");
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.action == "safety_escalation")
+            .count(),
+        1
+    );
+}
+
+async fn a_contact_is_recorded_at_the_time_the_helper_gives(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut helper = crate::cases::trained_helper(&app, "noor@example.edu", "Surgery").await;
+    let helper_id = AccountId(crate::cases::id_of(&app, "noor@example.edu").await);
+    let id = filed(&app, "Contact Timing", "timing@example.org").await;
+    crate::cases::give_case(&app, id, helper_id).await;
+    // The request arrived a day ago (so that a morning time today is after it).
+    let created = wecare::domain::now() - 86_400;
+    sql(
+        &app.db,
+        &format!("UPDATE support_requests SET created_at = {created} WHERE id = {id}"),
+    )
+    .await;
+    let zone = jiff::tz::TimeZone::get("America/New_York").expect("zone");
+    let local_now = jiff::Timestamp::now().to_zoned(zone.clone());
+    let earlier = local_now
+        .checked_sub(jiff::SignedDuration::from_mins(90))
+        .expect("time");
+    let date = earlier.strftime("%Y-%m-%d").to_string();
+    let time = earlier.strftime("%H:%M").to_string();
+
+    // The form offers now, in the programme's zone.
+    let page = helper.get(&format!("/helper/cases/{id}")).await.body;
+    assert!(page.contains("name=\"time\""), "{page}");
+    let contacts = format!("/helper/cases/{id}/contacts");
+    let tomorrow = local_now
+        .checked_add(jiff::SignedDuration::from_hours(24))
+        .expect("time");
+    let r = helper
+        .post(
+            &contacts,
+            &[
+                ("date", &tomorrow.strftime("%Y-%m-%d").to_string()),
+                ("time", &tomorrow.strftime("%H:%M").to_string()),
+                ("mode", "phone"),
+                ("minutes", "20"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("cannot be in the future"), "{}", r.body);
+    let two_days_ago = local_now
+        .checked_sub(jiff::SignedDuration::from_hours(48))
+        .expect("time");
+    let r = helper
+        .post(
+            &contacts,
+            &[
+                ("date", &two_days_ago.strftime("%Y-%m-%d").to_string()),
+                ("time", &two_days_ago.strftime("%H:%M").to_string()),
+                ("mode", "phone"),
+                ("minutes", "20"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("before the request arrived"), "{}", r.body);
+
+    let r = helper
+        .post(
+            &contacts,
+            &[
+                ("date", &date),
+                ("time", &time),
+                ("mode", "phone"),
+                ("minutes", "20"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let expected = earlier.timestamp().as_second() / 60 * 60;
+    let stored = app
+        .store
+        .support_request(id)
+        .await
+        .expect("request")
+        .first_contact_at
+        .expect("first contact");
+    assert_eq!(
+        stored, expected,
+        "the minute the helper gave, in New York time"
+    );
+    let contacts_list = app.store.list_contacts(id).await.expect("contacts");
+    assert_eq!(contacts_list[0].at, expected);
+}
