@@ -19,7 +19,35 @@ pub struct MatchingInputs {
     pub policy: Policy,
 }
 
-pub async fn matching_inputs(store: &Store, request_id: i64) -> StoreResult<MatchingInputs> {
+/// Who is opening a request's sealed preferences for matching. A coordinator's look is
+/// written to the audit log before anything is opened; the programme's own matching and
+/// the person choosing their helper are not views by anyone else.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opener {
+    Automatic,
+    Requester,
+    Coordinator(AccountId),
+}
+
+async fn record_opening(store: &Store, opener: Opener, request_id: i64) -> StoreResult<()> {
+    if let Opener::Coordinator(c) = opener {
+        store
+            .audit(
+                Some(c),
+                "coordinator_matching_view",
+                &format!("support_request:{request_id}"),
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+pub async fn matching_inputs(
+    store: &Store,
+    request_id: i64,
+    opener: Opener,
+) -> StoreResult<MatchingInputs> {
+    record_opening(store, opener, request_id).await?;
     let helpers = store.helpers_for_matching().await?;
     let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
     let request = store.request_for_matching(request_id, &ids).await?;
@@ -122,7 +150,7 @@ pub async fn offer_next(
     request_id: i64,
 ) -> StoreResult<bool> {
     let passed = store.helpers_passed(request_id).await?;
-    let mut m = matching_inputs(store, request_id).await?;
+    let mut m = matching_inputs(store, request_id, Opener::Automatic).await?;
     m.helpers.retain(|h| !passed.contains(&h.id));
     let best = matching::shortlist(&m.helpers, &m.request, &m.weights, m.policy, now(), 1);
     match best.first() {
@@ -151,7 +179,7 @@ pub struct QueuePlan {
     pub optimal: matching::Assignment,
 }
 
-pub async fn plan_queue(store: &Store) -> StoreResult<QueuePlan> {
+pub async fn plan_queue(store: &Store, opener: Opener) -> StoreResult<QueuePlan> {
     let queue: Vec<crate::store::RequestSummary> = store
         .support_queue()
         .await?
@@ -162,6 +190,7 @@ pub async fn plan_queue(store: &Store) -> StoreResult<QueuePlan> {
     let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
     let mut wanted = Vec::with_capacity(queue.len());
     for r in &queue {
+        record_opening(store, opener, r.id).await?;
         wanted.push(store.request_for_matching(r.id, &ids).await?);
     }
     let (weights, policy) = store.matching_rules().await?;

@@ -295,6 +295,7 @@ impl Application {
                     proxies: cfg.trusted_proxies.clone(),
                 },
                 metrics_token: cfg.metrics_token.as_ref().map(|t| t.0.clone()),
+                retention_days: cfg.retention_days,
                 mail_route: match &cfg.mail.smtp {
                     Some(s) => format!("sent through {}", s.display),
                     None => format!(

@@ -54,8 +54,8 @@ who hold each other to a shared standard of respect, and who make time to learn 
 
 ## How we keep your trust
 
-Identities in support requests are encrypted, seen only by the helper who reaches out, and erased \
-once they are no longer needed. Reports to leadership count conversations; they never name people.
+Identities in support requests are encrypted, seen by the helper who reaches out (the request \
+form says exactly who else may see them), and erased once they are no longer needed. Reports to leadership count conversations; they never name people.
 ",
     },
     DefaultPage {
@@ -101,9 +101,10 @@ counselling.
 
 ## Our promise of confidentiality
 
-- Only the helper who reaches out to you learns who you are and how to contact you.
+- The helper who reaches out to you learns who you are and how to contact you; the \
+  [request form](/support/request) says exactly who else may, under this programme's settings.
 - No notes are kept of what you talk about; we record only *that* a conversation took place.
-- Your name and contact details are encrypted and erased after the case closes.
+- Your name and contact details are encrypted, and erased a set time after the case closes.
 - Nothing you share reaches your chair, your department or your file, and there is no retaliation \
   for asking for support.
 

@@ -393,3 +393,76 @@ mod tests {
         assert_ne!(new_receipt_code(), new_receipt_code());
     }
 }
+
+/// The settings in force that decide what the request form may promise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PromiseSettings {
+    /// Coordinators see who asked only after a helper raises a safety concern.
+    pub coordinator_blind: bool,
+    /// Days after closing before the person's name and contact details are erased.
+    pub retention_days: u32,
+    /// The first-contact promise, in business hours.
+    pub first_contact_hours: u32,
+}
+
+/// What the form and the receipt tell a person about who sees their request, what is
+/// e-mailed to them and how long it is kept: generated from the settings in force, so that
+/// a sentence can never promise more than the programme does. The e-mail sentence matches
+/// the only message a person who asks is sent (`MessageKind::RequesterUpdate`, when a
+/// helper accepts); tests check both against the outbox.
+pub fn promises(s: &PromiseSettings) -> Vec<String> {
+    let who = if s.coordinator_blind {
+        "Who you are and what you write are seen only by the peer who takes your request. \
+         The programme's coordinators see them only if that peer raises a concern for \
+         someone's safety, and each time anyone looks it is recorded."
+            .to_string()
+    } else {
+        "Who you are and what you write are seen by the peer who takes your request. The \
+         programme's coordinators can also open them while your request is open, to find \
+         you the right peer; each time anyone looks it is recorded."
+            .to_string()
+    };
+    let days = s.retention_days;
+    vec![
+        who,
+        format!(
+            "Your name and contact details are stored encrypted. What you write is erased \
+             when your request is closed; your name and contact details {days} day{} after.",
+            if days == 1 { "" } else { "s" }
+        ),
+        "We send you one e-mail, when a peer accepts your request, to say they will be in \
+         touch; it does not repeat what you wrote. Nothing else about your request is sent \
+         to you by e-mail."
+            .to_string(),
+        format!(
+            "A peer aims to make first contact within {} business hour{}.",
+            s.first_contact_hours,
+            if s.first_contact_hours == 1 { "" } else { "s" }
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod promise_tests {
+    use super::*;
+
+    #[test]
+    fn each_combination_of_settings_says_what_is_true() {
+        for blind in [false, true] {
+            for days in [1, 30, 90] {
+                let p = promises(&PromiseSettings {
+                    coordinator_blind: blind,
+                    retention_days: days,
+                    first_contact_hours: 8,
+                });
+                let all = p.join(" ");
+                assert_eq!(all.contains("coordinators can also open them"), !blind);
+                assert_eq!(all.contains("only if that peer raises a concern"), blind);
+                assert!(all.contains(&format!(" {days} day")), "{all}");
+                assert!(all.contains("one e-mail, when a peer accepts"), "{all}");
+                assert!(!all.contains("never sent by e-mail"), "{all}");
+                assert!(all.contains("within 8 business hours"), "{all}");
+            }
+        }
+    }
+}

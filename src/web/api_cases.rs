@@ -23,13 +23,21 @@ use crate::store::{Offer, RequestSummary};
 #[utoipa::path(get, path = "/api/v1/support/requests/{id}/shortlist", tag = "matching",
     security(("bearer" = [])), params(("id" = i64, Path, description = "Request id")),
     responses((status = 200, body = [Candidate]), (status = 403, body = ErrorBody),
-               (status = 404, body = ErrorBody)))]
+               (status = 404, body = ErrorBody),
+               (status = 409, description = "The programme works coordinator-blind", body = ErrorBody)))]
 pub async fn shortlist(
     State(state): State<AppState>,
-    _: ApiCoordinator,
+    ApiCoordinator(c): ApiCoordinator,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<Candidate>>> {
-    let m = super::cases::matching_inputs(&state, id).await?;
+    // Scores and their reasons come from the person's sealed preferences.
+    if state.store.coordinator_blind().await? {
+        return Err(AppError::Conflict(
+            "This programme works coordinator-blind: requests are matched automatically, and no shortlist is shown.".into(),
+        )
+        .into());
+    }
+    let m = super::cases::matching_inputs(&state, id, c.id).await?;
     Ok(Json(matching::shortlist(
         &m.helpers,
         &m.request,

@@ -38,33 +38,45 @@ pub async fn offer_next(state: &AppState, request_id: i64) -> Result<bool, AppEr
     Ok(casework::offer_next(&state.store, &state.web.public_url, request_id).await?)
 }
 
+/// A coordinator looks at a request's matching (audited before anything is opened).
 pub async fn matching_inputs(
     state: &AppState,
     request_id: i64,
+    coordinator: AccountId,
 ) -> Result<MatchingInputs, AppError> {
-    Ok(casework::matching_inputs(&state.store, request_id).await?)
+    Ok(casework::matching_inputs(
+        &state.store,
+        request_id,
+        casework::Opener::Coordinator(coordinator),
+    )
+    .await?)
 }
 
 /// A coordinator's offer to a chosen helper. The shortlist is only advice, but the hard
-/// constraints are not: a helper who may not take the request is refused with the reason.
+/// constraints are not: a helper who may not take the request is refused with the reason,
+/// or, coordinator-blind, with one sentence for every reason.
 pub async fn offer_checked(
     state: &AppState,
     request_id: i64,
     helper: i64,
     by: AccountId,
 ) -> Result<Offer, AppError> {
-    let m = matching_inputs(state, request_id).await?;
-    let h = m
-        .helpers
-        .iter()
-        .find(|h| h.id == helper)
-        .ok_or_else(|| Invalid::new("helper", "This person is not an active helper."))?;
+    let blind = state.store.coordinator_blind().await?;
+    let m = matching_inputs(state, request_id, by).await?;
+    let refused = |why: &str| -> AppError { Invalid::new("helper", why.to_string()).into() };
+    let Some(h) = m.helpers.iter().find(|h| h.id == helper) else {
+        return Err(refused(if blind {
+            matching::BLIND_REFUSAL
+        } else {
+            "This person is not an active helper."
+        }));
+    };
     if let Err(why) = matching::check(h, &m.request, m.policy, now()) {
-        return Err(Invalid::new(
-            "helper",
-            format!("This helper cannot take this request: {}.", why.label()),
-        )
-        .into());
+        return Err(refused(&if blind {
+            matching::BLIND_REFUSAL.to_string()
+        } else {
+            format!("This helper cannot take this request: {}.", why.label())
+        }));
     }
     offer_to(state, request_id, AccountId(helper), Some(by)).await
 }
@@ -106,7 +118,7 @@ pub async fn offer_plan(
     State(state): State<AppState>,
     Coordinator(c): Coordinator,
 ) -> Result<axum::response::Response, AppError> {
-    let plan = casework::plan_queue(&state.store).await?;
+    let plan = casework::plan_queue(&state.store, casework::Opener::Coordinator(c.id)).await?;
     for (i, h) in plan.optimal.helper_of.iter().enumerate() {
         if let Some(h) = h {
             let (request, helper) = (plan.queue[i].id, plan.helpers[*h].id);

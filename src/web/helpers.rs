@@ -237,6 +237,11 @@ struct CaseView {
     escalated: bool,
     /// Who asked, once revealed (and audited).
     revealed: Option<(Identity, Option<String>)>,
+    /// Coordinator-blind: nothing derived from the person (scores, reasons, who is ruled
+    /// out) is shown; the programme matches.
+    blind: bool,
+    /// Coordinator-blind: every active helper, by name, to offer to by hand.
+    corps: Vec<(i64, String)>,
 }
 
 /// One request, for a coordinator: what it is about (no identity) and the best helpers
@@ -244,10 +249,10 @@ struct CaseView {
 pub async fn case(
     State(state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    Coordinator(c): Coordinator,
     Path(IdPath { id }): Path<IdPath>,
 ) -> PageResult {
-    case_page(&state, ctx, id, None).await
+    case_page(&state, ctx, c.id, id, None).await
 }
 
 /// Shows a coordinator who asked, if the programme's rules allow it now; the view is
@@ -259,26 +264,66 @@ pub async fn reveal(
     Path(IdPath { id }): Path<IdPath>,
 ) -> PageResult {
     let (identity, message) = state.store.identity_for_coordinator(id, c.id).await?;
-    case_page(&state, ctx, id, identity.map(|i| (i, message))).await
+    case_page(&state, ctx, c.id, id, identity.map(|i| (i, message))).await
 }
 
 async fn case_page(
     state: &AppState,
     ctx: Ctx,
+    coordinator: crate::domain::accounts::AccountId,
     id: i64,
     revealed: Option<(Identity, Option<String>)>,
 ) -> PageResult {
     let request = state.store.support_request(id).await?;
     let escalated = state.store.is_escalated(id).await?;
-    let can_reveal = request.status.is_open()
-        && revealed.is_none()
-        && (escalated || !state.store.coordinator_blind().await?);
+    let blind = state.store.coordinator_blind().await?;
+    let can_reveal = request.status.is_open() && revealed.is_none() && (escalated || !blind);
+    let (candidates, excluded) = if blind {
+        (Vec::new(), Vec::new())
+    } else {
+        shortlist_with_exclusions(state, coordinator, id).await?
+    };
+    let mut corps: Vec<(i64, String)> = if blind {
+        state
+            .store
+            .helpers_for_matching()
+            .await?
+            .into_iter()
+            .filter(|h| h.active)
+            .map(|h| (h.id, h.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    corps.sort_by(|a, b| a.1.cmp(&b.1));
+    render(&CaseView {
+        l: ctx.layout(format!("Request {}", request.reference)),
+        request,
+        candidates,
+        excluded,
+        can_reveal,
+        escalated,
+        revealed,
+        blind,
+        corps,
+    })
+}
+
+type Shortlist = (Vec<(String, Candidate)>, Vec<(&'static str, usize)>);
+
+/// The best three helpers with their reasons, and how many were ruled out and why: for a
+/// programme whose coordinators may know who asked.
+async fn shortlist_with_exclusions(
+    state: &AppState,
+    coordinator: crate::domain::accounts::AccountId,
+    id: i64,
+) -> Result<Shortlist, AppError> {
     let crate::casework::MatchingInputs {
         helpers,
         request: wanted,
         weights,
         policy,
-    } = super::cases::matching_inputs(state, id).await?;
+    } = super::cases::matching_inputs(state, id, coordinator).await?;
     let t = now();
     let list = matching::shortlist(&helpers, &wanted, &weights, policy, t, 3);
     let mut excluded: Vec<(&'static str, usize)> = Vec::new();
@@ -301,15 +346,7 @@ async fn case_page(
             (name, c)
         })
         .collect();
-    render(&CaseView {
-        l: ctx.layout(format!("Request {}", request.reference)),
-        request,
-        candidates,
-        excluded,
-        can_reveal,
-        escalated,
-        revealed,
-    })
+    Ok((candidates, excluded))
 }
 
 #[derive(Template)]
@@ -320,23 +357,34 @@ struct PlanView {
     optimal_total: i64,
     greedy_total: i64,
     greedy_assigned: usize,
+    /// Coordinator-blind: who is proposed and the scores are not shown.
+    blind: bool,
+    placed: usize,
 }
 
 /// The optimal assignment of the whole open queue, for a coordinator to review.
-pub async fn plan(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+pub async fn plan(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Coordinator(c): Coordinator,
+) -> PageResult {
+    let blind = state.store.coordinator_blind().await?;
     let crate::casework::QueuePlan {
         queue,
         helpers,
         scores,
         optimal,
-    } = crate::casework::plan_queue(&state.store).await?;
+    } = crate::casework::plan_queue(&state.store, crate::casework::Opener::Coordinator(c.id))
+        .await?;
+    let placed = optimal.assigned();
     let greedy = matching::assign_greedy(&helpers, &scores);
     let rows = queue
         .into_iter()
         .enumerate()
         .map(|(i, r)| {
             let pick = optimal.helper_of[i]
-                .and_then(|h| scores[i][h].map(|s| (helpers[h].name.clone(), s)));
+                .and_then(|h| scores[i][h].map(|s| (helpers[h].name.clone(), s)))
+                .filter(|_| !blind);
             (r, pick)
         })
         .collect();
@@ -346,6 +394,8 @@ pub async fn plan(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> Pa
         optimal_total: optimal.total,
         greedy_total: greedy.total,
         greedy_assigned: greedy.assigned(),
+        blind,
+        placed,
     })
 }
 

@@ -53,6 +53,8 @@ pub struct WebSettings {
     pub cookies_secure: bool,
     pub session_ttl_secs: i64,
     pub proxy_trust: auth::ProxyTrust,
+    /// Days after a request closes before who asked is erased: the form says so.
+    pub retention_days: u32,
     /// A bearer token that may read `/metrics` (an administrator's API token may too).
     pub metrics_token: Option<String>,
     /// Where messages go, in words, for the outbox page.

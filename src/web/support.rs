@@ -29,6 +29,8 @@ struct RequestView {
     /// Helpers who chose to be listed publicly, to be asked for by name.
     public_helpers: Vec<crate::store::PublicHelper>,
     error: Option<Invalid>,
+    /// What the programme promises, from the settings in force.
+    promises: Vec<String>,
 }
 
 impl RequestView {
@@ -79,6 +81,7 @@ pub async fn request_form(State(state): State<AppState>, ctx: Ctx) -> PageResult
         input,
         public_helpers: state.store.public_helpers().await?,
         error: None,
+        promises: promises(&state).await?,
     })
 }
 
@@ -179,6 +182,19 @@ struct ReceiptView {
     l: Layout,
     code: String,
     chooses: bool,
+    promises: Vec<String>,
+}
+
+/// The form's promises, from the settings in force now.
+async fn promises(state: &AppState) -> Result<Vec<String>, AppError> {
+    let (_, first_contact_hours) = business_hours(&state.store).await?;
+    Ok(crate::domain::support::promises(
+        &crate::domain::support::PromiseSettings {
+            coordinator_blind: state.store.coordinator_blind().await?,
+            retention_days: state.web.retention_days,
+            first_contact_hours,
+        },
+    ))
 }
 
 pub async fn submit(
@@ -210,6 +226,7 @@ pub async fn submit(
                     input,
                     public_helpers,
                     error: Some(e),
+                    promises: promises(&state).await?,
                 },
             );
         }
@@ -220,6 +237,7 @@ pub async fn submit(
         l: ctx.layout("Your request is in"),
         code,
         chooses: state.store.support_requester_chooses().await?,
+        promises: promises(&state).await?,
     })
 }
 
@@ -344,7 +362,12 @@ pub async fn choices_for(
         return Ok(Vec::new());
     }
     let public = state.store.public_helpers().await?;
-    let mut m = crate::casework::matching_inputs(&state.store, request.id).await?;
+    let mut m = crate::casework::matching_inputs(
+        &state.store,
+        request.id,
+        crate::casework::Opener::Requester,
+    )
+    .await?;
     m.helpers
         .retain(|h| public.iter().any(|p| p.account == h.id));
     let list =

@@ -703,3 +703,238 @@ async fn a_contact_is_recorded_at_the_time_the_helper_gives(db: TestDb) {
     let contacts_list = app.store.list_contacts(id).await.expect("contacts");
     assert_eq!(contacts_list[0].at, expected);
 }
+
+on_both!(coordinator_blind_answers_say_nothing_about_who_asked);
+
+/// In a coordinator-blind programme a coordinator offering by hand, reading a request's
+/// page, its shortlist or the plan learns nothing derived from the person: a request filed
+/// by a helper (who cannot take their own) reads exactly like anyone else's.
+async fn coordinator_blind_answers_say_nothing_about_who_asked(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    crate::cases::trained_helper(&app, "hal@example.edu", "Surgery").await;
+    let hal = AccountId(crate::cases::id_of(&app, "hal@example.edu").await);
+    // Ivy is a helper whose training has not been recorded: ruled out for her own reason.
+    app.signed_in("ivy@example.edu", &[Role::Helper]).await;
+    let ivy = crate::cases::id_of(&app, "ivy@example.edu").await;
+    app.store.set_coordinator_blind(true).await.expect("blind");
+    let input = |name: &str, email: &str| wecare::domain::support::RequestInput {
+        topics: vec!["burnout".into()],
+        urgency: "routine".into(),
+        contact_mode: "email".into(),
+        name: name.into(),
+        email: email.into(),
+        department: "Surgery".into(),
+        avoid: "Dr. Nobody".into(),
+        ..Default::default()
+    };
+    let file = |owner: Option<AccountId>, name: &'static str, email: &'static str| {
+        let store = app.store.clone();
+        let request =
+            wecare::domain::support::NewRequest::parse(&input(name, email)).expect("valid");
+        async move {
+            store
+                .create_support_request(&request, owner, &[])
+                .await
+                .expect("filed")
+                .0
+                .id
+        }
+    };
+    let by_hal = file(Some(hal), "Hal Himself", "hal.private@example.org").await;
+    let by_other = file(None, "Somebody Else", "else@example.org").await;
+    let mut coord = app
+        .signed_in("blind@example.edu", &[Role::Coordinator])
+        .await;
+    let token = app
+        .token_for(
+            &app.account("blind-api@example.edu", &[Role::Coordinator])
+                .await,
+        )
+        .await;
+
+    // Hal cannot take his own request (and is in its department), Ivy is untrained: one
+    // answer for both, on the page and in the API.
+    let page_hal = coord
+        .post(
+            &format!("/support/queue/{by_hal}/offer"),
+            &[("helper", &hal.0.to_string())],
+        )
+        .await;
+    let page_ivy = coord
+        .post(
+            &format!("/support/queue/{by_other}/offer"),
+            &[("helper", &ivy.to_string())],
+        )
+        .await;
+    assert_eq!((page_hal.status, page_ivy.status), (422, 422));
+    assert_eq!(
+        page_hal.body, page_ivy.body,
+        "one refusal, whatever the reason"
+    );
+    let api_hal = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/support/requests/{by_hal}/offers"),
+        Some(&token),
+        Some(json!({"helper": hal.0})),
+    )
+    .await;
+    let api_ivy = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/support/requests/{by_other}/offers"),
+        Some(&token),
+        Some(json!({"helper": ivy})),
+    )
+    .await;
+    assert_eq!(api_hal.status, 422);
+    assert_eq!(api_hal.body, api_ivy.body);
+    for body in [&page_hal.body, &api_hal.body] {
+        for leak in ["person asking", "department", "avoid"] {
+            assert!(!body.contains(leak), "{leak}: {body}");
+        }
+    }
+
+    // The request pages: no scores, no reasons, no "ruled out"; the same for both.
+    let section = |page: &str, id: i64| {
+        page.split("id=\"shortlist-title\"")
+            .nth(1)
+            .unwrap_or_default()
+            .replace(&format!("/support/queue/{id}/"), "/support/queue/X/")
+    };
+    let a = coord.get(&format!("/support/queue/{by_hal}")).await.body;
+    let b = coord.get(&format!("/support/queue/{by_other}")).await.body;
+    assert_eq!(section(&a, by_hal), section(&b, by_other));
+    for leak in ["Ruled out", "score", "person asking", "avoid list"] {
+        assert!(!a.contains(leak), "{leak}: {a}");
+    }
+    let r = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/support/requests/{by_hal}/shortlist"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    let plan = coord.get("/support/queue/plan").await.body;
+    assert!(
+        !plan.contains("Test Person"),
+        "no proposed helper named: {plan}"
+    );
+    assert!(!plan.contains("Score"), "{plan}");
+
+    // Each of those looks opened the sealed preferences for a coordinator: each is audited.
+    let audited = app
+        .store
+        .list_audit(100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| {
+            e.action == "coordinator_matching_view"
+                && e.subject == format!("support_request:{by_hal}")
+        })
+        .count();
+    assert!(
+        audited >= 3,
+        "offer, page, API offer and plan each audited: {audited}"
+    );
+}
+
+on_both!(the_form_promises_what_the_settings_in_force_do);
+
+/// The request form and the receipt say who may see a request, what is e-mailed and how
+/// long it is kept, from the settings in force; and the only message a person who asks
+/// receives is the one the form announces.
+async fn the_form_promises_what_the_settings_in_force_do(db: TestDb) {
+    let mut cfg = serve_config(&db);
+    cfg.retention_days = 30;
+    let app = TestApp::spawn_with(std::sync::Arc::new(db), cfg).await;
+    let mut visitor = app.browser();
+    let form = visitor.get("/support/request").await.body;
+    assert!(form.contains("coordinators can also open them"), "{form}");
+    assert!(form.contains("30 days after"), "{form}");
+    assert!(
+        form.contains("We send you one e-mail, when a peer accepts"),
+        "{form}"
+    );
+    assert!(!form.contains("ever sent by e-mail"), "{form}");
+    app.store.set_coordinator_blind(true).await.expect("blind");
+    let form = visitor.get("/support/request").await.body;
+    assert!(
+        form.contains("only if that peer raises a concern"),
+        "{form}"
+    );
+    assert!(!form.contains("coordinators can also open them"), "{form}");
+    app.store
+        .set_coordinator_blind(false)
+        .await
+        .expect("not blind");
+
+    // A whole case: filed, accepted, contacted, closed. The person gets exactly the one
+    // message the form announces.
+    crate::cases::trained_helper(&app, "pia@example.edu", "Surgery").await;
+    let pia = AccountId(crate::cases::id_of(&app, "pia@example.edu").await);
+    let r = visitor
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "soon"),
+                ("contact_mode", "email"),
+                ("name", "Quinn Ashdown"),
+                ("email", "quinn@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        r.body.contains("We send you one e-mail"),
+        "the receipt repeats it"
+    );
+    let code = crate::support::receipt_code_in(&r.body);
+    let id = app
+        .store
+        .support_request_by_receipt(&code)
+        .await
+        .expect("r")
+        .id;
+    let offer = app
+        .store
+        .offer_request(id, pia, None, wecare::domain::now() + 3600, None)
+        .await
+        .expect("offer");
+    let mut helper = app.browser();
+    helper
+        .sign_in("pia@example.edu", crate::helpers::PASSWORD)
+        .await;
+    let r = helper
+        .post(&format!("/helper/offers/{}/accept", offer.id), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = helper
+        .post(
+            &format!("/helper/cases/{id}/contacts"),
+            &[("mode", "phone"), ("minutes", "30")],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = helper
+        .post(&format!("/helper/cases/{id}/close"), &[("outcome", "met")])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    crate::cases::mail_to(&app, "quinn@example.org").await;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let to_quinn: Vec<String> = app
+        .db
+        .mail_files()
+        .into_iter()
+        .filter(|m| m.contains("To: quinn@example.org"))
+        .collect();
+    assert_eq!(to_quinn.len(), 1, "{to_quinn:?}");
+    assert!(
+        !to_quinn[0].contains("burnout"),
+        "it does not repeat the request"
+    );
+}
