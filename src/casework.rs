@@ -4,7 +4,6 @@
 
 use crate::delivery::Writer;
 use crate::domain::accounts::AccountId;
-use crate::domain::cases::OFFER_HOURS;
 use crate::domain::mail::MessageKind;
 use crate::domain::matching::{self, Policy, Weights};
 use crate::domain::{format_time, now};
@@ -126,7 +125,10 @@ pub async fn offer_to(
     by: Option<AccountId>,
 ) -> StoreResult<Offer> {
     let account = store.account(helper).await?;
-    let respond_by = now() + OFFER_HOURS * 3600;
+    // The more urgent the request, the sooner an unanswered offer passes to the next helper.
+    let urgency = store.support_request(request_id).await?.urgency;
+    let window = store.service_level_settings().await?.offer_hours(urgency);
+    let respond_by = now() + i64::from(window) * 3600;
     let writer = Writer::load(store, public_url, MessageKind::HelperOffer).await?;
     let mail = writer.to(
         account.email.as_str(),

@@ -219,14 +219,14 @@ async fn service_level(store: &Store, settings: &JobSettings) -> anyhow::Result<
     let sla = store.service_level_settings().await?;
     let hours = BusinessHours::parse(&sla).map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = crate::domain::now();
-    let promise = i64::from(sla.first_contact_hours) * 3600;
     let reminder =
         super::Writer::load(store, &settings.public_url, MessageKind::HelperReminder).await?;
     let alerts = crate::casework::CoordinatorAlerts::load(store, &settings.public_url).await?;
     let (mut reminded, mut alerted) = (0, 0);
     for (r, helper) in store.awaiting_first_contact().await? {
-        let due = hours.local_text(hours.add(r.created_at, promise));
-        match state(&hours, sla.first_contact_hours, r.created_at, None, now) {
+        let promise_hours = sla.promise_hours(r.urgency);
+        let due = hours.local_text(hours.add(r.created_at, i64::from(promise_hours) * 3600));
+        match state(&hours, promise_hours, r.created_at, None, now) {
             SlaState::DueSoon | SlaState::Overdue if helper.is_some() => {
                 let Some(h) = helper else { continue };
                 let account = store.account(crate::domain::accounts::AccountId(h)).await?;
@@ -245,7 +245,7 @@ async fn service_level(store: &Store, settings: &JobSettings) -> anyhow::Result<
             }
             _ => {}
         }
-        if state(&hours, sla.first_contact_hours, r.created_at, None, now) == SlaState::Overdue {
+        if state(&hours, promise_hours, r.created_at, None, now) == SlaState::Overdue {
             for m in alerts.messages(
                 "a request passed its first-contact time",
                 &format!("/support/queue/{}", r.id),

@@ -6,9 +6,6 @@ use serde::{Deserialize, Serialize};
 use super::Invalid;
 use super::support::{ContactMode, RequestStatus};
 
-/// How long a helper has to answer an offer before it passes to the next candidate.
-pub const OFFER_HOURS: i64 = 24;
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum OfferStatus {

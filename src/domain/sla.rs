@@ -8,6 +8,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use super::Invalid;
+use super::support::Urgency;
 
 /// The programme's business hours and promise, as coordinators set them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -20,8 +21,39 @@ pub struct ServiceLevelSettings {
     pub hours: String,
     /// Dates with no business hours, YYYY-MM-DD, separated by commas or lines.
     pub holidays: String,
-    /// First contact is due within this many business hours.
+    /// First contact is due within this many business hours for a request asking to hear
+    /// "within one working day" (and for any request before urgencies had their own).
     pub first_contact_hours: u32,
+    /// The same for "as soon as possible today".
+    #[serde(default = "default_urgent_hours")]
+    pub urgent_first_contact_hours: u32,
+    /// The same for "within a few days is fine".
+    #[serde(default = "default_routine_hours")]
+    pub routine_first_contact_hours: u32,
+    /// How long a helper has to answer an offer, in hours, by urgency: an urgent request
+    /// must not wait a day on one helper who is not looking.
+    #[serde(default = "default_urgent_offer")]
+    pub urgent_offer_hours: u32,
+    #[serde(default = "default_soon_offer")]
+    pub soon_offer_hours: u32,
+    #[serde(default = "default_routine_offer")]
+    pub routine_offer_hours: u32,
+}
+
+fn default_urgent_hours() -> u32 {
+    4
+}
+fn default_routine_hours() -> u32 {
+    16
+}
+fn default_urgent_offer() -> u32 {
+    1
+}
+fn default_soon_offer() -> u32 {
+    8
+}
+fn default_routine_offer() -> u32 {
+    24
 }
 
 impl Default for ServiceLevelSettings {
@@ -32,7 +64,66 @@ impl Default for ServiceLevelSettings {
             hours: "09:00-17:00".into(),
             holidays: String::new(),
             first_contact_hours: 8,
+            urgent_first_contact_hours: default_urgent_hours(),
+            routine_first_contact_hours: default_routine_hours(),
+            urgent_offer_hours: default_urgent_offer(),
+            soon_offer_hours: default_soon_offer(),
+            routine_offer_hours: default_routine_offer(),
         }
+    }
+}
+
+impl ServiceLevelSettings {
+    /// The first-contact promise for a request of this urgency, in business hours.
+    pub fn promise_hours(&self, u: Urgency) -> u32 {
+        match u {
+            Urgency::Urgent => self.urgent_first_contact_hours,
+            Urgency::Soon => self.first_contact_hours,
+            Urgency::Routine => self.routine_first_contact_hours,
+        }
+    }
+
+    /// How long an offer of a request of this urgency waits for the helper's answer.
+    pub fn offer_hours(&self, u: Urgency) -> u32 {
+        match u {
+            Urgency::Urgent => self.urgent_offer_hours,
+            Urgency::Soon => self.soon_offer_hours,
+            Urgency::Routine => self.routine_offer_hours,
+        }
+    }
+
+    fn check_numbers(&self) -> Result<(), Invalid> {
+        for (field, v) in [
+            (
+                "urgent_first_contact_hours",
+                self.urgent_first_contact_hours,
+            ),
+            ("first_contact_hours", self.first_contact_hours),
+            (
+                "routine_first_contact_hours",
+                self.routine_first_contact_hours,
+            ),
+        ] {
+            if v == 0 || v > 200 {
+                return Err(Invalid::new(
+                    field,
+                    "Give the promise in business hours, from 1 to 200.",
+                ));
+            }
+        }
+        for (field, v) in [
+            ("urgent_offer_hours", self.urgent_offer_hours),
+            ("soon_offer_hours", self.soon_offer_hours),
+            ("routine_offer_hours", self.routine_offer_hours),
+        ] {
+            if v == 0 || v > 168 {
+                return Err(Invalid::new(
+                    field,
+                    "Give the time to answer an offer in hours, from 1 to 168.",
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -121,12 +212,7 @@ impl BusinessHours {
                 )
             })?);
         }
-        if s.first_contact_hours == 0 || s.first_contact_hours > 200 {
-            return Err(Invalid::new(
-                "first_contact_hours",
-                "Give the promise in business hours, from 1 to 200.",
-            ));
-        }
+        s.check_numbers()?;
         Ok(Self {
             tz,
             days: parse_days(&s.days)?,
@@ -204,6 +290,16 @@ impl BusinessHours {
             }
         }
         total
+    }
+
+    /// Whether `unix` falls inside business hours.
+    pub fn is_open(&self, unix: i64) -> bool {
+        self.add(unix, 0) == unix
+    }
+
+    /// The first moment of business time at or after `unix`.
+    pub fn next_open(&self, unix: i64) -> i64 {
+        self.add(unix, 0)
     }
 
     /// The programme's time zone.

@@ -401,8 +401,9 @@ pub struct PromiseSettings {
     pub coordinator_blind: bool,
     /// Days after closing before the person's name and contact details are erased.
     pub retention_days: u32,
-    /// The first-contact promise, in business hours.
-    pub first_contact_hours: u32,
+    /// The first-contact promise, in business hours, for an urgent request, one asked for
+    /// within a working day, and one for within a few days.
+    pub first_contact_hours: [u32; 3],
 }
 
 /// What the form and the receipt tell a person about who sees their request, what is
@@ -434,11 +435,18 @@ pub fn promises(s: &PromiseSettings) -> Vec<String> {
          touch; it does not repeat what you wrote. Nothing else about your request is sent \
          to you by e-mail."
             .to_string(),
-        format!(
-            "A peer aims to make first contact within {} business hour{}.",
-            s.first_contact_hours,
-            if s.first_contact_hours == 1 { "" } else { "s" }
-        ),
+        {
+            let [urgent, soon, routine] = s.first_contact_hours;
+            format!(
+                "A peer aims to make first contact within {urgent} business hour{} when you ask \
+                 for \"{}\", {soon} when you ask for \"{}\", and {routine} otherwise. Business \
+                 hours are the programme's working hours: at other times, turn to the crisis \
+                 lines above if you cannot wait.",
+                if urgent == 1 { "" } else { "s" },
+                Urgency::Urgent.label().to_lowercase(),
+                Urgency::Soon.label().to_lowercase(),
+            )
+        },
     ]
 }
 
@@ -453,7 +461,7 @@ mod promise_tests {
                 let p = promises(&PromiseSettings {
                     coordinator_blind: blind,
                     retention_days: days,
-                    first_contact_hours: 8,
+                    first_contact_hours: [4, 8, 16],
                 });
                 let all = p.join(" ");
                 assert_eq!(all.contains("coordinators can also open them"), !blind);
@@ -461,7 +469,7 @@ mod promise_tests {
                 assert!(all.contains(&format!(" {days} day")), "{all}");
                 assert!(all.contains("one e-mail, when a peer accepts"), "{all}");
                 assert!(!all.contains("never sent by e-mail"), "{all}");
-                assert!(all.contains("within 8 business hours"), "{all}");
+                assert!(all.contains("within 4 business hours when you ask for \"as soon as possible today\", 8 when"), "{all}");
             }
         }
     }

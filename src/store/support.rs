@@ -453,12 +453,17 @@ impl Store {
     }
 }
 
-const SLA_KEYS: [&str; 5] = [
+const SLA_KEYS: [&str; 10] = [
     "sla_time_zone",
     "sla_days",
     "sla_hours",
     "sla_holidays",
     "sla_first_contact_hours",
+    "sla_urgent_first_contact_hours",
+    "sla_routine_first_contact_hours",
+    "sla_urgent_offer_hours",
+    "sla_soon_offer_hours",
+    "sla_routine_offer_hours",
 ];
 
 impl Store {
@@ -482,6 +487,22 @@ impl Store {
                 "sla_first_contact_hours" => {
                     s.first_contact_hours = v.parse().unwrap_or(s.first_contact_hours)
                 }
+                "sla_urgent_first_contact_hours" => {
+                    s.urgent_first_contact_hours = v.parse().unwrap_or(s.urgent_first_contact_hours)
+                }
+                "sla_routine_first_contact_hours" => {
+                    s.routine_first_contact_hours =
+                        v.parse().unwrap_or(s.routine_first_contact_hours)
+                }
+                "sla_urgent_offer_hours" => {
+                    s.urgent_offer_hours = v.parse().unwrap_or(s.urgent_offer_hours)
+                }
+                "sla_soon_offer_hours" => {
+                    s.soon_offer_hours = v.parse().unwrap_or(s.soon_offer_hours)
+                }
+                "sla_routine_offer_hours" => {
+                    s.routine_offer_hours = v.parse().unwrap_or(s.routine_offer_hours)
+                }
                 _ => {}
             }
         }
@@ -498,6 +519,11 @@ impl Store {
             s.hours.clone(),
             s.holidays.clone(),
             s.first_contact_hours.to_string(),
+            s.urgent_first_contact_hours.to_string(),
+            s.routine_first_contact_hours.to_string(),
+            s.urgent_offer_hours.to_string(),
+            s.soon_offer_hours.to_string(),
+            s.routine_offer_hours.to_string(),
         ];
         let mut tx = self.begin_write().await?;
         for (key, value) in SLA_KEYS.iter().zip(values) {

@@ -180,6 +180,8 @@ pub async fn refer(
 #[template(path = "support_receipt.html")]
 struct ReceiptView {
     l: Layout,
+    /// An urgent request filed outside business hours: when people are next at work.
+    after_hours: Option<String>,
     code: String,
     chooses: bool,
     promises: Vec<String>,
@@ -187,12 +189,16 @@ struct ReceiptView {
 
 /// The form's promises, from the settings in force now.
 async fn promises(state: &AppState) -> Result<Vec<String>, AppError> {
-    let (_, first_contact_hours) = business_hours(&state.store).await?;
+    let (_, sla) = business_hours(&state.store).await?;
     Ok(crate::domain::support::promises(
         &crate::domain::support::PromiseSettings {
             coordinator_blind: state.store.coordinator_blind().await?,
             retention_days: state.web.retention_days,
-            first_contact_hours,
+            first_contact_hours: [
+                sla.promise_hours(Urgency::Urgent),
+                sla.promise_hours(Urgency::Soon),
+                sla.promise_hours(Urgency::Routine),
+            ],
         },
     ))
 }
@@ -232,8 +238,14 @@ pub async fn submit(
         }
     };
     let (_, code) = file_request(&state, &request, account.map(|a| a.id)).await?;
+    // Urgent, at night or at a weekend: say plainly when a person will first see it.
+    let (hours, _) = business_hours(&state.store).await?;
+    let t = now();
+    let after_hours = (request.urgency == Urgency::Urgent && !hours.is_open(t))
+        .then(|| hours.local_text(hours.next_open(t)));
     // The code is shown in the page body only: never in a URL, a redirect or a log.
     render(&ReceiptView {
+        after_hours,
         l: ctx.layout("Your request is in"),
         code,
         chooses: state.store.support_requester_chooses().await?,
@@ -545,22 +557,25 @@ impl QueueView {
     }
 }
 
-/// The programme's business hours, or the defaults if the saved ones no longer parse.
-pub async fn business_hours(store: &Store) -> Result<(BusinessHours, u32), AppError> {
+/// The programme's business hours and the service-level settings in force, or the
+/// defaults if the saved ones no longer parse.
+pub async fn business_hours(
+    store: &Store,
+) -> Result<(BusinessHours, ServiceLevelSettings), AppError> {
     let s = store.service_level_settings().await?;
     Ok(match BusinessHours::parse(&s) {
-        Ok(h) => (h, s.first_contact_hours),
+        Ok(h) => (h, s),
         Err(_) => {
             let d = ServiceLevelSettings::default();
             let h = BusinessHours::parse(&d)
                 .map_err(|e| AppError::Internal(anyhow::anyhow!("default business hours: {e}")))?;
-            (h, d.first_contact_hours)
+            (h, d)
         }
     })
 }
 
 pub async fn queue(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
-    let (hours, promise) = business_hours(&state.store).await?;
+    let (hours, settings) = business_hours(&state.store).await?;
     let t = now();
     let requests = state
         .store
@@ -568,6 +583,7 @@ pub async fn queue(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> P
         .await?
         .into_iter()
         .map(|r| {
+            let promise = settings.promise_hours(r.urgency);
             let s = sla::state(&hours, promise, r.created_at, r.first_contact_at, t);
             let due = hours.local_text(hours.add(r.created_at, i64::from(promise) * 3600));
             (r, s, due)
@@ -629,6 +645,16 @@ pub struct SettingsForm {
     #[serde(default)]
     first_contact_hours: String,
     #[serde(default)]
+    urgent_first_contact_hours: String,
+    #[serde(default)]
+    routine_first_contact_hours: String,
+    #[serde(default)]
+    urgent_offer_hours: String,
+    #[serde(default)]
+    soon_offer_hours: String,
+    #[serde(default)]
+    routine_offer_hours: String,
+    #[serde(default)]
     coordinator_blind: Option<String>,
     #[serde(default)]
     exclude_same_department: Option<String>,
@@ -646,13 +672,33 @@ pub async fn save_settings(
     _: Coordinator,
     Form(f): Form<SettingsForm>,
 ) -> PageResult {
-    let promise = f.first_contact_hours.trim().parse::<u32>().unwrap_or(0);
+    // A number left out of the form keeps its current value; a number not understood is
+    // 0, which the check refuses with the field's name.
+    let saved = state.store.service_level_settings().await?;
+    let number = |raw: &str, current: u32| {
+        if raw.trim().is_empty() {
+            current
+        } else {
+            raw.trim().parse::<u32>().unwrap_or(0)
+        }
+    };
     let s = ServiceLevelSettings {
         time_zone: f.time_zone.trim().to_string(),
         days: f.days.trim().to_string(),
         hours: f.hours.trim().to_string(),
         holidays: f.holidays.trim().to_string(),
-        first_contact_hours: promise,
+        first_contact_hours: f.first_contact_hours.trim().parse::<u32>().unwrap_or(0),
+        urgent_first_contact_hours: number(
+            &f.urgent_first_contact_hours,
+            saved.urgent_first_contact_hours,
+        ),
+        routine_first_contact_hours: number(
+            &f.routine_first_contact_hours,
+            saved.routine_first_contact_hours,
+        ),
+        urgent_offer_hours: number(&f.urgent_offer_hours, saved.urgent_offer_hours),
+        soon_offer_hours: number(&f.soon_offer_hours, saved.soon_offer_hours),
+        routine_offer_hours: number(&f.routine_offer_hours, saved.routine_offer_hours),
     };
     // A weight left out of the form keeps its current value.
     let current = state.store.matching_rules().await?.0;
@@ -705,10 +751,7 @@ pub async fn save_settings(
             StatusCode::UNPROCESSABLE_ENTITY,
             &SettingsView {
                 l: ctx.layout("Service level"),
-                s: ServiceLevelSettings {
-                    first_contact_hours: promise,
-                    ..s
-                },
+                s,
                 blind: f.coordinator_blind.is_some(),
                 requires_sign_in: f.requires_sign_in.is_some(),
                 requester_chooses: f.requester_chooses.is_some(),

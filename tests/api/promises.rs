@@ -938,3 +938,117 @@ async fn the_form_promises_what_the_settings_in_force_do(db: TestDb) {
         "it does not repeat the request"
     );
 }
+
+on_both!(urgency_sets_its_own_promise_and_offer_window);
+
+/// "As soon as possible today" is not "within a few days": each urgency has its own
+/// first-contact promise and offer window, and an urgent request filed when no one is at
+/// work is told when someone will be, and where to turn now.
+async fn urgency_sets_its_own_promise_and_offer_window(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    crate::cases::trained_helper(&app, "uma@example.edu", "Surgery").await;
+    let uma = crate::cases::id_of(&app, "uma@example.edu").await;
+    let token = app
+        .token_for(&app.account("sla@example.edu", &[Role::Coordinator]).await)
+        .await;
+    // Business hours of one minute a day: now is almost surely outside them.
+    let mut sla = app.store.service_level_settings().await.expect("sla");
+    sla.hours = "03:00-03:01".into();
+    sla.time_zone = "Pacific/Kiritimati".into();
+    app.store
+        .save_service_level_settings(&sla)
+        .await
+        .expect("saved");
+    let at_work = {
+        let hours = wecare::domain::sla::BusinessHours::parse(&sla).expect("valid");
+        hours.is_open(wecare::domain::now())
+    };
+
+    let mut person = app.browser();
+    let r = person
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "urgent"),
+                ("contact_mode", "phone"),
+                ("name", "Rosalind Achterberg"),
+                ("email", "rosalind@example.org"),
+                ("phone", "555 0100"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    if !at_work {
+        assert!(r.body.contains("outside the programme"), "{}", r.body);
+        assert!(
+            r.body.contains("988") && r.body.contains("911"),
+            "{}",
+            r.body
+        );
+    }
+    let urgent = app
+        .store
+        .support_request_by_receipt(&crate::support::receipt_code_in(&r.body))
+        .await
+        .expect("request")
+        .id;
+    let routine = crate::helpers::file_request(&app.store, "Slow Person", "slow@example.org", "")
+        .await
+        .id;
+    let mut windows = Vec::new();
+    for id in [urgent, routine] {
+        let r = api(
+            &app,
+            Method::POST,
+            &format!("/api/v1/support/requests/{id}/offers"),
+            Some(&token),
+            Some(json!({"helper": uma})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+        let o = r.json();
+        windows.push(
+            o["respond_by"].as_i64().expect("respond_by")
+                - o["offered_at"].as_i64().expect("offered_at"),
+        );
+    }
+    assert_eq!(
+        windows,
+        vec![3600, 24 * 3600],
+        "an urgent offer lapses after an hour"
+    );
+
+    // The settings say so, and a window of 0 is refused with its field.
+    let mut coord = app
+        .signed_in("sla-page@example.edu", &[Role::Coordinator])
+        .await;
+    let page = coord.get("/support/settings").await.body;
+    assert!(
+        page.contains("name=\"urgent_offer_hours\" inputmode=\"numeric\" size=\"4\" value=\"1\""),
+        "{page}"
+    );
+    let r = coord
+        .post(
+            "/support/settings",
+            &[
+                ("time_zone", "America/New_York"),
+                ("days", "mon-fri"),
+                ("hours", "09:00-17:00"),
+                ("first_contact_hours", "8"),
+                ("urgent_offer_hours", "0"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("urgent_offer_hours-error"), "{}", r.body);
+    assert_eq!(
+        app.store
+            .service_level_settings()
+            .await
+            .expect("sla")
+            .urgent_offer_hours,
+        1,
+        "nothing saved"
+    );
+}
