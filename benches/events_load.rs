@@ -78,7 +78,7 @@ async fn coordinator_token(db_url: &str) -> String {
         .await
         .expect("account");
     let token = store
-        .create_api_token(a.id, "bench")
+        .create_api_token(a.id, "bench", None)
         .await
         .expect("token")
         .1;

@@ -165,6 +165,9 @@ enum AdminCommand {
         /// What the token is for, to recognise it later.
         #[arg(long, default_value = "command line")]
         name: String,
+        /// Days until the token stops working [default: it works until revoked]
+        #[arg(long)]
+        expires_days: Option<u32>,
     },
     /// Revoke every API token of an account.
     RevokeTokens {
@@ -505,7 +508,11 @@ async fn admin(c: &Common, cmd: &AdminCommand) -> Result<(), ConfigError> {
             }
             Ok(())
         }
-        AdminCommand::Token { email, name } => {
+        AdminCommand::Token {
+            email,
+            name,
+            expires_days,
+        } => {
             let email = Email::parse(email).map_err(invalid)?;
             let account = store.account_by_email(&email).await.map_err(|_| {
                 ConfigError(format!(
@@ -514,8 +521,17 @@ async fn admin(c: &Common, cmd: &AdminCommand) -> Result<(), ConfigError> {
             })?;
             let name = crate::domain::required_line("name", "The token's name", name, 80)
                 .map_err(invalid)?;
+            let expires_at = match expires_days {
+                Some(d @ 1..=3650) => Some(crate::domain::now() + i64::from(*d) * 86_400),
+                Some(d) => {
+                    return Err(ConfigError(format!(
+                        "--expires-days is {d}; give a number of days from 1 to 3650, or leave it out for a token that works until revoked"
+                    )));
+                }
+                None => None,
+            };
             let (_, secret) = store
-                .create_api_token(account.id, &name)
+                .create_api_token(account.id, &name, expires_at)
                 .await
                 .map_err(|e| fail("creating the token", &e))?;
             println!("{secret}");

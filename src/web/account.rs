@@ -170,8 +170,8 @@ pub async fn signin(
     ))
 }
 
-/// Sets the session cookie, and a fresh CSRF token so that a token planted before
-/// sign-in is worthless after it.
+/// Sets the session cookie, and the CSRF cookie to the new session's token: a token
+/// planted before sign-in is worthless after it.
 fn with_new_session(state: &AppState, secret: &str, mut resp: Response) -> Response {
     let secure = state.web.cookies_secure;
     let h = resp.headers_mut();
@@ -183,8 +183,8 @@ fn with_new_session(state: &AppState, secret: &str, mut resp: Response) -> Respo
         header::SET_COOKIE,
         cookies::set(
             cookies::CSRF,
-            &crypto::random_hex(32),
-            60 * 60 * 24 * 7,
+            &super::csrf::session_token(secret),
+            state.web.session_ttl_secs,
             secure,
         ),
     );
@@ -200,6 +200,16 @@ pub async fn signout(State(state): State<AppState>, headers: HeaderMap) -> PageR
         header::SET_COOKIE,
         cookies::clear(cookies::SESSION, state.web.cookies_secure),
     );
+    // A new anonymous token: the signed-out browser's forms use it from now on.
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(
+            cookies::CSRF,
+            &crypto::random_hex(32),
+            60 * 60 * 24 * 7,
+            state.web.cookies_secure,
+        ),
+    );
     Ok(resp)
 }
 
@@ -211,6 +221,7 @@ struct AccountView {
     tokens: Vec<ApiTokenInfo>,
     mail_choices: Vec<(MessageKind, bool)>,
     error: Option<Invalid>,
+    now: i64,
 }
 
 async fn account_page(
@@ -230,6 +241,7 @@ async fn account_page(
             tokens,
             mail_choices,
             error,
+            now: now(),
         },
     )
 }
@@ -397,6 +409,35 @@ pub fn notice(
 pub struct TokenForm {
     #[serde(default)]
     name: String,
+    #[serde(default)]
+    expires_days: String,
+}
+
+/// How long a new token may work: the form's choices, in days (none: until revoked).
+pub const TOKEN_LIFETIMES: &[(&str, Option<i64>)] = &[
+    ("30", Some(30)),
+    ("90", Some(90)),
+    ("365", Some(365)),
+    ("never", None),
+];
+
+/// The expiry a form's choice gives, from `now`.
+pub fn token_expiry(choice: &str, now: i64) -> Result<Option<i64>, Invalid> {
+    let choice = if choice.trim().is_empty() {
+        "90"
+    } else {
+        choice.trim()
+    };
+    TOKEN_LIFETIMES
+        .iter()
+        .find(|(k, _)| *k == choice)
+        .map(|(_, d)| d.map(|d| now + d * 86_400))
+        .ok_or_else(|| {
+            Invalid::new(
+                "expires_days",
+                "Choose how long the token works: 30, 90 or 365 days, or until you revoke it.",
+            )
+        })
 }
 
 pub fn token_name(raw: &str) -> Result<String, Invalid> {
@@ -409,15 +450,27 @@ pub async fn create_token(
     SignedIn(account): SignedIn,
     Form(form): Form<TokenForm>,
 ) -> PageResult {
-    let name = match token_name(&form.name) {
-        Ok(n) => n,
+    let checked = token_name(&form.name)
+        .and_then(|n| token_expiry(&form.expires_days, now()).map(|e| (n, e)));
+    let (name, expires_at) = match checked {
+        Ok(v) => v,
         Err(e) => return account_page(&state, ctx, account, Some(e)).await,
     };
-    let (_, secret) = state.store.create_api_token(account.id, &name).await?;
+    let (_, secret) = state
+        .store
+        .create_api_token(account.id, &name, expires_at)
+        .await?;
+    let lasts = match expires_at {
+        Some(t) => format!(
+            " It works until {}; make a new one before then.",
+            crate::domain::format_time(t)
+        ),
+        None => " It works until you revoke it.".to_string(),
+    };
     notice(
         ctx,
         "New API token",
-        "Send it in the Authorization header as: Bearer followed by the token.",
+        &format!("Send it in the Authorization header as: Bearer followed by the token.{lasts}"),
         Some(("Your new token", secret)),
         "/account",
         "Back to my account",

@@ -1,8 +1,11 @@
 //! CSRF protection for every HTML form, applied as one layer over the HTML routes so that
-//! no handler can forget it. Each browser holds a random token in an HttpOnly cookie; every
-//! form carries the same token in a hidden `csrf_token` field (double-submit). A request
-//! that changes state must present both, equal, and, if the browser sent an `Origin`
-//! header, come from this site.
+//! no handler can forget it. Every form carries a token in a hidden `csrf_token` field. A
+//! signed-in browser's token is derived from its session secret, so it is bound to that
+//! session: a token planted before sign-in, or taken from another session, does not pass.
+//! A browser without a session holds a random token in an HttpOnly cookie and must send
+//! the same in the form (double-submit). The cookie always carries the token the pages
+//! use. A request that changes state must present the right token and, if the browser sent
+//! an `Origin` header, come from this site.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequestParts, Request, State};
@@ -22,12 +25,36 @@ pub struct CsrfToken(pub String);
 /// Form bodies larger than this are refused before they are read into memory.
 pub const MAX_FORM_BYTES: usize = 512 * 1024;
 
+/// The form token of a signed-in browser. The label keeps it apart from the digest the
+/// session table stores (`secret_digest(secret)`), so a copy of the database yields no
+/// form token, and the page's token reveals nothing about the session secret.
+pub fn session_token(session_secret: &str) -> String {
+    crate::crypto::secret_digest(&format!("wecare-csrf:{session_secret}"))
+}
+
+/// The token this browser's forms must carry, and whether its cookie must be (re)set.
+fn expected(headers: &axum::http::HeaderMap) -> (String, bool) {
+    let cookie = cookies::get(headers, cookies::CSRF);
+    match cookies::get(headers, cookies::SESSION) {
+        Some(session) => {
+            let t = session_token(session);
+            let stale = cookie != Some(t.as_str());
+            (t, stale)
+        }
+        None => match cookie {
+            Some(c) => (c.to_string(), false),
+            None => (crate::crypto::random_hex(32), true),
+        },
+    }
+}
+
 pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let existing = cookies::get(req.headers(), cookies::CSRF).map(str::to_owned);
+    let (token, set_cookie) = expected(req.headers());
+    let signed_in = cookies::get(req.headers(), cookies::SESSION).is_some();
     let is_write = !matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
 
     let req = if is_write {
-        match check(req, existing.as_deref()).await {
+        match check(req, &token).await {
             Ok(req) => req,
             Err(e) => return e.into_response(),
         }
@@ -35,22 +62,23 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
         req
     };
 
-    let (token, fresh) = match existing {
-        Some(t) => (t, false),
-        None => (crate::crypto::random_hex(32), true),
-    };
     let mut req = req;
     req.extensions_mut().insert(CsrfToken(token.clone()));
     let mut resp = next.run(req).await;
-    if fresh {
+    // A handler that starts or ends a session sets the cookie itself.
+    let handler_set_it = resp.headers().get_all(header::SET_COOKIE).iter().any(|v| {
+        v.as_bytes()
+            .starts_with(format!("{}=", cookies::CSRF).as_bytes())
+    });
+    if set_cookie && !handler_set_it {
+        let max_age = if signed_in {
+            state.web.session_ttl_secs
+        } else {
+            60 * 60 * 24 * 7
+        };
         resp.headers_mut().append(
             header::SET_COOKIE,
-            cookies::set(
-                cookies::CSRF,
-                &token,
-                60 * 60 * 24 * 7,
-                state.web.cookies_secure,
-            ),
+            cookies::set(cookies::CSRF, &token, max_age, state.web.cookies_secure),
         );
     }
     resp
@@ -59,14 +87,12 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
 /// For the few routes that take writes without a form token (their URL holds a secret):
 /// pages still get the browser's token for the forms in the shared layout.
 pub async fn exempt(mut req: Request, next: Next) -> Response {
-    let token = cookies::get(req.headers(), cookies::CSRF)
-        .map(str::to_owned)
-        .unwrap_or_default();
+    let (token, _) = expected(req.headers());
     req.extensions_mut().insert(CsrfToken(token));
     next.run(req).await
 }
 
-async fn check(req: Request, cookie: Option<&str>) -> Result<Request, AppError> {
+async fn check(req: Request, expected: &str) -> Result<Request, AppError> {
     // With `Referrer-Policy: no-referrer` (which every page sends) browsers post forms with
     // `Origin: null`: it says nothing either way, so only a real origin is compared, and
     // the token below is what decides.
@@ -92,7 +118,6 @@ async fn check(req: Request, cookie: Option<&str>) -> Result<Request, AppError> 
             return Err(AppError::Csrf);
         }
     }
-    let cookie = cookie.ok_or(AppError::Csrf)?;
     let (parts, body) = req.into_parts();
     let is_form = parts
         .headers
@@ -112,7 +137,7 @@ async fn check(req: Request, cookie: Option<&str>) -> Result<Request, AppError> 
         })?;
     let sent = form_urlencoded_value(&bytes, "csrf_token");
     match sent {
-        Some(s) if crate::crypto::secrets_equal(&s, cookie) => {
+        Some(s) if crate::crypto::secrets_equal(&s, expected) => {
             Ok(Request::from_parts(parts, Body::from(bytes)))
         }
         _ => Err(AppError::Csrf),

@@ -893,7 +893,7 @@ async fn outbox_throughput_and_hand_off_delay_are_measured() {
         }
         let admin = crate::helpers::add_account(&store, "root@example.edu", &[Role::Admin]).await;
         let (_, token) = store
-            .create_api_token(admin.id, "bench")
+            .create_api_token(admin.id, "bench", None)
             .await
             .expect("token");
         let url = sink.url();

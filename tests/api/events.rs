@@ -478,7 +478,11 @@ async fn two_processes_on_one_postgres_never_exceed_capacity() {
     );
     let store = db.store().await;
     let c = crate::helpers::add_account(&store, "coord@example.edu", &[Role::Coordinator]).await;
-    let token = store.create_api_token(c.id, "test").await.expect("token").1;
+    let token = store
+        .create_api_token(c.id, "test", None)
+        .await
+        .expect("token")
+        .1;
     let servers = [
         format!("http://127.0.0.1:{}", one.1),
         format!("http://127.0.0.1:{}", two.1),

@@ -237,7 +237,7 @@ impl TestApp {
 
     pub async fn token_for(&self, account: &Account) -> String {
         self.store
-            .create_api_token(account.id, "test")
+            .create_api_token(account.id, "test", None)
             .await
             .expect("token")
             .1

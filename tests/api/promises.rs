@@ -1052,3 +1052,144 @@ async fn urgency_sets_its_own_promise_and_offer_window(db: TestDb) {
         "nothing saved"
     );
 }
+
+on_both!(
+    a_signed_in_form_token_is_bound_to_its_session,
+    api_tokens_expire_and_show_their_last_use,
+);
+
+fn hidden_token(page: &str) -> String {
+    page.split("name=\"csrf_token\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .expect("a form with a token")
+        .to_string()
+}
+
+async fn a_signed_in_form_token_is_bound_to_its_session(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut ann = app.signed_in("ann@example.edu", &[]).await;
+    let mut bob = app.signed_in("bob@example.edu", &[]).await;
+    let ann_token = hidden_token(&ann.get("/account").await.body);
+    let bob_token = hidden_token(&bob.get("/account").await.body);
+    assert_ne!(ann_token, bob_token, "each session has its own token");
+    assert_eq!(
+        ann.cookies.get("wecare_csrf"),
+        Some(&ann_token),
+        "the cookie carries it"
+    );
+
+    // A token planted in the cookie (by a sibling site, say), sent in the form too: refused.
+    let planted = "ab".repeat(32);
+    ann.cookies.insert("wecare_csrf".into(), planted.clone());
+    let r = ann
+        .post_raw(
+            "/account/tokens",
+            &[("csrf_token", planted.as_str()), ("name", "planted")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403, "{}", r.body);
+    // Another session's token: refused.
+    let r = ann
+        .post_raw(
+            "/account/tokens",
+            &[("csrf_token", bob_token.as_str()), ("name", "borrowed")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403);
+    // The session's own token works even with the cookie gone.
+    ann.cookies.remove("wecare_csrf");
+    let r = ann
+        .post_raw(
+            "/account/tokens",
+            &[("csrf_token", ann_token.as_str()), ("name", "mine")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        app.store
+            .list_api_tokens(
+                app.store
+                    .account_by_email(
+                        &wecare::domain::accounts::Email::parse("ann@example.edu").expect("e")
+                    )
+                    .await
+                    .expect("a")
+                    .id
+            )
+            .await
+            .expect("tokens")
+            .iter()
+            .all(|t| t.name == "mine"),
+        "only the bound form was accepted"
+    );
+    // After signing out, the old session's token is worthless.
+    assert_eq!(ann.post("/signout", &[]).await.status, 303);
+    let r = ann
+        .post_raw(
+            "/account/tokens",
+            &[("csrf_token", ann_token.as_str()), ("name", "after")],
+            None,
+        )
+        .await;
+    assert_eq!(r.status, 403);
+}
+
+async fn api_tokens_expire_and_show_their_last_use(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let account = app.account("tok@example.edu", &[]).await;
+    let (_, old) = app
+        .store
+        .create_api_token(account.id, "old", Some(wecare::domain::now() - 1))
+        .await
+        .expect("token");
+    let r = api(&app, Method::GET, "/api/v1/me", Some(&old), None).await;
+    assert_eq!(r.status, 401, "an expired token is refused: {}", r.body);
+    let (_, fresh) = app
+        .store
+        .create_api_token(account.id, "fresh", Some(wecare::domain::now() + 3600))
+        .await
+        .expect("token");
+    let r = reqwest::Client::new()
+        .get(app.url("/api/v1/me"))
+        .header("authorization", format!("bearer {fresh}"))
+        .send()
+        .await
+        .expect("call");
+    assert_eq!(r.status(), 200, "the scheme is case-insensitive");
+    let listed = api(&app, Method::GET, "/api/v1/tokens", Some(&fresh), None)
+        .await
+        .json();
+    let fresh_row = listed
+        .as_array()
+        .expect("list")
+        .iter()
+        .find(|t| t["name"] == "fresh")
+        .cloned()
+        .expect("listed");
+    assert!(fresh_row["last_used_at"].is_i64(), "{fresh_row}");
+    assert!(fresh_row["expires_at"].is_i64(), "{fresh_row}");
+
+    let mut b = app.browser();
+    b.sign_in("tok@example.edu", crate::helpers::PASSWORD).await;
+    let page = b.get("/account").await.body;
+    assert!(page.contains("expired"), "{page}");
+    let r = b
+        .post(
+            "/account/tokens",
+            &[("name", "x"), ("expires_days", "9999")],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    let r = b
+        .post(
+            "/account/tokens",
+            &[("name", "quarter"), ("expires_days", "90")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("It works until"), "{}", r.body);
+}

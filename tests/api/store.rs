@@ -105,7 +105,10 @@ async fn sessions_and_tokens(db: TestDb) {
     let s3 = store.create_session(a.id, -1, None).await.expect("session");
     assert!(store.session_account(&s3).await.expect("q").is_none());
 
-    let (id, secret) = store.create_api_token(a.id, "script").await.expect("token");
+    let (id, secret) = store
+        .create_api_token(a.id, "script", None)
+        .await
+        .expect("token");
     assert!(secret.starts_with("wct_"));
     assert_eq!(
         store
