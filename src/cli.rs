@@ -65,8 +65,15 @@ enum Command {
 
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
-    /// Check the hash chain: any edited or deleted entry is found and named.
-    Verify,
+    /// Check the hash chain: any edited or deleted entry is found and named. With --head,
+    /// also that a head recorded earlier (the server logs one every day; administrators can
+    /// copy it from Administration → Audit log) is still there: entries cut off the end, or
+    /// a rewritten chain, are found too.
+    Verify {
+        /// An earlier head, SEQ:HASH (repeat for several).
+        #[arg(long = "head", value_name = "SEQ:HASH")]
+        heads: Vec<String>,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -376,15 +383,29 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
             );
             Ok(())
         }
-        Command::Audit(AuditCommand::Verify) => {
+        Command::Audit(AuditCommand::Verify { heads }) => {
+            let anchors = heads
+                .iter()
+                .map(|h| {
+                    crate::store::AuditHead::parse(h).ok_or_else(|| {
+                        ConfigError(format!(
+                            "--head '{h}' is not an entry number and hash; give it as SEQ:HASH, such as 42:{}, as the server's log or the audit page shows it",
+                            "0".repeat(64)
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
             let store = startup::prepare_store(&c.database).await?;
             let report = store
-                .verify_audit()
+                .verify_audit_against(&anchors)
                 .await
                 .map_err(|e| ConfigError(format!("reading the audit log failed ({e})")))?;
             match report.broken_at {
                 None => {
-                    println!("the audit log is intact: {} entries", report.rows);
+                    println!(
+                        "the audit log is intact: {} entries, head {}",
+                        report.rows, report.head
+                    );
                     Ok(())
                 }
                 Some((seq, why)) => Err(ConfigError(format!(

@@ -124,6 +124,29 @@ pub const JOBS: &[Job] = &[
         },
     },
     Job {
+        // The head of the audit chain, in the server's log once a day: a copy of the log
+        // kept elsewhere then proves that no entry was cut off the end since.
+        name: "audit-anchor",
+        every_secs: 86_400,
+        run: |store, _| {
+            Box::pin(async move {
+                let report = store.verify_audit().await?;
+                if let Some((seq, why)) = report.broken_at {
+                    anyhow::bail!("the audit log is broken at entry {seq}: {why}");
+                }
+                tracing::info!(
+                    audit_seq = report.head.seq,
+                    audit_hash = %report.head.hash,
+                    "audit head"
+                );
+                Ok(format!(
+                    "audit head {} ({} entries, chain intact)",
+                    report.head, report.rows
+                ))
+            })
+        },
+    },
+    Job {
         name: "sign-in-cleanup",
         every_secs: 3600,
         run: |store, _| {

@@ -40,6 +40,46 @@ pub struct AuditReport {
     pub rows: u64,
     /// The first row where the chain breaks, and why.
     pub broken_at: Option<(i64, String)>,
+    /// The newest entry's number and hash (0 and the genesis text when empty): written to
+    /// the server's log every day and shown to administrators, so that a copy kept
+    /// elsewhere can later prove that no entry was cut off the end.
+    pub head: AuditHead,
+}
+
+/// A point of the chain: an entry's number and its hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct AuditHead {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl AuditHead {
+    /// `SEQ:HASH`, as `wecare audit verify --head` takes it.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (seq, hash) = text.trim().split_once(':')?;
+        let seq: i64 = seq.trim().parse().ok().filter(|s| *s >= 1)?;
+        let hash = hash.trim().to_ascii_lowercase();
+        (hash.len() == 64 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+            .then_some(Self { seq, hash })
+    }
+}
+
+impl std::fmt::Display for AuditHead {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+/// An entry as the administrators' page lists it: who (by account name), what, when, and
+/// the reference of what was looked at, never a name from inside it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub at: i64,
+    pub actor: Option<i64>,
+    pub actor_name: Option<String>,
+    pub action: String,
+    pub subject: String,
 }
 
 /// Appends one entry inside the caller's transaction, so that the record and the change
@@ -135,25 +175,38 @@ impl Store {
     /// Walks the whole chain: every row must follow the previous one without a gap and
     /// carry the hash of its own content and its predecessor's hash.
     pub async fn verify_audit(&self) -> StoreResult<AuditReport> {
+        self.verify_audit_against(&[]).await
+    }
+
+    /// As `verify_audit`, and each anchor (a head exported or logged earlier) must still be
+    /// in the chain with the same hash: deleting the newest entries, or rewriting the whole
+    /// chain, is then found too.
+    pub async fn verify_audit_against(&self, anchors: &[AuditHead]) -> StoreResult<AuditReport> {
         let rows = sqlx::query(
             "SELECT seq, at, actor, action, subject, prev_hash, hash FROM audit_log ORDER BY seq",
         )
         .fetch_all(&self.pool)
         .await?;
         let mut prev = GENESIS.to_string();
+        let mut head = AuditHead {
+            seq: 0,
+            hash: GENESIS.to_string(),
+        };
+        let total = rows.len() as u64;
         for (expected, r) in (1_i64..).zip(rows.iter()) {
             let seq = get_i64(r, "seq")?;
-            let broken = |why: &str| {
+            let broken = |why: &str, head: &AuditHead| {
                 Ok(AuditReport {
-                    rows: rows.len() as u64,
+                    rows: total,
                     broken_at: Some((seq, why.to_string())),
+                    head: head.clone(),
                 })
             };
             if seq != expected {
-                return broken(&format!("row {expected} is missing"));
+                return broken(&format!("row {expected} is missing"), &head);
             }
             if get_string(r, "prev_hash")? != prev {
-                return broken("it does not follow the row before it");
+                return broken("it does not follow the row before it", &head);
             }
             let hash = row_hash(
                 &prev,
@@ -164,13 +217,66 @@ impl Store {
                 &get_string(r, "subject")?,
             );
             if get_string(r, "hash")? != hash {
-                return broken("its content was changed");
+                return broken("its content was changed", &head);
             }
-            prev = hash;
+            if anchors.iter().any(|a| a.seq == seq && a.hash != hash) {
+                return broken(
+                    "it differs from the head recorded earlier (the chain was rewritten from here)",
+                    &head,
+                );
+            }
+            prev = hash.clone();
+            head = AuditHead { seq, hash };
+        }
+        if let Some(a) = anchors
+            .iter()
+            .filter(|a| a.seq > head.seq)
+            .min_by_key(|a| a.seq)
+        {
+            return Ok(AuditReport {
+                rows: total,
+                broken_at: Some((
+                    head.seq + 1,
+                    format!(
+                        "entries {} to {} were recorded earlier and are gone (cut off the end)",
+                        head.seq + 1,
+                        a.seq
+                    ),
+                )),
+                head,
+            });
         }
         Ok(AuditReport {
-            rows: rows.len() as u64,
+            rows: total,
             broken_at: None,
+            head,
         })
+    }
+
+    /// Entries newest first, `limit` at a time, older than `before` when given; with the
+    /// acting account's name.
+    pub async fn audit_page(&self, before: Option<i64>, limit: i64) -> StoreResult<Vec<AuditRow>> {
+        let rows = sqlx::query(
+            "SELECT l.seq, l.at, l.actor, l.action, l.subject, a.display_name
+             FROM audit_log l LEFT JOIN accounts a ON a.id = l.actor
+             WHERE l.seq < $1 ORDER BY l.seq DESC LIMIT $2",
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                use sqlx::Row;
+                Ok(AuditRow {
+                    seq: get_i64(r, "seq")?,
+                    at: get_i64(r, "at")?,
+                    actor: get_opt_i64(r, "actor")?,
+                    actor_name: r.try_get::<Option<String>, _>("display_name")?,
+                    action: get_string(r, "action")?,
+                    subject: get_string(r, "subject")?,
+                })
+            })
+            .collect()
     }
 }

@@ -27,7 +27,7 @@ use sqlx::{AnyPool, Row};
 use crate::config::DatabaseUrl;
 
 pub use accounts::NewAccount;
-pub use audit::{AuditEntry, AuditReport};
+pub use audit::{AuditEntry, AuditHead, AuditReport, AuditRow};
 pub use cases::{Contact, Offer};
 pub use events::{EventCounts, EventFilter};
 pub use helpers::{Application, HelperSummary, PublicHelper};

@@ -8,6 +8,7 @@ mod api_cases;
 mod api_events;
 mod api_mail;
 mod api_support;
+mod audit;
 pub mod auth;
 mod cases;
 mod check_in;
@@ -232,6 +233,7 @@ pub fn router(state: AppState) -> Router {
             get(admin::accounts).post(admin::create_account),
         )
         .route("/admin/accounts/{id}", post(admin::update_account))
+        .route("/admin/audit", get(audit::show))
         .route("/admin/outbox", get(outbox::show))
         .route("/admin/outbox/test", post(messages::send_test))
         .route("/admin/outbox/{id}/retry", post(outbox::retry))

@@ -766,3 +766,67 @@ fn audit_verify_reports_an_intact_or_tampered_log() {
     ]));
     assert!(e.contains("from 1 to 3650"), "{e}");
 }
+
+#[test]
+fn audit_verify_with_a_recorded_head_finds_entries_cut_off_the_end() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = format!("sqlite://{}", dir.path().join("h.db").display());
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let store = rt.block_on(async {
+        let store =
+            wecare::startup::prepare_store(&wecare::config::DatabaseUrl::parse(&db).expect("url"))
+                .await
+                .expect("store");
+        for i in 0..3 {
+            store
+                .audit(None, "view_identity", &format!("support_request:{i}"))
+                .await
+                .expect("append");
+        }
+        store
+    });
+    let out = run_with_timeout(wecare(&["--database-url", &db, "audit", "verify"]));
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{said}");
+    let head = said
+        .split("head ")
+        .nth(1)
+        .map(str::trim)
+        .expect("the head is printed")
+        .to_string();
+    assert!(head.starts_with("3:"), "{head}");
+    // Someone with the database deletes the newest entry: the chain alone still holds...
+    rt.block_on(async {
+        use sqlx::Connection;
+        let url = wecare::config::DatabaseUrl::parse(&db).expect("url");
+        let mut conn = sqlx::AnyConnection::connect(url.driver_url())
+            .await
+            .expect("connect");
+        sqlx::query("DELETE FROM audit_log WHERE seq = 3")
+            .execute(&mut conn)
+            .await
+            .expect("cut");
+        store.close().await;
+    });
+    let out = run_with_timeout(wecare(&["--database-url", &db, "audit", "verify"]));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("intact: 2 entries"));
+    // ...but not against the head recorded before.
+    let e = refused(wecare(&[
+        "--database-url",
+        &db,
+        "audit",
+        "verify",
+        "--head",
+        &head,
+    ]));
+    assert!(e.contains("cut off the end"), "{e}");
+    let e = refused(wecare(&[
+        "--database-url",
+        &db,
+        "audit",
+        "verify",
+        "--head",
+        "three",
+    ]));
+    assert!(e.contains("SEQ:HASH"), "{e}");
+}

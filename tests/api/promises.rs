@@ -1193,3 +1193,65 @@ async fn api_tokens_expire_and_show_their_last_use(db: TestDb) {
     assert_eq!(r.status, 200, "{}", r.body);
     assert!(r.body.contains("It works until"), "{}", r.body);
 }
+
+on_both!(administrators_read_the_audit_log_without_identities);
+
+async fn administrators_read_the_audit_log_without_identities(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut helper = crate::cases::trained_helper(&app, "vic@example.edu", "Surgery").await;
+    let vic = AccountId(crate::cases::id_of(&app, "vic@example.edu").await);
+    let id = filed(&app, "Wilhelmina Dross", "wilhelmina@example.org").await;
+    crate::cases::give_case(&app, id, vic).await;
+    // The helper opens the case: who asked is shown, and that is audited.
+    assert!(
+        helper
+            .get(&format!("/helper/cases/{id}"))
+            .await
+            .body
+            .contains("Wilhelmina")
+    );
+    let mut admin = app.signed_in("auditor@example.edu", &[Role::Admin]).await;
+    let page = admin.get("/admin/audit").await;
+    assert_eq!(page.status, 200, "{}", page.body);
+    assert!(
+        page.body.contains(&format!("support_request:{id}")),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("Test Person"),
+        "the acting account is named"
+    );
+    assert!(
+        page.body.contains("A helper opened who asked"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Wilhelmina"), "no identity in the list");
+    assert!(
+        page.body.contains("Intact: 1 entries") || page.body.contains("Intact: 1 entr"),
+        "{}",
+        page.body
+    );
+    let head = app.store.verify_audit().await.expect("verify").head;
+    assert!(page.body.contains(&head.to_string()), "the head to copy");
+    // The daily job writes the same head to the log and its result.
+    crate::cases::run_job_now(&app, "audit-anchor").await;
+    let jobs = app.store.list_jobs().await.expect("jobs");
+    let anchor = jobs.iter().find(|j| j.name == "audit-anchor").expect("job");
+    assert!(
+        anchor
+            .last_result
+            .as_deref()
+            .is_some_and(|r| r.contains(&head.to_string())),
+        "{anchor:?}"
+    );
+    for who in [
+        app.signed_in("aud-member@example.edu", &[]).await,
+        app.signed_in("aud-coord@example.edu", &[Role::Coordinator])
+            .await,
+    ] {
+        let mut who = who;
+        assert_eq!(who.get("/admin/audit").await.status, 403);
+    }
+}
