@@ -249,6 +249,18 @@ impl Application {
             }
         }
         let store = store.with_data_key(cfg.data_key.clone());
+        // Registrations for private events made before they were sealed in full.
+        match store.seal_private_registrations().await {
+            Ok(0) => {}
+            Ok(n) => {
+                tracing::info!("sealed the account and answers of {n} private-event registrations")
+            }
+            Err(e) => {
+                return Err(ConfigError(format!(
+                    "sealing earlier private-event registrations failed ({e})"
+                )));
+            }
+        }
         if cfg.mail.smtp.is_none() && !cfg.demo {
             tracing::warn!(
                 "no mail server is configured: every message, with addresses and one-time links, is written to the folder {} instead of being sent; set --smtp-url and --mail-from to send mail",

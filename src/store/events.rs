@@ -119,7 +119,12 @@ pub(super) struct Locked {
     pub(super) drawn: bool,
     pub(super) offer_hours: i64,
     pub(super) status: EventStatus,
+    pub(super) private: bool,
 }
+
+/// Why an event's `private` flag may not change once people have registered: their rows
+/// were written sealed or in clear, and a flag that moved would leave them the other way.
+pub const PRIVATE_FLAG_FIXED: &str = "People have registered for this event, so it cannot be made private or public now; cancel it and create a new one instead.";
 
 impl EventCounts {
     /// When the event starts, in its own zone.
@@ -142,7 +147,7 @@ impl Store {
             Backend::Sqlite => "",
         };
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT capacity, allocation, drawn_at, offer_hours, status FROM events
+            "SELECT capacity, allocation, drawn_at, offer_hours, status, private_event FROM events
              WHERE id = $1 {lock}"
         )))
         .bind(id)
@@ -157,6 +162,7 @@ impl Store {
             offer_hours: get_i64(&row, "offer_hours")?,
             status: EventStatus::parse(&get_string(&row, "status")?)
                 .unwrap_or(EventStatus::Scheduled),
+            private: get_i64(&row, "private_event")? == 1,
         })
     }
 
@@ -272,6 +278,15 @@ impl Store {
             return Err(StoreError::Conflict(
                 "This event has been cancelled and can no longer be changed.",
             ));
+        }
+        if locked.private != d.private
+            && sqlx::query("SELECT 1 AS x FROM registrations WHERE event_id = $1 LIMIT 1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?
+                .is_some()
+        {
+            return Err(StoreError::Conflict(PRIVATE_FLAG_FIXED));
         }
         let series_id = series_id(&mut tx, d.series.as_deref()).await?;
         sqlx::query(

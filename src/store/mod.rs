@@ -29,7 +29,7 @@ use crate::config::DatabaseUrl;
 pub use accounts::NewAccount;
 pub use audit::{AuditEntry, AuditHead, AuditReport, AuditRow};
 pub use cases::{Contact, Offer};
-pub use events::{EventCounts, EventFilter};
+pub use events::{EventCounts, EventFilter, PRIVATE_FLAG_FIXED};
 pub use helpers::{Application, HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};

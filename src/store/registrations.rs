@@ -130,16 +130,29 @@ pub(super) async fn rotate_registrations(
     new: &crate::sealing::DataKey,
 ) -> StoreResult<()> {
     let damaged = |_| StoreError::Conflict("A sealed value does not open with the current key.");
-    let rows = sqlx::query("SELECT id, name, email, person_key, sealed FROM registrations")
+    // Members' digests, old to new: a digest is not reversible, so every account is tried.
+    let mut moved_index = std::collections::HashMap::new();
+    for a in sqlx::query("SELECT id FROM accounts")
         .fetch_all(&mut *conn)
-        .await?;
+        .await?
+    {
+        let account = get_i64(&a, "id")?;
+        moved_index.insert(account_index(old, account), account_index(new, account));
+    }
+    let rows = sqlx::query(
+        "SELECT id, name, email, person_key, sealed, answers, account_index FROM registrations",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
     for row in &rows {
         let id = get_i64(row, "id")?;
-        let (mut name, mut email, mut person_key) = (
+        let (mut name, mut email, mut person_key, mut answers) = (
             get_string(row, "name")?,
             get_string(row, "email")?,
             get_string(row, "person_key")?,
+            get_string(row, "answers")?,
         );
+        let index = opt_string(row, "account_index")?.and_then(|i| moved_index.get(&i).cloned());
         if get_i64(row, "sealed")? == 1 {
             let plain_name = old
                 .open(&person_context(id, "name"), &name)
@@ -150,9 +163,16 @@ pub(super) async fn rotate_registrations(
             name = new.seal(&person_context(id, "name"), &plain_name);
             email = new.seal(&person_context(id, "email"), &plain_email);
             person_key = sealed_person_key(new, &plain_email);
+            if is_sealed_text(&answers) {
+                let plain = old
+                    .open(&person_context(id, "answers"), &answers)
+                    .map_err(damaged)?;
+                answers = new.seal(&person_context(id, "answers"), &plain);
+            }
         }
         sqlx::query(
-            "UPDATE registrations SET name = $2, email = $3, person_key = $4, manage_digest = $5
+            "UPDATE registrations SET name = $2, email = $3, person_key = $4, manage_digest = $5,
+                 answers = $6, account_index = $7
              WHERE id = $1",
         )
         .bind(id)
@@ -160,10 +180,32 @@ pub(super) async fn rotate_registrations(
         .bind(email)
         .bind(person_key)
         .bind(crypto::secret_digest(&registration_secret_with(new, id)))
+        .bind(answers)
+        .bind(index)
         .execute(&mut *conn)
         .await?;
     }
     Ok(())
+}
+
+/// Whether a stored value is sealed (clear answers are JSON, which starts with `[`).
+fn is_sealed_text(v: &str) -> bool {
+    v.starts_with("v1.")
+}
+
+/// The keyed digest a member's registration for a private event is found by, instead of
+/// the account id: a copy of the database does not tell who registered.
+pub(super) fn account_index(key: &crate::sealing::DataKey, account: i64) -> String {
+    key.blind_index("registration:account", &account.to_string())
+}
+
+/// Answers as stored: clear JSON, or for a private event sealed in their place.
+fn stored_answers(key: Option<&crate::sealing::DataKey>, id: i64, answers: &[Answer]) -> String {
+    let json = serde_json::to_string(answers).unwrap_or_else(|_| "[]".into());
+    match key {
+        Some(k) => k.seal(&person_context(id, "answers"), &json),
+        None => json,
+    }
 }
 
 /// The key under which a private event's registrant is found (a keyed digest).
@@ -172,12 +214,71 @@ pub(super) fn sealed_person_key(key: &crate::sealing::DataKey, email: &str) -> S
 }
 
 impl Store {
-    /// Opens a private event's registrant's name and e-mail for the caller.
-    fn open_person(&self, r: &mut Registration) -> StoreResult<()> {
+    /// A registration from its row, a private event's registrant's name, e-mail and
+    /// answers opened for the caller.
+    fn read_registration(&self, row: &AnyRow) -> StoreResult<Registration> {
+        let mut r = registration_from(row)?;
         if r.sealed {
             (r.name, r.email) = self.open_name_and_email(r.id, &r.name, &r.email)?;
+            let stored = get_string(row, "answers")?;
+            if is_sealed_text(&stored) {
+                let plain = self
+                    .data_key()?
+                    .open(&person_context(r.id, "answers"), &stored)
+                    .map_err(|_| {
+                        StoreError::Conflict(
+                            "A registration does not open with this server's data key.",
+                        )
+                    })?;
+                r.answers = serde_json::from_str(&plain).unwrap_or_default();
+            }
         }
-        Ok(())
+        Ok(r)
+    }
+
+    /// Seals what registrations for private events made before 0013 kept in clear (the
+    /// account id, the answers), once, at start-up. Returns how many rows changed.
+    pub async fn seal_private_registrations(&self) -> StoreResult<u64> {
+        let key = self.data_key()?;
+        let rows = sqlx::query(
+            "SELECT id, account_id, answers FROM registrations
+             WHERE sealed = 1 AND (account_id IS NOT NULL OR answers NOT LIKE 'v1.%')",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        if rows.is_empty() {
+            return Ok(0);
+        }
+        let mut tx = self.begin_write().await?;
+        for row in &rows {
+            let id = get_i64(row, "id")?;
+            let answers = get_string(row, "answers")?;
+            let answers = if is_sealed_text(&answers) {
+                answers
+            } else {
+                key.seal(&person_context(id, "answers"), &answers)
+            };
+            sqlx::query(
+                "UPDATE registrations SET account_id = NULL, answers = $2,
+                     account_index = COALESCE(account_index, $3)
+                 WHERE id = $1",
+            )
+            .bind(id)
+            .bind(answers)
+            .bind(get_opt_i64(row, "account_id")?.map(|a| account_index(key, a)))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
+    /// The digest a member's private registrations are found by ("" without a key).
+    fn member_index(&self, account: i64) -> String {
+        self.data_key
+            .as_deref()
+            .map(|k| account_index(k, account))
+            .unwrap_or_default()
     }
 
     fn open_name_and_email(
@@ -322,20 +423,32 @@ impl Store {
         } else {
             (r.name.clone(), r.email.clone())
         };
+        // A member of a private event is kept as a keyed digest, not an account id, and
+        // their answers sealed: one join on a copy must not say who went to a debrief.
+        let (account_id, member_index) = match (private, r.account_id) {
+            (true, Some(a)) => (None, Some(account_index(self.data_key()?, a))),
+            (_, a) => (a, None),
+        };
+        let answers_key = if private {
+            Some(self.data_key()?)
+        } else {
+            None
+        };
         sqlx::query(
             "INSERT INTO registrations (id, event_id, account_id, person_key, name, email, places,
                  answers, status, arrival, manage_digest, consent_version, guardian_relationship,
-                 consented_at, created_at, updated_at, sealed)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16)",
+                 consented_at, created_at, updated_at, sealed, account_index)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16,
+                 $17)",
         )
         .bind(id)
         .bind(r.event_id)
-        .bind(r.account_id)
+        .bind(account_id)
         .bind(&person_key)
         .bind(stored_name)
         .bind(stored_email)
         .bind(places)
-        .bind(serde_json::to_string(&r.answers).unwrap_or_else(|_| "[]".into()))
+        .bind(stored_answers(answers_key, id, &r.answers))
         .bind(status.key())
         .bind(arrival)
         .bind(crypto::secret_digest(&secret))
@@ -344,6 +457,7 @@ impl Store {
         .bind(r.consent.as_ref().map(|_| at))
         .bind(at)
         .bind(i64::from(private))
+        .bind(member_index)
         .execute(&mut *tx)
         .await?;
         for c in &r.children {
@@ -379,7 +493,8 @@ impl Store {
     pub async fn guest_registrations_since(&self, email: &str, since: i64) -> StoreResult<i64> {
         let row = sqlx::query(
             "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM registrations
-             WHERE person_key IN ($1, $3) AND created_at > $2 AND account_id IS NULL",
+             WHERE person_key IN ($1, $3) AND created_at > $2 AND account_id IS NULL
+               AND account_index IS NULL",
         )
         .bind(email)
         .bind(since)
@@ -412,8 +527,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let mut r = registration_from(&row)?;
-        self.open_person(&mut r)?;
+        let r = self.read_registration(&row)?;
         self.with_children(r).await
     }
 
@@ -425,8 +539,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        let mut r = registration_from(&row)?;
-        self.open_person(&mut r)?;
+        let r = self.read_registration(&row)?;
         self.with_children(r).await
     }
 
@@ -459,11 +572,8 @@ impl Store {
         .await?;
         let mut out: Vec<Registration> = rows
             .iter()
-            .map(registration_from)
+            .map(|row| self.read_registration(row))
             .collect::<StoreResult<_>>()?;
-        for r in &mut out {
-            self.open_person(r)?;
-        }
         let kids = sqlx::query(
             "SELECT c.registration_id, c.first_name, c.grade, c.school
              FROM registration_children c JOIN registrations r ON r.id = c.registration_id
@@ -493,16 +603,17 @@ impl Store {
     ) -> StoreResult<Option<Registration>> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {REGISTRATION_COLUMNS} FROM registrations r
-             WHERE r.event_id = $1 AND r.account_id = $2 AND r.status <> 'cancelled'"
+             WHERE r.event_id = $1 AND (r.account_id = $2 OR r.account_index = $3)
+               AND r.status <> 'cancelled'"
         )))
         .bind(event_id)
         .bind(account)
+        .bind(self.member_index(account))
         .fetch_optional(&self.pool)
         .await?;
         match row {
             Some(row) => {
-                let mut r = registration_from(&row)?;
-                self.open_person(&mut r)?;
+                let r = self.read_registration(&row)?;
                 Ok(Some(self.with_children(r).await?))
             }
             None => Ok(None),
@@ -517,17 +628,18 @@ impl Store {
     ) -> StoreResult<Vec<(Event, Registration)>> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {REGISTRATION_COLUMNS} FROM registrations r JOIN events e ON e.id = r.event_id
-             WHERE r.account_id = $1 AND r.status <> 'cancelled' AND e.ends_at > $2
+             WHERE (r.account_id = $1 OR r.account_index = $3) AND r.status <> 'cancelled'
+               AND e.ends_at > $2
              ORDER BY e.starts_at"
         )))
         .bind(account)
         .bind(from)
+        .bind(self.member_index(account))
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::new();
         for row in &rows {
-            let mut r = registration_from(row)?;
-            self.open_person(&mut r)?;
+            let r = self.read_registration(row)?;
             out.push((self.event(r.event_id).await?, r));
         }
         Ok(out)
@@ -865,8 +977,7 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
-                let mut r = registration_from(row)?;
-                self.open_person(&mut r)?;
+                let r = self.read_registration(row)?;
                 Ok((get_i64(row, "event_id")?, r))
             })
             .collect()

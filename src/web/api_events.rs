@@ -47,11 +47,8 @@ pub async fn list_events(
         &series,
         &zone,
     );
-    let mut events = state.store.list_events(&f).await?;
-    for e in &mut events {
-        e.online_url.clear();
-    }
-    Ok(Json(events))
+    let events = state.store.list_events(&f).await?;
+    Ok(Json(events.into_iter().map(Event::for_public).collect()))
 }
 
 /// One event with its questions and readings.
@@ -62,9 +59,7 @@ pub async fn get_event(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Event>> {
-    let mut e = state.store.event(id).await?;
-    e.online_url.clear();
-    Ok(Json(e))
+    Ok(Json(state.store.event(id).await?.for_public()))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -277,6 +277,9 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -
 /// Store conflicts (an unknown series) are shown on the form like any other mistake.
 fn as_invalid(e: StoreError) -> AppError {
     match e {
+        StoreError::Conflict(m) if m == crate::store::PRIVATE_FLAG_FIXED => {
+            Invalid::new("private", m).into()
+        }
         StoreError::Conflict(m) => Invalid::new("series", m).into(),
         e => e.into(),
     }

@@ -1255,3 +1255,224 @@ async fn administrators_read_the_audit_log_without_identities(db: TestDb) {
         assert_eq!(who.get("/admin/audit").await.status, 403);
     }
 }
+
+on_both!(a_private_event_keeps_who_registered_and_what_they_answered_sealed);
+
+/// Every row of every table, as text (a SQLite file read through its tables, or the data
+/// lines of a `pg_dump`): what someone holding a copy of the database would see.
+async fn database_rows(db: &TestDb) -> Option<Vec<String>> {
+    use sqlx::Row;
+    if db.url.starts_with("sqlite") {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(db.database().driver_url())
+            .await
+            .expect("connect");
+        let tables: Vec<(String,)> =
+            // sqlx's own bookkeeping holds no data (and a type the Any driver cannot read).
+            sqlx::query_as(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '_sqlx%'",
+            )
+                .fetch_all(&mut conn)
+                .await
+                .expect("tables");
+        let mut out = Vec::new();
+        for (t,) in tables {
+            let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM \"{t}\"")))
+                .fetch_all(&mut conn)
+                .await
+                .expect("rows");
+            for r in rows {
+                let cells: Vec<String> = (0..r.len())
+                    .map(|i| {
+                        r.try_get::<Option<String>, _>(i)
+                            .map(|v| v.unwrap_or_default())
+                            .or_else(|_| {
+                                r.try_get::<Option<i64>, _>(i)
+                                    .map(|v| v.map(|n| n.to_string()).unwrap_or_default())
+                            })
+                            .or_else(|_| {
+                                r.try_get::<Option<f64>, _>(i)
+                                    .map(|v| v.map(|n| n.to_string()).unwrap_or_default())
+                            })
+                            .unwrap_or_default()
+                    })
+                    .collect();
+                out.push(format!("{t}\t{}", cells.join("\t")));
+            }
+        }
+        Some(out)
+    } else {
+        let Some(pg_dump) = crate::support::find_pg_dump() else {
+            eprintln!("skipped the dump check: pg_dump is not installed");
+            return None;
+        };
+        let out = std::process::Command::new(pg_dump)
+            .arg("--dbname")
+            .arg(&db.url)
+            .arg("--data-only")
+            .output()
+            .expect("pg_dump runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Some(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(str::to_string)
+                .collect(),
+        )
+    }
+}
+
+async fn a_private_event_keeps_who_registered_and_what_they_answered_sealed(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = crate::events::coordinator_token(&app).await;
+    let id = crate::events::create_event(
+        &app,
+        &token,
+        json!({"title": "Debrief after adverse event", "private": true, "capacity": "5",
+               "guests_allowed": false,
+               "questions": [{"kind": "text", "label": "Anything we should know"}]}),
+    )
+    .await[0];
+    let event = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/events/{id}"),
+        None,
+        None,
+    )
+    .await
+    .json();
+    let q = event["questions"][0]["id"].as_i64().expect("question");
+    let member = app.account("debriefed@example.edu", &[]).await;
+    let member_token = app.token_for(&member).await;
+    const ANSWER: &str = "I was the surgeon on call that night";
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/events/{id}/registrations"),
+        Some(&member_token),
+        Some(json!({"answers": {q.to_string(): ANSWER}})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    // The member still finds it: in "My events" and so in the personal feed.
+    let mine = api(
+        &app,
+        Method::GET,
+        "/api/v1/me/registrations",
+        Some(&member_token),
+        None,
+    )
+    .await
+    .json();
+    assert!(
+        mine.as_array()
+            .expect("list")
+            .iter()
+            .any(|r| r["event_id"] == id || r["event"]["id"] == id),
+        "{mine}"
+    );
+    let mut browser = app.browser();
+    browser
+        .sign_in("debriefed@example.edu", crate::helpers::PASSWORD)
+        .await;
+    let page = browser.get(&format!("/events/{id}")).await.body;
+    assert!(page.contains("You are registered"), "{page}");
+    // Coordinators see the answer, opened.
+    let coordinator_view = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/events/{id}/registrations"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert!(
+        coordinator_view.body.contains(ANSWER),
+        "{}",
+        coordinator_view.body
+    );
+
+    // No row of any table holds both the event and the member's account; no answer in clear.
+    if let Some(rows) = database_rows(&app.db).await {
+        let (event_id, account_id) = (id.to_string(), member.id.0.to_string());
+        for row in &rows {
+            assert!(
+                !(row.contains(&event_id) && row.contains(&account_id)),
+                "a row links the member to the event: {row}"
+            );
+            assert!(
+                !row.contains("surgeon on call"),
+                "the answer in clear: {row}"
+            );
+        }
+        assert!(
+            rows.iter().any(|r| r.contains(&event_id)),
+            "the scan sees the event"
+        );
+    }
+
+    // Nobody learns how many registered.
+    let public = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/events/{id}"),
+        None,
+        None,
+    )
+    .await
+    .json();
+    assert_eq!(
+        (public["taken"].as_i64(), public["waitlisted"].as_i64()),
+        (Some(0), Some(0))
+    );
+    let page = app.browser().get(&format!("/events/{id}")).await.body;
+    assert!(
+        !page.contains("of 5 left") && !page.contains("4 of"),
+        "{page}"
+    );
+    let listing = app.browser().get("/events").await.body;
+    assert!(!listing.contains("4 places left"), "{listing}");
+
+    // The flag cannot change now that someone registered.
+    let change = json!({
+        "title": "Debrief after adverse event", "private": false, "capacity": "5",
+        "time_zone": "America/New_York", "date": "2031-03-04", "start_time": "12:00",
+        "end_time": "13:00", "audience": ["faculty"],
+    });
+    let r = api(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/events/{id}"),
+        Some(&token),
+        Some(change),
+    )
+    .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(
+        r.body.contains("cannot be made private or public now"),
+        "{}",
+        r.body
+    );
+
+    // A new data key moves the digest and the sealed answers: still found, still readable.
+    let new_key = wecare::sealing::DataKey::from_hex(&"7".repeat(64)).expect("key");
+    let old_key = wecare::sealing::DataKey::from_hex(crate::helpers::DATA_KEY).expect("key");
+    app.store
+        .rotate_data_key(&old_key, &new_key)
+        .await
+        .expect("rotated");
+    let moved = app.store.clone().with_data_key(new_key);
+    let found = moved.registrations_of(member.id.0, 0).await.expect("found");
+    assert_eq!(
+        found.len(),
+        1,
+        "the member's registration moved with the key"
+    );
+    assert_eq!(found[0].1.answers[0].answer, ANSWER);
+}

@@ -220,7 +220,7 @@ async fn identities_are_sealed_in_the_database(db: TestDb) {
     drop(db_handle);
 }
 
-fn find_pg_dump() -> Option<std::path::PathBuf> {
+pub fn find_pg_dump() -> Option<std::path::PathBuf> {
     let on_path = std::process::Command::new("pg_dump")
         .arg("--version")
         .output()

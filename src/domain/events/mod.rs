@@ -205,8 +205,10 @@ pub struct Event {
     pub sequence: i64,
     pub questions: Vec<Question>,
     pub readings: Vec<Reading>,
-    /// Places held (confirmed, or offered and not yet answered).
+    /// Places held (confirmed, or offered and not yet answered). Not given (0) to the
+    /// public for a private event: how many went to a debrief is nobody's business.
     pub taken: i64,
+    /// People on the waiting list; not given (0) to the public for a private event.
     pub waitlisted: i64,
 }
 
@@ -220,6 +222,17 @@ pub enum Window {
 }
 
 impl Event {
+    /// The event as anyone may see it: no online link (it is for people with a place), and
+    /// for a private event no count of who registered.
+    pub fn for_public(mut self) -> Self {
+        self.online_url.clear();
+        if self.private {
+            self.taken = 0;
+            self.waitlisted = 0;
+        }
+        self
+    }
+
     pub fn places_left(&self) -> i64 {
         (self.capacity - self.taken).max(0)
     }
