@@ -41,7 +41,16 @@ async fn start(db_url: &str, mail_dir: &std::path::Path) -> (Server, String) {
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
     let child = Command::new(env!("CARGO_BIN_EXE_wecare"))
-        .args(["--database-url", db_url, "serve", "--bind", &bind])
+        // The load generator is one client address registering a thousand guests.
+        .args([
+            "--database-url",
+            db_url,
+            "serve",
+            "--bind",
+            &bind,
+            "--guest-registrations-per-address",
+            "100000",
+        ])
         .env("WECARE_DATA_KEY", DATA_KEY)
         .env("WECARE_MAIL_DIR", mail_dir)
         .env("WECARE_LOG", "warn")
@@ -114,7 +123,8 @@ async fn burst(base: &str, token: &str, n: usize, concurrency: usize) {
         .json(
             &json!({"title": "Saturday academy", "time_zone": "America/New_York",
                       "date": date, "start_time": "09:00", "end_time": "13:00",
-                      "audience": ["public"], "capacity": "50", "guests_allowed": true}),
+                      "audience": ["public"], "capacity": "50", "guests_allowed": true,
+                      "guests_confirm": false}),
         )
         .send()
         .await

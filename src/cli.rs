@@ -146,6 +146,10 @@ struct ServeArgs {
     /// erased [default: 30]
     #[arg(long, env = "WECARE_MINORS_RETENTION_DAYS")]
     minors_retention_days: Option<u32>,
+    /// Guest registrations (without an account) one client address may make in an hour
+    /// [default: 30]
+    #[arg(long, env = "WECARE_GUEST_REGISTRATIONS_PER_ADDRESS")]
+    guest_registrations_per_address: Option<u32>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -269,6 +273,11 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
             args.minors_retention_days
                 .or(c.file.minors_retention_days)
                 .unwrap_or(config::DEFAULT_MINORS_RETENTION_DAYS),
+        )?,
+        guest_registrations_per_address: config::validate_guest_registrations(
+            args.guest_registrations_per_address
+                .or(c.file.guest_registrations_per_address)
+                .unwrap_or(config::DEFAULT_GUEST_REGISTRATIONS_PER_ADDRESS),
         )?,
     })
 }

@@ -37,6 +37,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "WECARE_DATA_KEY",
     "WECARE_RETENTION_DAYS",
     "WECARE_MINORS_RETENTION_DAYS",
+    "WECARE_GUEST_REGISTRATIONS_PER_ADDRESS",
 ];
 
 /// Prefixes reserved for the test harness and CI.
@@ -81,6 +82,7 @@ pub struct FileConfig {
     pub data_key_file: Option<PathBuf>,
     pub retention_days: Option<u32>,
     pub minors_retention_days: Option<u32>,
+    pub guest_registrations_per_address: Option<u32>,
 }
 
 impl FileConfig {
@@ -277,6 +279,8 @@ pub struct ServeConfig {
     pub retention_days: u32,
     /// Days after a students' event ends before the children's details are erased.
     pub minors_retention_days: u32,
+    /// Guest registrations one client address may make in an hour.
+    pub guest_registrations_per_address: u32,
 }
 
 impl ServeConfig {
@@ -340,6 +344,20 @@ pub fn validate_retention_days(days: u32) -> Result<u32, ConfigError> {
 }
 
 pub const DEFAULT_MINORS_RETENTION_DAYS: u32 = 30;
+
+/// Enough for a family, or a school's office registering its pupils for an outreach day,
+/// and far too few to fill an event with invented guests.
+pub const DEFAULT_GUEST_REGISTRATIONS_PER_ADDRESS: u32 = 30;
+
+pub fn validate_guest_registrations(n: u32) -> Result<u32, ConfigError> {
+    if (1..=100_000).contains(&n) {
+        Ok(n)
+    } else {
+        fail(format!(
+            "--guest-registrations-per-address / WECARE_GUEST_REGISTRATIONS_PER_ADDRESS is {n}; use a number of registrations an hour from 1 to 100000"
+        ))
+    }
+}
 
 pub fn validate_minors_retention_days(days: u32) -> Result<u32, ConfigError> {
     if (1..=3650).contains(&days) {

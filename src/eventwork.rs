@@ -126,7 +126,29 @@ pub fn ics_attachment(e: &Event, public_url: &url::Url) -> Attachment {
 pub enum RegisterError {
     /// The address had too many guest registrations in the last hour.
     TooMany,
+    /// The client's network address made too many guest registrations in the last hour.
+    TooManyFromAddress {
+        per_hour: u32,
+    },
     Store(crate::store::StoreError),
+}
+
+/// Where a registration comes from, for the limits on guests.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller<'a> {
+    /// The client's network address (behind a trusted proxy, the one it appended).
+    pub address: &'a str,
+    /// How many guest registrations one address may make in an hour.
+    pub guest_registrations_per_hour: u32,
+}
+
+/// What registering did.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Registered(Registered),
+    /// A guest of an event that asks guests to confirm their address: a link went to the
+    /// address, and no place is held until it is followed.
+    ConfirmationSent(crate::store::PendingGuest),
 }
 
 impl From<crate::store::StoreError> for RegisterError {
@@ -136,24 +158,101 @@ impl From<crate::store::StoreError> for RegisterError {
 }
 
 /// Registers someone and writes their confirmation, entry or waiting-list message in
-/// the same transaction. Guests (no account) are limited per address and hour; someone
-/// already registered gets their registration back whatever the limit.
+/// the same transaction. Guests (no account) are limited per client address and per
+/// e-mail address each hour; someone already registered gets their registration back
+/// whatever the limits. A guest of an event that asks for it first confirms their
+/// address: only then is a place held.
 pub async fn register(
     store: &Store,
     public_url: &url::Url,
     e: &Event,
     r: &NewRegistration,
-) -> Result<Registered, RegisterError> {
-    if r.account_id.is_none()
-        && store
-            .guest_registrations_since(&r.email, now() - 3600)
-            .await?
+    caller: Caller<'_>,
+) -> Result<Outcome, RegisterError> {
+    if r.account_id.is_none() {
+        let t = now();
+        let tried = store
+            .throttle_record_failure(&guest_key(caller.address), t - 3600, t)
+            .await?;
+        if tried > i64::from(caller.guest_registrations_per_hour)
+            && !store.is_registered(e.id, &r.email).await?
+        {
+            return Err(RegisterError::TooManyFromAddress {
+                per_hour: caller.guest_registrations_per_hour,
+            });
+        }
+        if store.guest_registrations_since(&r.email, t - 3600).await?
             >= crate::domain::events::GUEST_REGISTRATIONS_PER_HOUR
-        && !store.is_registered(e.id, &r.email).await?
-    {
-        return Err(RegisterError::TooMany);
+            && !store.is_registered(e.id, &r.email).await?
+        {
+            return Err(RegisterError::TooMany);
+        }
+        if e.guests_confirm && !store.is_registered(e.id, &r.email).await? {
+            return Ok(Outcome::ConfirmationSent(
+                hold_for_confirmation(store, public_url, e, r).await?,
+            ));
+        }
     }
-    Ok(register_now(store, public_url, e, r).await?)
+    Ok(Outcome::Registered(
+        register_now(store, public_url, e, r).await?,
+    ))
+}
+
+/// The throttle key a client address's guest registrations are counted under.
+fn guest_key(address: &str) -> String {
+    format!("guest-registration:{address}")
+}
+
+async fn hold_for_confirmation(
+    store: &Store,
+    public_url: &url::Url,
+    e: &Event,
+    r: &NewRegistration,
+) -> StoreResult<crate::store::PendingGuest> {
+    let w = Writer::load(store, public_url, MessageKind::EventConfirmAddress).await?;
+    store
+        .hold_guest_registration(r, |p| {
+            let values = vec![
+                ("name", r.name.clone()),
+                ("event", e.public_title().to_string()),
+                ("when", e.when()),
+                (
+                    "confirm_link",
+                    w.url(&format!("/registration/confirm/{}", p.secret)),
+                ),
+                ("expires", instant_text(p.expires_at, &e.tz())),
+            ];
+            // Asking again sends the link again, at most once an hour.
+            let key = if p.created {
+                format!("event_confirm_address:{}", p.id)
+            } else {
+                format!("event_confirm_address:{}:{}", p.id, now() / 3600)
+            };
+            write(e, &w, &r.email, &values, key, None)
+        })
+        .await
+}
+
+/// A guest follows the link that confirms their address: the registration they asked
+/// for is made now (a place, the waiting list or the draw, as for anyone arriving now).
+/// The link works once.
+pub async fn confirm_guest(
+    store: &Store,
+    public_url: &url::Url,
+    secret: &str,
+) -> StoreResult<Registered> {
+    let pending = store.pending_guest(secret).await?;
+    let e = store.event(pending.event_id).await?;
+    if matches!(
+        e.window(now()),
+        crate::domain::events::Window::Closed | crate::domain::events::Window::Cancelled
+    ) {
+        return Err(crate::store::StoreError::Conflict(
+            "Registration for this event has closed, so the registration could not be confirmed.",
+        ));
+    }
+    let r = store.take_pending_guest(secret).await?;
+    register_now(store, public_url, &e, &r).await
 }
 
 /// A coordinator registers someone (who asked by phone, say): no guest limit and no

@@ -308,6 +308,7 @@ impl Application {
                 },
                 metrics_token: cfg.metrics_token.as_ref().map(|t| t.0.clone()),
                 retention_days: cfg.retention_days,
+                guest_registrations_per_address: cfg.guest_registrations_per_address,
                 mail_route: match &cfg.mail.smtp {
                     Some(s) => format!("sent through {}", s.display),
                     None => format!(

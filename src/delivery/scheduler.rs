@@ -153,7 +153,7 @@ pub const JOBS: &[Job] = &[
             Box::pin(async move {
                 let n = store.delete_expired_sign_in_data().await?;
                 Ok(format!(
-                    "removed {n} expired sessions, links and throttle entries"
+                    "removed {n} expired sessions, links, throttle entries and unconfirmed guest registrations"
                 ))
             })
         },

@@ -44,6 +44,7 @@ pub enum MessageKind {
     CoordinatorAlert,
     RequesterUpdate,
     ResourceList,
+    EventConfirmAddress,
     EventConfirmation,
     EventEntered,
     EventWaitlisted,
@@ -70,7 +71,7 @@ pub struct KindInfo {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 17] = [
+    pub const ALL: [MessageKind; 18] = [
         Self::AccountSetup,
         Self::PasswordChanged,
         Self::TestMessage,
@@ -79,6 +80,7 @@ impl MessageKind {
         Self::CoordinatorAlert,
         Self::RequesterUpdate,
         Self::ResourceList,
+        Self::EventConfirmAddress,
         Self::EventConfirmation,
         Self::EventEntered,
         Self::EventWaitlisted,
@@ -125,6 +127,7 @@ impl MessageKind {
             Self::CoordinatorAlert => &COORDINATOR_ALERT,
             Self::RequesterUpdate => &REQUESTER_UPDATE,
             Self::ResourceList => &RESOURCE_LIST,
+            Self::EventConfirmAddress => &EVENT_CONFIRM_ADDRESS,
             Self::EventConfirmation => &EVENT_CONFIRMATION,
             Self::EventEntered => &EVENT_ENTERED,
             Self::EventWaitlisted => &EVENT_WAITLISTED,
@@ -263,6 +266,30 @@ static RESOURCE_LIST: KindInfo = KindInfo {
     body: "Thank you for letting us know. We will not contact you again about this.\n\n\
 If you would like support later, these are here for you:\n\n{{resources}}\n\n\
 You can also ask for a peer at any time, or write to {{contact}}.",
+};
+
+static EVENT_CONFIRM_ADDRESS: KindInfo = KindInfo {
+    key: "event_confirm_address",
+    title: "Confirm a guest's address",
+    when: "A guest registers for an event that asks guests to confirm their address first.",
+    optional: false,
+    confidential: false,
+    placeholders: &[
+        ph("name", "the registrant's name", false),
+        ph("event", "the event's title", true),
+        ph("when", "the event's date and time", true),
+        ph(
+            "confirm_link",
+            "the page where the registration is confirmed",
+            false,
+        ),
+        ph("expires", "when the link stops working", false),
+    ],
+    subject: "Please confirm your registration: {{event}}, {{when}}",
+    body: "Hello {{name}},\n\nSomeone, we hope you, asked to register this address for \
+**{{event}}** ({{when}}). No place is held until you confirm:\n\n{{confirm_link}}\n\n\
+The link works until {{expires}}. If this was not you, ignore this message: nothing more \
+will be sent.",
 };
 
 static EVENT_CONFIRMATION: KindInfo = KindInfo {

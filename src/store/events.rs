@@ -51,6 +51,7 @@ pub struct EventCounts {
 const EVENT_COLUMNS: &str = "e.id, e.series_id, s.slug AS series_slug, s.title AS series_title,
     e.recurrence_id, e.title, e.body_md, e.time_zone, e.starts_at, e.ends_at, e.place,
     e.online_url, e.audience, e.capacity, e.opens_at, e.closes_at, e.guests_allowed,
+    e.guests_confirm,
     e.private_event, e.for_minors, e.allocation, e.lottery_at, e.drawn_at, e.lottery_seed,
     e.offer_hours, e.status, e.sequence, e.erased_at, e.kept_registered, e.kept_waitlisted,
     CAST(COALESCE((SELECT SUM(r.places) FROM registrations r WHERE r.event_id = e.id
@@ -95,6 +96,7 @@ fn event_from(row: &AnyRow) -> StoreResult<Event> {
         opens_at: get_opt_i64(row, "opens_at")?,
         closes_at: get_opt_i64(row, "closes_at")?,
         guests_allowed: get_i64(row, "guests_allowed")? == 1,
+        guests_confirm: get_i64(row, "guests_confirm")? == 1,
         private: get_i64(row, "private_event")? == 1,
         for_minors: get_i64(row, "for_minors")? == 1,
         allocation: Allocation::parse(&get_string(row, "allocation")?)
@@ -294,7 +296,7 @@ impl Store {
                  starts_at = $6, ends_at = $7, place = $8, online_url = $9, audience = $10,
                  capacity = $11, opens_at = $12, closes_at = $13, guests_allowed = $14,
                  private_event = $15, for_minors = $16, offer_hours = $17,
-                 sequence = sequence + 1, updated_at = $18
+                 sequence = sequence + 1, updated_at = $18, guests_confirm = $19
              WHERE id = $1",
         )
         .bind(id)
@@ -315,6 +317,7 @@ impl Store {
         .bind(i64::from(d.for_minors))
         .bind(d.offer_hours)
         .bind(now())
+        .bind(i64::from(d.guests_confirm))
         .execute(&mut *tx)
         .await?;
         replace_questions_and_readings(&mut tx, id, &d.questions, &d.readings).await?;
@@ -560,9 +563,9 @@ async fn insert_event(
         "INSERT INTO events (id, series_id, recurrence_id, title, body_md, time_zone, starts_at,
              ends_at, place, online_url, audience, capacity, opens_at, closes_at, guests_allowed,
              private_event, for_minors, allocation, lottery_at, offer_hours, status, sequence,
-             next_arrival, created_at, updated_at)
+             next_arrival, created_at, updated_at, guests_confirm)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18,
-             $19, $20, 'scheduled', 0, 0, $21, $21)",
+             $19, $20, 'scheduled', 0, 0, $21, $21, $22)",
     )
     .bind(id)
     .bind(series_id)
@@ -585,6 +588,7 @@ async fn insert_event(
     .bind(o.lottery_at)
     .bind(d.offer_hours)
     .bind(at)
+    .bind(i64::from(d.guests_confirm))
     .execute(conn)
     .await?;
     Ok(())

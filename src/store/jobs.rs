@@ -104,6 +104,8 @@ impl Store {
                 "DELETE FROM login_throttle WHERE locked_until < $1 AND window_start < $1",
                 now - 24 * 3600,
             ),
+            // Guests' registrations never confirmed: their names and addresses go.
+            ("DELETE FROM guest_confirmations WHERE expires_at < $1", now),
         ] {
             n += sqlx::query(sql)
                 .bind(cutoff)

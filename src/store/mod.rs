@@ -33,7 +33,9 @@ pub use events::{EventCounts, EventFilter, PRIVATE_FLAG_FIXED};
 pub use helpers::{Application, HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
-pub use registrations::{NewRegistration, Promoted, Registered, Registration};
+pub use registrations::{
+    GUEST_CONFIRM_SECS, NewRegistration, PendingGuest, Promoted, Registered, Registration,
+};
 pub use support::{FeedbackSummary, RequestSummary};
 pub use tokens::ApiTokenInfo;
 
@@ -236,6 +238,17 @@ impl Store {
         let n = q.execute(&mut *tx).await?.rows_affected();
         tx.commit().await?;
         Ok(n)
+    }
+
+    /// One write that returns a row (`… RETURNING`), in the writers' queue.
+    async fn write_returning<'q>(
+        &self,
+        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ) -> StoreResult<Option<sqlx::any::AnyRow>> {
+        let mut tx = self.begin_write().await?;
+        let row = q.fetch_optional(&mut *tx).await?;
+        tx.commit().await?;
+        Ok(row)
     }
 }
 

@@ -42,7 +42,7 @@ pub struct Registration {
 }
 
 /// A registration to record.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct NewRegistration {
     pub event_id: i64,
     pub account_id: Option<i64>,
@@ -1104,4 +1104,142 @@ async fn waitlist_position(
     .fetch_one(conn)
     .await?;
     get_i64(&row, "n")
+}
+
+/// How long a guest has to confirm their address.
+pub const GUEST_CONFIRM_SECS: i64 = 24 * 3600;
+
+fn confirmation_context(id: i64) -> String {
+    format!("guest_confirmations:{id}")
+}
+
+/// A guest's registration waiting for their address to be confirmed.
+#[derive(Debug, Clone)]
+pub struct PendingGuest {
+    pub id: i64,
+    /// The secret of the confirmation link (derived from the data key and the id, so the
+    /// same link can be sent again).
+    pub secret: String,
+    pub expires_at: i64,
+    /// False when the address already had one waiting for this event.
+    pub created: bool,
+}
+
+impl Store {
+    fn confirmation_secret(&self, id: i64) -> StoreResult<String> {
+        Ok(self
+            .data_key()?
+            .blind_index("registration:confirm", &id.to_string())[..40]
+            .to_string())
+    }
+
+    /// Keeps a guest's registration until they confirm their address; no place is held.
+    /// The same address for the same event keeps its first pending registration (and its
+    /// link). `mail` writes the message with the link, in the same transaction.
+    pub async fn hold_guest_registration(
+        &self,
+        r: &NewRegistration,
+        mail: impl FnOnce(&PendingGuest) -> NewMessage,
+    ) -> StoreResult<PendingGuest> {
+        let key = self.data_key()?;
+        let person_key = sealed_person_key(key, &r.email);
+        let at = now();
+        let mut tx = self.begin_write().await?;
+        let existing = sqlx::query(
+            "SELECT id, expires_at FROM guest_confirmations
+             WHERE event_id = $1 AND person_key = $2 AND expires_at > $3",
+        )
+        .bind(r.event_id)
+        .bind(&person_key)
+        .bind(at)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let pending = match existing {
+            Some(row) => {
+                let id = get_i64(&row, "id")?;
+                PendingGuest {
+                    id,
+                    secret: self.confirmation_secret(id)?,
+                    expires_at: get_i64(&row, "expires_at")?,
+                    created: false,
+                }
+            }
+            None => {
+                let id = crypto::random_id();
+                let secret = self.confirmation_secret(id)?;
+                let json = serde_json::to_string(r)
+                    .map_err(|e| StoreError::Database(sqlx::Error::Encode(Box::new(e))))?;
+                sqlx::query(
+                    "INSERT INTO guest_confirmations (id, event_id, secret_digest, person_key,
+                         sealed_registration, created_at, expires_at)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(id)
+                .bind(r.event_id)
+                .bind(crypto::secret_digest(&secret))
+                .bind(&person_key)
+                .bind(key.seal(&confirmation_context(id), &json))
+                .bind(at)
+                .bind(at + GUEST_CONFIRM_SECS)
+                .execute(&mut *tx)
+                .await?;
+                PendingGuest {
+                    id,
+                    secret,
+                    expires_at: at + GUEST_CONFIRM_SECS,
+                    created: true,
+                }
+            }
+        };
+        enqueue_in(&mut tx, &mail(&pending), self.data_key.as_deref()).await?;
+        tx.commit().await?;
+        self.wake_delivery();
+        Ok(pending)
+    }
+
+    /// The registration a confirmation link holds, if it has not expired.
+    pub async fn pending_guest(&self, secret: &str) -> StoreResult<NewRegistration> {
+        let row = sqlx::query(
+            "SELECT id, sealed_registration FROM guest_confirmations
+             WHERE secret_digest = $1 AND expires_at > $2",
+        )
+        .bind(crypto::secret_digest(secret))
+        .bind(now())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or(StoreError::NotFound)?;
+        self.open_pending(&row)
+    }
+
+    /// Takes the registration a confirmation link holds (once: the link then stops
+    /// working).
+    pub async fn take_pending_guest(&self, secret: &str) -> StoreResult<NewRegistration> {
+        let row = self
+            .write_returning(
+                sqlx::query(
+                    "DELETE FROM guest_confirmations WHERE secret_digest = $1 AND expires_at > $2
+                     RETURNING id, sealed_registration",
+                )
+                .bind(crypto::secret_digest(secret))
+                .bind(now()),
+            )
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        self.open_pending(&row)
+    }
+
+    fn open_pending(&self, row: &AnyRow) -> StoreResult<NewRegistration> {
+        let id = get_i64(row, "id")?;
+        let plain = self
+            .data_key()?
+            .open(
+                &confirmation_context(id),
+                &get_string(row, "sealed_registration")?,
+            )
+            .map_err(|_| {
+                StoreError::Conflict("A registration does not open with this server's data key.")
+            })?;
+        serde_json::from_str(&plain)
+            .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+    }
 }

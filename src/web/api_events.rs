@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::api::{ApiJson, ApiPath};
-use super::auth::{ApiCaller, ApiCoordinator, MaybeApiCaller};
+use super::auth::{ApiCaller, ApiCoordinator, ClientAddr, MaybeApiCaller};
 use super::error::{ApiResult, AppError, ErrorBody};
 use super::events::{ListQuery, check_window, filter_from, registration_from_form};
 use crate::domain::events::{Child, Event, EventDraft, EventInput, RegistrationStatus};
@@ -171,18 +171,35 @@ pub struct RegistrationOut {
     pub manage_url: Option<String>,
 }
 
+/// A guest's registration waiting for their address to be confirmed.
+#[derive(Serialize, ToSchema)]
+pub struct AwaitingConfirmationOut {
+    /// Always `awaiting_confirmation`.
+    pub status: &'static str,
+    pub message: String,
+    /// When the link in the message stops working.
+    pub expires_at: i64,
+}
+
 /// Registers the caller (with a token) or a guest. 201 with `status` and, when
-/// waitlisted, `position`; registering again returns the same registration with 200.
+/// waitlisted, `position`; registering again returns the same registration with 200. A
+/// guest of an event that asks guests to confirm their address gets 202: a link went to
+/// the address, and no place is held until it is followed. Guests are limited per client
+/// address and per e-mail address each hour (429).
 #[utoipa::path(post, path = "/api/v1/events/{id}/registrations", tag = "events",
     params(("id" = i64, Path, description = "Event id")), request_body = RegistrationIn,
     responses((status = 201, body = RegistrationOut), (status = 200, body = RegistrationOut),
-               (status = 422, body = ErrorBody), (status = 409, body = ErrorBody)))]
+               (status = 202, body = AwaitingConfirmationOut),
+               (status = 422, body = ErrorBody), (status = 409, body = ErrorBody),
+               (status = 429, body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
     MaybeApiCaller(caller): MaybeApiCaller,
+    ClientAddr(address): ClientAddr,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<RegistrationIn>,
-) -> ApiResult<(StatusCode, Json<RegistrationOut>)> {
+) -> ApiResult<axum::response::Response> {
+    use axum::response::IntoResponse;
     let e = state.store.event(id).await?;
     check_window(&e).map_err(AppError::from)?;
     // The same reading as the form's: turn the body into its fields.
@@ -237,9 +254,32 @@ pub async fn register(
     };
     let r =
         registration_from_form(&e, caller.as_ref(), &pairs, &consent).map_err(AppError::from)?;
-    let out = eventwork::register(&state.store, &state.web.public_url, &e, &r)
-        .await
-        .map_err(AppError::from)?;
+    let out = match eventwork::register(
+        &state.store,
+        &state.web.public_url,
+        &e,
+        &r,
+        eventwork::Caller {
+            address: &address,
+            guest_registrations_per_hour: state.web.guest_registrations_per_address,
+        },
+    )
+    .await
+    .map_err(AppError::from)?
+    {
+        eventwork::Outcome::Registered(out) => out,
+        eventwork::Outcome::ConfirmationSent(p) => {
+            return Ok((
+                StatusCode::ACCEPTED,
+                Json(AwaitingConfirmationOut {
+                    status: "awaiting_confirmation",
+                    message: CONFIRM_SENT.to_string(),
+                    expires_at: p.expires_at,
+                }),
+            )
+                .into_response());
+        }
+    };
     let code = if out.created {
         StatusCode::CREATED
     } else {
@@ -259,8 +299,12 @@ pub async fn register(
                 )
             }),
         }),
-    ))
+    )
+        .into_response())
 }
+
+/// What a guest is told when their address must be confirmed first.
+pub const CONFIRM_SENT: &str = "We have e-mailed a link to this address. Your place is held only once you follow it, within a day; if the message does not arrive, check the address and your spam folder.";
 
 #[derive(Deserialize, ToSchema)]
 pub struct CancelIn {

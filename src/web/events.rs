@@ -347,6 +347,7 @@ pub fn check_window(e: &Event) -> Result<(), Invalid> {
 pub async fn register(
     State(state): State<AppState>,
     ctx: Ctx,
+    super::auth::ClientAddr(address): super::auth::ClientAddr,
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
@@ -363,9 +364,31 @@ pub async fn register(
         Ok(r) => r,
         Err(err) => return event_page(&state, ctx, e, Some(err), form).await,
     };
-    let out = eventwork::register(&state.store, &state.web.public_url, &e, &r)
+    let caller = eventwork::Caller {
+        address: &address,
+        guest_registrations_per_hour: state.web.guest_registrations_per_address,
+    };
+    let out = match eventwork::register(&state.store, &state.web.public_url, &e, &r, caller)
         .await
-        .map_err(AppError::from)?;
+        .map_err(AppError::from)?
+    {
+        eventwork::Outcome::Registered(out) => out,
+        eventwork::Outcome::ConfirmationSent(_) => {
+            return event_page_with(
+                &state,
+                ctx,
+                e,
+                None,
+                Vec::new(),
+                Some(
+                    "Check your e-mail: we have sent a link to the address you gave. Your place \
+                     is held only once you follow it, within a day. If it does not arrive, \
+                     check the address and your spam folder, then register again.",
+                ),
+            )
+            .await;
+        }
+    };
     if !out.created && r.account_id.is_none() {
         return event_page_with(
             &state,
@@ -582,7 +605,55 @@ impl From<eventwork::RegisterError> for AppError {
                  signing in. Please wait an hour, or sign in to register for more.",
                 crate::domain::events::GUEST_REGISTRATIONS_PER_HOUR
             )),
+            eventwork::RegisterError::TooManyFromAddress { per_hour } => {
+                AppError::Limited(format!(
+                    "More than {per_hour} registrations without an account came from your network \
+                 in the last hour. Please try again in an hour, sign in to register, or ask the \
+                 programme to register you."
+                ))
+            }
             eventwork::RegisterError::Store(e) => e.into(),
         }
     }
+}
+
+#[derive(Template)]
+#[template(path = "registration_confirm.html")]
+struct ConfirmView {
+    l: Layout,
+    e: Event,
+    secret: String,
+}
+
+/// The page a guest's confirmation link opens: a button, so that a mail program that
+/// follows links to scan them does not confirm for the person.
+pub async fn confirm_page(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(secret): Path<String>,
+) -> PageResult {
+    let pending = state.store.pending_guest(&secret).await.map_err(|e| match e {
+        crate::store::StoreError::NotFound => AppError::Conflict(
+            "This link has expired or has been used already. Register again from the event's page if you still want a place.".into(),
+        ),
+        e => e.into(),
+    })?;
+    let e = state.store.event(pending.event_id).await?;
+    render(&ConfirmView {
+        l: ctx.layout("Confirm your registration"),
+        e,
+        secret,
+    })
+}
+
+pub async fn confirm(State(state): State<AppState>, Path(secret): Path<String>) -> PageResult {
+    let out = eventwork::confirm_guest(&state.store, &state.web.public_url, &secret)
+        .await
+        .map_err(|e| match e {
+            crate::store::StoreError::NotFound => AppError::Conflict(
+                "This link has expired or has been used already. Register again from the event's page if you still want a place.".into(),
+            ),
+            e => e.into(),
+        })?;
+    Ok(Redirect::to(&eventwork::manage_path(&out.secret)).into_response())
 }

@@ -186,6 +186,7 @@ pub fn input_from_form(form: &[(String, String)]) -> EventInput {
         opens: get("opens"),
         closes: get("closes"),
         guests_allowed: on("guests_allowed"),
+        guests_confirm: Some(on("guests_confirm")),
         private: on("private"),
         for_minors: on("for_minors"),
         allocation: get("allocation"),
@@ -226,6 +227,7 @@ pub fn input_from_event(e: &Event) -> EventInput {
         opens: local_input(e.opens_at, &tz),
         closes: local_input(e.closes_at, &tz),
         guests_allowed: e.guests_allowed,
+        guests_confirm: Some(e.guests_confirm),
         private: e.private,
         for_minors: e.for_minors,
         allocation: e.allocation.key().to_string(),
@@ -269,6 +271,7 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -
         start_time: "12:00".into(),
         end_time: "13:00".into(),
         guests_allowed: true,
+        guests_confirm: Some(true),
         ..Default::default()
     };
     form_page(&state, ctx, None, input, None).await

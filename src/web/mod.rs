@@ -56,6 +56,8 @@ pub struct WebSettings {
     pub proxy_trust: auth::ProxyTrust,
     /// Days after a request closes before who asked is erased: the form says so.
     pub retention_days: u32,
+    /// Guest registrations one client address may make in an hour.
+    pub guest_registrations_per_address: u32,
     /// A bearer token that may read `/metrics` (an administrator's API token may too).
     pub metrics_token: Option<String>,
     /// Where messages go, in words, for the outbox page.
@@ -79,6 +81,10 @@ pub fn router(state: AppState) -> Router {
         .route("/events/feed.ics", get(events::programme_feed))
         .route("/events/{id}", get(events::show))
         .route("/events/{id}/register", post(events::register))
+        .route(
+            "/registration/confirm/{secret}",
+            get(events::confirm_page).post(events::confirm),
+        )
         .route("/registration/{secret}", get(events::manage))
         .route("/registration/{secret}/cancel", post(events::cancel))
         .route("/registration/{secret}/accept", post(events::accept))

@@ -160,6 +160,9 @@ pub fn serve_config(db: &TestDb) -> ServeConfig {
         data_key: wecare::sealing::DataKey::from_hex(DATA_KEY).expect("test key"),
         retention_days: 90,
         minors_retention_days: 30,
+        // The suite registers thousands of guests from one address; the limit itself is
+        // tested with a small value.
+        guest_registrations_per_address: 100_000,
     }
 }
 

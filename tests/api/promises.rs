@@ -1476,3 +1476,155 @@ async fn a_private_event_keeps_who_registered_and_what_they_answered_sealed(db: 
     );
     assert_eq!(found[0].1.answers[0].answer, ANSWER);
 }
+
+on_both!(
+    guests_are_limited_per_client_address,
+    a_guest_confirms_their_address_before_a_place_is_held,
+);
+
+async fn guests_are_limited_per_client_address(db: TestDb) {
+    let mut cfg = serve_config(&db);
+    cfg.guest_registrations_per_address = 5;
+    let app = TestApp::spawn_with(std::sync::Arc::new(db), cfg).await;
+    let token = crate::events::coordinator_token(&app).await;
+    let id = crate::events::create_event(&app, &token, json!({"capacity": "300"})).await[0];
+    let mut statuses = Vec::new();
+    for n in 0..8 {
+        let r = api(
+            &app,
+            Method::POST,
+            &format!("/api/v1/events/{id}/registrations"),
+            None,
+            Some(json!({"name": format!("Invented {n}"), "email": format!("invented{n}@example.org")})),
+        )
+        .await;
+        if r.status == 429 {
+            assert_eq!(r.json()["error"]["code"], "throttled");
+            assert!(r.body.contains("from your network"), "{}", r.body);
+        }
+        statuses.push(r.status);
+    }
+    assert_eq!(statuses, vec![201, 201, 201, 201, 201, 429, 429, 429]);
+    assert_eq!(
+        app.store.registrations_for(id).await.expect("list").len(),
+        5
+    );
+    // Members are not limited: the limit is for registrations nobody signed in for.
+    let member = app.account("limited-member@example.edu", &[]).await;
+    let member_token = app.token_for(&member).await;
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/events/{id}/registrations"),
+        Some(&member_token),
+        Some(json!({})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+}
+
+async fn a_guest_confirms_their_address_before_a_place_is_held(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = crate::events::coordinator_token(&app).await;
+    // Open to the public, so by default guests confirm their address first.
+    let id = crate::events::create_event(
+        &app,
+        &token,
+        json!({"capacity": "1", "guests_confirm": null, "title": "Careers in medicine day"}),
+    )
+    .await[0];
+    let mut ada = app.browser();
+    let r = ada
+        .post(
+            &format!("/events/{id}/register"),
+            &[("name", "Ada Quarrie"), ("email", "ada@example.org")],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Check your e-mail"), "{}", r.body);
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/events/{id}/registrations"),
+        None,
+        Some(json!({"name": "Bea Quarrie", "email": "bea@example.org"})),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    assert_eq!(r.json()["status"], "awaiting_confirmation");
+    // Nothing is held yet, and what waits is sealed.
+    assert!(
+        app.store
+            .registrations_for(id)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    assert_eq!(app.store.event(id).await.expect("event").taken, 0);
+    let stored = text_of(
+        &app.db,
+        "SELECT sealed_registration FROM guest_confirmations LIMIT 1",
+    )
+    .await;
+    assert!(
+        !stored.contains("example.org") && !stored.contains("Quarrie"),
+        "{stored}"
+    );
+
+    // The text part is quoted-printable: long lines end in a soft break ("=" at the end).
+    let link = |mail: &str| {
+        mail.replace("=\r\n", "")
+            .replace("=\n", "")
+            .split("/registration/confirm/")
+            .nth(1)
+            .map(|s| {
+                s.chars()
+                    .take_while(|c| c.is_ascii_hexdigit())
+                    .collect::<String>()
+            })
+            .expect("a confirmation link")
+    };
+    let ada_link = link(&crate::cases::mail_to(&app, "ada@example.org").await);
+    let bea_link = link(&crate::cases::mail_to(&app, "bea@example.org").await);
+    // The link opens a page with a button: a mail scanner following it confirms nothing.
+    let page = ada.get(&format!("/registration/confirm/{ada_link}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("Confirm my registration"),
+        "{}",
+        page.body
+    );
+    assert!(
+        app.store
+            .registrations_for(id)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+
+    // Bea confirms first and gets the one place; Ada then joins the waiting list.
+    let mut bea = app.browser();
+    let r = bea
+        .post(&format!("/registration/confirm/{bea_link}"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let r = ada
+        .post(&format!("/registration/confirm/{ada_link}"), &[])
+        .await;
+    assert_eq!(r.status, 303, "{}", r.body);
+    let regs = app.store.registrations_for(id).await.expect("list");
+    let status_of = |email: &str| {
+        regs.iter()
+            .find(|r| r.email == email)
+            .map(|r| r.status.key())
+            .expect("registered")
+    };
+    assert_eq!(status_of("bea@example.org"), "confirmed");
+    assert_eq!(status_of("ada@example.org"), "waitlisted");
+    // A link works once.
+    let r = ada
+        .post(&format!("/registration/confirm/{ada_link}"), &[])
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("expired or has been used"), "{}", r.body);
+}

@@ -36,6 +36,9 @@ pub struct EventInput {
     /// Empty: until the event starts.
     pub closes: String,
     pub guests_allowed: bool,
+    /// Guests confirm their address by an e-mailed link before a place is held [default:
+    /// on whenever guests may register].
+    pub guests_confirm: Option<bool>,
     pub private: bool,
     pub for_minors: bool,
     pub allocation: String,
@@ -119,6 +122,7 @@ pub struct EventDraft {
     pub audience: Vec<Audience>,
     pub capacity: i64,
     pub guests_allowed: bool,
+    pub guests_confirm: bool,
     pub private: bool,
     pub for_minors: bool,
     pub allocation: Allocation,
@@ -474,6 +478,10 @@ impl EventDraft {
             // Private events take members only: a guest form would let anyone find out,
             // by typing a colleague's address, whether they registered.
             guests_allowed: (input.guests_allowed || input.for_minors) && !input.private,
+            // Open to anyone means anyone could fill it with invented addresses.
+            guests_confirm: (input.guests_allowed || input.for_minors)
+                && !input.private
+                && input.guests_confirm.unwrap_or(true),
             private: input.private,
             for_minors: input.for_minors,
             allocation,

@@ -49,7 +49,7 @@ impl Child {
 }
 
 /// A guardian's consent to the current text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Consent {
     pub version: String,
     pub relationship: String,

@@ -193,6 +193,8 @@ pub struct Event {
     pub opens_at: Option<i64>,
     pub closes_at: Option<i64>,
     pub guests_allowed: bool,
+    /// Guests confirm their address by e-mail before a place is held.
+    pub guests_confirm: bool,
     pub private: bool,
     pub for_minors: bool,
     pub allocation: Allocation,

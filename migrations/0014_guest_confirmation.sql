@@ -1,0 +1,19 @@
+-- Events open to the public can ask a guest to confirm their address by an e-mailed link
+-- before a place is held, so that invented addresses cannot fill an event. Events made
+-- before this keep registering guests at once.
+ALTER TABLE events ADD COLUMN guests_confirm BIGINT NOT NULL DEFAULT 0;
+
+-- A guest's registration waiting for its address to be confirmed: sealed under the data
+-- key (it holds a name, an address and answers), found by the link's digest, gone when
+-- confirmed or a day after.
+CREATE TABLE guest_confirmations (
+    id BIGINT PRIMARY KEY,
+    event_id BIGINT NOT NULL REFERENCES events (id) ON DELETE CASCADE,
+    secret_digest TEXT NOT NULL UNIQUE,
+    -- A keyed digest of the address: asking again finds the same pending registration.
+    person_key TEXT NOT NULL,
+    sealed_registration TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX guest_confirmations_person ON guest_confirmations (event_id, person_key);
