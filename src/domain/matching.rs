@@ -294,7 +294,7 @@ pub fn check(h: &Helper, r: &Request, policy: Policy, now: i64) -> Result<(), Ex
     {
         return Err(Exclusion::SameDepartment);
     }
-    if avoided(h, &r.avoid) {
+    if r.preferences.avoid_helpers.contains(&h.id) || avoided(h, &r.avoid) {
         return Err(Exclusion::OnAvoidList);
     }
     Ok(())
@@ -801,6 +801,19 @@ mod tests {
         for other in ["Dr. Lindgren", "Samantha Reyes", "Medicine", "Dr.", "Q"] {
             assert!(!avoided(&sam, other), "{other}");
         }
+        // Picked from the public list instead of typed.
+        let r = Request {
+            id: 1,
+            preferences: crate::domain::support::Preferences {
+                avoid_helpers: vec![sam.id],
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        assert_eq!(
+            check(&sam, &r, Policy::default(), 100),
+            Err(Exclusion::OnAvoidList)
+        );
     }
 
     /// A surname written in one of the ways people write it, around the helper's name.

@@ -109,6 +109,10 @@ pub struct Preferences {
     pub outside_department: bool,
     /// A helper chosen by name from the public list.
     pub named_helper: Option<i64>,
+    /// Helpers picked from the public list whom the person does not want (besides any
+    /// named in the avoid text). Older sealed preferences have none.
+    #[serde(default)]
+    pub avoid_helpers: Vec<i64>,
 }
 
 /// A request as submitted, checked.
@@ -161,6 +165,9 @@ pub struct RequestInput {
     pub outside_department: bool,
     #[serde(default)]
     pub named_helper: Option<i64>,
+    /// Helpers from the public list to avoid (their account ids).
+    #[serde(default)]
+    pub avoid_helpers: Vec<i64>,
     #[serde(default)]
     pub message: String,
 }
@@ -246,6 +253,24 @@ impl NewRequest {
                 language: optional_line("language", "The language", &input.language, 60)?,
                 outside_department: input.outside_department,
                 named_helper: input.named_helper,
+                avoid_helpers: {
+                    let mut ids = input.avoid_helpers.clone();
+                    ids.sort_unstable();
+                    ids.dedup();
+                    if ids.len() > 50 {
+                        return Err(Invalid::new(
+                            "avoid_helpers",
+                            "Choose at most 50 helpers to avoid.",
+                        ));
+                    }
+                    if input.named_helper.is_some_and(|h| ids.contains(&h)) {
+                        return Err(Invalid::new(
+                            "avoid_helpers",
+                            "You asked for this helper by name and to avoid them: choose one.",
+                        ));
+                    }
+                    ids
+                },
             },
             message,
             reason: None,

@@ -39,7 +39,8 @@ pub async fn create_request(
     if caller.is_none() && state.store.support_requires_sign_in().await? {
         return Err(super::error::AppError::Unauthorized.into());
     }
-    let request = NewRequest::parse(&input)?;
+    let public_helpers = state.store.public_helpers().await?;
+    let request = super::support::checked_request(&input, &public_helpers)?;
     let (r, code) = super::support::file_request(&state, &request, caller.map(|a| a.id)).await?;
     Ok((
         StatusCode::CREATED,

@@ -55,6 +55,9 @@ impl RequestView {
     fn is_named(&self, id: &i64) -> bool {
         self.input.named_helper == Some(*id)
     }
+    fn is_avoided(&self, id: &i64) -> bool {
+        self.input.avoid_helpers.contains(id)
+    }
 }
 
 pub async fn request_form(State(state): State<AppState>, ctx: Ctx) -> PageResult {
@@ -115,8 +118,39 @@ fn input_from_pairs(pairs: &[(String, String)]) -> RequestInput {
         language: one("language"),
         outside_department: one("outside_department") == "1",
         named_helper: one("named_helper").parse().ok(),
+        avoid_helpers: pairs
+            .iter()
+            .filter(|(k, _)| k == "avoid_helpers")
+            .filter_map(|(_, v)| v.parse().ok())
+            .collect(),
         message: one("message"),
     }
+}
+
+/// A self-request checked as the form and the API both take it: its fields, then that a
+/// helper named or to avoid is one of those listed publicly (nobody may learn, by trying
+/// ids, who else is a helper).
+pub fn checked_request(
+    input: &RequestInput,
+    public_helpers: &[crate::store::PublicHelper],
+) -> Result<NewRequest, Invalid> {
+    let r = NewRequest::parse(input)?;
+    let listed = |h: &i64| public_helpers.iter().any(|p| p.account == *h);
+    if let Some(h) = r.preferences.named_helper
+        && !listed(&h)
+    {
+        return Err(Invalid::new(
+            "named_helper",
+            "Choose a helper from the list, or no one in particular.",
+        ));
+    }
+    if !r.preferences.avoid_helpers.iter().all(listed) {
+        return Err(Invalid::new(
+            "avoid_helpers",
+            "Choose the helpers to avoid from the list.",
+        ));
+    }
+    Ok(r)
 }
 
 #[derive(Template)]
@@ -214,13 +248,7 @@ pub async fn submit(
     }
     let input = input_from_pairs(&pairs);
     let public_helpers = state.store.public_helpers().await?;
-    let checked = NewRequest::parse(&input).and_then(|r| match r.preferences.named_helper {
-        Some(h) if !public_helpers.iter().any(|p| p.account == h) => Err(Invalid::new(
-            "named_helper",
-            "Choose a helper from the list, or no one in particular.",
-        )),
-        _ => Ok(r),
-    });
+    let checked = checked_request(&input, &public_helpers);
     let request = match checked {
         Ok(r) => r,
         // Everything typed comes back, with the reason beside its field.

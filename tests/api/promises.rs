@@ -1628,3 +1628,99 @@ async fn a_guest_confirms_their_address_before_a_place_is_held(db: TestDb) {
     assert_eq!(r.status, 409, "{}", r.body);
     assert!(r.body.contains("expired or has been used"), "{}", r.body);
 }
+
+on_both!(a_helper_picked_to_avoid_is_never_offered);
+
+/// The form lets a person pick helpers to avoid from the public list; in a
+/// coordinator-blind programme (where requests are offered automatically) such a helper
+/// is never offered the request, and the API checks the same list as the form.
+async fn a_helper_picked_to_avoid_is_never_offered(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut sam = crate::cases::trained_helper(&app, "sam.l@example.edu", "Emergency").await;
+    let r = sam
+        .post(
+            "/helper/profile",
+            &[
+                ("capacity", "5"),
+                ("department", "Emergency"),
+                ("topics", "burnout"),
+                ("bio", "Sam, emergency physician."),
+                ("bio_public", "1"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let sam_id = crate::cases::id_of(&app, "sam.l@example.edu").await;
+    let private_helper = crate::cases::trained_helper(&app, "quiet@example.edu", "Radiology").await;
+    drop(private_helper);
+    let quiet_id = crate::cases::id_of(&app, "quiet@example.edu").await;
+    app.store.set_coordinator_blind(true).await.expect("blind");
+
+    let mut person = app.browser();
+    let form = person.get("/support/request").await.body;
+    assert!(
+        form.contains(&format!("name=\"avoid_helpers\" value=\"{sam_id}\"")),
+        "the public helpers can be picked: {form}"
+    );
+    let r = person
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "soon"),
+                ("contact_mode", "email"),
+                ("name", "Avoiding Sam"),
+                ("email", "avoid@example.org"),
+                ("avoid_helpers", &sam_id.to_string()),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let id = app
+        .store
+        .support_request_by_receipt(&crate::support::receipt_code_in(&r.body))
+        .await
+        .expect("request")
+        .id;
+    // Offered automatically: to the other helper, never to Sam.
+    let offered_to: Vec<String> = {
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(app.db.database().driver_url())
+            .await
+            .expect("connect");
+        sqlx::query_as::<_, (i64,)>(sqlx::AssertSqlSafe(format!(
+            "SELECT helper_id FROM support_offers WHERE request_id = {id}"
+        )))
+        .fetch_all(&mut conn)
+        .await
+        .expect("offers")
+        .into_iter()
+        .map(|(h,)| h.to_string())
+        .collect()
+    };
+    assert_eq!(
+        offered_to,
+        vec![quiet_id.to_string()],
+        "offered to the other helper only"
+    );
+    // Sam declines nothing and sees nothing; the next offer (after a decline) skips him too.
+    assert!(!sam.get("/helper/cases").await.body.contains("/accept"));
+
+    // The API takes only helpers from the public list, named or avoided.
+    for body in [
+        json!({"topics": ["burnout"], "urgency": "routine", "contact_mode": "email",
+               "name": "Api Person", "email": "api@example.org", "avoid_helpers": [quiet_id]}),
+        json!({"topics": ["burnout"], "urgency": "routine", "contact_mode": "email",
+               "name": "Api Person", "email": "api@example.org", "named_helper": quiet_id}),
+    ] {
+        let r = api(
+            &app,
+            Method::POST,
+            "/api/v1/support/requests",
+            None,
+            Some(body),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{}", r.body);
+    }
+}
