@@ -147,13 +147,16 @@ impl ContactWhen<'_> {
         if at > self.now + CLOCK_SKEW_SECS {
             return Err(Invalid::new("time", "The contact cannot be in the future."));
         }
-        if at < self.requested_at {
+        // Times are given to the minute: a contact in the minute the request arrived is
+        // after it (and counted from the request's own second).
+        let arrived_minute = self.requested_at - self.requested_at.rem_euclid(60);
+        if at < arrived_minute {
             return Err(Invalid::new(
                 "time",
                 "The contact cannot be before the request arrived: check the date and time.",
             ));
         }
-        Ok(at)
+        Ok(at.max(self.requested_at))
     }
 }
 
@@ -279,6 +282,10 @@ mod tests {
                 .field,
             "time"
         );
+        // In the very minute the request arrived (given to the minute): taken, at its second.
+        // now - 3600 is 22:33:20 local.
+        let arrived = now - 3600 + 30;
+        assert_eq!(at("2033-05-17", "22:33", arrived), Ok(arrived));
         assert_eq!(at("2033-05-17", "", 0).expect_err("no time").field, "time");
         assert_eq!(
             at("18/05/2033", "09:00", 0).expect_err("format").field,
