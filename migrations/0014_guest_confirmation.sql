@@ -16,4 +16,5 @@ CREATE TABLE guest_confirmations (
     created_at BIGINT NOT NULL,
     expires_at BIGINT NOT NULL
 );
-CREATE INDEX guest_confirmations_person ON guest_confirmations (event_id, person_key);
+-- One pending registration per address and event, even when two arrive at once.
+CREATE UNIQUE INDEX guest_confirmations_person ON guest_confirmations (event_id, person_key);

@@ -125,10 +125,16 @@ pub async fn offer_to(
     by: Option<AccountId>,
 ) -> StoreResult<Offer> {
     let account = store.account(helper).await?;
-    // The more urgent the request, the sooner an unanswered offer passes to the next helper.
+    // The more urgent the request, the sooner an unanswered offer passes to the next
+    // helper. The window is counted in business hours: at night an urgent request would
+    // otherwise run through every helper and find nobody left by morning.
     let urgency = store.support_request(request_id).await?.urgency;
-    let window = store.service_level_settings().await?.offer_hours(urgency);
-    let respond_by = now() + i64::from(window) * 3600;
+    let sla = store.service_level_settings().await?;
+    let window = i64::from(sla.offer_hours(urgency)) * 3600;
+    let respond_by = match crate::domain::sla::BusinessHours::parse(&sla) {
+        Ok(hours) => hours.add(now(), window),
+        Err(_) => now() + window,
+    };
     let writer = Writer::load(store, public_url, MessageKind::HelperOffer).await?;
     let mail = writer.to(
         account.email.as_str(),

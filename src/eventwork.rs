@@ -146,9 +146,13 @@ pub struct Caller<'a> {
 #[derive(Debug, Clone)]
 pub enum Outcome {
     Registered(Registered),
-    /// A guest of an event that asks guests to confirm their address: a link went to the
-    /// address, and no place is held until it is followed.
-    ConfirmationSent(crate::store::PendingGuest),
+    /// A guest of an event that asks guests to confirm their address: a message went to
+    /// the address (the confirmation link, or for an address already registered its
+    /// registration again, so that the answer does not tell anyone which it was), and no
+    /// place is held until the link is followed.
+    CheckYourMail {
+        expires_at: i64,
+    },
 }
 
 impl From<crate::store::StoreError> for RegisterError {
@@ -187,10 +191,17 @@ pub async fn register(
         {
             return Err(RegisterError::TooMany);
         }
-        if e.guests_confirm && !store.is_registered(e.id, &r.email).await? {
-            return Ok(Outcome::ConfirmationSent(
-                hold_for_confirmation(store, public_url, e, r).await?,
-            ));
+        if e.guests_confirm {
+            let expires_at = if store.is_registered(e.id, &r.email).await? {
+                // Sends its confirmation again (at most once an hour).
+                register_now(store, public_url, e, r).await?;
+                t + crate::store::GUEST_CONFIRM_SECS
+            } else {
+                hold_for_confirmation(store, public_url, e, r)
+                    .await?
+                    .expires_at
+            };
+            return Ok(Outcome::CheckYourMail { expires_at });
         }
     }
     Ok(Outcome::Registered(
@@ -198,9 +209,38 @@ pub async fn register(
     ))
 }
 
-/// The throttle key a client address's guest registrations are counted under.
+/// The throttle key a client address's guest registrations are counted under. An IPv6
+/// client usually holds a whole /64, so it is counted as one.
 fn guest_key(address: &str) -> String {
-    format!("guest-registration:{address}")
+    match address.parse::<std::net::IpAddr>() {
+        Ok(std::net::IpAddr::V6(v6)) => {
+            let s = v6.segments();
+            format!(
+                "guest-registration:{:x}:{:x}:{:x}:{:x}::/64",
+                s[0], s[1], s[2], s[3]
+            )
+        }
+        _ => format!("guest-registration:{address}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn an_ipv6_network_counts_as_one_client() {
+        assert_eq!(
+            super::guest_key("2001:db8:1:2::5"),
+            super::guest_key("2001:db8:1:2:ffff::9")
+        );
+        assert_ne!(
+            super::guest_key("2001:db8:1:2::5"),
+            super::guest_key("2001:db8:1:3::5")
+        );
+        assert_eq!(
+            super::guest_key("192.0.2.7"),
+            "guest-registration:192.0.2.7"
+        );
+    }
 }
 
 async fn hold_for_confirmation(

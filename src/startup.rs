@@ -16,6 +16,15 @@ use crate::web::{AppState, Metrics, WebSettings};
 /// Opens the database named by the URL, with a sentence for each way that can fail.
 pub async fn open_store(db: &DatabaseUrl) -> Result<Store, ConfigError> {
     db.check_sqlite_path()?;
+    if let DatabaseUrl::Sqlite { path, .. } = db
+        && let Ok(Some(mode)) = crate::private_files::loose_mode(path)
+    {
+        tracing::warn!(
+            "the SQLite database {} can be read by other users (mode {mode:o}); run `chmod 600 {}` (and the same for its -wal and -shm files)",
+            path.display(),
+            path.display()
+        );
+    }
     let shown = db.display();
     Store::connect(db).await.map_err(|e| {
         let hint = "check --database-url / WECARE_DATABASE_URL";

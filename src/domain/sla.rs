@@ -30,8 +30,8 @@ pub struct ServiceLevelSettings {
     /// The same for "within a few days is fine".
     #[serde(default = "default_routine_hours")]
     pub routine_first_contact_hours: u32,
-    /// How long a helper has to answer an offer, in hours, by urgency: an urgent request
-    /// must not wait a day on one helper who is not looking.
+    /// How long a helper has to answer an offer, in business hours, by urgency: an urgent
+    /// request must not wait a day on one helper who is not looking.
     #[serde(default = "default_urgent_offer")]
     pub urgent_offer_hours: u32,
     #[serde(default = "default_soon_offer")]
@@ -50,10 +50,10 @@ fn default_urgent_offer() -> u32 {
     1
 }
 fn default_soon_offer() -> u32 {
-    8
+    4
 }
 fn default_routine_offer() -> u32 {
-    24
+    8
 }
 
 impl Default for ServiceLevelSettings {
@@ -119,7 +119,7 @@ impl ServiceLevelSettings {
             if v == 0 || v > 168 {
                 return Err(Invalid::new(
                     field,
-                    "Give the time to answer an offer in hours, from 1 to 168.",
+                    "Give the time to answer an offer in business hours, from 1 to 168.",
                 ));
             }
         }

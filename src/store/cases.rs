@@ -446,9 +446,28 @@ impl Store {
         self.flag_setting("support_coordinator_blind").await
     }
 
-    pub async fn set_coordinator_blind(&self, blind: bool) -> StoreResult<()> {
+    /// Switches coordinator-blind mode. A change is audited with who made it; requests
+    /// filed while it was on stay blind whatever it is later.
+    pub async fn set_coordinator_blind(
+        &self,
+        blind: bool,
+        by: Option<AccountId>,
+    ) -> StoreResult<()> {
+        if self.coordinator_blind().await? == blind {
+            return Ok(());
+        }
         self.set_flag_setting("support_coordinator_blind", blind)
-            .await
+            .await?;
+        self.audit(
+            by,
+            if blind {
+                "settings.coordinator_blind_on"
+            } else {
+                "settings.coordinator_blind_off"
+            },
+            "settings:support_coordinator_blind",
+        )
+        .await
     }
 
     /// Whether only signed-in members may ask for support (off: anyone may).
@@ -538,6 +557,16 @@ impl Store {
         ))
     }
 
+    /// Whether the request was filed while the programme worked coordinator-blind.
+    pub async fn filed_blind(&self, request_id: i64) -> StoreResult<bool> {
+        let row = sqlx::query("SELECT filed_blind FROM support_requests WHERE id = $1")
+            .bind(request_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(get_i64(&row, "filed_blind")? == 1)
+    }
+
     pub async fn is_escalated(&self, request_id: i64) -> StoreResult<bool> {
         let row = sqlx::query("SELECT escalated_at FROM support_requests WHERE id = $1")
             .bind(request_id)
@@ -561,7 +590,9 @@ impl Store {
                 "Who asked is not shown for closed or withdrawn requests.",
             ));
         }
-        if self.coordinator_blind().await? && !self.is_escalated(request_id).await? {
+        if (self.coordinator_blind().await? || self.filed_blind(request_id).await?)
+            && !self.is_escalated(request_id).await?
+        {
             return Err(StoreError::Conflict(
                 "This programme works coordinator-blind: who asked is shown to coordinators only after a helper raises a safety concern.",
             ));

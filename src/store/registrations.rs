@@ -185,6 +185,61 @@ pub(super) async fn rotate_registrations(
         .execute(&mut *conn)
         .await?;
     }
+    rotate_derived(conn, old, new).await
+}
+
+/// A personal calendar feed's token: the URL's secret.
+fn calendar_token_with(key: &crate::sealing::DataKey, account: i64, nonce: &str) -> String {
+    key.blind_index("calendar-feed", &format!("{account}:{nonce}"))[..48].to_string()
+}
+
+/// Moves the other things derived from the data key (calendar feed tokens, pending guest
+/// confirmations) to a new key, inside the rotation's transaction.
+async fn rotate_derived(
+    conn: &mut AnyConnection,
+    old: &crate::sealing::DataKey,
+    new: &crate::sealing::DataKey,
+) -> StoreResult<()> {
+    for row in sqlx::query("SELECT account_id, nonce FROM calendar_feeds")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let account = get_i64(&row, "account_id")?;
+        let token = calendar_token_with(new, account, &get_string(&row, "nonce")?);
+        sqlx::query("UPDATE calendar_feeds SET token = $2 WHERE account_id = $1")
+            .bind(account)
+            .bind(crypto::secret_digest(&token))
+            .execute(&mut *conn)
+            .await?;
+    }
+    let damaged = |_| StoreError::Conflict("A sealed value does not open with the current key.");
+    for row in sqlx::query("SELECT id, sealed_registration FROM guest_confirmations")
+        .fetch_all(&mut *conn)
+        .await?
+    {
+        let id = get_i64(&row, "id")?;
+        let plain = old
+            .open(
+                &confirmation_context(id),
+                &get_string(&row, "sealed_registration")?,
+            )
+            .map_err(damaged)?;
+        let email = serde_json::from_str::<NewRegistration>(&plain)
+            .map(|r| r.email)
+            .unwrap_or_default();
+        let secret = confirmation_secret_with(new, id);
+        sqlx::query(
+            "UPDATE guest_confirmations SET sealed_registration = $2, person_key = $3,
+                 secret_digest = $4
+             WHERE id = $1",
+        )
+        .bind(id)
+        .bind(new.seal(&confirmation_context(id), &plain))
+        .bind(sealed_person_key(new, &email))
+        .bind(crypto::secret_digest(&secret))
+        .execute(&mut *conn)
+        .await?;
+    }
     Ok(())
 }
 
@@ -491,10 +546,14 @@ impl Store {
     /// How many registrations made without an account an address has had since `since`
     /// (the limit that keeps guest registration from being used to flood an inbox).
     pub async fn guest_registrations_since(&self, email: &str, since: i64) -> StoreResult<i64> {
+        // Confirmation links waiting for an answer count too: each is a message to the
+        // address.
         let row = sqlx::query(
-            "SELECT CAST(COUNT(*) AS BIGINT) AS n FROM registrations
-             WHERE person_key IN ($1, $3) AND created_at > $2 AND account_id IS NULL
-               AND account_index IS NULL",
+            "SELECT CAST((SELECT COUNT(*) FROM registrations
+                          WHERE person_key IN ($1, $3) AND created_at > $2
+                            AND account_id IS NULL AND account_index IS NULL)
+                       + (SELECT COUNT(*) FROM guest_confirmations
+                          WHERE person_key = $3 AND created_at > $2) AS BIGINT) AS n",
         )
         .bind(email)
         .bind(since)
@@ -1025,40 +1084,48 @@ impl Store {
         self.registration(id).await
     }
 
-    /// The member's personal calendar token, made on first use.
+    /// The member's personal calendar token, made on first use. It is derived from the
+    /// data key and a random nonce, and only its digest is stored: a copy of the database
+    /// opens no one's feed.
     pub async fn calendar_token(&self, account: i64, renew: bool) -> StoreResult<String> {
+        let key = self.data_key()?;
         if !renew
-            && let Some(row) = sqlx::query("SELECT token FROM calendar_feeds WHERE account_id = $1")
+            && let Some(row) = sqlx::query("SELECT nonce FROM calendar_feeds WHERE account_id = $1")
                 .bind(account)
                 .fetch_optional(&self.pool)
                 .await?
         {
-            return get_string(&row, "token");
+            return Ok(calendar_token_with(
+                key,
+                account,
+                &get_string(&row, "nonce")?,
+            ));
         }
-        let token = crypto::random_hex(24);
-        sqlx::query(
-            "INSERT INTO calendar_feeds (account_id, token, created_at) VALUES ($1, $2, $3)
-             ON CONFLICT (account_id) DO UPDATE SET token = excluded.token,
-                 created_at = excluded.created_at",
+        let nonce = crypto::random_hex(16);
+        let token = calendar_token_with(key, account, &nonce);
+        self.write_one(
+            sqlx::query(
+                "INSERT INTO calendar_feeds (account_id, token, nonce, created_at)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (account_id) DO UPDATE SET token = excluded.token,
+                     nonce = excluded.nonce, created_at = excluded.created_at",
+            )
+            .bind(account)
+            .bind(crypto::secret_digest(&token))
+            .bind(nonce)
+            .bind(now()),
         )
-        .bind(account)
-        .bind(&token)
-        .bind(now())
-        .execute(&self.pool)
         .await?;
         Ok(token)
     }
 
     /// Whose personal feed a token opens.
     pub async fn calendar_owner(&self, token: &str) -> StoreResult<i64> {
-        let row = sqlx::query("SELECT account_id, token FROM calendar_feeds WHERE token = $1")
-            .bind(token)
+        let row = sqlx::query("SELECT account_id FROM calendar_feeds WHERE token = $1")
+            .bind(crypto::secret_digest(token))
             .fetch_optional(&self.pool)
             .await?
             .ok_or(StoreError::NotFound)?;
-        if !crypto::secrets_equal(&get_string(&row, "token")?, token) {
-            return Err(StoreError::NotFound);
-        }
         get_i64(&row, "account_id")
     }
 
@@ -1109,6 +1176,10 @@ async fn waitlist_position(
 /// How long a guest has to confirm their address.
 pub const GUEST_CONFIRM_SECS: i64 = 24 * 3600;
 
+fn confirmation_secret_with(key: &crate::sealing::DataKey, id: i64) -> String {
+    key.blind_index("registration:confirm", &id.to_string())[..40].to_string()
+}
+
 fn confirmation_context(id: i64) -> String {
     format!("guest_confirmations:{id}")
 }
@@ -1127,10 +1198,7 @@ pub struct PendingGuest {
 
 impl Store {
     fn confirmation_secret(&self, id: i64) -> StoreResult<String> {
-        Ok(self
-            .data_key()?
-            .blind_index("registration:confirm", &id.to_string())[..40]
-            .to_string())
+        Ok(confirmation_secret_with(self.data_key()?, id))
     }
 
     /// Keeps a guest's registration until they confirm their address; no place is held.
@@ -1145,50 +1213,60 @@ impl Store {
         let person_key = sealed_person_key(key, &r.email);
         let at = now();
         let mut tx = self.begin_write().await?;
-        let existing = sqlx::query(
-            "SELECT id, expires_at FROM guest_confirmations
-             WHERE event_id = $1 AND person_key = $2 AND expires_at > $3",
+        // An expired one for the address makes room; a live one is kept, with its link.
+        sqlx::query(
+            "DELETE FROM guest_confirmations
+             WHERE event_id = $1 AND person_key = $2 AND expires_at <= $3",
         )
         .bind(r.event_id)
         .bind(&person_key)
         .bind(at)
-        .fetch_optional(&mut *tx)
+        .execute(&mut *tx)
         .await?;
-        let pending = match existing {
-            Some(row) => {
-                let id = get_i64(&row, "id")?;
-                PendingGuest {
-                    id,
-                    secret: self.confirmation_secret(id)?,
-                    expires_at: get_i64(&row, "expires_at")?,
-                    created: false,
-                }
+        let id = crypto::random_id();
+        let secret = self.confirmation_secret(id)?;
+        let json = serde_json::to_string(r)
+            .map_err(|e| StoreError::Database(sqlx::Error::Encode(Box::new(e))))?;
+        // Two requests at once for one address: the unique index keeps one, and the other
+        // finds it below.
+        let inserted = sqlx::query(
+            "INSERT INTO guest_confirmations (id, event_id, secret_digest, person_key,
+                 sealed_registration, created_at, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (event_id, person_key) DO NOTHING",
+        )
+        .bind(id)
+        .bind(r.event_id)
+        .bind(crypto::secret_digest(&secret))
+        .bind(&person_key)
+        .bind(key.seal(&confirmation_context(id), &json))
+        .bind(at)
+        .bind(at + GUEST_CONFIRM_SECS)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let pending = if inserted == 1 {
+            PendingGuest {
+                id,
+                secret,
+                expires_at: at + GUEST_CONFIRM_SECS,
+                created: true,
             }
-            None => {
-                let id = crypto::random_id();
-                let secret = self.confirmation_secret(id)?;
-                let json = serde_json::to_string(r)
-                    .map_err(|e| StoreError::Database(sqlx::Error::Encode(Box::new(e))))?;
-                sqlx::query(
-                    "INSERT INTO guest_confirmations (id, event_id, secret_digest, person_key,
-                         sealed_registration, created_at, expires_at)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(id)
-                .bind(r.event_id)
-                .bind(crypto::secret_digest(&secret))
-                .bind(&person_key)
-                .bind(key.seal(&confirmation_context(id), &json))
-                .bind(at)
-                .bind(at + GUEST_CONFIRM_SECS)
-                .execute(&mut *tx)
-                .await?;
-                PendingGuest {
-                    id,
-                    secret,
-                    expires_at: at + GUEST_CONFIRM_SECS,
-                    created: true,
-                }
+        } else {
+            let row = sqlx::query(
+                "SELECT id, expires_at FROM guest_confirmations
+                 WHERE event_id = $1 AND person_key = $2",
+            )
+            .bind(r.event_id)
+            .bind(&person_key)
+            .fetch_one(&mut *tx)
+            .await?;
+            let id = get_i64(&row, "id")?;
+            PendingGuest {
+                id,
+                secret: self.confirmation_secret(id)?,
+                expires_at: get_i64(&row, "expires_at")?,
+                created: false,
             }
         };
         enqueue_in(&mut tx, &mail(&pending), self.data_key.as_deref()).await?;

@@ -30,10 +30,13 @@ pub struct RequestSummary {
     pub closed_at: Option<i64>,
     /// When the helper raised a safety concern: such requests head the queue.
     pub escalated_at: Option<i64>,
+    /// Filed while the programme worked coordinator-blind: it stays blind.
+    #[serde(skip)]
+    pub filed_blind: bool,
 }
 
 const SUMMARY_COLUMNS: &str = "id, reference, channel, status, urgency, topics, contact_mode, \
-     created_at, updated_at, first_contact_at, closed_at, escalated_at";
+     created_at, updated_at, first_contact_at, closed_at, escalated_at, filed_blind";
 
 fn summary_from_row(row: &AnyRow) -> StoreResult<RequestSummary> {
     let bad = |what: &str| {
@@ -58,6 +61,7 @@ fn summary_from_row(row: &AnyRow) -> StoreResult<RequestSummary> {
         first_contact_at: get_opt_i64(row, "first_contact_at")?,
         closed_at: get_opt_i64(row, "closed_at")?,
         escalated_at: get_opt_i64(row, "escalated_at")?,
+        filed_blind: get_i64(row, "filed_blind")? == 1,
     })
 }
 
@@ -130,10 +134,14 @@ impl Store {
             let reference = format!("R-{}", &new_receipt_code()[..4]);
             let mut tx = self.begin_write().await?;
             let inserted = sqlx::query(
+                // The blind setting in force is kept with the request: what the form
+                // promised holds for it, whatever the setting later.
                 "INSERT INTO support_requests (id, reference, receipt_digest, owner_index, channel,
                      status, urgency, topics, contact_mode, sealed_identity, sealed_preferences,
-                     sealed_message, created_at, updated_at, reason)
-                 VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10, $11, $12, $12, $13)",
+                     sealed_message, created_at, updated_at, reason, filed_blind)
+                 VALUES ($1, $2, $3, $4, $5, 'submitted', $6, $7, $8, $9, $10, $11, $12, $12, $13,
+                     COALESCE((SELECT CASE WHEN setting_value = '1' THEN 1 ELSE 0 END
+                               FROM settings WHERE setting_key = 'support_coordinator_blind'), 0))",
             )
             .bind(id)
             .bind(&reference)
@@ -200,6 +208,18 @@ impl Store {
         // One transaction: the request is withdrawn and any offer still open on it is
         // cancelled, so no helper can accept it afterwards.
         let mut tx = self.begin_write().await?;
+        // Offers first, then the request: the order answering and expiring take, so that
+        // on PostgreSQL two of them at once wait for each other instead of deadlocking.
+        sqlx::query(
+            "UPDATE support_offers SET status = 'cancelled', responded_at = $1
+             WHERE status = 'offered' AND request_id IN (
+                 SELECT id FROM support_requests
+                 WHERE receipt_digest = $2 AND status NOT IN ('closed', 'withdrawn'))",
+        )
+        .bind(now)
+        .bind(&digest)
+        .execute(&mut *tx)
+        .await?;
         let row = sqlx::query(
             "UPDATE support_requests SET status = 'withdrawn', updated_at = $1, closed_at = $1,
                  outcome = 'withdrawn', sealed_message = NULL
@@ -210,20 +230,12 @@ impl Store {
         .bind(&digest)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else {
+        if row.is_none() {
             drop(tx);
             // Unknown codes are NotFound (one answer for all of them); known ones are closed.
             self.support_request_by_receipt(code).await?;
             return Err(StoreError::Conflict("This request is already closed."));
-        };
-        sqlx::query(
-            "UPDATE support_offers SET status = 'cancelled', responded_at = $1
-             WHERE request_id = $2 AND status = 'offered'",
-        )
-        .bind(now)
-        .bind(get_i64(&row, "id")?)
-        .execute(&mut *tx)
-        .await?;
+        }
         tx.commit().await?;
         self.support_request_by_receipt(code).await
     }

@@ -72,6 +72,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(api_support::mine))
         .routes(routes!(api_cases::shortlist))
         .routes(routes!(api_cases::offer))
+        .routes(routes!(api_cases::offer_next))
         .routes(routes!(api_cases::get_profile, api_cases::put_profile))
         .routes(routes!(api_cases::offers))
         .routes(routes!(api_cases::answer))

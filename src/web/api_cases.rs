@@ -31,7 +31,7 @@ pub async fn shortlist(
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<Candidate>>> {
     // Scores and their reasons come from the person's sealed preferences.
-    if state.store.coordinator_blind().await? {
+    if state.store.coordinator_blind().await? || state.store.filed_blind(id).await? {
         return Err(AppError::Conflict(
             "This programme works coordinator-blind: requests are matched automatically, and no shortlist is shown.".into(),
         )
@@ -48,6 +48,21 @@ pub async fn shortlist(
     )))
 }
 
+/// Offers a waiting request to its next suitable helper, chosen by the programme
+/// (coordinators): the way to offer in a coordinator-blind programme. 409 when no helper
+/// can take it now.
+#[utoipa::path(post, path = "/api/v1/support/requests/{id}/offer-next", tag = "matching",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "Request id")),
+    responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn offer_next(
+    State(state): State<AppState>,
+    _: ApiCoordinator,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    super::cases::offer_next_for(&state, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct OfferIn {
     /// The helper's account id.
@@ -58,7 +73,8 @@ pub struct OfferIn {
 #[utoipa::path(post, path = "/api/v1/support/requests/{id}/offers", tag = "matching",
     security(("bearer" = [])), params(("id" = i64, Path, description = "Request id")),
     request_body = OfferIn,
-    responses((status = 201, body = Offer), (status = 409, body = ErrorBody),
+    responses((status = 201, body = Offer),
+               (status = 409, description = "Taken, or the programme works coordinator-blind", body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 pub async fn offer(
     State(state): State<AppState>,

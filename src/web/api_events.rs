@@ -268,13 +268,13 @@ pub async fn register(
     .map_err(AppError::from)?
     {
         eventwork::Outcome::Registered(out) => out,
-        eventwork::Outcome::ConfirmationSent(p) => {
+        eventwork::Outcome::CheckYourMail { expires_at } => {
             return Ok((
                 StatusCode::ACCEPTED,
                 Json(AwaitingConfirmationOut {
                     status: "awaiting_confirmation",
                     message: CONFIRM_SENT.to_string(),
-                    expires_at: p.expires_at,
+                    expires_at,
                 }),
             )
                 .into_response());

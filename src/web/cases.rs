@@ -53,32 +53,54 @@ pub async fn matching_inputs(
 }
 
 /// A coordinator's offer to a chosen helper. The shortlist is only advice, but the hard
-/// constraints are not: a helper who may not take the request is refused with the reason,
-/// or, coordinator-blind, with one sentence for every reason.
+/// constraints are not: a helper who may not take the request is refused with the reason.
+/// A coordinator-blind programme takes no hand-picked offers at all: even one sentence for
+/// every refusal would let a coordinator who tries helper after helper work out whom the
+/// person excluded; its requests go to the next suitable helper (`offer_next_for`).
 pub async fn offer_checked(
     state: &AppState,
     request_id: i64,
     helper: i64,
     by: AccountId,
 ) -> Result<Offer, AppError> {
-    let blind = state.store.coordinator_blind().await?;
+    if state.store.coordinator_blind().await? || state.store.filed_blind(request_id).await? {
+        return Err(AppError::Conflict(matching::BLIND_REFUSAL.into()));
+    }
     let m = matching_inputs(state, request_id, by).await?;
-    let refused = |why: &str| -> AppError { Invalid::new("helper", why.to_string()).into() };
-    let Some(h) = m.helpers.iter().find(|h| h.id == helper) else {
-        return Err(refused(if blind {
-            matching::BLIND_REFUSAL
-        } else {
-            "This person is not an active helper."
-        }));
-    };
+    let h = m
+        .helpers
+        .iter()
+        .find(|h| h.id == helper)
+        .ok_or_else(|| Invalid::new("helper", "This person is not an active helper."))?;
     if let Err(why) = matching::check(h, &m.request, m.policy, now()) {
-        return Err(refused(&if blind {
-            matching::BLIND_REFUSAL.to_string()
-        } else {
-            format!("This helper cannot take this request: {}.", why.label())
-        }));
+        return Err(Invalid::new(
+            "helper",
+            format!("This helper cannot take this request: {}.", why.label()),
+        )
+        .into());
     }
     offer_to(state, request_id, AccountId(helper), Some(by)).await
+}
+
+/// A coordinator passes a waiting request to its next suitable helper, chosen by the
+/// programme: what a coordinator-blind programme offers instead of a choice.
+pub async fn offer_next_for(state: &AppState, request_id: i64) -> Result<(), AppError> {
+    if offer_next(state, request_id).await? {
+        Ok(())
+    } else {
+        Err(AppError::Conflict(
+            "No helper can take this request now: it waits in the queue, and is offered again when a helper is free.".into(),
+        ))
+    }
+}
+
+pub async fn offer_next_page(
+    State(state): State<AppState>,
+    _: Coordinator,
+    Path(IdPath { id }): Path<IdPath>,
+) -> Result<axum::response::Response, AppError> {
+    offer_next_for(&state, id).await?;
+    Ok(Redirect::to("/support/queue").into_response())
 }
 
 #[derive(Deserialize)]

@@ -373,7 +373,7 @@ pub async fn register(
         .map_err(AppError::from)?
     {
         eventwork::Outcome::Registered(out) => out,
-        eventwork::Outcome::ConfirmationSent(_) => {
+        eventwork::Outcome::CheckYourMail { .. } => {
             return event_page_with(
                 &state,
                 ctx,

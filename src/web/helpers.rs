@@ -240,8 +240,6 @@ struct CaseView {
     /// Coordinator-blind: nothing derived from the person (scores, reasons, who is ruled
     /// out) is shown; the programme matches.
     blind: bool,
-    /// Coordinator-blind: every active helper, by name, to offer to by hand.
-    corps: Vec<(i64, String)>,
 }
 
 /// One request, for a coordinator: what it is about (no identity) and the best helpers
@@ -276,26 +274,13 @@ async fn case_page(
 ) -> PageResult {
     let request = state.store.support_request(id).await?;
     let escalated = state.store.is_escalated(id).await?;
-    let blind = state.store.coordinator_blind().await?;
+    let blind = request.filed_blind || state.store.coordinator_blind().await?;
     let can_reveal = request.status.is_open() && revealed.is_none() && (escalated || !blind);
     let (candidates, excluded) = if blind {
         (Vec::new(), Vec::new())
     } else {
         shortlist_with_exclusions(state, coordinator, id).await?
     };
-    let mut corps: Vec<(i64, String)> = if blind {
-        state
-            .store
-            .helpers_for_matching()
-            .await?
-            .into_iter()
-            .filter(|h| h.active)
-            .map(|h| (h.id, h.name))
-            .collect()
-    } else {
-        Vec::new()
-    };
-    corps.sort_by(|a, b| a.1.cmp(&b.1));
     render(&CaseView {
         l: ctx.layout(format!("Request {}", request.reference)),
         request,
@@ -305,7 +290,6 @@ async fn case_page(
         escalated,
         revealed,
         blind,
-        corps,
     })
 }
 
@@ -359,7 +343,6 @@ struct PlanView {
     greedy_assigned: usize,
     /// Coordinator-blind: who is proposed and the scores are not shown.
     blind: bool,
-    placed: usize,
 }
 
 /// The optimal assignment of the whole open queue, for a coordinator to review.
@@ -376,7 +359,6 @@ pub async fn plan(
         optimal,
     } = crate::casework::plan_queue(&state.store, crate::casework::Opener::Coordinator(c.id))
         .await?;
-    let placed = optimal.assigned();
     let greedy = matching::assign_greedy(&helpers, &scores);
     let rows = queue
         .into_iter()
@@ -384,7 +366,7 @@ pub async fn plan(
         .map(|(i, r)| {
             let pick = optimal.helper_of[i]
                 .and_then(|h| scores[i][h].map(|s| (helpers[h].name.clone(), s)))
-                .filter(|_| !blind);
+                .filter(|_| !blind && !r.filed_blind);
             (r, pick)
         })
         .collect();
@@ -395,7 +377,6 @@ pub async fn plan(
         greedy_total: greedy.total,
         greedy_assigned: greedy.assigned(),
         blind,
-        placed,
     })
 }
 

@@ -190,6 +190,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/support/queue/{id}", get(helpers::case))
         .route("/support/queue/{id}/offer", post(cases::offer))
+        .route(
+            "/support/queue/{id}/offer-next",
+            post(cases::offer_next_page),
+        )
         .route("/support/queue/{id}/reveal", post(helpers::reveal))
         .route("/support/queue/{id}/take-back", post(cases::take_back))
         .route("/helper/cases/{id}/escalate", post(cases::escalate))

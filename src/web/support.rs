@@ -697,7 +697,7 @@ pub struct SettingsForm {
 pub async fn save_settings(
     State(state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    Coordinator(coordinator): Coordinator,
     Form(f): Form<SettingsForm>,
 ) -> PageResult {
     // A number left out of the form keeps its current value; a number not understood is
@@ -751,7 +751,10 @@ pub async fn save_settings(
         Ok(weights) => {
             state.store.save_service_level_settings(&s).await?;
             let blind = f.coordinator_blind.is_some();
-            state.store.set_coordinator_blind(blind).await?;
+            state
+                .store
+                .set_coordinator_blind(blind, Some(coordinator.id))
+                .await?;
             state.store.save_matching_rules(&weights, &policy).await?;
             let requires_sign_in = f.requires_sign_in.is_some();
             state
