@@ -760,7 +760,11 @@ impl Store {
                 .ok_or(StoreError::NotFound)?,
             "event_id",
         )?;
-        self.lock_event(&mut tx, event_id).await?;
+        if self.lock_event(&mut tx, event_id).await?.status == EventStatus::Cancelled {
+            return Err(StoreError::Conflict(
+                "This event has been cancelled: no place can be given.",
+            ));
+        }
         let row = sqlx::query(
             "UPDATE registrations SET status = 'confirmed', offer_expires_at = NULL, updated_at = $2
              WHERE id = $1 AND status IN ('waitlisted', 'offered', 'entered')
@@ -790,19 +794,34 @@ impl Store {
         Ok(p)
     }
 
-    /// Turns an offered place into a confirmed one, if the offer still stands.
+    /// Turns an offered place into a confirmed one, if the offer still stands and the
+    /// event still takes place (with the event locked, like every change to places).
     pub async fn accept_place(&self, id: i64) -> StoreResult<()> {
-        let n = self
-            .write_one(
-                sqlx::query(
-                    "UPDATE registrations SET status = 'confirmed', offer_expires_at = NULL,
-                         updated_at = $2
-                     WHERE id = $1 AND status = 'offered' AND offer_expires_at > $2",
-                )
+        let mut tx = self.begin_write().await?;
+        let event_id = get_i64(
+            &sqlx::query("SELECT event_id FROM registrations WHERE id = $1")
                 .bind(id)
-                .bind(now()),
-            )
-            .await?;
+                .fetch_optional(&mut *tx)
+                .await?
+                .ok_or(StoreError::NotFound)?,
+            "event_id",
+        )?;
+        if self.lock_event(&mut tx, event_id).await?.status == EventStatus::Cancelled {
+            return Err(StoreError::Conflict(
+                "This event has been cancelled, so the place can no longer be taken.",
+            ));
+        }
+        let n = sqlx::query(
+            "UPDATE registrations SET status = 'confirmed', offer_expires_at = NULL,
+                 updated_at = $2
+             WHERE id = $1 AND status = 'offered' AND offer_expires_at > $2",
+        )
+        .bind(id)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
         if n == 1 {
             Ok(())
         } else {

@@ -830,3 +830,31 @@ fn audit_verify_with_a_recorded_head_finds_entries_cut_off_the_end() {
     ]));
     assert!(e.contains("SEQ:HASH"), "{e}");
 }
+
+/// Outside the demo, a server writing mail to a folder says so at start-up: the folder
+/// holds addresses and one-time links.
+#[tokio::test]
+async fn mail_going_to_disk_is_announced_at_start_up() {
+    let dir = tempfile::tempdir().expect("dir");
+    let url = format!("sqlite://{}", dir.path().join("m.db").display());
+    let log_path = dir.path().join("server.log");
+    let log = std::fs::File::create(&log_path).expect("log file");
+    let mail_dir = dir.path().join("outbox");
+    let s = start_server_with(
+        &url,
+        &[],
+        Stdio::from(log),
+        &[("WECARE_MAIL_DIR", mail_dir.to_str().expect("path"))],
+    )
+    .await;
+    drop(s);
+    let text = std::fs::read_to_string(&log_path).expect("log");
+    assert!(text.contains("no mail server is configured"), "{text}");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&mail_dir)
+        .expect("folder")
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700);
+}

@@ -86,7 +86,7 @@ pub async fn register_guest(app: &TestApp, event: i64, n: usize) -> crate::helpe
     .await
 }
 
-fn secret_of(reply: &Value) -> String {
+pub fn secret_of(reply: &Value) -> String {
     reply["manage_url"]
         .as_str()
         .and_then(|u| u.rsplit('/').next())

@@ -1829,3 +1829,56 @@ async fn a_helper_picked_to_avoid_is_never_offered(db: TestDb) {
         assert_eq!(r.status, 422, "{}", r.body);
     }
 }
+
+on_both!(a_place_on_a_cancelled_event_cannot_be_taken_or_given);
+
+/// Registrations have the transition flaw requests had: an offered place (or one a
+/// coordinator gives) must not be taken once the event is cancelled.
+async fn a_place_on_a_cancelled_event_cannot_be_taken_or_given(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = crate::events::coordinator_token(&app).await;
+    let id =
+        crate::events::create_event(&app, &token, json!({"capacity": "1", "offer_hours": "12"}))
+            .await[0];
+    let a = crate::events::register_guest(&app, id, 1).await.json();
+    let b = crate::events::register_guest(&app, id, 2).await.json();
+    let c = crate::events::register_guest(&app, id, 3).await.json();
+    api(
+        &app,
+        Method::POST,
+        "/api/v1/registrations/cancel",
+        None,
+        Some(json!({"secret": crate::events::secret_of(&a)})),
+    )
+    .await;
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/events/{id}/cancel"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let mut guest = app.browser();
+    let r = guest
+        .post(
+            &format!("/registration/{}/accept", crate::events::secret_of(&b)),
+            &[],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert!(r.body.contains("cancelled"), "{}", r.body);
+    let waiting = c["id"].as_i64().expect("id");
+    let e = app
+        .store
+        .give_place(waiting, |_| None)
+        .await
+        .expect_err("no place on a cancelled event");
+    assert!(matches!(e, wecare::store::StoreError::Conflict(_)), "{e}");
+    let regs = app.store.registrations_for(id).await.expect("list");
+    assert!(
+        regs.iter().all(|r| r.status.key() != "confirmed"),
+        "{regs:?}"
+    );
+}
