@@ -18,3 +18,5 @@ CREATE TABLE guest_confirmations (
 );
 -- One pending registration per address and event, even when two arrive at once.
 CREATE UNIQUE INDEX guest_confirmations_person ON guest_confirmations (event_id, person_key);
+-- The hourly limit of messages to one address counts its pending registrations.
+CREATE INDEX guest_confirmations_recent ON guest_confirmations (person_key, created_at);

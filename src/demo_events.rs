@@ -275,6 +275,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
                     children: Vec::new(),
                     consent: None,
                 },
+                None,
                 |_, _| None,
             )
             .await?;

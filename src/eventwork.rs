@@ -9,7 +9,7 @@ use crate::domain::events::{Event, EventDraft, RegistrationStatus, instant_text}
 use crate::domain::mail::MessageKind;
 use crate::domain::now;
 use crate::store::{
-    Attachment, NewMessage, NewRegistration, Promoted, Registered, Store, StoreResult,
+    Attachment, GuestLimit, NewMessage, NewRegistration, Promoted, Registered, Store, StoreResult,
 };
 
 /// Reminders go out this long before an event starts.
@@ -173,18 +173,21 @@ pub async fn register(
     r: &NewRegistration,
     caller: Caller<'_>,
 ) -> Result<Outcome, RegisterError> {
+    let key = guest_key(caller.address);
+    let limit = r.account_id.is_none().then(|| GuestLimit {
+        key: &key,
+        per_hour: i64::from(caller.guest_registrations_per_hour),
+    });
+    let too_many = |e: crate::store::StoreError| match e {
+        crate::store::StoreError::Conflict(m) if m == crate::store::GUEST_LIMIT_REACHED => {
+            RegisterError::TooManyFromAddress {
+                per_hour: caller.guest_registrations_per_hour,
+            }
+        }
+        e => RegisterError::Store(e),
+    };
     if r.account_id.is_none() {
         let t = now();
-        let tried = store
-            .throttle_record_failure(&guest_key(caller.address), t - 3600, t)
-            .await?;
-        if tried > i64::from(caller.guest_registrations_per_hour)
-            && !store.is_registered(e.id, &r.email).await?
-        {
-            return Err(RegisterError::TooManyFromAddress {
-                per_hour: caller.guest_registrations_per_hour,
-            });
-        }
         if store.guest_registrations_since(&r.email, t - 3600).await?
             >= crate::domain::events::GUEST_REGISTRATIONS_PER_HOUR
             && !store.is_registered(e.id, &r.email).await?
@@ -194,18 +197,23 @@ pub async fn register(
         if e.guests_confirm {
             let expires_at = if store.is_registered(e.id, &r.email).await? {
                 // Sends its confirmation again (at most once an hour).
-                register_now(store, public_url, e, r).await?;
+                register_now(store, public_url, e, r, limit)
+                    .await
+                    .map_err(too_many)?;
                 t + crate::store::GUEST_CONFIRM_SECS
             } else {
-                hold_for_confirmation(store, public_url, e, r)
-                    .await?
+                hold_for_confirmation(store, public_url, e, r, limit)
+                    .await
+                    .map_err(too_many)?
                     .expires_at
             };
             return Ok(Outcome::CheckYourMail { expires_at });
         }
     }
     Ok(Outcome::Registered(
-        register_now(store, public_url, e, r).await?,
+        register_now(store, public_url, e, r, limit)
+            .await
+            .map_err(too_many)?,
     ))
 }
 
@@ -248,10 +256,11 @@ async fn hold_for_confirmation(
     public_url: &url::Url,
     e: &Event,
     r: &NewRegistration,
+    limit: Option<GuestLimit<'_>>,
 ) -> StoreResult<crate::store::PendingGuest> {
     let w = Writer::load(store, public_url, MessageKind::EventConfirmAddress).await?;
     store
-        .hold_guest_registration(r, |p| {
+        .hold_guest_registration(r, limit, |p| {
             let values = vec![
                 ("name", r.name.clone()),
                 ("event", e.public_title().to_string()),
@@ -292,7 +301,8 @@ pub async fn confirm_guest(
         ));
     }
     let r = store.take_pending_guest(secret).await?;
-    register_now(store, public_url, &e, &r).await
+    // Counted when the guest asked; confirming is not a second registration.
+    register_now(store, public_url, &e, &r, None).await
 }
 
 /// A coordinator registers someone (who asked by phone, say): no guest limit and no
@@ -303,7 +313,7 @@ pub async fn register_on_behalf(
     e: &Event,
     r: &NewRegistration,
 ) -> StoreResult<Registered> {
-    register_now(store, public_url, e, r).await
+    register_now(store, public_url, e, r, None).await
 }
 
 async fn register_now(
@@ -311,6 +321,7 @@ async fn register_now(
     public_url: &url::Url,
     e: &Event,
     r: &NewRegistration,
+    limit: Option<GuestLimit<'_>>,
 ) -> StoreResult<Registered> {
     let [confirm, entered, waiting] = Writer::load_all(
         store,
@@ -357,7 +368,7 @@ async fn register_now(
         }
     };
     let out = store
-        .register(r, |out, _| {
+        .register(r, limit, |out, _| {
             compose(out, &r.name, format!("event_registration:{}", out.id))
         })
         .await?;

@@ -34,7 +34,8 @@ pub use helpers::{Application, HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
 pub use registrations::{
-    GUEST_CONFIRM_SECS, NewRegistration, PendingGuest, Promoted, Registered, Registration,
+    GUEST_CONFIRM_SECS, GUEST_LIMIT_REACHED, GuestLimit, NewRegistration, PendingGuest, Promoted,
+    Registered, Registration,
 };
 pub use support::{FeedbackSummary, RequestSummary};
 pub use tokens::ApiTokenInfo;

@@ -380,9 +380,14 @@ impl Store {
     pub async fn register(
         &self,
         r: &NewRegistration,
+        limit: Option<GuestLimit<'_>>,
         mail: impl FnOnce(&Registered, &str) -> Option<NewMessage>,
     ) -> StoreResult<Registered> {
         let mut tx = self.begin_write().await?;
+        let guests_from_here = match &limit {
+            Some(l) => count_guest(&mut tx, l).await?,
+            None => 0,
+        };
         // Taking the arrival number locks the event's row (as FOR UPDATE would) and
         // says what decides the outcome, in one statement. A number taken by someone
         // already registered is simply never used: positions are counted, not stored.
@@ -450,12 +455,18 @@ impl Store {
                     secret: self.registration_secret(existing_id)?,
                 });
             }
+            if limit.is_some_and(|l| guests_from_here > l.per_hour) {
+                return Err(StoreError::Conflict(GUEST_LIMIT_REACHED));
+            }
             // Someone who cancelled and comes back joins at the end, like anyone new.
             sqlx::query("DELETE FROM registrations WHERE id = $1")
                 .bind(existing_id)
                 .execute(&mut *tx)
                 .await?;
             (taken, waiting) = place_counts(&mut tx, r.event_id).await?;
+        }
+        if limit.is_some_and(|l| guests_from_here > l.per_hour) {
+            return Err(StoreError::Conflict(GUEST_LIMIT_REACHED));
         }
         let places = (r.children.len() as i64).max(1);
         let status = if lottery_pending {
@@ -1192,6 +1203,41 @@ async fn waitlist_position(
     get_i64(&row, "n")
 }
 
+/// A limit on guest registrations from one client address, counted in the registration's
+/// own transaction (one durable commit per registration, not two).
+#[derive(Debug, Clone, Copy)]
+pub struct GuestLimit<'a> {
+    /// The throttle key the client address is counted under.
+    pub key: &'a str,
+    pub per_hour: i64,
+}
+
+/// What a registration refused for the client address's limit says (see `GuestLimit`).
+pub const GUEST_LIMIT_REACHED: &str =
+    "Too many registrations without an account came from this network in the last hour.";
+
+/// Counts one guest registration for `limit` inside `conn`'s transaction; the count in
+/// the current hour.
+async fn count_guest(conn: &mut AnyConnection, limit: &GuestLimit<'_>) -> StoreResult<i64> {
+    let t = now();
+    let row = sqlx::query(
+        "INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until)
+         VALUES ($1, 1, $2, 0)
+         ON CONFLICT (throttle_key) DO UPDATE SET
+           failures = CASE WHEN login_throttle.window_start < $3 THEN 1
+                           ELSE login_throttle.failures + 1 END,
+           window_start = CASE WHEN login_throttle.window_start < $3 THEN $2
+                               ELSE login_throttle.window_start END
+         RETURNING failures",
+    )
+    .bind(limit.key)
+    .bind(t)
+    .bind(t - 3600)
+    .fetch_one(&mut *conn)
+    .await?;
+    get_i64(&row, "failures")
+}
+
 /// How long a guest has to confirm their address.
 pub const GUEST_CONFIRM_SECS: i64 = 24 * 3600;
 
@@ -1226,12 +1272,18 @@ impl Store {
     pub async fn hold_guest_registration(
         &self,
         r: &NewRegistration,
+        limit: Option<GuestLimit<'_>>,
         mail: impl FnOnce(&PendingGuest) -> NewMessage,
     ) -> StoreResult<PendingGuest> {
         let key = self.data_key()?;
         let person_key = sealed_person_key(key, &r.email);
         let at = now();
         let mut tx = self.begin_write().await?;
+        if let Some(l) = &limit
+            && count_guest(&mut tx, l).await? > l.per_hour
+        {
+            return Err(StoreError::Conflict(GUEST_LIMIT_REACHED));
+        }
         // An expired one for the address makes room; a live one is kept, with its link.
         sqlx::query(
             "DELETE FROM guest_confirmations

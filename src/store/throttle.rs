@@ -21,21 +21,26 @@ impl Store {
         window_start: i64,
         now: i64,
     ) -> StoreResult<i64> {
-        let row = sqlx::query(
-            "INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until)
-             VALUES ($1, 1, $2, 0)
-             ON CONFLICT (throttle_key) DO UPDATE SET
-               failures = CASE WHEN login_throttle.window_start < $3 THEN 1
-                               ELSE login_throttle.failures + 1 END,
-               window_start = CASE WHEN login_throttle.window_start < $3 THEN $2
-                                   ELSE login_throttle.window_start END
-             RETURNING failures",
-        )
-        .bind(key)
-        .bind(now)
-        .bind(window_start)
-        .fetch_one(&self.pool)
-        .await?;
+        // Through the writers' queue: on SQLite a write outside it sleeps in the busy
+        // handler behind whatever else is writing.
+        let row = self
+            .write_returning(
+                sqlx::query(
+                    "INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until)
+                     VALUES ($1, 1, $2, 0)
+                     ON CONFLICT (throttle_key) DO UPDATE SET
+                       failures = CASE WHEN login_throttle.window_start < $3 THEN 1
+                                       ELSE login_throttle.failures + 1 END,
+                       window_start = CASE WHEN login_throttle.window_start < $3 THEN $2
+                                           ELSE login_throttle.window_start END
+                     RETURNING failures",
+                )
+                .bind(key.to_string())
+                .bind(now)
+                .bind(window_start),
+            )
+            .await?
+            .ok_or(super::StoreError::NotFound)?;
         get_i64(&row, "failures")
     }
 
