@@ -85,9 +85,23 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
                 contact_times: "Weekday afternoons".into(),
                 ..Default::default()
             };
-            store
+            let (r, _) = store
                 .create_support_request(&NewRequest::parse(&input)?, None, &[])
                 .await?;
+            // The request after an adverse event is with the demo helper, who raised a
+            // safety concern: the queue shows it first, flagged, and the helper's case page
+            // what happens next.
+            if topics.contains(&"grief_or_adverse_event") {
+                let helper = store
+                    .account_by_email(&Email::parse("helper@example.edu")?)
+                    .await?
+                    .id;
+                let offer = store
+                    .offer_request(r.id, helper, None, crate::domain::now() + 3600, None)
+                    .await?;
+                store.answer_offer(offer.id, helper, true, None).await?;
+                store.escalate_case(r.id, helper, &[]).await?;
+            }
         }
     }
     Ok(())

@@ -96,22 +96,36 @@ pub fn erase_confidential_files(
     dir: &std::path::Path,
     older_than_secs: i64,
 ) -> std::io::Result<usize> {
-    {
-        let cutoff = crate::domain::now() - older_than_secs;
-        let mut erased = 0;
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
-            let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
-                continue;
-            };
-            if let Some(written) = confidential_file_time(name)
-                && written <= cutoff
-            {
-                std::fs::remove_file(&path)?;
-                erased += 1;
+    let cutoff = crate::domain::now() - older_than_secs;
+    let mut erased = 0;
+    let mut failed = None;
+    for entry in std::fs::read_dir(dir)? {
+        let Ok(entry) = entry else { continue };
+        let path = entry.path();
+        let Some(name) = path.file_name().and_then(|n| n.to_str()) else {
+            continue;
+        };
+        // A `.tmp` left by a write that never finished (a crash) may hold a message too.
+        let stale_tmp = name.starts_with('.')
+            && name.ends_with(".tmp")
+            && entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age.as_secs() > 86_400);
+        let expired = confidential_file_time(name).is_some_and(|written| written <= cutoff);
+        if expired || stale_tmp {
+            // One file that cannot be removed must not keep the others.
+            match std::fs::remove_file(&path) {
+                Ok(()) => erased += 1,
+                Err(e) => failed = Some(e),
             }
         }
-        Ok(erased)
+    }
+    match failed {
+        Some(e) if erased == 0 => Err(e),
+        _ => Ok(erased),
     }
 }
 

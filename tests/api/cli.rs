@@ -527,6 +527,12 @@ async fn demo_mode_shows_a_living_programme() {
         .await;
     assert_eq!(r.status, 303);
     assert_eq!(b.get("/manage/pages").await.status, 200);
+    // The demo shows what changed for people: a safety concern heads the queue, and the
+    // request form says who may see a request under the settings in force.
+    let queue = b.get("/support/queue").await.body;
+    assert!(queue.contains("Safety concern"), "{queue}");
+    let form = Browser::new(addr).get("/support/request").await.body;
+    assert!(form.contains("We send you one e-mail"), "{form}");
 }
 
 #[tokio::test]
