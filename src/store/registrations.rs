@@ -762,20 +762,12 @@ impl Store {
         notice: impl FnOnce(&Promoted) -> Option<NewMessage>,
     ) -> StoreResult<Promoted> {
         let mut tx = self.begin_write().await?;
-        // Like every change to who holds a place, with the event's row locked.
-        let event_id = get_i64(
-            &sqlx::query("SELECT event_id FROM registrations WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?
-                .ok_or(StoreError::NotFound)?,
-            "event_id",
-        )?;
-        if self.lock_event(&mut tx, event_id).await?.status == EventStatus::Cancelled {
-            return Err(StoreError::Conflict(
-                "This event has been cancelled: no place can be given.",
-            ));
-        }
+        self.lock_scheduled_event_of(
+            &mut tx,
+            id,
+            "This event has been cancelled: no place can be given.",
+        )
+        .await?;
         let row = sqlx::query(
             "UPDATE registrations SET status = 'confirmed', offer_expires_at = NULL, updated_at = $2
              WHERE id = $1 AND status IN ('waitlisted', 'offered', 'entered')
@@ -805,23 +797,39 @@ impl Store {
         Ok(p)
     }
 
-    /// Turns an offered place into a confirmed one, if the offer still stands and the
-    /// event still takes place (with the event locked, like every change to places).
-    pub async fn accept_place(&self, id: i64) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
+    /// Locks the event of registration `id` (as every change to who holds a place does),
+    /// refusing with `cancelled` if the event no longer takes place.
+    async fn lock_scheduled_event_of(
+        &self,
+        conn: &mut AnyConnection,
+        id: i64,
+        cancelled: &'static str,
+    ) -> StoreResult<Locked> {
         let event_id = get_i64(
             &sqlx::query("SELECT event_id FROM registrations WHERE id = $1")
                 .bind(id)
-                .fetch_optional(&mut *tx)
+                .fetch_optional(&mut *conn)
                 .await?
                 .ok_or(StoreError::NotFound)?,
             "event_id",
         )?;
-        if self.lock_event(&mut tx, event_id).await?.status == EventStatus::Cancelled {
-            return Err(StoreError::Conflict(
-                "This event has been cancelled, so the place can no longer be taken.",
-            ));
+        let locked = self.lock_event(conn, event_id).await?;
+        if locked.status == EventStatus::Cancelled {
+            return Err(StoreError::Conflict(cancelled));
         }
+        Ok(locked)
+    }
+
+    /// Turns an offered place into a confirmed one, if the offer still stands and the
+    /// event still takes place (with the event locked, like every change to places).
+    pub async fn accept_place(&self, id: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        self.lock_scheduled_event_of(
+            &mut tx,
+            id,
+            "This event has been cancelled, so the place can no longer be taken.",
+        )
+        .await?;
         let n = sqlx::query(
             "UPDATE registrations SET status = 'confirmed', offer_expires_at = NULL,
                  updated_at = $2

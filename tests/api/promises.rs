@@ -49,29 +49,12 @@ async fn a_withdrawn_request_cannot_be_accepted_and_its_person_is_not_told_a_pee
     let helper_id = AccountId(crate::cases::id_of(&app, "wren@example.edu").await);
 
     let mut person = app.browser();
-    let r = person
-        .post(
-            "/support/request",
-            &[
-                ("topics", "burnout"),
-                ("urgency", "soon"),
-                ("contact_mode", "email"),
-                ("name", "Ottilie Fairweather"),
-                ("email", "ottilie@example.org"),
-            ],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    let code = crate::support::receipt_code_in(&r.body);
-    let request = app
-        .store
-        .support_request_by_receipt(&code)
-        .await
-        .expect("request");
+    let (request_id, code) =
+        filed_with_code(&app, "Ottilie Fairweather", "ottilie@example.org").await;
     let offer = app
         .store
         .offer_request(
-            request.id,
+            request_id,
             helper_id,
             None,
             wecare::domain::now() + 3600,
@@ -111,7 +94,7 @@ async fn a_withdrawn_request_cannot_be_accepted_and_its_person_is_not_told_a_pee
 
     let after = app
         .store
-        .support_request(request.id)
+        .support_request(request_id)
         .await
         .expect("request");
     assert_eq!(after.status.key(), "withdrawn");
@@ -133,42 +116,15 @@ async fn a_withdrawn_request_cannot_be_accepted_and_its_person_is_not_told_a_pee
 
     // The store refuses too, when the request row no longer is where the offer expects
     // (a withdrawal that raced the answer): nothing moves, nothing is queued.
-    let mut other = app.browser();
-    let r = other
-        .post(
-            "/support/request",
-            &[
-                ("topics", "burnout"),
-                ("urgency", "soon"),
-                ("contact_mode", "email"),
-                ("name", "Second Person"),
-                ("email", "second@example.org"),
-            ],
-        )
-        .await;
-    let code = crate::support::receipt_code_in(&r.body);
-    let second = app
-        .store
-        .support_request_by_receipt(&code)
-        .await
-        .expect("request");
+    let second = filed(&app, "Second Person", "second@example.org").await;
     let offer = app
         .store
-        .offer_request(
-            second.id,
-            helper_id,
-            None,
-            wecare::domain::now() + 3600,
-            None,
-        )
+        .offer_request(second, helper_id, None, wecare::domain::now() + 3600, None)
         .await
         .expect("offered");
     sql(
         &app.db,
-        &format!(
-            "UPDATE support_requests SET status = 'withdrawn' WHERE id = {}",
-            second.id
-        ),
+        &format!("UPDATE support_requests SET status = 'withdrawn' WHERE id = {second}"),
     )
     .await;
     let e = app
@@ -198,7 +154,7 @@ async fn a_withdrawn_request_cannot_be_accepted_and_its_person_is_not_told_a_pee
     assert!(app.store.expire_offers().await.expect("expired").is_empty());
     assert_eq!(
         app.store
-            .support_request(second.id)
+            .support_request(second)
             .await
             .expect("r")
             .status
@@ -519,6 +475,11 @@ fn unfold(mail: &str) -> String {
 
 /// Files a routine request through the form, as a person would; returns its id.
 async fn filed(app: &TestApp, name: &str, email: &str) -> i64 {
+    filed_with_code(app, name, email).await.0
+}
+
+/// The same, with the receipt code the person keeps.
+async fn filed_with_code(app: &TestApp, name: &str, email: &str) -> (i64, String) {
     let mut person = app.browser();
     let r = person
         .post(
@@ -534,11 +495,13 @@ async fn filed(app: &TestApp, name: &str, email: &str) -> i64 {
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
     let code = crate::support::receipt_code_in(&r.body);
-    app.store
+    let id = app
+        .store
         .support_request_by_receipt(&code)
         .await
         .expect("request")
-        .id
+        .id;
+    (id, code)
 }
 
 async fn a_safety_concern_alerts_every_coordinator_at_once_and_heads_the_queue(db: TestDb) {
