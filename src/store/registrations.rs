@@ -1228,22 +1228,7 @@ pub const GUEST_LIMIT_REACHED: &str =
 /// the current hour.
 async fn count_guest(conn: &mut AnyConnection, limit: &GuestLimit<'_>) -> StoreResult<i64> {
     let t = now();
-    let row = sqlx::query(
-        "INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until)
-         VALUES ($1, 1, $2, 0)
-         ON CONFLICT (throttle_key) DO UPDATE SET
-           failures = CASE WHEN login_throttle.window_start < $3 THEN 1
-                           ELSE login_throttle.failures + 1 END,
-           window_start = CASE WHEN login_throttle.window_start < $3 THEN $2
-                               ELSE login_throttle.window_start END
-         RETURNING failures",
-    )
-    .bind(limit.key)
-    .bind(t)
-    .bind(t - 3600)
-    .fetch_one(&mut *conn)
-    .await?;
-    get_i64(&row, "failures")
+    super::throttle::count_in(conn, limit.key, t - 3600, t).await
 }
 
 /// How long a guest has to confirm their address.

@@ -2,6 +2,34 @@
 
 use super::{Store, StoreResult, get_i64};
 
+/// Counts one more under `key` inside the caller's transaction and returns the count in
+/// the current window (a count from before `window_start` is forgotten). One statement, so
+/// two instances counting at once both count. Sign-in failures and guest registrations use
+/// it.
+pub(super) async fn count_in(
+    conn: &mut sqlx::AnyConnection,
+    key: &str,
+    window_start: i64,
+    now: i64,
+) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until)
+         VALUES ($1, 1, $2, 0)
+         ON CONFLICT (throttle_key) DO UPDATE SET
+           failures = CASE WHEN login_throttle.window_start < $3 THEN 1
+                           ELSE login_throttle.failures + 1 END,
+           window_start = CASE WHEN login_throttle.window_start < $3 THEN $2
+                               ELSE login_throttle.window_start END
+         RETURNING failures",
+    )
+    .bind(key)
+    .bind(now)
+    .bind(window_start)
+    .fetch_one(&mut *conn)
+    .await?;
+    get_i64(&row, "failures")
+}
+
 impl Store {
     /// When the key is locked until (0 if it is not).
     pub async fn throttle_locked_until(&self, key: &str) -> StoreResult<i64> {
@@ -23,25 +51,10 @@ impl Store {
     ) -> StoreResult<i64> {
         // Through the writers' queue: on SQLite a write outside it sleeps in the busy
         // handler behind whatever else is writing.
-        let row = self
-            .write_returning(
-                sqlx::query(
-                    "INSERT INTO login_throttle (throttle_key, failures, window_start, locked_until)
-                     VALUES ($1, 1, $2, 0)
-                     ON CONFLICT (throttle_key) DO UPDATE SET
-                       failures = CASE WHEN login_throttle.window_start < $3 THEN 1
-                                       ELSE login_throttle.failures + 1 END,
-                       window_start = CASE WHEN login_throttle.window_start < $3 THEN $2
-                                           ELSE login_throttle.window_start END
-                     RETURNING failures",
-                )
-                .bind(key.to_string())
-                .bind(now)
-                .bind(window_start),
-            )
-            .await?
-            .ok_or(super::StoreError::NotFound)?;
-        get_i64(&row, "failures")
+        let mut tx = self.begin_write().await?;
+        let n = count_in(&mut tx, key, window_start, now).await?;
+        tx.commit().await?;
+        Ok(n)
     }
 
     pub async fn throttle_lock(&self, key: &str, until: i64) -> StoreResult<()> {
