@@ -524,7 +524,7 @@ async fn admin(c: &Common, cmd: &AdminCommand) -> Result<(), ConfigError> {
             );
             if !has_password {
                 let secret = store
-                    .create_setup_link(account.id, crate::web::SETUP_LINK_SECS, None)
+                    .create_setup_link(account.id, crate::app::accounts::SETUP_LINK_SECS, None)
                     .await
                     .map_err(|e| fail("creating the set-up link", &e))?;
                 let base = std::env::var("WECARE_PUBLIC_URL")

@@ -320,7 +320,16 @@ impl Application {
             })
         })?;
         let state = AppState {
-            store,
+            app: crate::app::App::new(
+                store,
+                crate::app::AppSettings {
+                    public_url: cfg.public_url.clone(),
+                    session_ttl_secs: i64::from(cfg.session_hours) * 3600,
+                    retention_days: cfg.retention_days,
+                    metrics_token: cfg.metrics_token.as_ref().map(|t| t.0.clone()),
+                    guest_registrations_per_address: cfg.guest_registrations_per_address,
+                },
+            ),
             web: Arc::new(WebSettings {
                 public_url: cfg.public_url.clone(),
                 cookies_secure: cfg.cookies_secure(),
@@ -329,9 +338,6 @@ impl Application {
                     enabled: cfg.trust_proxy,
                     proxies: cfg.trusted_proxies.clone(),
                 },
-                metrics_token: cfg.metrics_token.as_ref().map(|t| t.0.clone()),
-                retention_days: cfg.retention_days,
-                guest_registrations_per_address: cfg.guest_registrations_per_address,
                 mail_route: match &cfg.mail.smtp {
                     Some(s) => format!("sent through {}", s.display),
                     None => format!(
@@ -365,8 +371,10 @@ impl Application {
         &self.state.web.mail_route
     }
 
+    /// The store itself, for the command line and the tests' checks on what was saved.
+    #[allow(clippy::disallowed_methods)]
     pub fn store(&self) -> &Store {
-        &self.state.store
+        self.state.app.unscoped_store()
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
@@ -374,7 +382,9 @@ impl Application {
         self,
         shutdown: impl std::future::Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        let store = self.state.store.clone();
+        // The mail worker and the timed jobs act for the programme itself.
+        #[allow(clippy::disallowed_methods)]
+        let store = self.state.app.unscoped_store().clone();
         let background = Background::start(store.clone(), &self.mail, self.transport, self.jobs);
         let app = crate::web::router(self.state);
         let result = axum::serve(

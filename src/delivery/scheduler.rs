@@ -70,7 +70,7 @@ pub const JOBS: &[Job] = &[
                 let expired = store.expire_offers().await?;
                 let mut passed_on = 0;
                 for id in &expired {
-                    if crate::casework::offer_next(store, &settings.public_url, *id).await? {
+                    if crate::app::support::offer_next(store, &settings.public_url, *id).await? {
                         passed_on += 1;
                     }
                 }
@@ -86,7 +86,7 @@ pub const JOBS: &[Job] = &[
         every_secs: 60,
         run: |store, settings| {
             Box::pin(async move {
-                let n = crate::eventwork::draw_due_lotteries(store, &settings.public_url).await?;
+                let n = crate::app::events::draw_due_lotteries(store, &settings.public_url).await?;
                 Ok(format!("drew {n} lotteries"))
             })
         },
@@ -96,7 +96,7 @@ pub const JOBS: &[Job] = &[
         every_secs: 300,
         run: |store, settings| {
             Box::pin(async move {
-                let n = crate::eventwork::lapse_offers(store, &settings.public_url).await?;
+                let n = crate::app::events::lapse_offers(store, &settings.public_url).await?;
                 Ok(format!("{n} offers of a freed place lapsed and passed on"))
             })
         },
@@ -106,7 +106,7 @@ pub const JOBS: &[Job] = &[
         every_secs: 900,
         run: |store, settings| {
             Box::pin(async move {
-                let n = crate::eventwork::send_reminders(store, &settings.public_url).await?;
+                let n = crate::app::events::send_reminders(store, &settings.public_url).await?;
                 Ok(format!("sent {n} event reminders"))
             })
         },
@@ -116,7 +116,8 @@ pub const JOBS: &[Job] = &[
         every_secs: 3600,
         run: |store, settings| {
             Box::pin(async move {
-                let n = crate::eventwork::erase_due(store, settings.minors_retention_days).await?;
+                let n =
+                    crate::app::events::erase_due(store, settings.minors_retention_days).await?;
                 Ok(format!(
                     "erased the registrations of {n} private or students' events, counts kept"
                 ))
@@ -244,7 +245,7 @@ async fn service_level(store: &Store, settings: &JobSettings) -> anyhow::Result<
     let now = crate::domain::now();
     let reminder =
         super::Writer::load(store, &settings.public_url, MessageKind::HelperReminder).await?;
-    let alerts = crate::casework::CoordinatorAlerts::load(store, &settings.public_url).await?;
+    let alerts = crate::app::support::CoordinatorAlerts::load(store, &settings.public_url).await?;
     let (mut reminded, mut alerted) = (0, 0);
     for (r, helper) in store.awaiting_first_contact().await? {
         let promise_hours = sla.promise_hours(r.urgency);

@@ -3,7 +3,7 @@
 use sqlx::any::AnyRow;
 
 use super::outbox::{NewMessage, enqueue_in};
-use super::{Store, StoreError, StoreResult, conflict, get_i64, get_string};
+use super::{Backend, Store, StoreError, StoreResult, conflict, get_i64, get_string};
 use crate::crypto;
 use crate::domain::accounts::{Account, AccountId, Email, Role};
 
@@ -37,6 +37,10 @@ fn parse_roles(names: impl IntoIterator<Item = String>) -> Vec<Role> {
     roles.dedup();
     roles
 }
+
+/// Why a change of roles was refused: nobody could administer the programme afterwards.
+pub const LAST_ADMIN: &str =
+    "This is the last active administrator. Make someone else an administrator first.";
 
 impl Store {
     pub async fn create_account(&self, new: NewAccount<'_>) -> StoreResult<Account> {
@@ -161,6 +165,9 @@ impl Store {
     }
 
     /// Replaces an account's roles and active flag. Deactivating also ends its sessions.
+    /// Refused with `Conflict(LAST_ADMIN)` when it would leave no active administrator:
+    /// the rule is checked inside the transaction, after the administrators' rows are
+    /// locked, so two administrators removing each other at once cannot leave none.
     pub async fn update_account_access(
         &self,
         id: AccountId,
@@ -168,6 +175,23 @@ impl Store {
         active: bool,
     ) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
+        // On SQLite the write transaction already excludes every other writer.
+        if self.backend == Backend::Postgres {
+            sqlx::query(
+                "SELECT a.id FROM accounts a JOIN account_roles r ON r.account_id = a.id
+                 WHERE r.role = 'admin' AND a.active = 1 FOR UPDATE",
+            )
+            .fetch_all(&mut *tx)
+            .await?;
+        }
+        let was_admin = sqlx::query(
+            "SELECT 1 AS x FROM accounts a JOIN account_roles r ON r.account_id = a.id
+             WHERE a.id = $1 AND r.role = 'admin' AND a.active = 1",
+        )
+        .bind(id.0)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
         let done = sqlx::query("UPDATE accounts SET active = $1 WHERE id = $2")
             .bind(i64::from(active))
             .bind(id.0)
@@ -192,6 +216,15 @@ impl Store {
                 .bind(id.0)
                 .execute(&mut *tx)
                 .await?;
+        }
+        let left = sqlx::query(
+            "SELECT COUNT(*) AS n FROM accounts a JOIN account_roles r ON r.account_id = a.id
+             WHERE r.role = 'admin' AND a.active = 1",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+        if was_admin && get_i64(&left, "n")? == 0 {
+            return Err(StoreError::Conflict(LAST_ADMIN));
         }
         tx.commit().await?;
         Ok(())

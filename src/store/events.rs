@@ -31,6 +31,15 @@ pub struct EventFilter {
     pub include_cancelled: bool,
 }
 
+/// One event's change with the messages it sends: `notice` to everyone registered,
+/// `promoted_notice` to whoever a larger capacity lets in.
+pub struct EventChange<'a> {
+    pub id: i64,
+    pub draft: &'a EventDraft,
+    pub notice: &'a (dyn Fn(&Promoted) -> Option<NewMessage> + Sync),
+    pub promoted_notice: &'a (dyn Fn(&Promoted) -> Option<NewMessage> + Sync),
+}
+
 /// Per-event figures for coordinators' reports.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct EventCounts {
@@ -267,15 +276,41 @@ impl Store {
         &self,
         id: i64,
         d: &EventDraft,
-        notice: impl Fn(&Promoted) -> Option<NewMessage>,
-        promoted_notice: impl Fn(&Promoted) -> Option<NewMessage>,
+        notice: impl Fn(&Promoted) -> Option<NewMessage> + Sync,
+        promoted_notice: impl Fn(&Promoted) -> Option<NewMessage> + Sync,
     ) -> StoreResult<()> {
+        self.update_events(&[EventChange {
+            id,
+            draft: d,
+            notice: &notice,
+            promoted_notice: &promoted_notice,
+        }])
+        .await
+    }
+
+    /// Several changes in one transaction ("this and every later date"): all are saved,
+    /// and their messages queued, or none is.
+    pub async fn update_events(&self, changes: &[EventChange<'_>]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        for c in changes {
+            self.update_event_in(&mut tx, c).await?;
+        }
+        tx.commit().await?;
+        self.wake_delivery();
+        Ok(())
+    }
+
+    async fn update_event_in(
+        &self,
+        tx: &mut AnyConnection,
+        c: &EventChange<'_>,
+    ) -> StoreResult<()> {
+        let (id, d) = (c.id, c.draft);
         let o = d
             .occurrences
             .first()
             .ok_or(StoreError::Conflict("An event needs a date."))?;
-        let mut tx = self.begin_write().await?;
-        let locked = self.lock_event(&mut tx, id).await?;
+        let locked = self.lock_event(&mut *tx, id).await?;
         if locked.status == EventStatus::Cancelled {
             return Err(StoreError::Conflict(
                 "This event has been cancelled and can no longer be changed.",
@@ -290,7 +325,7 @@ impl Store {
         {
             return Err(StoreError::Conflict(PRIVATE_FLAG_FIXED));
         }
-        let series_id = series_id(&mut tx, d.series.as_deref()).await?;
+        let series_id = series_id(&mut *tx, d.series.as_deref()).await?;
         sqlx::query(
             "UPDATE events SET series_id = $2, title = $3, body_md = $4, time_zone = $5,
                  starts_at = $6, ends_at = $7, place = $8, online_url = $9, audience = $10,
@@ -320,10 +355,10 @@ impl Store {
         .bind(i64::from(d.guests_confirm))
         .execute(&mut *tx)
         .await?;
-        replace_questions_and_readings(&mut tx, id, &d.questions, &d.readings).await?;
-        for r in self.active_registrations(&mut tx, id).await? {
-            if let Some(m) = notice(&r) {
-                enqueue_in(&mut tx, &m, self.data_key.as_deref()).await?;
+        replace_questions_and_readings(&mut *tx, id, &d.questions, &d.readings).await?;
+        for r in self.active_registrations(&mut *tx, id).await? {
+            if let Some(m) = (c.notice)(&r) {
+                enqueue_in(&mut *tx, &m, self.data_key.as_deref()).await?;
             }
         }
         let locked = Locked {
@@ -331,10 +366,8 @@ impl Store {
             offer_hours: d.offer_hours,
             ..locked
         };
-        self.fill_free_places(&mut tx, id, &locked, &promoted_notice)
+        self.fill_free_places(&mut *tx, id, &locked, &c.promoted_notice)
             .await?;
-        tx.commit().await?;
-        self.wake_delivery();
         Ok(())
     }
 

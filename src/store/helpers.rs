@@ -321,24 +321,30 @@ impl Store {
         w: &matching::Weights,
         p: &matching::Policy,
     ) -> StoreResult<()> {
-        let mut w = *w;
         let mut tx = self.begin_write().await?;
-        let mut pairs: Vec<(String, String)> = WEIGHT_NAMES
-            .iter()
-            .filter_map(|n| {
-                weight_mut(&mut w, n).map(|v| (format!("match_weight_{n}"), v.to_string()))
-            })
-            .collect();
-        pairs.push((
-            "match_exclude_same_department".into(),
-            if p.exclude_same_department { "1" } else { "0" }.into(),
-        ));
-        for (key, value) in pairs {
+        for (key, value) in matching_rule_pairs(w, p) {
             super::put_setting(&mut tx, &key, &value).await?;
         }
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The matching rules as stored: one row per key.
+pub(super) fn matching_rule_pairs(
+    w: &matching::Weights,
+    p: &matching::Policy,
+) -> Vec<(String, String)> {
+    let mut w = *w;
+    let mut pairs: Vec<(String, String)> = WEIGHT_NAMES
+        .iter()
+        .filter_map(|n| weight_mut(&mut w, n).map(|v| (format!("match_weight_{n}"), v.to_string())))
+        .collect();
+    pairs.push((
+        "match_exclude_same_department".into(),
+        if p.exclude_same_department { "1" } else { "0" }.into(),
+    ));
+    pairs
 }
 
 /// An application to join the helper corps.

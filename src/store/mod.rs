@@ -26,10 +26,10 @@ use sqlx::{AnyPool, Row};
 
 use crate::config::DatabaseUrl;
 
-pub use accounts::NewAccount;
+pub use accounts::{LAST_ADMIN, NewAccount};
 pub use audit::{AuditEntry, AuditHead, AuditReport, AuditRow};
 pub use cases::{Contact, Offer};
-pub use events::{EventCounts, EventFilter, PRIVATE_FLAG_FIXED};
+pub use events::{EventChange, EventCounts, EventFilter, PRIVATE_FLAG_FIXED};
 pub use helpers::{Application, HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
@@ -37,7 +37,7 @@ pub use registrations::{
     GUEST_CONFIRM_SECS, GUEST_LIMIT_REACHED, GuestLimit, NewRegistration, PendingGuest, Promoted,
     Registered, Registration,
 };
-pub use support::{FeedbackSummary, RequestSummary};
+pub use support::{FeedbackSummary, RequestSummary, SupportSettings};
 pub use tokens::ApiTokenInfo;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

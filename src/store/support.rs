@@ -465,6 +465,35 @@ impl Store {
     }
 }
 
+/// The service-level settings as stored: one row per key.
+fn sla_pairs(
+    s: &crate::domain::sla::ServiceLevelSettings,
+) -> impl Iterator<Item = (&'static str, String)> {
+    let values = [
+        s.time_zone.clone(),
+        s.days.clone(),
+        s.hours.clone(),
+        s.holidays.clone(),
+        s.first_contact_hours.to_string(),
+        s.urgent_first_contact_hours.to_string(),
+        s.routine_first_contact_hours.to_string(),
+        s.urgent_offer_hours.to_string(),
+        s.soon_offer_hours.to_string(),
+        s.routine_offer_hours.to_string(),
+    ];
+    SLA_KEYS.into_iter().zip(values)
+}
+
+/// Everything on the support settings page, saved together.
+pub struct SupportSettings {
+    pub service_level: crate::domain::sla::ServiceLevelSettings,
+    pub weights: crate::domain::matching::Weights,
+    pub policy: crate::domain::matching::Policy,
+    pub coordinator_blind: bool,
+    pub requires_sign_in: bool,
+    pub requester_chooses: bool,
+}
+
 const SLA_KEYS: [&str; 10] = [
     "sla_time_zone",
     "sla_days",
@@ -525,24 +554,72 @@ impl Store {
         &self,
         s: &crate::domain::sla::ServiceLevelSettings,
     ) -> StoreResult<()> {
-        let values = [
-            s.time_zone.clone(),
-            s.days.clone(),
-            s.hours.clone(),
-            s.holidays.clone(),
-            s.first_contact_hours.to_string(),
-            s.urgent_first_contact_hours.to_string(),
-            s.routine_first_contact_hours.to_string(),
-            s.urgent_offer_hours.to_string(),
-            s.soon_offer_hours.to_string(),
-            s.routine_offer_hours.to_string(),
-        ];
         let mut tx = self.begin_write().await?;
-        for (key, value) in SLA_KEYS.iter().zip(values) {
+        for (key, value) in sla_pairs(s) {
             super::put_setting(&mut tx, key, &value).await?;
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Everything on the support settings page, in one transaction: a failure leaves
+    /// every setting as it was. Switching coordinator-blind is audited with who did it,
+    /// in the same transaction.
+    pub async fn save_support_settings(
+        &self,
+        s: &SupportSettings,
+        by: Option<AccountId>,
+    ) -> StoreResult<()> {
+        for _ in 0..10 {
+            let mut tx = self.begin_write().await?;
+            let was_blind = sqlx::query(
+                "SELECT setting_value FROM settings WHERE setting_key = 'support_coordinator_blind'",
+            )
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| get_string(&r, "setting_value"))
+            .transpose()?
+            .is_some_and(|v| v == "1");
+            for (key, value) in sla_pairs(&s.service_level) {
+                super::put_setting(&mut tx, key, &value).await?;
+            }
+            for (key, value) in super::helpers::matching_rule_pairs(&s.weights, &s.policy) {
+                super::put_setting(&mut tx, &key, &value).await?;
+            }
+            let flag = |on: bool| if on { "1" } else { "0" };
+            for (key, on) in [
+                ("support_coordinator_blind", s.coordinator_blind),
+                ("support_requires_sign_in", s.requires_sign_in),
+                ("support_requester_chooses", s.requester_chooses),
+            ] {
+                super::put_setting(&mut tx, key, flag(on)).await?;
+            }
+            if was_blind != s.coordinator_blind {
+                let action = if s.coordinator_blind {
+                    "settings.coordinator_blind_on"
+                } else {
+                    "settings.coordinator_blind_off"
+                };
+                match super::audit::append_in(
+                    &mut tx,
+                    by,
+                    action,
+                    "settings:support_coordinator_blind",
+                )
+                .await
+                {
+                    Ok(()) => {}
+                    // Another instance appended to the audit log first: run it again.
+                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            tx.commit().await?;
+            return Ok(());
+        }
+        Err(StoreError::Conflict(
+            "The audit log is busy; please try again.",
+        ))
     }
 
     /// Open requests still waiting for a first contact, with their helper if any.

@@ -8,16 +8,15 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{ClientAddr, SignedIn};
+use super::auth::{ClientAddr, Member};
 use super::cookies;
-use super::error::{AppError, PageResult};
+use super::error::PageResult;
 use super::layout::{Ctx, Layout, field_error, form_status, render, render_status};
 use crate::crypto;
-use crate::delivery::Writer;
 use crate::domain::accounts::{Account, NewPassword};
 use crate::domain::mail::MessageKind;
-use crate::domain::{Invalid, now, throttle};
-use crate::store::{ApiTokenInfo, Store};
+use crate::domain::{Invalid, now};
+use crate::store::ApiTokenInfo;
 
 #[derive(Template)]
 #[template(path = "signin.html")]
@@ -53,7 +52,7 @@ pub async fn signin_form(
     if ctx.account.is_some() {
         return Ok(Redirect::to(&after_sign_in(&q.next)).into_response());
     }
-    let no_admin_yet = state.store.count_active_admins().await? == 0;
+    let no_admin_yet = state.app.public().no_admin_yet().await?;
     render(&SignInView {
         l: ctx.layout("Sign in"),
         next: q.next,
@@ -73,66 +72,6 @@ pub struct SignInForm {
     next: String,
 }
 
-pub enum SignInOutcome {
-    Ok(Account),
-    WrongCredentials,
-    Throttled { minutes: i64 },
-}
-
-/// Checks credentials under the throttling rules: a locked account or address is refused
-/// before the password is even checked, and every failure counts against both.
-pub async fn check_credentials(
-    store: &Store,
-    email: &str,
-    password: &str,
-    address: &str,
-) -> Result<SignInOutcome, AppError> {
-    let t = now();
-    let account_key = throttle::account_key(email);
-    let address_key = throttle::address_key(address);
-    let locked = store
-        .throttle_locked_until(&account_key)
-        .await?
-        .max(store.throttle_locked_until(&address_key).await?);
-    if locked > t {
-        return Ok(SignInOutcome::Throttled {
-            minutes: throttle::minutes_left(locked, t),
-        });
-    }
-    let found = store.account_for_sign_in(email).await?;
-    let (account, hash) = match found {
-        Some((a, h)) if a.active => (Some(a), h),
-        _ => (None, None),
-    };
-    let password = password.to_string();
-    let ok =
-        tokio::task::spawn_blocking(move || crypto::verify_password(&password, hash.as_deref()))
-            .await
-            .map_err(|e| {
-                AppError::Internal(anyhow::Error::new(e).context("password check task"))
-            })?;
-    match (ok, account) {
-        (true, Some(account)) => {
-            store.throttle_clear(&account_key).await?;
-            Ok(SignInOutcome::Ok(account))
-        }
-        _ => {
-            for (key, policy) in [
-                (&account_key, throttle::PER_ACCOUNT),
-                (&address_key, throttle::PER_ADDRESS),
-            ] {
-                let n = store
-                    .throttle_record_failure(key, policy.window_start(t), t)
-                    .await?;
-                if let Some(until) = policy.lock_after(n, t) {
-                    store.throttle_lock(key, until).await?;
-                }
-            }
-            Ok(SignInOutcome::WrongCredentials)
-        }
-    }
-}
-
 pub async fn signin(
     State(state): State<AppState>,
     ctx: Ctx,
@@ -140,11 +79,15 @@ pub async fn signin(
     headers: HeaderMap,
     Form(form): Form<SignInForm>,
 ) -> PageResult {
-    let outcome = check_credentials(&state.store, &form.email, &form.password, &address).await?;
-    let account = match outcome {
-        SignInOutcome::Ok(a) => a,
-        SignInOutcome::Throttled { minutes } => return Err(AppError::Throttled { minutes }),
-        SignInOutcome::WrongCredentials => {
+    let old = cookies::get(&headers, cookies::SESSION);
+    let outcome = state
+        .app
+        .public()
+        .sign_in(&form.email, &form.password, &address, old)
+        .await?;
+    let session = match outcome {
+        Some(session) => session,
+        None => {
             let view = SignInView {
                 l: ctx.layout("Sign in"),
                 next: form.next.clone(),
@@ -158,14 +101,9 @@ pub async fn signin(
             return render_status(StatusCode::UNAUTHORIZED, &view);
         }
     };
-    let old = cookies::get(&headers, cookies::SESSION);
-    let secret = state
-        .store
-        .create_session(account.id, state.web.session_ttl_secs, old)
-        .await?;
     Ok(with_new_session(
         &state,
-        &secret,
+        &session.secret,
         Redirect::to(&after_sign_in(&form.next)).into_response(),
     ))
 }
@@ -193,7 +131,7 @@ fn with_new_session(state: &AppState, secret: &str, mut resp: Response) -> Respo
 
 pub async fn signout(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
     if let Some(secret) = cookies::get(&headers, cookies::SESSION) {
-        state.store.end_session(secret).await?;
+        state.app.public().sign_out(secret).await?;
     }
     let mut resp = Redirect::to("/").into_response();
     resp.headers_mut().append(
@@ -224,20 +162,15 @@ struct AccountView {
     now: i64,
 }
 
-async fn account_page(
-    state: &AppState,
-    ctx: Ctx,
-    account: Account,
-    error: Option<Invalid>,
-) -> PageResult {
-    let tokens = state.store.list_api_tokens(account.id).await?;
-    let mail_choices = super::messages::choices(state, account.email.as_str()).await?;
+async fn account_page(ctx: Ctx, member: &Member, error: Option<Invalid>) -> PageResult {
+    let tokens = member.api_tokens().await?;
+    let mail_choices = member.mail_choices().await?;
     let status = form_status(&error);
     render_status(
         status,
         &AccountView {
             l: ctx.layout("My account"),
-            account,
+            account: member.account().clone(),
             tokens,
             mail_choices,
             error,
@@ -246,12 +179,8 @@ async fn account_page(
     )
 }
 
-pub async fn show(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    SignedIn(account): SignedIn,
-) -> PageResult {
-    account_page(&state, ctx, account, None).await
+pub async fn show(ctx: Ctx, member: Member) -> PageResult {
+    account_page(ctx, &member, None).await
 }
 
 #[derive(Template)]
@@ -270,7 +199,7 @@ impl PasswordView {
     }
 }
 
-pub async fn password_form(ctx: Ctx, SignedIn(_): SignedIn) -> PageResult {
+pub async fn password_form(ctx: Ctx, _: Member) -> PageResult {
     render(&PasswordView {
         l: ctx.layout("Change password"),
         heading: "Change my password".into(),
@@ -290,19 +219,11 @@ pub struct PasswordForm {
     confirm: String,
 }
 
-async fn hash(password: NewPassword) -> Result<String, AppError> {
-    tokio::task::spawn_blocking(move || crypto::hash_password(password.expose()))
-        .await
-        .map_err(|e| AppError::Internal(anyhow::Error::new(e).context("password hashing task")))?
-        .map_err(AppError::Internal)
-}
-
 pub async fn change_password(
-    State(state): State<AppState>,
     ctx: Ctx,
     ClientAddr(address): ClientAddr,
     headers: HeaderMap,
-    SignedIn(account): SignedIn,
+    account: Member,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
     let again = |ctx: Ctx, error: Invalid| {
@@ -317,48 +238,19 @@ pub async fn change_password(
             },
         )
     };
-    // The current password is checked under the same throttle as signing in, so a stolen
-    // session cannot be used to guess it.
-    match check_credentials(&state.store, &account.email, &form.current, &address).await? {
-        SignInOutcome::Ok(_) => {}
-        SignInOutcome::Throttled { minutes } => return Err(AppError::Throttled { minutes }),
-        SignInOutcome::WrongCredentials => {
-            return again(
-                ctx,
-                Invalid::new("current", "Your current password is not right."),
-            );
-        }
-    }
     let new = match NewPassword::parse(&form.password, Some(&form.confirm)) {
         Ok(p) => p,
         Err(e) => return again(ctx, e),
     };
     let keep = cookies::get(&headers, cookies::SESSION).map(crypto::secret_digest);
-    let writer = Writer::load(
-        &state.store,
-        &state.web.public_url,
-        MessageKind::PasswordChanged,
-    )
-    .await?;
-    let when = crate::domain::format_time(now());
-    let notice_mail = writer.to(
-        account.email.as_str(),
-        &[
-            ("name", &account.display_name),
-            ("when", &when),
-            ("link", &writer.url("/account")),
-        ],
-        format!("password_changed:{}", crypto::random_hex(12)),
-    );
-    state
-        .store
-        .set_password(
-            account.id,
-            &hash(new).await?,
-            keep.as_deref(),
-            Some(&notice_mail),
-        )
-        .await?;
+    match account
+        .change_password(&form.current, new, &address, keep.as_deref())
+        .await
+    {
+        Ok(()) => {}
+        Err(crate::app::Error::Invalid(e)) => return again(ctx, e),
+        Err(e) => return Err(e.into()),
+    }
     notice(
         ctx,
         "Password changed",
@@ -444,22 +336,14 @@ pub fn token_name(raw: &str) -> Result<String, Invalid> {
     crate::domain::required_line("name", "A name for the token", raw, 80)
 }
 
-pub async fn create_token(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    SignedIn(account): SignedIn,
-    Form(form): Form<TokenForm>,
-) -> PageResult {
+pub async fn create_token(ctx: Ctx, account: Member, Form(form): Form<TokenForm>) -> PageResult {
     let checked = token_name(&form.name)
         .and_then(|n| token_expiry(&form.expires_days, now()).map(|e| (n, e)));
     let (name, expires_at) = match checked {
         Ok(v) => v,
-        Err(e) => return account_page(&state, ctx, account, Some(e)).await,
+        Err(e) => return account_page(ctx, &account, Some(e)).await,
     };
-    let (_, secret) = state
-        .store
-        .create_api_token(account.id, &name, expires_at)
-        .await?;
+    let (_, secret) = account.create_api_token(&name, expires_at).await?;
     let lasts = match expires_at {
         Some(t) => format!(
             " It works until {}; make a new one before then.",
@@ -477,26 +361,9 @@ pub async fn create_token(
     )
 }
 
-pub async fn revoke_token(
-    State(state): State<AppState>,
-    SignedIn(account): SignedIn,
-    Path(id): Path<i64>,
-) -> PageResult {
-    state.store.revoke_api_token(account.id, id).await?;
+pub async fn revoke_token(account: Member, Path(id): Path<i64>) -> PageResult {
+    account.revoke_api_token(id).await?;
     Ok(Redirect::to("/account").into_response())
-}
-
-/// The account a set-up link is for; an unknown, used or expired link gets one message,
-/// so the page reveals nothing about which it was.
-async fn setup_link_account(state: &AppState, secret: &str) -> Result<Account, AppError> {
-    match state.store.setup_link_account(secret).await {
-        Ok(a) => Ok(a),
-        Err(crate::store::StoreError::NotFound) => Err(AppError::Invalid(Invalid::new(
-            "link",
-            "This set-up link has expired or has already been used. Ask an administrator for a new one.",
-        ))),
-        Err(e) => Err(e.into()),
-    }
 }
 
 pub async fn setup_form(
@@ -504,7 +371,7 @@ pub async fn setup_form(
     ctx: Ctx,
     Path(secret): Path<String>,
 ) -> PageResult {
-    let account = setup_link_account(&state, &secret).await?;
+    let account = state.app.public().setup_link_account(&secret).await?;
     render(&PasswordView {
         l: ctx.layout("Choose your password"),
         heading: format!("Welcome, {}: choose your password", account.display_name),
@@ -520,7 +387,7 @@ pub async fn setup(
     Path(secret): Path<String>,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
-    let account = setup_link_account(&state, &secret).await?;
+    let account = state.app.public().setup_link_account(&secret).await?;
     let new = match NewPassword::parse(&form.password, Some(&form.confirm)) {
         Ok(p) => p,
         Err(e) => {
@@ -536,17 +403,10 @@ pub async fn setup(
             );
         }
     };
-    let id = state
-        .store
-        .use_setup_link(&secret, &hash(new).await?)
-        .await?;
-    let session = state
-        .store
-        .create_session(id, state.web.session_ttl_secs, None)
-        .await?;
+    let session = state.app.public().use_setup_link(&secret, new).await?;
     Ok(with_new_session(
         &state,
-        &session,
+        &session.secret,
         Redirect::to("/account").into_response(),
     ))
 }

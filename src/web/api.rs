@@ -12,8 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::AppState;
-use super::admin::{change_access, create_with_link, setup_url};
-use super::auth::{ApiAdmin, ApiCaller, ApiCoordinator};
+use super::auth::{Admin, Api, Coordinator, Member};
 use super::error::{ApiError, ApiResult, AppError, ErrorBody};
 use super::{api_cases, api_events, api_mail, api_support, consent};
 use crate::domain::Invalid;
@@ -186,15 +185,15 @@ impl From<Account> for AccountOut {
 /// The account the token acts for.
 #[utoipa::path(get, path = "/api/v1/me", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = AccountOut), (status = 401, body = ErrorBody)))]
-async fn me(ApiCaller(a): ApiCaller) -> Json<AccountOut> {
-    Json(a.into())
+async fn me(Api(a): Api<Member>) -> Json<AccountOut> {
+    Json(a.into_account().into())
 }
 
 /// The programme's pages (public).
 #[utoipa::path(get, path = "/api/v1/pages", tag = "content",
     responses((status = 200, body = [Page])))]
 async fn list_pages(State(state): State<AppState>) -> ApiResult<Json<Vec<Page>>> {
-    Ok(Json(state.store.list_pages().await?))
+    Ok(Json(state.app.public().pages().await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -213,7 +212,7 @@ async fn get_page(
     State(state): State<AppState>,
     ApiPath(slug): ApiPath<String>,
 ) -> ApiResult<Json<PageOut>> {
-    let page = state.store.page(&slug).await?;
+    let page = state.app.public().page(&slug).await?;
     Ok(Json(PageOut {
         body_html: page.body_html(),
         page,
@@ -233,13 +232,13 @@ pub struct PageIn {
     responses((status = 200, body = PageOut), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn put_page(
-    State(state): State<AppState>,
-    ApiCoordinator(account): ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(account): Api<Coordinator>,
     ApiPath(slug): ApiPath<String>,
     ApiJson(body): ApiJson<PageIn>,
 ) -> ApiResult<Json<PageOut>> {
     let edit = PageEdit::parse(&body.title, &body.body_md)?;
-    let page = state.store.update_page(&slug, &edit, account.id).await?;
+    let page = account.update_page(&slug, &edit).await?;
     Ok(Json(PageOut {
         body_html: page.body_html(),
         page,
@@ -250,7 +249,7 @@ async fn put_page(
 #[utoipa::path(get, path = "/api/v1/settings", tag = "content",
     responses((status = 200, body = Branding)))]
 async fn get_settings(State(state): State<AppState>) -> ApiResult<Json<Branding>> {
-    Ok(Json(state.store.branding().await?))
+    Ok(Json(state.app.public().branding().await?))
 }
 
 /// Changes the programme's name, tagline, contact address and colours (coordinators).
@@ -258,8 +257,8 @@ async fn get_settings(State(state): State<AppState>) -> ApiResult<Json<Branding>
     request_body = Branding,
     responses((status = 200, body = Branding), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn put_settings(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     ApiJson(b): ApiJson<Branding>,
 ) -> ApiResult<Json<Branding>> {
     let b = Branding::parse(
@@ -269,7 +268,7 @@ async fn put_settings(
         &b.colour_primary,
         &b.colour_accent,
     )?;
-    state.store.save_branding(&b).await?;
+    coordinator.save_branding(&b).await?;
     Ok(Json(b))
 }
 
@@ -277,7 +276,7 @@ async fn put_settings(
 #[utoipa::path(get, path = "/api/v1/series", tag = "programmes",
     responses((status = 200, body = [Series])))]
 async fn list_series(State(state): State<AppState>) -> ApiResult<Json<Vec<Series>>> {
-    Ok(Json(state.store.list_series().await?))
+    Ok(Json(state.app.public().series_list().await?))
 }
 
 /// Adds a series (coordinators). Mistakes name their field; a taken address is 422.
@@ -285,15 +284,12 @@ async fn list_series(State(state): State<AppState>) -> ApiResult<Json<Vec<Series
     request_body = SeriesInput,
     responses((status = 201, body = Series), (status = 422, body = ErrorBody)))]
 async fn create_series(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     ApiJson(input): ApiJson<SeriesInput>,
 ) -> ApiResult<(StatusCode, Json<Series>)> {
     let s = input.parse()?;
-    let created = state.store.create_series(&s).await.map_err(|e| match e {
-        crate::store::StoreError::Conflict(m) => AppError::from(Invalid::new("slug", m)),
-        e => e.into(),
-    })?;
+    let created = coordinator.create_series(&s).await?;
     Ok((StatusCode::CREATED, Json(created)))
 }
 
@@ -304,24 +300,21 @@ async fn create_series(
     responses((status = 200, body = Series), (status = 404, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 async fn update_series(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     ApiPath(slug): ApiPath<String>,
     ApiJson(mut input): ApiJson<SeriesInput>,
 ) -> ApiResult<Json<Series>> {
     input.slug = slug.clone();
     let s = input.parse()?;
-    Ok(Json(state.store.update_series(&slug, &s).await?))
+    Ok(Json(coordinator.update_series(&slug, &s).await?))
 }
 
 /// Every account (administrators).
 #[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = [AccountOut]), (status = 403, body = ErrorBody)))]
-async fn list_accounts(
-    State(state): State<AppState>,
-    _: ApiAdmin,
-) -> ApiResult<Json<Vec<AccountOut>>> {
-    let accounts = state.store.list_accounts().await?;
+async fn list_accounts(Api(admin): Api<Admin>) -> ApiResult<Json<Vec<AccountOut>>> {
+    let accounts = admin.accounts().await?;
     Ok(Json(accounts.into_iter().map(AccountOut::from).collect()))
 }
 
@@ -346,15 +339,15 @@ pub struct NewAccountOut {
     responses((status = 201, body = NewAccountOut), (status = 403, body = ErrorBody),
                (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn create_account(
-    State(state): State<AppState>,
-    _: ApiAdmin,
+    Api(admin): Api<Admin>,
     ApiJson(body): ApiJson<NewAccountIn>,
 ) -> ApiResult<Response> {
-    let (account, secret) =
-        create_with_link(&state, &body.email, &body.display_name, &body.roles).await?;
+    let (account, secret) = admin
+        .create_account(&body.email, &body.display_name, &body.roles)
+        .await?;
     let out = NewAccountOut {
         account: account.into(),
-        setup_url: setup_url(&state, &secret),
+        setup_url: admin.setup_url(&secret),
     };
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
@@ -373,23 +366,21 @@ pub struct AccessIn {
     responses((status = 200, body = AccountOut), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_account(
-    State(state): State<AppState>,
-    _: ApiAdmin,
+    Api(admin): Api<Admin>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<AccessIn>,
 ) -> ApiResult<Json<AccountOut>> {
-    change_access(&state.store, AccountId(id), &body.roles, body.active).await?;
-    Ok(Json(state.store.account(AccountId(id)).await?.into()))
+    admin
+        .change_access(AccountId(id), &body.roles, body.active)
+        .await?;
+    Ok(Json(admin.account_by_id(AccountId(id)).await?.into()))
 }
 
 /// The caller's own API tokens (never the secrets).
 #[utoipa::path(get, path = "/api/v1/tokens", tag = "accounts", security(("bearer" = [])),
     responses((status = 200, body = [ApiTokenInfo]), (status = 401, body = ErrorBody)))]
-async fn list_tokens(
-    State(state): State<AppState>,
-    ApiCaller(a): ApiCaller,
-) -> ApiResult<Json<Vec<ApiTokenInfo>>> {
-    Ok(Json(state.store.list_api_tokens(a.id).await?))
+async fn list_tokens(Api(a): Api<Member>) -> ApiResult<Json<Vec<ApiTokenInfo>>> {
+    Ok(Json(a.api_tokens().await?))
 }
 
 /// Revokes one of the caller's tokens; it stops working at once.
@@ -397,10 +388,10 @@ async fn list_tokens(
     params(("id" = i64, Path, description = "Token id")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 async fn revoke_token(
-    State(state): State<AppState>,
-    ApiCaller(a): ApiCaller,
+    State(_state): State<AppState>,
+    Api(a): Api<Member>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
-    state.store.revoke_api_token(a.id, id).await?;
+    a.revoke_api_token(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

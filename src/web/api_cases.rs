@@ -11,12 +11,13 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::api::{ApiJson, ApiPath};
-use super::auth::{ApiCoordinator, ApiHelper};
+use super::auth::{Api, Coordinator, Helper};
 use super::error::{ApiResult, AppError, ErrorBody};
-use crate::domain::cases::{ContactWhen, Outcome, parse_contact};
+use crate::app::support::cases::ContactForm;
+use crate::domain::Invalid;
+use crate::domain::cases::Outcome;
 use crate::domain::helpers::{HelperProfile, ProfileInput};
-use crate::domain::matching::{self, Candidate};
-use crate::domain::{Invalid, now};
+use crate::domain::matching::Candidate;
 use crate::store::{Offer, RequestSummary};
 
 /// The best three helpers for a request, with the reasons for each score (coordinators).
@@ -26,26 +27,12 @@ use crate::store::{Offer, RequestSummary};
                (status = 404, body = ErrorBody),
                (status = 409, description = "The programme works coordinator-blind", body = ErrorBody)))]
 pub async fn shortlist(
-    State(state): State<AppState>,
-    ApiCoordinator(c): ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(c): Api<Coordinator>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<Candidate>>> {
     // Scores and their reasons come from the person's sealed preferences.
-    if state.store.coordinator_blind().await? || state.store.filed_blind(id).await? {
-        return Err(AppError::Conflict(
-            "This programme works coordinator-blind: requests are matched automatically, and no shortlist is shown.".into(),
-        )
-        .into());
-    }
-    let m = super::cases::matching_inputs(&state, id, c.id).await?;
-    Ok(Json(matching::shortlist(
-        &m.helpers,
-        &m.request,
-        &m.weights,
-        m.policy,
-        now(),
-        3,
-    )))
+    Ok(Json(c.shortlist(id, 3).await?))
 }
 
 /// Offers a waiting request to its next suitable helper, chosen by the programme
@@ -55,11 +42,11 @@ pub async fn shortlist(
     security(("bearer" = [])), params(("id" = i64, Path, description = "Request id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn offer_next(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
-    super::cases::offer_next_for(&state, id).await?;
+    coordinator.offer_next(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -77,12 +64,12 @@ pub struct OfferIn {
                (status = 409, description = "Taken, or the programme works coordinator-blind", body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 pub async fn offer(
-    State(state): State<AppState>,
-    ApiCoordinator(c): ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(c): Api<Coordinator>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<OfferIn>,
 ) -> ApiResult<(StatusCode, Json<Offer>)> {
-    let o = super::cases::offer_checked(&state, id, body.helper, c.id).await?;
+    let o = c.offer(id, body.helper).await?;
     Ok((StatusCode::CREATED, Json(o)))
 }
 
@@ -90,10 +77,10 @@ pub async fn offer(
 #[utoipa::path(get, path = "/api/v1/helper/profile", tag = "helpers", security(("bearer" = [])),
     responses((status = 200, body = HelperProfile), (status = 403, body = ErrorBody)))]
 pub async fn get_profile(
-    State(state): State<AppState>,
-    ApiHelper(a): ApiHelper,
+    State(_state): State<AppState>,
+    Api(a): Api<Helper>,
 ) -> ApiResult<Json<HelperProfile>> {
-    Ok(Json(state.store.helper_profile(a.id).await?))
+    Ok(Json(a.profile().await?))
 }
 
 /// Replaces the caller's helper profile; a mistake names its field.
@@ -101,13 +88,11 @@ pub async fn get_profile(
     request_body = ProfileInput,
     responses((status = 200, body = HelperProfile), (status = 422, body = ErrorBody)))]
 pub async fn put_profile(
-    State(state): State<AppState>,
-    ApiHelper(a): ApiHelper,
+    State(_state): State<AppState>,
+    Api(a): Api<Helper>,
     ApiJson(input): ApiJson<ProfileInput>,
 ) -> ApiResult<Json<HelperProfile>> {
-    let p = HelperProfile::parse(&input)?;
-    state.store.save_helper_profile(a.id, &p).await?;
-    Ok(Json(p))
+    Ok(Json(a.save_profile(&input).await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -121,13 +106,11 @@ pub struct OfferOut {
 #[utoipa::path(get, path = "/api/v1/helper/offers", tag = "helpers", security(("bearer" = [])),
     responses((status = 200, body = [OfferOut]), (status = 403, body = ErrorBody)))]
 pub async fn offers(
-    State(state): State<AppState>,
-    ApiHelper(a): ApiHelper,
+    State(_state): State<AppState>,
+    Api(a): Api<Helper>,
 ) -> ApiResult<Json<Vec<OfferOut>>> {
     Ok(Json(
-        state
-            .store
-            .pending_offers(a.id)
+        a.offers()
             .await?
             .into_iter()
             .map(|(offer, request)| OfferOut { offer, request })
@@ -146,15 +129,15 @@ pub struct AnswerIn {
     responses((status = 200, body = Offer), (status = 404, body = ErrorBody),
                (status = 409, body = ErrorBody)))]
 pub async fn answer(
-    State(state): State<AppState>,
-    ApiHelper(a): ApiHelper,
+    State(_state): State<AppState>,
+    Api(a): Api<Helper>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<AnswerIn>,
 ) -> ApiResult<Json<Offer>> {
     let o = if body.accept {
-        super::cases::accept_offer(&state, id, a.id).await?
+        a.accept_offer(id).await?
     } else {
-        super::cases::decline_offer(&state, id, a.id).await?
+        a.decline_offer(id).await?
     };
     Ok(Json(o))
 }
@@ -163,10 +146,10 @@ pub async fn answer(
 #[utoipa::path(get, path = "/api/v1/helper/cases", tag = "helpers", security(("bearer" = [])),
     responses((status = 200, body = [RequestSummary]), (status = 403, body = ErrorBody)))]
 pub async fn cases(
-    State(state): State<AppState>,
-    ApiHelper(a): ApiHelper,
+    State(_state): State<AppState>,
+    Api(a): Api<Helper>,
 ) -> ApiResult<Json<Vec<RequestSummary>>> {
-    Ok(Json(state.store.helper_cases(a.id).await?))
+    Ok(Json(a.cases().await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -193,29 +176,22 @@ pub struct ContactIn {
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 pub async fn contact(
-    State(state): State<AppState>,
-    ApiHelper(a): ApiHelper,
+    State(_state): State<AppState>,
+    Api(a): Api<Helper>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<ContactIn>,
 ) -> ApiResult<StatusCode> {
-    let known = state.store.active_resource_keys().await?;
-    let request = state.store.case_of(id, a.id).await?;
-    let (hours, _) = super::support::business_hours(&state.store).await?;
-    let when = ContactWhen {
-        date: &body.date,
-        time: &body.time,
-        zone: hours.time_zone(),
-        requested_at: request.created_at,
-        now: now(),
-    };
-    let c = parse_contact(
-        when,
-        &body.mode,
-        &body.minutes.to_string(),
-        &body.resources,
-        &known,
-    )?;
-    state.store.log_contact(id, a.id, &c).await?;
+    a.log_contact(
+        id,
+        ContactForm {
+            date: &body.date,
+            time: &body.time,
+            mode: &body.mode,
+            minutes: &body.minutes.to_string(),
+            resources: &body.resources,
+        },
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -232,8 +208,8 @@ pub struct CloseIn {
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 pub async fn close(
-    State(state): State<AppState>,
-    ApiHelper(a): ApiHelper,
+    State(_state): State<AppState>,
+    Api(a): Api<Helper>,
     ApiPath(id): ApiPath<i64>,
     ApiJson(body): ApiJson<CloseIn>,
 ) -> ApiResult<StatusCode> {
@@ -243,6 +219,6 @@ pub async fn close(
             "Use met, declined, unreachable or referred_on.",
         ))
     })?;
-    super::cases::close_case(&state, id, a.id, outcome).await?;
+    a.close_case(id, outcome).await?;
     Ok(StatusCode::NO_CONTENT)
 }

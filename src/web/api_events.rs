@@ -11,12 +11,12 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::AppState;
 use super::api::{ApiJson, ApiPath};
-use super::auth::{ApiCaller, ApiCoordinator, ClientAddr, MaybeApiCaller};
+use super::auth::{Api, ClientAddr, Coordinator, MaybeApiCaller, Member};
 use super::error::{ApiResult, AppError, ErrorBody};
-use super::events::{ListQuery, check_window, filter_from, registration_from_form};
-use crate::domain::events::{Child, Event, EventDraft, EventInput, RegistrationStatus};
-use crate::domain::{Invalid, now};
-use crate::eventwork;
+use super::events::{ListQuery, filter_from};
+use crate::app::events as eventwork;
+use crate::domain::Invalid;
+use crate::domain::events::{Child, Event, EventInput, RegistrationStatus};
 use crate::store::{EventCounts, Registration};
 
 #[derive(Deserialize, IntoParams)]
@@ -40,14 +40,14 @@ pub async fn list_events(
     State(state): State<AppState>,
     Query(q): Query<EventsQuery>,
 ) -> ApiResult<Json<Vec<Event>>> {
-    let series = state.store.list_series().await?;
-    let zone = state.store.service_level_settings().await?.time_zone;
+    let series = state.app.public().series_list().await?;
+    let zone = state.app.public().time_zone().await?;
     let (f, _) = filter_from(
         &ListQuery::new(q.series, q.audience, q.month),
         &series,
         &zone,
     );
-    let events = state.store.list_events(&f).await?;
+    let events = state.app.public().events(&f).await?;
     Ok(Json(events.into_iter().map(Event::for_public).collect()))
 }
 
@@ -59,7 +59,7 @@ pub async fn get_event(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Event>> {
-    Ok(Json(state.store.event(id).await?.for_public()))
+    Ok(Json(state.app.public().event(id).await?.for_public()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -74,15 +74,17 @@ pub struct Created {
     request_body = EventInput,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
 pub async fn create_event(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     ApiJson(input): ApiJson<EventInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let d = EventDraft::parse(&input).map_err(AppError::from)?;
-    let ids = state.store.create_events(&d).await.map_err(|e| match e {
-        crate::store::StoreError::Conflict(m) => AppError::from(Invalid::new("series", m)),
-        e => e.into(),
-    })?;
+    let ids = coordinator
+        .create_events(&input)
+        .await
+        .map_err(|e| match e {
+            crate::app::Error::Conflict(m) => AppError::from(Invalid::new("series", m)),
+            e => e.into(),
+        })?;
     Ok((StatusCode::CREATED, Json(Created { ids })))
 }
 
@@ -93,15 +95,13 @@ pub async fn create_event(
     responses((status = 200, body = Event), (status = 422, body = ErrorBody),
                (status = 409, body = ErrorBody)))]
 pub async fn update_event(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     ApiPath(id): ApiPath<i64>,
-    ApiJson(mut input): ApiJson<EventInput>,
+    ApiJson(input): ApiJson<EventInput>,
 ) -> ApiResult<Json<Event>> {
-    input.repeat.clear();
-    let d = EventDraft::parse(&input).map_err(AppError::from)?;
-    eventwork::change_event(&state.store, &state.web.public_url, id, &d).await?;
-    Ok(Json(state.store.event(id).await?))
+    coordinator.change_event(id, input, false).await?;
+    Ok(Json(coordinator.event(id).await?))
 }
 
 /// Cancels an event and tells everyone registered (coordinators).
@@ -109,12 +109,12 @@ pub async fn update_event(
     security(("bearer" = [])), params(("id" = i64, Path, description = "Event id")),
     responses((status = 200, body = Event), (status = 404, body = ErrorBody)))]
 pub async fn cancel_event(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Event>> {
-    eventwork::cancel_event(&state.store, &state.web.public_url, id).await?;
-    Ok(Json(state.store.event(id).await?))
+    coordinator.cancel_event(id).await?;
+    Ok(Json(coordinator.event(id).await?))
 }
 
 /// Draws a lottery now (coordinators). The seed is returned and kept with the event.
@@ -122,19 +122,12 @@ pub async fn cancel_event(
     security(("bearer" = [])), params(("id" = i64, Path, description = "Event id")),
     responses((status = 200, body = Event), (status = 409, body = ErrorBody)))]
 pub async fn draw(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Event>> {
-    let seed = crate::crypto::random_hex(16);
-    eventwork::draw_lottery(&state.store, &state.web.public_url, id, &seed)
-        .await?
-        .ok_or_else(|| {
-            AppError::Conflict(
-                "This event's places are not drawn by lottery, or were drawn already.".into(),
-            )
-        })?;
-    Ok(Json(state.store.event(id).await?))
+    coordinator.draw_lottery(id).await?;
+    Ok(Json(coordinator.event(id).await?))
 }
 
 #[derive(Deserialize, ToSchema, Default)]
@@ -200,8 +193,6 @@ pub async fn register(
     ApiJson(body): ApiJson<RegistrationIn>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
-    let e = state.store.event(id).await?;
-    check_window(&e).map_err(AppError::from)?;
     // The same reading as the form's: turn the body into its fields.
     let mut pairs = vec![
         ("name".to_string(), body.name),
@@ -246,27 +237,12 @@ pub async fn register(
         pairs.push((format!("child{n}_grade"), c.grade.clone()));
         pairs.push((format!("child{n}_school"), c.school.clone()));
     }
-    // Only students' events ask for consent: others skip reading its text.
-    let consent = if e.for_minors {
-        state.store.consent_text().await?
-    } else {
-        crate::domain::events::ConsentText::default()
-    };
-    let r =
-        registration_from_form(&e, caller.as_ref(), &pairs, &consent).map_err(AppError::from)?;
-    let out = match eventwork::register(
-        &state.store,
-        &state.web.public_url,
-        &e,
-        &r,
-        eventwork::Caller {
-            address: &address,
-            guest_registrations_per_hour: state.web.guest_registrations_per_address,
-        },
-    )
-    .await
-    .map_err(AppError::from)?
-    {
+    let (outcome, r) = state
+        .app
+        .public()
+        .register(id, &pairs, caller.as_ref(), &address)
+        .await?;
+    let out = match outcome {
         eventwork::Outcome::Registered(out) => out,
         eventwork::Outcome::CheckYourMail { expires_at } => {
             return Ok((
@@ -321,13 +297,14 @@ pub async fn cancel_registration(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CancelIn>,
 ) -> ApiResult<Json<Registration>> {
-    let r = state
-        .store
-        .registration_by_secret(body.secret.trim())
+    let registrant = state
+        .app
+        .public()
+        .registrant(body.secret.trim())
+        .await?
+        .cancel()
         .await?;
-    let e = state.store.event(r.event_id).await?;
-    eventwork::cancel(&state.store, &state.web.public_url, &e, r.id).await?;
-    Ok(Json(state.store.registration(r.id).await?))
+    Ok(Json(registrant.registration))
 }
 
 /// Everyone registered for an event, in arrival order (coordinators).
@@ -335,12 +312,11 @@ pub async fn cancel_registration(
     security(("bearer" = [])), params(("id" = i64, Path, description = "Event id")),
     responses((status = 200, body = [Registration]), (status = 403, body = ErrorBody)))]
 pub async fn registrations(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<Registration>>> {
-    state.store.event(id).await?;
-    Ok(Json(state.store.registrations_for(id).await?))
+    Ok(Json(coordinator.registrations(id).await?.1))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -357,18 +333,14 @@ pub struct CheckInIn {
     request_body = CheckInIn,
     responses((status = 200, body = Registration), (status = 409, body = ErrorBody)))]
 pub async fn check_in(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     ApiPath((id, registration)): ApiPath<(i64, i64)>,
     ApiJson(body): ApiJson<CheckInIn>,
 ) -> ApiResult<Json<Registration>> {
-    if state.store.registration(registration).await?.event_id != id {
-        return Err(AppError::NotFound.into());
-    }
     Ok(Json(
-        state
-            .store
-            .set_checked_in(registration, body.arrived)
+        coordinator
+            .set_checked_in(id, registration, body.arrived)
             .await?,
     ))
 }
@@ -385,16 +357,11 @@ pub struct CountsQuery {
     security(("bearer" = [])), params(CountsQuery),
     responses((status = 200, body = [EventCounts])))]
 pub async fn counts(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     Query(q): Query<CountsQuery>,
 ) -> ApiResult<Json<Vec<EventCounts>>> {
-    let series = if q.series.is_empty() {
-        None
-    } else {
-        Some(state.store.series_by_slug(&q.series).await?.id)
-    };
-    Ok(Json(state.store.event_counts(series).await?))
+    Ok(Json(coordinator.event_counts(&q.series).await?))
 }
 
 /// Totals per series: events, registered, waitlisted, attended, no-show rate
@@ -403,11 +370,10 @@ pub async fn counts(
     security(("bearer" = [])),
     responses((status = 200, body = [eventwork::SeriesTotals])))]
 pub async fn series_counts(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
 ) -> ApiResult<Json<Vec<eventwork::SeriesTotals>>> {
-    let counts = state.store.event_counts(None).await?;
-    Ok(Json(eventwork::series_totals(&counts)))
+    Ok(Json(coordinator.series_totals().await?))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -420,16 +386,14 @@ pub struct MyRegistration {
 #[utoipa::path(get, path = "/api/v1/me/registrations", tag = "events",
     security(("bearer" = [])), responses((status = 200, body = [MyRegistration])))]
 pub async fn mine(
-    State(state): State<AppState>,
-    ApiCaller(a): ApiCaller,
+    State(_state): State<AppState>,
+    Api(a): Api<Member>,
 ) -> ApiResult<Json<Vec<MyRegistration>>> {
     Ok(Json(
-        state
-            .store
-            .registrations_of(a.id.0, now())
+        a.my_events()
             .await?
             .into_iter()
-            .map(|(event, registration)| MyRegistration {
+            .map(|(event, registration, _)| MyRegistration {
                 event,
                 registration,
             })

@@ -2,14 +2,13 @@
 //! (coordinators), and each person's choice of optional messages.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::Query;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::AppState;
 use super::api::{ApiJson, ApiPath};
-use super::auth::{ApiAdmin, ApiCaller, ApiCoordinator};
+use super::auth::{Admin, Api, Coordinator, Member};
 use super::error::{ApiResult, AppError, ErrorBody};
 use crate::domain::Invalid;
 use crate::domain::mail::{MailTemplate, MessageKind};
@@ -29,8 +28,7 @@ pub struct OutboxQuery {
     responses((status = 200, body = [OutboxEntry]), (status = 403, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 pub async fn list_outbox(
-    State(state): State<AppState>,
-    _: ApiAdmin,
+    Api(admin): Api<Admin>,
     Query(q): Query<OutboxQuery>,
 ) -> ApiResult<Json<Vec<OutboxEntry>>> {
     let status = match q.status.as_deref() {
@@ -42,7 +40,7 @@ pub async fn list_outbox(
             ))
         })?),
     };
-    Ok(Json(state.store.list_outbox(status, 200).await?))
+    Ok(Json(admin.outbox(status, 200).await?))
 }
 
 /// Puts a failed or cancelled message back in the queue (administrators).
@@ -50,11 +48,10 @@ pub async fn list_outbox(
     params(("id" = i64, Path, description = "Message id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn retry_message(
-    State(state): State<AppState>,
-    _: ApiAdmin,
+    Api(admin): Api<Admin>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
-    state.store.requeue_message(id).await?;
+    admin.retry_message(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -63,11 +60,10 @@ pub async fn retry_message(
     params(("id" = i64, Path, description = "Message id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel_message(
-    State(state): State<AppState>,
-    _: ApiAdmin,
+    Api(admin): Api<Admin>,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<StatusCode> {
-    state.store.cancel_message(id).await?;
+    admin.cancel_message(id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -86,10 +82,9 @@ pub struct MessageOut {
     pub placeholders: Vec<&'static str>,
 }
 
-async fn message_out(state: &AppState, kind: MessageKind) -> Result<MessageOut, AppError> {
-    let t = state.store.mail_template(kind).await?;
+fn message_out(kind: MessageKind, t: MailTemplate) -> MessageOut {
     let i = kind.info();
-    Ok(MessageOut {
+    MessageOut {
         kind,
         title: i.title,
         when: i.when,
@@ -98,7 +93,7 @@ async fn message_out(state: &AppState, kind: MessageKind) -> Result<MessageOut, 
         subject: t.subject,
         body: t.body,
         placeholders: kind.placeholders().map(|p| p.name).collect(),
-    })
+    }
 }
 
 fn kind_param(key: &str) -> Result<MessageKind, AppError> {
@@ -108,15 +103,15 @@ fn kind_param(key: &str) -> Result<MessageKind, AppError> {
 /// Every message the programme sends, with its wording (coordinators).
 #[utoipa::path(get, path = "/api/v1/messages", tag = "mail", security(("bearer" = [])),
     responses((status = 200, body = [MessageOut]), (status = 403, body = ErrorBody)))]
-pub async fn list_messages(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
-) -> ApiResult<Json<Vec<MessageOut>>> {
-    let mut out = Vec::new();
-    for k in MessageKind::ALL {
-        out.push(message_out(&state, k).await?);
-    }
-    Ok(Json(out))
+pub async fn list_messages(Api(coordinator): Api<Coordinator>) -> ApiResult<Json<Vec<MessageOut>>> {
+    let templates = coordinator.mail_templates(&MessageKind::ALL).await?;
+    Ok(Json(
+        MessageKind::ALL
+            .into_iter()
+            .zip(templates)
+            .map(|(k, t)| message_out(k, t))
+            .collect(),
+    ))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -133,15 +128,14 @@ pub struct MessageIn {
     responses((status = 200, body = MessageOut), (status = 404, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 pub async fn put_message(
-    State(state): State<AppState>,
-    ApiCoordinator(a): ApiCoordinator,
+    Api(a): Api<Coordinator>,
     ApiPath(key): ApiPath<String>,
     ApiJson(body): ApiJson<MessageIn>,
 ) -> ApiResult<Json<MessageOut>> {
     let kind = kind_param(&key)?;
     let t = MailTemplate::parse(kind, &body.subject, &body.body)?;
-    state.store.save_mail_template(kind, &t, a.id).await?;
-    Ok(Json(message_out(&state, kind).await?))
+    a.save_mail_template(kind, &t).await?;
+    Ok(Json(message_out(kind, a.mail_template(kind).await?)))
 }
 
 /// Goes back to the default wording (coordinators).
@@ -149,11 +143,10 @@ pub async fn put_message(
     params(("kind" = String, Path, description = "The message kind")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn reset_message(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    Api(coordinator): Api<Coordinator>,
     ApiPath(key): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    state.store.reset_mail_template(kind_param(&key)?).await?;
+    coordinator.reset_mail_template(kind_param(&key)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -164,8 +157,9 @@ pub struct MailChoice {
     pub receive: bool,
 }
 
-async fn choices_out(state: &AppState, address: &str) -> Result<Vec<MailChoice>, AppError> {
-    Ok(super::messages::choices(state, address)
+async fn choices_out(member: &Member) -> Result<Vec<MailChoice>, AppError> {
+    Ok(member
+        .mail_choices()
         .await?
         .into_iter()
         .map(|(kind, receive)| MailChoice {
@@ -179,11 +173,8 @@ async fn choices_out(state: &AppState, address: &str) -> Result<Vec<MailChoice>,
 /// The optional messages the caller receives or has switched off.
 #[utoipa::path(get, path = "/api/v1/me/mail", tag = "mail", security(("bearer" = [])),
     responses((status = 200, body = [MailChoice]), (status = 401, body = ErrorBody)))]
-pub async fn my_mail(
-    State(state): State<AppState>,
-    ApiCaller(a): ApiCaller,
-) -> ApiResult<Json<Vec<MailChoice>>> {
-    Ok(Json(choices_out(&state, a.email.as_str()).await?))
+pub async fn my_mail(Api(a): Api<Member>) -> ApiResult<Json<Vec<MailChoice>>> {
+    Ok(Json(choices_out(&a).await?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -199,10 +190,10 @@ pub struct MailChoiceIn {
     responses((status = 200, body = [MailChoice]), (status = 409, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 pub async fn set_my_mail(
-    State(state): State<AppState>,
-    ApiCaller(a): ApiCaller,
+    Api(a): Api<Member>,
     ApiJson(body): ApiJson<Vec<MailChoiceIn>>,
 ) -> ApiResult<Json<Vec<MailChoice>>> {
+    let mut choices = Vec::new();
     for c in &body {
         let kind = MessageKind::parse(&c.kind).ok_or_else(|| {
             AppError::Invalid(Invalid::new(
@@ -210,10 +201,8 @@ pub async fn set_my_mail(
                 format!("'{}' is not a kind of message.", c.kind),
             ))
         })?;
-        state
-            .store
-            .set_mail_choice(a.email.as_str(), kind, c.receive)
-            .await?;
+        choices.push((kind, c.receive));
     }
-    Ok(Json(choices_out(&state, a.email.as_str()).await?))
+    a.set_mail_choices(&choices).await?;
+    Ok(Json(choices_out(&a).await?))
 }

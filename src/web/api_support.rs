@@ -10,10 +10,9 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::api::ApiJson;
-use super::auth::{ApiCaller, ApiCoordinator, ClientAddr, MaybeApiCaller};
+use super::auth::{Api, ClientAddr, Coordinator, MaybeApiCaller, Member};
 use super::error::{ApiResult, ErrorBody};
-use super::support::by_receipt;
-use crate::domain::support::{NewRequest, ReferralInput, RequestInput, RequestStatus};
+use crate::domain::support::{ReferralInput, RequestInput, RequestStatus};
 use crate::store::RequestSummary;
 
 #[derive(Serialize, ToSchema)]
@@ -36,17 +35,16 @@ pub async fn create_request(
     ApiJson(input): ApiJson<RequestInput>,
 ) -> ApiResult<Response> {
     // When the programme asks for sign-in, the API asks for a token.
-    if caller.is_none() && state.store.support_requires_sign_in().await? {
-        return Err(super::error::AppError::Unauthorized.into());
-    }
-    let public_helpers = state.store.public_helpers().await?;
-    let request = super::support::checked_request(&input, &public_helpers)?;
-    let (r, code) = super::support::file_request(&state, &request, caller.map(|a| a.id)).await?;
+    let filed = state
+        .app
+        .public()
+        .ask_for_support(&input, caller.as_ref())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(ReceiptOut {
-            receipt_code: code,
-            status: r.status,
+            receipt_code: filed.receipt_code,
+            status: filed.summary.status,
         }),
     )
         .into_response())
@@ -88,8 +86,12 @@ pub async fn request_status(
     ClientAddr(address): ClientAddr,
     ApiJson(body): ApiJson<ReceiptIn>,
 ) -> ApiResult<Json<StatusOut>> {
-    let (_, r) = by_receipt(&state.store, &body.receipt_code, &address).await?;
-    Ok(Json(r.into()))
+    let requester = state
+        .app
+        .public()
+        .requester(&body.receipt_code, &address)
+        .await?;
+    Ok(Json(requester.into_parts().1.into()))
 }
 
 /// Withdraws the request a receipt code belongs to; its free text is erased at once.
@@ -102,10 +104,12 @@ pub async fn withdraw_request(
     ClientAddr(address): ClientAddr,
     ApiJson(body): ApiJson<ReceiptIn>,
 ) -> ApiResult<Json<StatusOut>> {
-    let (code, _) = by_receipt(&state.store, &body.receipt_code, &address).await?;
-    Ok(Json(
-        state.store.withdraw_support_request(&code).await?.into(),
-    ))
+    let requester = state
+        .app
+        .public()
+        .requester(&body.receipt_code, &address)
+        .await?;
+    Ok(Json(requester.withdraw().await?.into_parts().1.into()))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -121,12 +125,11 @@ pub struct ReferralOut {
     responses((status = 201, body = ReferralOut), (status = 401, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 pub async fn refer(
-    State(state): State<AppState>,
-    ApiCaller(a): ApiCaller,
+    State(_state): State<AppState>,
+    Api(a): Api<Member>,
     ApiJson(input): ApiJson<ReferralInput>,
 ) -> ApiResult<Response> {
-    let r = NewRequest::parse_referral(&input, &format!("{} <{}>", a.display_name, a.email))?;
-    super::support::file_request(&state, &r, None).await?;
+    a.refer(&input).await?;
     Ok((StatusCode::CREATED, Json(ReferralOut { received: true })).into_response())
 }
 
@@ -134,18 +137,18 @@ pub async fn refer(
 #[utoipa::path(get, path = "/api/v1/support/mine", tag = "support", security(("bearer" = [])),
     responses((status = 200, body = [RequestSummary]), (status = 401, body = ErrorBody)))]
 pub async fn mine(
-    State(state): State<AppState>,
-    ApiCaller(a): ApiCaller,
+    State(_state): State<AppState>,
+    Api(a): Api<Member>,
 ) -> ApiResult<Json<Vec<RequestSummary>>> {
-    Ok(Json(state.store.my_support_requests(a.id).await?))
+    Ok(Json(a.my_support_requests().await?))
 }
 
 /// Open requests, oldest first, naming no one (coordinators).
 #[utoipa::path(get, path = "/api/v1/support/queue", tag = "support", security(("bearer" = [])),
     responses((status = 200, body = [RequestSummary]), (status = 403, body = ErrorBody)))]
 pub async fn queue(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
 ) -> ApiResult<Json<Vec<RequestSummary>>> {
-    Ok(Json(state.store.support_queue().await?))
+    Ok(Json(coordinator.support_queue().await?))
 }

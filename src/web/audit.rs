@@ -52,16 +52,16 @@ pub struct Page {
 }
 
 pub async fn show(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Admin,
+    admin: Admin,
     Query(page): Query<Page>,
 ) -> PageResult {
-    let rows = state.store.audit_page(page.before, PAGE_SIZE).await?;
+    let rows = admin.audit_page(page.before, PAGE_SIZE).await?;
     let older = (rows.len() as i64 == PAGE_SIZE)
         .then(|| rows.last().map(|r| r.seq))
         .flatten();
-    let report = state.store.verify_audit().await?;
+    let report = admin.verify_audit().await?;
     render(&AuditView {
         l: ctx.layout("Audit log"),
         rows,

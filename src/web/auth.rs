@@ -1,6 +1,7 @@
 //! Who is asking. Browser requests are identified by the session cookie, API requests by a
-//! bearer token; the API ignores cookies, so it needs no CSRF protection. Authorization is
-//! in the types: a handler that takes `Admin` cannot run for anyone else.
+//! bearer token; the API ignores cookies, so it needs no CSRF protection. Each extractor hands
+//! out an `app` handle: a handler that takes `Admin` cannot run for anyone else, and
+//! without the handle the action is not there to call.
 
 use axum::extract::FromRequestParts;
 use axum::http::header;
@@ -9,26 +10,15 @@ use axum::http::request::Parts;
 use super::AppState;
 use super::cookies;
 use super::error::{ApiError, AppError};
-use crate::domain::accounts::{Account, Role};
+pub use crate::app::{Admin, Coordinator, Helper, Member};
 
-/// The signed-in account, if any (cached per request).
+/// The signed-in person, if any (cached per request).
 #[derive(Clone)]
-pub struct MaybeSignedIn(pub Option<Account>);
+pub struct MaybeSignedIn(pub Option<Member>);
 
-/// Any signed-in account.
-pub struct SignedIn(pub Account);
-/// A signed-in coordinator.
-pub struct Coordinator(pub Account);
-/// A signed-in helper.
-pub struct HelperRole(pub Account);
-/// A signed-in administrator.
-pub struct Admin(pub Account);
-
-/// An API caller with a valid bearer token.
-pub struct ApiCaller(pub Account);
-pub struct ApiCoordinator(pub Account);
-pub struct ApiAdmin(pub Account);
-pub struct ApiHelper(pub Account);
+/// A bearer-token caller of the JSON API with the handle `T`. The API ignores cookies and
+/// answers with JSON errors, so its extractors are apart from the pages'.
+pub struct Api<T>(pub T);
 
 impl FromRequestParts<AppState> for MaybeSignedIn {
     type Rejection = AppError;
@@ -37,79 +27,84 @@ impl FromRequestParts<AppState> for MaybeSignedIn {
         if let Some(cached) = parts.extensions.get::<MaybeSignedIn>() {
             return Ok(cached.clone());
         }
-        let account = match cookies::get(&parts.headers, cookies::SESSION) {
-            Some(secret) => state.store.session_account(secret).await?,
+        let member = match cookies::get(&parts.headers, cookies::SESSION) {
+            Some(secret) => state.app.by_session(secret).await?,
             None => None,
         };
-        let found = MaybeSignedIn(account);
+        let found = MaybeSignedIn(member);
         parts.extensions.insert(found.clone());
         Ok(found)
     }
 }
 
-async fn session_with(
-    parts: &mut Parts,
-    state: &AppState,
-    role: Option<Role>,
-) -> Result<Account, AppError> {
-    let MaybeSignedIn(account) = MaybeSignedIn::from_request_parts(parts, state).await?;
+async fn session(parts: &mut Parts, state: &AppState) -> Result<Member, AppError> {
+    let MaybeSignedIn(member) = MaybeSignedIn::from_request_parts(parts, state).await?;
     // After signing in, a page that was asked for (a scanned check-in code, say) opens.
     let next = (parts.method == axum::http::Method::GET)
         .then(|| parts.uri.path_and_query().map(|p| p.as_str().to_string()))
         .flatten()
         .filter(|p| safe_next(p));
-    let account = account.ok_or(AppError::SignInFirst { next })?;
-    match role {
-        Some(r) if !account.has(r) => Err(AppError::Forbidden),
-        _ => Ok(account),
-    }
+    member.ok_or(AppError::SignInFirst { next })
 }
 
-async fn bearer_with(
-    parts: &mut Parts,
-    state: &AppState,
-    role: Option<Role>,
-) -> Result<Account, ApiError> {
+async fn bearer(parts: &mut Parts, state: &AppState) -> Result<Member, ApiError> {
     let token = bearer_token(&parts.headers).ok_or(AppError::Unauthorized)?;
-    let account = state
-        .store
-        .api_token_account(token)
+    Ok(state
+        .app
+        .by_api_token(token)
         .await?
-        .ok_or(AppError::Unauthorized)?;
-    match role {
-        Some(r) if !account.has(r) => Err(ApiError(AppError::Forbidden)),
-        _ => Ok(account),
+        .ok_or(AppError::Unauthorized)?)
+}
+
+impl FromRequestParts<AppState> for Member {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        session(parts, state).await
     }
 }
 
-macro_rules! extractor {
-    ($name:ident, $via:ident, $role:expr, $rej:ty) => {
-        impl FromRequestParts<AppState> for $name {
-            type Rejection = $rej;
+impl FromRequestParts<AppState> for Api<Member> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        Ok(Api(bearer(parts, state).await?))
+    }
+}
+
+macro_rules! role_extractor {
+    ($handle:ident, $as:ident) => {
+        impl FromRequestParts<AppState> for $handle {
+            type Rejection = AppError;
 
             async fn from_request_parts(
                 parts: &mut Parts,
                 state: &AppState,
-            ) -> Result<Self, Self::Rejection> {
-                Ok($name($via(parts, state, $role).await?))
+            ) -> Result<Self, AppError> {
+                session(parts, state)
+                    .await?
+                    .$as()
+                    .ok_or(AppError::Forbidden)
+            }
+        }
+
+        impl FromRequestParts<AppState> for Api<$handle> {
+            type Rejection = ApiError;
+
+            async fn from_request_parts(
+                parts: &mut Parts,
+                state: &AppState,
+            ) -> Result<Self, ApiError> {
+                let handle = bearer(parts, state).await?.$as();
+                Ok(Api(handle.ok_or(AppError::Forbidden)?))
             }
         }
     };
 }
 
-extractor!(SignedIn, session_with, None, AppError);
-extractor!(HelperRole, session_with, Some(Role::Helper), AppError);
-extractor!(Coordinator, session_with, Some(Role::Coordinator), AppError);
-extractor!(Admin, session_with, Some(Role::Admin), AppError);
-extractor!(ApiCaller, bearer_with, None, ApiError);
-extractor!(
-    ApiCoordinator,
-    bearer_with,
-    Some(Role::Coordinator),
-    ApiError
-);
-extractor!(ApiAdmin, bearer_with, Some(Role::Admin), ApiError);
-extractor!(ApiHelper, bearer_with, Some(Role::Helper), ApiError);
+role_extractor!(Helper, as_helper);
+role_extractor!(Coordinator, as_coordinator);
+role_extractor!(Admin, as_admin);
 
 /// The token of an `Authorization: Bearer …` header. The scheme is case-insensitive
 /// (RFC 9110, 11.1), so `bearer` and `BEARER` are taken too.
@@ -124,36 +119,34 @@ pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
 /// Whoever may read `/metrics`: a scraper with the `--metrics-token`, or an administrator's
 /// API token. Per-route counters show when requests are filed and answered, so they are
 /// not public.
-pub struct MetricsReader;
+pub struct MetricsReader(pub crate::app::observe::Observer);
 
 impl FromRequestParts<AppState> for MetricsReader {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer_token(&parts.headers).ok_or(AppError::Unauthorized)?;
-        if let Some(expected) = &state.web.metrics_token
-            && bool::from(subtle::ConstantTimeEq::ct_eq(
-                token.as_bytes(),
-                expected.as_bytes(),
-            ))
-        {
-            return Ok(Self);
+        match state.app.observer(token).await? {
+            Some(observer) => Ok(Self(observer)),
+            // A live token of someone else: not theirs to read; anything else: unknown.
+            None if state.app.by_api_token(token).await?.is_some() => {
+                Err(AppError::Forbidden.into())
+            }
+            None => Err(AppError::Unauthorized.into()),
         }
-        bearer_with(parts, state, Some(Role::Admin)).await?;
-        Ok(Self)
     }
 }
 
 /// An API caller who may be anonymous: no `Authorization` header is None; a header with
 /// a bad token is still refused.
-pub struct MaybeApiCaller(pub Option<Account>);
+pub struct MaybeApiCaller(pub Option<Member>);
 
 impl FromRequestParts<AppState> for MaybeApiCaller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         if parts.headers.contains_key(header::AUTHORIZATION) {
-            Ok(Self(Some(bearer_with(parts, state, None).await?)))
+            Ok(Self(Some(bearer(parts, state).await?)))
         } else {
             Ok(Self(None))
         }

@@ -9,97 +9,22 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{Coordinator, HelperRole};
+use super::auth::{Coordinator, Helper};
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, form_status, render, render_status};
-use crate::casework::{self, MatchingInputs};
-use crate::delivery::Writer;
-use crate::domain::accounts::AccountId;
-use crate::domain::cases::{ContactWhen, Outcome, Resource, parse_contact};
-use crate::domain::mail::MessageKind;
-use crate::domain::matching;
+use crate::app::support::cases::{CaseFile, ContactForm};
+use crate::domain::cases::{Outcome, Resource};
 use crate::domain::sla::BusinessHours;
 use crate::domain::support::{ContactMode, Identity};
 use crate::domain::{Invalid, now};
 use crate::store::{Contact, Offer, RequestSummary};
 
-/// Offers a request to a helper, with their e-mail (see `casework::offer_to`).
-pub async fn offer_to(
-    state: &AppState,
-    request_id: i64,
-    helper: AccountId,
-    by: Option<AccountId>,
-) -> Result<Offer, AppError> {
-    Ok(casework::offer_to(&state.store, &state.web.public_url, request_id, helper, by).await?)
-}
-
-/// Passes a request to its next candidate (see `casework::offer_next`).
-pub async fn offer_next(state: &AppState, request_id: i64) -> Result<bool, AppError> {
-    Ok(casework::offer_next(&state.store, &state.web.public_url, request_id).await?)
-}
-
-/// A coordinator looks at a request's matching (audited before anything is opened).
-pub async fn matching_inputs(
-    state: &AppState,
-    request_id: i64,
-    coordinator: AccountId,
-) -> Result<MatchingInputs, AppError> {
-    Ok(casework::matching_inputs(
-        &state.store,
-        request_id,
-        casework::Opener::Coordinator(coordinator),
-    )
-    .await?)
-}
-
-/// A coordinator's offer to a chosen helper. The shortlist is only advice, but the hard
-/// constraints are not: a helper who may not take the request is refused with the reason.
-/// A coordinator-blind programme takes no hand-picked offers at all: even one sentence for
-/// every refusal would let a coordinator who tries helper after helper work out whom the
-/// person excluded; its requests go to the next suitable helper (`offer_next_for`).
-pub async fn offer_checked(
-    state: &AppState,
-    request_id: i64,
-    helper: i64,
-    by: AccountId,
-) -> Result<Offer, AppError> {
-    if state.store.coordinator_blind().await? || state.store.filed_blind(request_id).await? {
-        return Err(AppError::Conflict(matching::BLIND_REFUSAL.into()));
-    }
-    let m = matching_inputs(state, request_id, by).await?;
-    let h = m
-        .helpers
-        .iter()
-        .find(|h| h.id == helper)
-        .ok_or_else(|| Invalid::new("helper", "This person is not an active helper."))?;
-    if let Err(why) = matching::check(h, &m.request, m.policy, now()) {
-        return Err(Invalid::new(
-            "helper",
-            format!("This helper cannot take this request: {}.", why.label()),
-        )
-        .into());
-    }
-    offer_to(state, request_id, AccountId(helper), Some(by)).await
-}
-
-/// A coordinator passes a waiting request to its next suitable helper, chosen by the
-/// programme: what a coordinator-blind programme offers instead of a choice.
-pub async fn offer_next_for(state: &AppState, request_id: i64) -> Result<(), AppError> {
-    if offer_next(state, request_id).await? {
-        Ok(())
-    } else {
-        Err(AppError::Conflict(
-            "No helper can take this request now: it waits in the queue, and is offered again when a helper is free.".into(),
-        ))
-    }
-}
-
 pub async fn offer_next_page(
-    State(state): State<AppState>,
-    _: Coordinator,
+    State(_state): State<AppState>,
+    coordinator: Coordinator,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Result<axum::response::Response, AppError> {
-    offer_next_for(&state, id).await?;
+    coordinator.offer_next(id).await?;
     Ok(Redirect::to("/support/queue").into_response())
 }
 
@@ -114,43 +39,29 @@ pub struct OfferForm {
 }
 
 pub async fn offer(
-    State(state): State<AppState>,
-    Coordinator(c): Coordinator,
+    State(_state): State<AppState>,
+    c: Coordinator,
     Path(IdPath { id }): Path<IdPath>,
     Form(f): Form<OfferForm>,
 ) -> Result<axum::response::Response, AppError> {
-    offer_checked(&state, id, f.helper, c.id).await?;
+    c.offer(id, f.helper).await?;
     Ok(Redirect::to("/support/queue").into_response())
 }
 
 /// Takes a request back from a helper who accepted but has not made contact, and passes
 /// it to the next candidate.
 pub async fn take_back(
-    State(state): State<AppState>,
-    _: Coordinator,
+    State(_state): State<AppState>,
+    coordinator: Coordinator,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Result<axum::response::Response, AppError> {
-    state.store.take_back(id).await?;
-    offer_next(&state, id).await?;
+    coordinator.take_back(id).await?;
     Ok(Redirect::to(&format!("/support/queue/{id}")).into_response())
 }
 
 /// Offers every pair of the optimal plan.
-pub async fn offer_plan(
-    State(state): State<AppState>,
-    Coordinator(c): Coordinator,
-) -> Result<axum::response::Response, AppError> {
-    let plan = casework::plan_queue(&state.store, casework::Opener::Coordinator(c.id)).await?;
-    for (i, h) in plan.optimal.helper_of.iter().enumerate() {
-        if let Some(h) = h {
-            let (request, helper) = (plan.queue[i].id, plan.helpers[*h].id);
-            match offer_to(&state, request, AccountId(helper), Some(c.id)).await {
-                // Someone else offered it meanwhile: leave it.
-                Ok(_) | Err(AppError::Conflict(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
+pub async fn offer_plan(c: Coordinator) -> Result<axum::response::Response, AppError> {
+    c.offer_plan().await?;
     Ok(Redirect::to("/support/queue").into_response())
 }
 
@@ -162,72 +73,31 @@ struct HelperCasesView {
     cases: Vec<RequestSummary>,
 }
 
-pub async fn helper_cases(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    HelperRole(a): HelperRole,
-) -> PageResult {
+pub async fn helper_cases(State(_state): State<AppState>, ctx: Ctx, a: Helper) -> PageResult {
     render(&HelperCasesView {
         l: ctx.layout("My offers and cases"),
-        offers: state.store.pending_offers(a.id).await?,
-        cases: state.store.helper_cases(a.id).await?,
+        offers: a.offers().await?,
+        cases: a.cases().await?,
     })
 }
 
 /// Accepts an offer; the person who asked is told, sealed, in the same transaction.
 /// Shared by the page and the API.
-pub async fn accept_offer(
-    state: &AppState,
-    offer: i64,
-    helper: AccountId,
-) -> Result<Offer, AppError> {
-    let writer = Writer::load(
-        &state.store,
-        &state.web.public_url,
-        MessageKind::RequesterUpdate,
-    )
-    .await?;
-    let status_link = writer.url("/support/status");
-    let tell = |who: &Identity| {
-        writer.to(
-            &who.email,
-            &[("link", &status_link)],
-            format!("requester_update:accepted:{offer}"),
-        )
-    };
-    Ok(state
-        .store
-        .answer_offer(offer, helper, true, Some(&tell))
-        .await?)
-}
-
-/// Declines an offer; the request goes to the next candidate at once, or, with none,
-/// waits in the coordinators' queue.
-pub async fn decline_offer(
-    state: &AppState,
-    offer: i64,
-    helper: AccountId,
-) -> Result<Offer, AppError> {
-    let o = state.store.answer_offer(offer, helper, false, None).await?;
-    offer_next(state, o.request_id).await?;
-    Ok(o)
-}
-
 pub async fn accept(
-    State(state): State<AppState>,
-    HelperRole(a): HelperRole,
+    State(_state): State<AppState>,
+    a: Helper,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Result<axum::response::Response, AppError> {
-    let offer = accept_offer(&state, id, a.id).await?;
+    let offer = a.accept_offer(id).await?;
     Ok(Redirect::to(&format!("/helper/cases/{}", offer.request_id)).into_response())
 }
 
 pub async fn decline(
-    State(state): State<AppState>,
-    HelperRole(a): HelperRole,
+    State(_state): State<AppState>,
+    a: Helper,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Result<axum::response::Response, AppError> {
-    decline_offer(&state, id, a.id).await?;
+    a.decline_offer(id).await?;
     Ok(Redirect::to("/helper/cases").into_response())
 }
 
@@ -273,28 +143,28 @@ impl CaseView {
 }
 
 async fn case_page(
-    state: &AppState,
+    helper: &Helper,
     ctx: Ctx,
-    helper: AccountId,
     id: i64,
     error: Option<Invalid>,
     typed: Option<(String, String)>,
 ) -> PageResult {
-    let request = state.store.case_of(id, helper).await?;
-    let (hours, _) = super::support::business_hours(&state.store).await?;
+    let CaseFile {
+        request,
+        identity,
+        message,
+        contacts,
+        resources,
+        hours,
+    } = helper.case(id).await?;
     let when = typed.unwrap_or_else(|| hours.local_fields(now()));
-    let (identity, message) = if request.status.is_open() {
-        state.store.case_identity(id, helper).await?
-    } else {
-        (None, None)
-    };
     let status = form_status(&error);
     render_status(
         status,
         &CaseView {
             l: ctx.layout(format!("Case {}", request.reference)),
-            contacts: state.store.list_contacts(id).await?,
-            resources: state.store.list_resources(true).await?,
+            contacts,
+            resources,
             request,
             identity,
             message,
@@ -306,18 +176,18 @@ async fn case_page(
 }
 
 pub async fn case(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    HelperRole(a): HelperRole,
+    a: Helper,
     Path(IdPath { id }): Path<IdPath>,
 ) -> PageResult {
-    case_page(&state, ctx, a.id, id, None, None).await
+    case_page(&a, ctx, id, None, None).await
 }
 
 pub async fn log_contact(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    HelperRole(a): HelperRole,
+    a: Helper,
     Path(IdPath { id }): Path<IdPath>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
@@ -333,74 +203,35 @@ pub async fn log_contact(
         .filter(|(k, _)| k == "resources")
         .map(|(_, v)| v.clone())
         .collect();
-    let known = state.store.active_resource_keys().await?;
-    let request = state.store.case_of(id, a.id).await?;
-    let (hours, _) = super::support::business_hours(&state.store).await?;
-    let when = ContactWhen {
+    let form = ContactForm {
         date: one("date"),
         time: one("time"),
-        zone: hours.time_zone(),
-        requested_at: request.created_at,
-        now: now(),
+        mode: one("mode"),
+        minutes: one("minutes"),
+        resources: &resources,
     };
-    match parse_contact(when, one("mode"), one("minutes"), &resources, &known) {
-        Ok(c) => {
-            state.store.log_contact(id, a.id, &c).await?;
-            Ok(Redirect::to(&format!("/helper/cases/{id}")).into_response())
-        }
-        Err(e) => {
+    match a.log_contact(id, form).await {
+        Ok(()) => Ok(Redirect::to(&format!("/helper/cases/{id}")).into_response()),
+        // What was typed comes back with the reason beside its field.
+        Err(crate::app::Error::Invalid(e)) => {
             let typed = (one("date").to_string(), one("time").to_string());
-            case_page(&state, ctx, a.id, id, Some(e), Some(typed)).await
+            case_page(&a, ctx, id, Some(e), Some(typed)).await
         }
+        Err(e) => Err(e.into()),
     }
 }
 
-/// A helper raises a safety concern: coordinators may then see who asked, and the
-/// escalation is in the audit log.
 pub async fn escalate(
-    State(state): State<AppState>,
-    HelperRole(a): HelperRole,
+    State(_state): State<AppState>,
+    a: Helper,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Result<axum::response::Response, AppError> {
-    crate::casework::raise_safety_concern(&state.store, &state.web.public_url, id, a.id).await?;
+    a.raise_safety_concern(id).await?;
     Ok(Redirect::to(&format!("/helper/cases/{id}#safety")).into_response())
 }
 
 /// Closes a case; a declined outreach sends the person the resource directory, sealed, in
 /// the same transaction. Shared by the page and the API.
-pub async fn close_case(
-    state: &AppState,
-    id: i64,
-    helper: AccountId,
-    outcome: Outcome,
-) -> Result<(), AppError> {
-    let writer = Writer::load(
-        &state.store,
-        &state.web.public_url,
-        MessageKind::ResourceList,
-    )
-    .await?;
-    let list: String = state
-        .store
-        .list_resources(false)
-        .await?
-        .iter()
-        .map(|r| format!("- {}: {} ({})\n", r.name, r.how_to_reach, r.hours))
-        .collect();
-    let farewell = |who: &Identity| {
-        writer.to(
-            &who.email,
-            &[("resources", &list)],
-            format!("resource_list:{id}"),
-        )
-    };
-    state
-        .store
-        .close_case(id, helper, outcome, Some(&farewell))
-        .await?;
-    Ok(())
-}
-
 #[derive(Deserialize)]
 pub struct CloseForm {
     #[serde(default)]
@@ -408,22 +239,21 @@ pub struct CloseForm {
 }
 
 pub async fn close(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    HelperRole(a): HelperRole,
+    a: Helper,
     Path(IdPath { id }): Path<IdPath>,
     Form(f): Form<CloseForm>,
 ) -> PageResult {
     match Outcome::parse(&f.outcome) {
         Some(o) => {
-            close_case(&state, id, a.id, o).await?;
+            a.close_case(id, o).await?;
             Ok(Redirect::to("/helper/cases").into_response())
         }
         None => {
             case_page(
-                &state,
+                &a,
                 ctx,
-                a.id,
                 id,
                 Some(Invalid::new("outcome", "Choose how the case ended.")),
                 None,

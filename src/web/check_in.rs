@@ -21,10 +21,13 @@ struct CheckInView {
     done: bool,
 }
 
-async fn check_in_page(state: &AppState, ctx: Ctx, token: String, done: bool) -> PageResult {
-    let rid = state.store.check_in_id(&token)?;
-    let r = state.store.registration(rid).await?;
-    let e = state.store.event(r.event_id).await?;
+async fn check_in_page(
+    coordinator: &Coordinator,
+    ctx: Ctx,
+    token: String,
+    done: bool,
+) -> PageResult {
+    let (r, e) = coordinator.check_in_code(&token).await?;
     render(&CheckInView {
         l: ctx.layout("Check-in"),
         e,
@@ -36,21 +39,20 @@ async fn check_in_page(state: &AppState, ctx: Ctx, token: String, done: bool) ->
 
 /// Where a scanned QR code lands: who it is, and a button to check them in.
 pub async fn scan(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Path(token): Path<String>,
 ) -> PageResult {
-    check_in_page(&state, ctx, token, false).await
+    check_in_page(&coordinator, ctx, token, false).await
 }
 
 pub async fn scan_confirm(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Path(token): Path<String>,
 ) -> PageResult {
-    let rid = state.store.check_in_id(&token)?;
-    state.store.set_checked_in(rid, true).await?;
-    check_in_page(&state, ctx, token, true).await
+    coordinator.check_in_by_code(&token).await?;
+    check_in_page(&coordinator, ctx, token, true).await
 }

@@ -11,8 +11,8 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::api::ApiJson;
-use super::auth::{ApiCoordinator, Coordinator};
-use super::error::{ApiResult, AppError, ErrorBody, PageResult};
+use super::auth::{Api, Coordinator};
+use super::error::{ApiResult, ErrorBody, PageResult};
 use super::layout::{Ctx, Layout, form_status, render_status};
 use crate::domain::Invalid;
 use crate::domain::events::ConsentText;
@@ -27,12 +27,12 @@ struct View {
 }
 
 async fn page(
-    state: &AppState,
+    coordinator: &Coordinator,
     ctx: Ctx,
     typed: Option<String>,
     error: Option<Invalid>,
 ) -> PageResult {
-    let current = state.store.consent_text().await?;
+    let current = coordinator.public().consent_text().await?;
     let status = form_status(&error);
     render_status(
         status,
@@ -45,8 +45,8 @@ async fn page(
     )
 }
 
-pub async fn show(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
-    page(&state, ctx, None, None).await
+pub async fn show(ctx: Ctx, coordinator: Coordinator) -> PageResult {
+    page(&coordinator, ctx, None, None).await
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -56,18 +56,15 @@ pub struct ConsentIn {
 }
 
 pub async fn save(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    Coordinator(c): Coordinator,
+    c: Coordinator,
     Form(f): Form<ConsentIn>,
 ) -> PageResult {
-    match ConsentText::new_version(&f.text, jiff::Timestamp::now()) {
-        Ok(new) => {
-            state.store.save_consent_text(&new).await?;
-            tracing::info!(version = %new.version, by = c.id.0, "consent text changed");
-            Ok(Redirect::to("/manage/consent").into_response())
-        }
-        Err(e) => page(&state, ctx, Some(f.text), Some(e)).await,
+    match c.replace_consent_text(&f.text).await {
+        Ok(_) => Ok(Redirect::to("/manage/consent").into_response()),
+        Err(crate::app::Error::Invalid(e)) => page(&c, ctx, Some(f.text), Some(e)).await,
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -75,7 +72,7 @@ pub async fn save(
 #[utoipa::path(get, path = "/api/v1/consent", tag = "events",
     responses((status = 200, body = ConsentText)))]
 pub async fn get_current(State(state): State<AppState>) -> ApiResult<Json<ConsentText>> {
-    Ok(Json(state.store.consent_text().await?))
+    Ok(Json(state.app.public().consent_text().await?))
 }
 
 /// Replaces the consent text (coordinators); it gets a new version.
@@ -83,12 +80,9 @@ pub async fn get_current(State(state): State<AppState>) -> ApiResult<Json<Consen
     request_body = ConsentIn,
     responses((status = 200, body = ConsentText), (status = 422, body = ErrorBody)))]
 pub async fn put_current(
-    State(state): State<AppState>,
-    _: ApiCoordinator,
+    State(_state): State<AppState>,
+    Api(coordinator): Api<Coordinator>,
     ApiJson(body): ApiJson<ConsentIn>,
 ) -> ApiResult<Json<ConsentText>> {
-    let new =
-        ConsentText::new_version(&body.text, jiff::Timestamp::now()).map_err(AppError::from)?;
-    state.store.save_consent_text(&new).await?;
-    Ok(Json(new))
+    Ok(Json(coordinator.replace_consent_text(&body.text).await?))
 }

@@ -60,6 +60,25 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<crate::app::Error> for AppError {
+    fn from(e: crate::app::Error) -> Self {
+        use crate::app::Error as E;
+        match e {
+            E::NotFound => AppError::NotFound,
+            E::Forbidden => AppError::Forbidden,
+            E::SignInRequired => AppError::Unauthorized,
+            E::Invalid(i) => AppError::Invalid(i),
+            // Refusals that concern one field of the form that asked are shown beside it.
+            E::Conflict(m @ crate::store::LAST_ADMIN) => AppError::Invalid(Invalid::new("role", m)),
+            E::Conflict(m) => AppError::Conflict(m.to_string()),
+            E::Throttled { minutes } => AppError::Throttled { minutes },
+            E::Limited(m) => AppError::Limited(m),
+            E::Database(e) => e.into(),
+            E::Unexpected(e) => AppError::Internal(e),
+        }
+    }
+}
+
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
         AppError::Internal(anyhow::Error::new(e).context("rendering a page failed"))

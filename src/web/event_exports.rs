@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Response};
 use super::AppState;
 use super::auth::Coordinator;
 use super::error::PageResult;
-use super::events_manage::{SeriesQuery, counts_for};
+use super::events_manage::SeriesQuery;
 
 /// Quotes a CSV cell, and neutralises text a spreadsheet would run as a formula.
 pub fn csv_cell(v: &str) -> String {
@@ -51,8 +51,8 @@ fn csv_response(body: String, filename: &str) -> Response {
 
 /// Per-event counts as CSV.
 pub async fn counts_csv(
-    State(state): State<AppState>,
-    _: Coordinator,
+    State(_state): State<AppState>,
+    coordinator: Coordinator,
     Query(q): Query<SeriesQuery>,
 ) -> PageResult {
     let mut out = csv_row(
@@ -69,7 +69,7 @@ pub async fn counts_csv(
         ]
         .map(String::from),
     );
-    for c in counts_for(&state, &q.series).await? {
+    for c in coordinator.event_counts(&q.series).await? {
         out.push_str(&csv_row(&[
             c.event_id.to_string(),
             c.title,
@@ -89,12 +89,11 @@ pub async fn counts_csv(
 
 /// Registrations and attendance as CSV.
 pub async fn registrations_csv(
-    State(state): State<AppState>,
-    _: Coordinator,
+    State(_state): State<AppState>,
+    coordinator: Coordinator,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let e = state.store.event(id).await?;
-    let regs = state.store.registrations_for(id).await?;
+    let (e, regs) = coordinator.registrations(id).await?;
     let mut header: Vec<String> = [
         "registration_id",
         "name",

@@ -10,18 +10,16 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::SignedIn;
+use super::auth::{MaybeSignedIn, Member};
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, form_status, render, render_status};
-use crate::domain::accounts::Email;
+use crate::app::events as eventwork;
+use crate::app::events::registration::Registrant;
 use crate::domain::calendar;
-use crate::domain::events::{
-    Audience, Child, ConsentText, Event, MAX_CHILDREN, Window, parse_answers, parse_consent,
-};
+use crate::domain::events::{Audience, ConsentText, Event, Window};
 use crate::domain::series::Series;
-use crate::domain::{Invalid, now, required_line};
-use crate::eventwork;
-use crate::store::{EventFilter, NewRegistration, Registration};
+use crate::domain::{Invalid, now};
+use crate::store::{EventFilter, Registration};
 
 #[derive(Deserialize, Default)]
 pub struct ListQuery {
@@ -101,10 +99,10 @@ pub async fn list(
     ctx: Ctx,
     Query(q): Query<ListQuery>,
 ) -> PageResult {
-    let series = state.store.list_series().await?;
-    let zone = state.store.service_level_settings().await?.time_zone;
+    let series = state.app.public().series_list().await?;
+    let zone = state.app.public().time_zone().await?;
     let (f, month_label) = filter_from(&q, &series, &zone);
-    let events = state.store.list_events(&f).await?;
+    let events = state.app.public().events(&f).await?;
     render(&ListView {
         l: ctx.layout("Events"),
         events,
@@ -165,28 +163,29 @@ impl EventView {
 async fn event_page(
     state: &AppState,
     ctx: Ctx,
+    member: Option<&Member>,
     e: Event,
     error: Option<Invalid>,
     form: Vec<(String, String)>,
 ) -> PageResult {
-    event_page_with(state, ctx, e, error, form, None).await
+    event_page_with(state, ctx, member, e, error, form, None).await
 }
 
 async fn event_page_with(
     state: &AppState,
     ctx: Ctx,
+    member: Option<&Member>,
     e: Event,
     error: Option<Invalid>,
     form: Vec<(String, String)>,
     notice: Option<&'static str>,
 ) -> PageResult {
-    let mine = match &ctx.account {
-        Some(a) => state.store.registration_for_account(e.id, a.id.0).await?,
-        None => None,
-    };
-    let mine_secret = match &mine {
-        Some(r) => state.store.registration_secret(r.id)?,
-        None => String::new(),
+    let (mine, mine_secret) = match member {
+        Some(m) => match m.registration_for(e.id).await? {
+            Some((r, secret)) => (Some(r), secret),
+            None => (None, String::new()),
+        },
+        None => (None, String::new()),
     };
     let status = form_status(&error);
     render_status(
@@ -200,7 +199,7 @@ async fn event_page_with(
             notice,
             error,
             form,
-            consent: state.store.consent_text().await?,
+            consent: state.app.public().consent_text().await?,
             child_rows: (1..=3).collect(),
             e,
         },
@@ -208,16 +207,21 @@ async fn event_page_with(
 }
 
 /// `/events/{id}` is the page; `/events/{id}.ics` its calendar file.
-pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String>) -> PageResult {
+pub async fn show(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    MaybeSignedIn(member): MaybeSignedIn,
+    Path(id): Path<String>,
+) -> PageResult {
     if let Some(id) = id.strip_suffix(".ics") {
         let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-        let e = state.store.event(id).await?;
-        let with_link = match &ctx.account {
-            Some(a) => state
-                .store
-                .registration_for_account(id, a.id.0)
+        let e = state.app.public().event(id).await?;
+        // The online link goes only to people who hold a place.
+        let with_link = match &member {
+            Some(m) => m
+                .registration_for(id)
                 .await?
-                .is_some_and(|r| r.status.holds_place()),
+                .is_some_and(|(r, _)| r.status.holds_place()),
             None => false,
         };
         let body = calendar::calendar(
@@ -227,8 +231,8 @@ pub async fn show(State(state): State<AppState>, ctx: Ctx, Path(id): Path<String
         return Ok(ics(body, &format!("event-{id}.ics")));
     }
     let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
-    let e = state.store.event(id).await?;
-    event_page(&state, ctx, e, None, Vec::new()).await
+    let e = state.app.public().event(id).await?;
+    event_page(&state, ctx, member.as_ref(), e, None, Vec::new()).await
 }
 
 pub fn ics(body: String, filename: &str) -> Response {
@@ -249,161 +253,41 @@ pub fn ics(body: String, filename: &str) -> Response {
 }
 
 /// Reads a registration form (or API body turned into pairs) against the event's rules.
-pub fn registration_from_form(
-    e: &Event,
-    account: Option<&crate::domain::accounts::Account>,
-    form: &[(String, String)],
-    consent_text: &ConsentText,
-) -> Result<NewRegistration, Invalid> {
-    let get = |k: &str| {
-        form.iter()
-            .find(|(n, _)| n == k)
-            .map_or("", |(_, v)| v.as_str())
-    };
-    let (account_id, name, email) = match account {
-        Some(a) => (
-            Some(a.id.0),
-            a.display_name.clone(),
-            a.email.as_str().to_string(),
-        ),
-        None => {
-            if !e.guests_allowed {
-                return Err(Invalid::new(
-                    "email",
-                    "This event is for members: please sign in to register.",
-                ));
-            }
-            let name = required_line("name", "Your name", get("name"), 120)?;
-            let email = Email::parse(get("email"))?.as_str().to_string();
-            (None, name, email)
-        }
-    };
-    let given: Vec<(i64, String)> = form
-        .iter()
-        .filter_map(|(k, v)| {
-            k.strip_prefix('q')
-                .and_then(|id| id.parse().ok())
-                .map(|id| (id, v.clone()))
-        })
-        .collect();
-    let answers = parse_answers(&e.questions, &given)?;
-    let (children, consent) = if e.for_minors {
-        let mut children = Vec::new();
-        for i in 1..=MAX_CHILDREN {
-            if let Some(c) = Child::parse(
-                get(&format!("child{i}_first_name")),
-                get(&format!("child{i}_grade")),
-                get(&format!("child{i}_school")),
-            )? {
-                children.push(c);
-            }
-        }
-        if children.is_empty() {
-            return Err(Invalid::new(
-                "children",
-                "Add at least one child: first name, grade and school.",
-            ));
-        }
-        let consent = parse_consent(
-            get("consent") == "yes",
-            get("guardian_relationship"),
-            consent_text,
-            get("consent_version"),
-        )?;
-        (children, Some(consent))
-    } else {
-        (Vec::new(), None)
-    };
-    Ok(NewRegistration {
-        event_id: e.id,
-        account_id,
-        name,
-        email,
-        answers,
-        children,
-        consent,
-    })
-}
-
-/// Whether registration is open for this event now, as a user's mistake if not.
-pub fn check_window(e: &Event) -> Result<(), Invalid> {
-    match e.window(now()) {
-        Window::Open => Ok(()),
-        Window::NotYet(t) => Err(Invalid::new(
-            "event",
-            format!(
-                "Registration opens on {}.",
-                crate::domain::events::instant_text(t, &e.tz())
-            ),
-        )),
-        Window::Closed => Err(Invalid::new(
-            "event",
-            "Registration for this event has closed.",
-        )),
-        Window::Cancelled => Err(Invalid::new("event", "This event has been cancelled.")),
-    }
-}
-
 pub async fn register(
     State(state): State<AppState>,
     ctx: Ctx,
+    MaybeSignedIn(member): MaybeSignedIn,
     super::auth::ClientAddr(address): super::auth::ClientAddr,
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let e = state.store.event(id).await?;
-    // Only students' events ask for consent: others skip reading its text.
-    let consent = if e.for_minors {
-        state.store.consent_text().await?
-    } else {
-        crate::domain::events::ConsentText::default()
+    let public = state.app.public();
+    let member = member.as_ref();
+    let (outcome, r) = match public.register(id, &form, member, &address).await {
+        Ok(done) => done,
+        // What was typed comes back, with the reason beside its field.
+        Err(crate::app::Error::Invalid(err)) => {
+            let e = public.event(id).await?;
+            return event_page(&state, ctx, member, e, Some(err), form).await;
+        }
+        Err(e) => return Err(e.into()),
     };
-    let parsed = check_window(&e)
-        .and_then(|()| registration_from_form(&e, ctx.account.as_ref(), &form, &consent));
-    let r = match parsed {
-        Ok(r) => r,
-        Err(err) => return event_page(&state, ctx, e, Some(err), form).await,
-    };
-    let caller = eventwork::Caller {
-        address: &address,
-        guest_registrations_per_hour: state.web.guest_registrations_per_address,
-    };
-    let out = match eventwork::register(&state.store, &state.web.public_url, &e, &r, caller)
-        .await
-        .map_err(AppError::from)?
-    {
-        eventwork::Outcome::Registered(out) => out,
+    let notice = match outcome {
+        eventwork::Outcome::Registered(out) if out.created || r.account_id.is_some() => {
+            return Ok(Redirect::to(&eventwork::manage_path(&out.secret)).into_response());
+        }
+        eventwork::Outcome::Registered(_) => {
+            "This e-mail address is already registered for this event. We have sent its \
+             confirmation again: the link in it shows the registration and cancels it."
+        }
         eventwork::Outcome::CheckYourMail { .. } => {
-            return event_page_with(
-                &state,
-                ctx,
-                e,
-                None,
-                Vec::new(),
-                Some(
-                    "Check your e-mail: we have sent a link to the address you gave. Your place \
-                     is held only once you follow it, within a day. If it does not arrive, \
-                     check the address and your spam folder, then register again.",
-                ),
-            )
-            .await;
+            "Check your e-mail: we have sent a link to the address you gave. Your place \
+             is held only once you follow it, within a day. If it does not arrive, \
+             check the address and your spam folder, then register again."
         }
     };
-    if !out.created && r.account_id.is_none() {
-        return event_page_with(
-            &state,
-            ctx,
-            e,
-            None,
-            Vec::new(),
-            Some(
-                "This e-mail address is already registered for this event. We have sent its \
-                 confirmation again: the link in it shows the registration and cancels it.",
-            ),
-        )
-        .await;
-    }
-    Ok(Redirect::to(&eventwork::manage_path(&out.secret)).into_response())
+    let e = public.event(id).await?;
+    event_page_with(&state, ctx, member, e, None, Vec::new(), Some(notice)).await
 }
 
 #[derive(Template)]
@@ -426,24 +310,18 @@ impl ManageView {
     }
 }
 
-async fn manage_page(
-    state: &AppState,
-    ctx: Ctx,
-    secret: String,
-    notice: Option<&'static str>,
-) -> PageResult {
-    let r = state.store.registration_by_secret(&secret).await?;
-    let e = state.store.event(r.event_id).await?;
-    let check_in_url = format!(
-        "{}/checkin/{}",
-        state.web.public_url.as_str().trim_end_matches('/'),
-        state.store.check_in_token(r.id)?
-    );
-    let qr_svg = if r.status.holds_place() {
-        eventwork::qr_svg(&check_in_url)
+fn manage_page(ctx: Ctx, registrant: Registrant, notice: Option<&'static str>) -> PageResult {
+    let qr_svg = if registrant.registration.status.holds_place() {
+        eventwork::qr_svg(&registrant.check_in_url()?)
     } else {
         String::new()
     };
+    let Registrant {
+        registration: r,
+        event: e,
+        secret,
+        ..
+    } = registrant;
     render(&ManageView {
         l: ctx.layout(format!("Your registration: {}", e.title)),
         e,
@@ -459,7 +337,7 @@ pub async fn manage(
     ctx: Ctx,
     Path(secret): Path<String>,
 ) -> PageResult {
-    manage_page(&state, ctx, secret, None).await
+    manage_page(ctx, state.app.public().registrant(&secret).await?, None)
 }
 
 pub async fn cancel(
@@ -467,16 +345,18 @@ pub async fn cancel(
     ctx: Ctx,
     Path(secret): Path<String>,
 ) -> PageResult {
-    let r = state.store.registration_by_secret(&secret).await?;
-    let e = state.store.event(r.event_id).await?;
-    eventwork::cancel(&state.store, &state.web.public_url, &e, r.id).await?;
+    let registrant = state
+        .app
+        .public()
+        .registrant(&secret)
+        .await?
+        .cancel()
+        .await?;
     manage_page(
-        &state,
         ctx,
-        secret,
+        registrant,
         Some("Your registration is cancelled. Thank you for freeing the place."),
     )
-    .await
 }
 
 pub async fn accept(
@@ -484,44 +364,27 @@ pub async fn accept(
     ctx: Ctx,
     Path(secret): Path<String>,
 ) -> PageResult {
-    let r = state.store.registration_by_secret(&secret).await?;
-    state.store.accept_place(r.id).await?;
-    manage_page(
-        &state,
-        ctx,
-        secret,
-        Some("The place is yours. See you there."),
-    )
-    .await
+    let registrant = state
+        .app
+        .public()
+        .registrant(&secret)
+        .await?
+        .accept_place()
+        .await?;
+    manage_page(ctx, registrant, Some("The place is yours. See you there."))
 }
 
 /// The whole programme as a subscribable feed.
 pub async fn programme_feed(State(state): State<AppState>) -> PageResult {
-    let events = state
-        .store
-        .list_events(&EventFilter {
-            from: now() - 30 * 86400,
-            include_cancelled: true,
-            ..Default::default()
-        })
-        .await?;
-    let name = state.store.branding().await?.name;
+    let events = state.app.public().programme_feed().await?;
+    let name = state.app.public().branding().await?.name;
     feed(&state, &name, &events)
 }
 
 /// One series as a subscribable feed.
 pub async fn series_feed(State(state): State<AppState>, Path(slug): Path<String>) -> PageResult {
     let slug = slug.strip_suffix(".ics").unwrap_or(&slug);
-    let s = state.store.series_by_slug(slug).await?;
-    let events = state
-        .store
-        .list_events(&EventFilter {
-            series_id: Some(s.id),
-            from: now() - 30 * 86400,
-            include_cancelled: true,
-            ..Default::default()
-        })
-        .await?;
+    let (s, events) = state.app.public().series_feed(slug).await?;
     feed(&state, &s.title, &events)
 }
 
@@ -536,11 +399,7 @@ fn feed(state: &AppState, name: &str, events: &[Event]) -> PageResult {
 /// A member's personal feed: what they registered for, at a secret URL.
 pub async fn personal_feed(State(state): State<AppState>, Path(token): Path<String>) -> PageResult {
     let token = token.strip_suffix(".ics").unwrap_or(&token);
-    let account = state.store.calendar_owner(token).await?;
-    let mine = state
-        .store
-        .registrations_of(account, now() - 30 * 86400)
-        .await?;
+    let mine = state.app.public().personal_feed(token).await?;
     let entries: Vec<_> = mine
         .iter()
         .map(|(e, r)| {
@@ -566,55 +425,23 @@ struct MineView {
     renewed: bool,
 }
 
-async fn mine_page(state: &AppState, ctx: Ctx, account: i64, renew: bool) -> PageResult {
-    let token = state.store.calendar_token(account, renew).await?;
-    let mut mine = Vec::new();
-    for (e, r) in state.store.registrations_of(account, now()).await? {
-        let secret = state.store.registration_secret(r.id)?;
-        mine.push((e, r, secret));
-    }
+async fn mine_page(ctx: Ctx, member: &Member, renew: bool) -> PageResult {
+    let feed_url = member.calendar_feed_url(renew).await?;
     render(&MineView {
         l: ctx.layout("My events"),
-        mine,
-        feed_url: format!(
-            "{}/calendar/{token}.ics",
-            state.web.public_url.as_str().trim_end_matches('/')
-        ),
+        mine: member.my_events().await?,
+        feed_url,
         renewed: renew,
     })
 }
 
-pub async fn mine(State(state): State<AppState>, ctx: Ctx, SignedIn(a): SignedIn) -> PageResult {
-    mine_page(&state, ctx, a.id.0, false).await
+pub async fn mine(State(_state): State<AppState>, ctx: Ctx, a: Member) -> PageResult {
+    mine_page(ctx, &a, false).await
 }
 
 /// A new feed address; the old one stops working.
-pub async fn renew_feed(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    SignedIn(a): SignedIn,
-) -> PageResult {
-    mine_page(&state, ctx, a.id.0, true).await
-}
-
-impl From<eventwork::RegisterError> for AppError {
-    fn from(e: eventwork::RegisterError) -> Self {
-        match e {
-            eventwork::RegisterError::TooMany => AppError::Limited(format!(
-                "This e-mail address has been registered for {} events in the last hour without \
-                 signing in. Please wait an hour, or sign in to register for more.",
-                crate::domain::events::GUEST_REGISTRATIONS_PER_HOUR
-            )),
-            eventwork::RegisterError::TooManyFromAddress { per_hour } => {
-                AppError::Limited(format!(
-                    "More than {per_hour} registrations without an account came from your network \
-                 in the last hour. Please try again in an hour, sign in to register, or ask the \
-                 programme to register you."
-                ))
-            }
-            eventwork::RegisterError::Store(e) => e.into(),
-        }
-    }
+pub async fn renew_feed(State(_state): State<AppState>, ctx: Ctx, a: Member) -> PageResult {
+    mine_page(ctx, &a, true).await
 }
 
 #[derive(Template)]
@@ -632,13 +459,7 @@ pub async fn confirm_page(
     ctx: Ctx,
     Path(secret): Path<String>,
 ) -> PageResult {
-    let pending = state.store.pending_guest(&secret).await.map_err(|e| match e {
-        crate::store::StoreError::NotFound => AppError::Conflict(
-            "This link has expired or has been used already. Register again from the event's page if you still want a place.".into(),
-        ),
-        e => e.into(),
-    })?;
-    let e = state.store.event(pending.event_id).await?;
+    let (_, e) = state.app.public().pending_guest(&secret).await?;
     render(&ConfirmView {
         l: ctx.layout("Confirm your registration"),
         e,
@@ -647,13 +468,6 @@ pub async fn confirm_page(
 }
 
 pub async fn confirm(State(state): State<AppState>, Path(secret): Path<String>) -> PageResult {
-    let out = eventwork::confirm_guest(&state.store, &state.web.public_url, &secret)
-        .await
-        .map_err(|e| match e {
-            crate::store::StoreError::NotFound => AppError::Conflict(
-                "This link has expired or has been used already. Register again from the event's page if you still want a place.".into(),
-            ),
-            e => e.into(),
-        })?;
+    let out = state.app.public().confirm_guest(&secret).await?;
     Ok(Redirect::to(&eventwork::manage_path(&out.secret)).into_response())
 }

@@ -10,16 +10,16 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::auth::Coordinator;
-use super::error::{AppError, PageResult};
+use super::error::PageResult;
 use super::layout::{Ctx, Layout, field_error, form_status, render, render_status};
-use super::volunteers::clearance_problem;
+use crate::app::events as eventwork;
+use crate::app::events::manage::Registrants;
 use crate::domain::Invalid;
 use crate::domain::events::{
-    Audience, Event, EventDraft, EventInput, QuestionInput, ReadingInput, local_input,
+    Audience, Event, EventInput, QuestionInput, ReadingInput, local_input,
 };
 use crate::domain::series::Series;
-use crate::eventwork;
-use crate::store::{EventCounts, Registration, StoreError};
+use crate::store::{EventCounts, Registration};
 
 /// Rows offered for questions and readings on the form.
 const QUESTION_ROWS: usize = 6;
@@ -41,27 +41,18 @@ struct ListView {
     chosen: String,
 }
 
-pub(super) async fn counts_for(state: &AppState, slug: &str) -> PageResult<Vec<EventCounts>> {
-    let series_id = if slug.is_empty() {
-        None
-    } else {
-        Some(state.store.series_by_slug(slug).await?.id)
-    };
-    Ok(state.store.event_counts(series_id).await?)
-}
-
 pub async fn list(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Query(q): Query<SeriesQuery>,
 ) -> PageResult {
-    let counts = counts_for(&state, &q.series).await?;
+    let counts = coordinator.event_counts(&q.series).await?;
     render(&ListView {
         l: ctx.layout("Events"),
         totals: eventwork::series_totals(&counts),
         counts,
-        series: state.store.list_series().await?,
+        series: coordinator.public().series_list().await?,
         chosen: q.series,
     })
 }
@@ -98,7 +89,7 @@ fn padded<T: Default + Clone>(mut v: Vec<T>, n: usize) -> Vec<T> {
 }
 
 async fn form_page(
-    state: &AppState,
+    coordinator: &Coordinator,
     ctx: Ctx,
     id: Option<i64>,
     input: EventInput,
@@ -106,13 +97,7 @@ async fn form_page(
 ) -> PageResult {
     let status = form_status(&error);
     let later = match id {
-        Some(id) => {
-            let e = state.store.event(id).await?;
-            match e.recurrence_id {
-                Some(r) => state.store.later_occurrences(r, e.starts_at).await?.len(),
-                None => 0,
-            }
-        }
+        Some(id) => coordinator.later_dates(id).await?,
         None => 0,
     };
     let questions = padded(input.questions.clone(), QUESTION_ROWS);
@@ -128,7 +113,7 @@ async fn form_page(
             id,
             later,
             input,
-            series: state.store.list_series().await?,
+            series: coordinator.public().series_list().await?,
             error,
             questions,
             readings,
@@ -262,10 +247,14 @@ pub fn input_from_event(e: &Event) -> EventInput {
     }
 }
 
-pub async fn new_form(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
+pub async fn new_form(
+    State(_state): State<AppState>,
+    ctx: Ctx,
+    coordinator: Coordinator,
+) -> PageResult {
     let input = EventInput {
         // The programme's own zone, as set for the service level.
-        time_zone: state.store.service_level_settings().await?.time_zone,
+        time_zone: coordinator.public().time_zone().await?,
         audience: vec!["faculty".into()],
         capacity: "30".into(),
         start_time: "12:00".into(),
@@ -274,109 +263,69 @@ pub async fn new_form(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -
         guests_confirm: Some(true),
         ..Default::default()
     };
-    form_page(&state, ctx, None, input, None).await
+    form_page(&coordinator, ctx, None, input, None).await
 }
 
-/// Store conflicts (an unknown series) are shown on the form like any other mistake.
-fn as_invalid(e: StoreError) -> AppError {
+/// Refusals of the event's form (an unknown series, a private flag fixed by registrations)
+/// are shown beside their field like any other mistake.
+fn on_form(e: crate::app::Error) -> crate::app::Error {
+    use crate::app::Error;
     match e {
-        StoreError::Conflict(m) if m == crate::store::PRIVATE_FLAG_FIXED => {
+        Error::Conflict(m) if m == crate::store::PRIVATE_FLAG_FIXED => {
             Invalid::new("private", m).into()
         }
-        StoreError::Conflict(m) => Invalid::new("series", m).into(),
-        e => e.into(),
+        Error::Conflict(m) => Invalid::new("series", m).into(),
+        e => e,
     }
 }
 
 pub async fn create(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    Coordinator(c): Coordinator,
+    c: Coordinator,
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let input = input_from_form(&form);
-    let result = match EventDraft::parse(&input) {
-        Ok(d) => state.store.create_events(&d).await.map_err(as_invalid),
-        Err(e) => Err(e.into()),
-    };
-    match result {
+    match c.create_events(&input).await.map_err(on_form) {
         Ok(ids) => {
-            tracing::info!(events = ids.len(), by = c.id.0, "events created");
             let first = ids.first().copied().unwrap_or_default();
             Ok(Redirect::to(&format!("/manage/events/{first}/registrations")).into_response())
         }
-        Err(AppError::Invalid(e)) => form_page(&state, ctx, None, input, Some(e)).await,
-        Err(e) => Err(e),
+        Err(crate::app::Error::Invalid(e)) => form_page(&c, ctx, None, input, Some(e)).await,
+        Err(e) => Err(e.into()),
     }
 }
 
 pub async fn edit_form(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Path(id): Path<i64>,
 ) -> PageResult {
-    let e = state.store.event(id).await?;
-    form_page(&state, ctx, Some(id), input_from_event(&e), None).await
+    let e = coordinator.event(id).await?;
+    form_page(&coordinator, ctx, Some(id), input_from_event(&e), None).await
 }
 
 pub async fn update(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Path(id): Path<i64>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let mut input = input_from_form(&form);
-    // One occurrence is changed at a time; allocation is fixed once people registered.
-    input.repeat.clear();
-    let current = state.store.event(id).await?;
-    input.allocation = current.allocation.key().to_string();
-    if input.lottery_at.is_empty() {
-        input.lottery_at = local_input(current.lottery_at, &current.tz());
-    }
-    // "This and every later date": the later occurrences keep their distance from this
-    // one. Every change is checked before any is saved.
-    let mut changes = vec![(id, input.clone())];
-    if form.iter().any(|(k, v)| k == "apply_to_later" && v == "1")
-        && let Some(r) = current.recurrence_id
+    let input = input_from_form(&form);
+    let every_later_date = form.iter().any(|(k, v)| k == "apply_to_later" && v == "1");
+    match coordinator
+        .change_event(id, input.clone(), every_later_date)
+        .await
+        .map_err(on_form)
     {
-        let this_day: jiff::civil::Date = current
-            .local_date()
-            .parse()
-            .map_err(|_| AppError::Internal(anyhow::anyhow!("event {id} has no local date")))?;
-        for other in state.store.later_occurrences(r, current.starts_at).await? {
-            let e = state.store.event(other).await?;
-            let day: jiff::civil::Date = e.local_date().parse().map_err(|_| {
-                AppError::Internal(anyhow::anyhow!("event {other} has no local date"))
-            })?;
-            let days = i64::from((day - this_day).get_days());
-            match input.moved_by_days(days) {
-                Ok(moved) => changes.push((other, moved)),
-                Err(err) => return form_page(&state, ctx, Some(id), input, Some(err)).await,
-            }
-        }
-    }
-    let mut drafts = Vec::new();
-    for (eid, i) in &changes {
-        match EventDraft::parse(i) {
-            Ok(d) => drafts.push((*eid, d)),
-            Err(err) => return form_page(&state, ctx, Some(id), input, Some(err)).await,
-        }
-    }
-    let mut result = Ok(());
-    for (eid, d) in &drafts {
-        result = eventwork::change_event(&state.store, &state.web.public_url, *eid, d)
-            .await
-            .map_err(as_invalid);
-        if result.is_err() {
-            break;
-        }
-    }
-    match result {
         Ok(()) => Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response()),
-        Err(AppError::Invalid(e)) => form_page(&state, ctx, Some(id), input, Some(e)).await,
-        Err(e) => Err(e),
+        // What was typed comes back with the reason beside its field.
+        Err(crate::app::Error::Invalid(e)) => {
+            form_page(&coordinator, ctx, Some(id), input, Some(e)).await
+        }
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -387,49 +336,45 @@ pub struct ConfirmForm {
 }
 
 /// Cancelling an event and drawing a lottery cannot be undone: the form has a box to tick.
-async fn confirmed(state: &AppState, ctx: Ctx, id: i64, f: &ConfirmForm) -> Option<PageResult> {
+async fn confirmed(
+    coordinator: &Coordinator,
+    ctx: Ctx,
+    id: i64,
+    f: &ConfirmForm,
+) -> Option<PageResult> {
     if f.confirm == "yes" {
         return None;
     }
     let err = Invalid::new("confirm", "Tick the box to confirm: this cannot be undone.");
-    Some(registrations_page(state, ctx, id, String::new(), Some(err)).await)
+    Some(registrations_page(coordinator, ctx, id, String::new(), Some(err)).await)
 }
 
 pub async fn cancel_event(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Path(id): Path<i64>,
     Form(f): Form<ConfirmForm>,
 ) -> PageResult {
-    if let Some(page) = confirmed(&state, ctx, id, &f).await {
+    if let Some(page) = confirmed(&coordinator, ctx, id, &f).await {
         return page;
     }
-    eventwork::cancel_event(&state.store, &state.web.public_url, id).await?;
+    coordinator.cancel_event(id).await?;
     Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
 }
 
 /// Draws the lottery now rather than waiting for its time.
 pub async fn draw(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    Coordinator(c): Coordinator,
+    c: Coordinator,
     Path(id): Path<i64>,
     Form(f): Form<ConfirmForm>,
 ) -> PageResult {
-    if let Some(page) = confirmed(&state, ctx, id, &f).await {
+    if let Some(page) = confirmed(&c, ctx, id, &f).await {
         return page;
     }
-    let seed = crate::crypto::random_hex(16);
-    if eventwork::draw_lottery(&state.store, &state.web.public_url, id, &seed)
-        .await?
-        .is_none()
-    {
-        return Err(AppError::Conflict(
-            "This event's places are not drawn by lottery, or were drawn already.".into(),
-        ));
-    }
-    tracing::info!(event = id, by = c.id.0, "lottery drawn by hand");
+    c.draw_lottery(id).await?;
     Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
 }
 
@@ -455,14 +400,17 @@ struct RegistrationsView {
 }
 
 pub(super) async fn registrations_page(
-    state: &AppState,
+    coordinator: &Coordinator,
     ctx: Ctx,
     id: i64,
     q: String,
     error: Option<Invalid>,
 ) -> PageResult {
-    let e = state.store.event(id).await?;
-    let all = state.store.registrations_for(id).await?;
+    let Registrants {
+        event: e,
+        registrations: all,
+        volunteers,
+    } = coordinator.registrants(id).await?;
     let attended = all
         .iter()
         .filter(|r| r.checked_in_at.is_some())
@@ -481,11 +429,6 @@ pub(super) async fn registrations_page(
         })
         .collect();
     let status = form_status(&error);
-    let mut volunteers = Vec::new();
-    for (account, name) in state.store.event_volunteers(id).await? {
-        let problem = clearance_problem(state, &e, account).await?;
-        volunteers.push((account, name, problem));
-    }
     render_status(
         status,
         &RegistrationsView {
@@ -505,13 +448,13 @@ pub(super) async fn registrations_page(
 }
 
 pub async fn registrations(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Path(id): Path<i64>,
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
-    registrations_page(&state, ctx, id, q.q, None).await
+    registrations_page(&coordinator, ctx, id, q.q, None).await
 }
 
 #[derive(Deserialize)]
@@ -524,16 +467,14 @@ pub struct CheckInForm {
 
 /// Ticks someone as arrived (or undoes it) from the list, keeping the search.
 pub async fn check_in(
-    State(state): State<AppState>,
-    _: Coordinator,
+    State(_state): State<AppState>,
+    coordinator: Coordinator,
     Path((id, rid)): Path<(i64, i64)>,
     Form(f): Form<CheckInForm>,
 ) -> PageResult {
-    let r = state.store.registration(rid).await?;
-    if r.event_id != id {
-        return Err(AppError::NotFound);
-    }
-    state.store.set_checked_in(rid, f.arrived == "yes").await?;
+    coordinator
+        .set_checked_in(id, rid, f.arrived == "yes")
+        .await?;
     let back = if f.q.is_empty() {
         format!("/manage/events/{id}/registrations#r{rid}")
     } else {
@@ -555,79 +496,39 @@ pub struct AddForm {
 
 /// A coordinator registers someone who asked by phone or at the door.
 pub async fn add_registration(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    Coordinator(c): Coordinator,
+    c: Coordinator,
     Path(id): Path<i64>,
     Form(f): Form<AddForm>,
 ) -> PageResult {
-    let e = state.store.event(id).await?;
-    let parsed = (|| {
-        if e.for_minors {
-            return Err(Invalid::new(
-                "add_email",
-                "Children are registered by a guardian, who gives consent on the event's page.",
-            ));
+    match c.register_on_behalf(id, &f.name, &f.email).await {
+        Ok(out) => Ok(
+            Redirect::to(&format!("/manage/events/{id}/registrations#r{}", out.id)).into_response(),
+        ),
+        Err(crate::app::Error::Invalid(err)) => {
+            registrations_page(&c, ctx, id, String::new(), Some(err)).await
         }
-        let name = crate::domain::required_line("add_name", "Their name", &f.name, 120)?;
-        let email = crate::domain::accounts::Email::parse(&f.email)
-            .map_err(|e| Invalid::new("add_email", e.message))?;
-        Ok(crate::store::NewRegistration {
-            event_id: id,
-            account_id: None,
-            name,
-            email: email.as_str().to_string(),
-            answers: Vec::new(),
-            children: Vec::new(),
-            consent: None,
-        })
-    })();
-    let r = match parsed {
-        Ok(r) => r,
-        Err(err) => return registrations_page(&state, ctx, id, String::new(), Some(err)).await,
-    };
-    let out = eventwork::register_on_behalf(&state.store, &state.web.public_url, &e, &r).await?;
-    tracing::info!(
-        event = id,
-        registration = out.id,
-        by = c.id.0,
-        "registered by a coordinator"
-    );
-    Ok(Redirect::to(&format!("/manage/events/{id}/registrations#r{}", out.id)).into_response())
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// A coordinator gives someone waiting a place now, even when the event is full.
 pub async fn give_place(
-    State(state): State<AppState>,
-    Coordinator(c): Coordinator,
+    State(_state): State<AppState>,
+    c: Coordinator,
     Path((id, rid)): Path<(i64, i64)>,
 ) -> PageResult {
-    let r = state.store.registration(rid).await?;
-    if r.event_id != id {
-        return Err(AppError::NotFound);
-    }
-    let e = state.store.event(id).await?;
-    eventwork::give_place(&state.store, &state.web.public_url, &e, rid).await?;
-    tracing::info!(
-        event = id,
-        registration = rid,
-        by = c.id.0,
-        "place given by a coordinator"
-    );
+    c.give_place(id, rid).await?;
     Ok(Redirect::to(&format!("/manage/events/{id}/registrations#r{rid}")).into_response())
 }
 
 /// A coordinator cancels someone's registration (they asked by phone, say).
 pub async fn cancel_registration(
-    State(state): State<AppState>,
-    _: Coordinator,
+    State(_state): State<AppState>,
+    coordinator: Coordinator,
     Path((id, rid)): Path<(i64, i64)>,
 ) -> PageResult {
-    let r = state.store.registration(rid).await?;
-    if r.event_id != id {
-        return Err(AppError::NotFound);
-    }
-    let e = state.store.event(id).await?;
-    eventwork::cancel(&state.store, &state.web.public_url, &e, rid).await?;
+    coordinator.cancel_registration(id, rid).await?;
     Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
 }

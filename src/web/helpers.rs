@@ -10,9 +10,10 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{Coordinator, HelperRole};
+use super::auth::{Coordinator, Helper};
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, form_status, render, render_status};
+use crate::app::support::helpers::RequestView;
 use crate::domain::helpers::{HelperProfile, ProfileInput, parse_training};
 use crate::domain::matching::{self, Candidate};
 use crate::domain::support::{Appointment, Identity, Topic};
@@ -68,12 +69,8 @@ fn input_of(p: &HelperProfile) -> ProfileInput {
     }
 }
 
-pub async fn profile_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    HelperRole(a): HelperRole,
-) -> PageResult {
-    let p = state.store.helper_profile(a.id).await?;
+pub async fn profile_form(State(_state): State<AppState>, ctx: Ctx, a: Helper) -> PageResult {
+    let p = a.profile().await?;
     render(&ProfileView {
         l: ctx.layout("My helper profile"),
         input: input_of(&p),
@@ -83,9 +80,9 @@ pub async fn profile_form(
 }
 
 pub async fn save_profile(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    HelperRole(a): HelperRole,
+    a: Helper,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let one = |name: &str| {
@@ -112,17 +109,14 @@ pub async fn save_profile(
         bio: one("bio"),
         bio_public: one("bio_public") == "1",
     };
-    match HelperProfile::parse(&input) {
-        Ok(p) => {
-            state.store.save_helper_profile(a.id, &p).await?;
-            render(&ProfileView {
-                l: ctx.layout("My helper profile"),
-                input: input_of(&p),
-                saved: true,
-                error: None,
-            })
-        }
-        Err(e) => render_status(
+    match a.save_profile(&input).await {
+        Ok(p) => render(&ProfileView {
+            l: ctx.layout("My helper profile"),
+            input: input_of(&p),
+            saved: true,
+            error: None,
+        }),
+        Err(crate::app::Error::Invalid(e)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ProfileView {
                 l: ctx.layout("My helper profile"),
@@ -131,6 +125,7 @@ pub async fn save_profile(
                 error: Some(e),
             },
         ),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -154,22 +149,26 @@ impl CorpsView {
     }
 }
 
-async fn corps_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> PageResult {
+async fn corps_page(coordinator: &Coordinator, ctx: Ctx, error: Option<Invalid>) -> PageResult {
     let status = form_status(&error);
     render_status(
         status,
         &CorpsView {
             l: ctx.layout("Helpers"),
-            helpers: state.store.list_helpers().await?,
-            applications: state.store.applications("pending").await?,
+            helpers: coordinator.helpers().await?,
+            applications: coordinator.pending_applications().await?,
             now: now(),
             error,
         },
     )
 }
 
-pub async fn corps(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
-    corps_page(&state, ctx, None).await
+pub async fn corps(
+    State(_state): State<AppState>,
+    ctx: Ctx,
+    coordinator: Coordinator,
+) -> PageResult {
+    corps_page(&coordinator, ctx, None).await
 }
 
 #[derive(Deserialize)]
@@ -188,25 +187,18 @@ pub struct IdPath {
 }
 
 pub async fn add_training(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    Coordinator(c): Coordinator,
+    c: Coordinator,
     Path(IdPath { id }): Path<IdPath>,
     Form(f): Form<TrainingForm>,
 ) -> PageResult {
-    let helper = state.store.account(AccountId(id)).await?;
-    if !helper.has(crate::domain::accounts::Role::Helper) {
-        return Err(AppError::NotFound);
-    }
     match parse_training(&f.kind, &f.completed, &f.expires, now()) {
         Ok((kind, done, until)) => {
-            state
-                .store
-                .add_training(helper.id, kind, done, until, c.id)
-                .await?;
+            c.add_training(AccountId(id), kind, done, until).await?;
             Ok(Redirect::to("/support/helpers").into_response())
         }
-        Err(e) => corps_page(&state, ctx, Some(e)).await,
+        Err(e) => corps_page(&c, ctx, Some(e)).await,
     }
 }
 
@@ -220,7 +212,7 @@ struct PublicView {
 pub async fn public(State(state): State<AppState>, ctx: Ctx) -> PageResult {
     render(&PublicView {
         l: ctx.layout("Meet our helpers"),
-        helpers: state.store.public_helpers().await?,
+        helpers: state.app.public().public_helpers().await?,
     })
 }
 
@@ -245,41 +237,42 @@ struct CaseView {
 /// One request, for a coordinator: what it is about (no identity) and the best helpers
 /// for it, each with the reasons for their score; and how many were ruled out, and why.
 pub async fn case(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    Coordinator(c): Coordinator,
+    c: Coordinator,
     Path(IdPath { id }): Path<IdPath>,
 ) -> PageResult {
-    case_page(&state, ctx, c.id, id, None).await
+    case_page(&c, ctx, id, None).await
 }
 
 /// Shows a coordinator who asked, if the programme's rules allow it now; the view is
 /// written to the audit log first.
 pub async fn reveal(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    Coordinator(c): Coordinator,
+    c: Coordinator,
     Path(IdPath { id }): Path<IdPath>,
 ) -> PageResult {
-    let (identity, message) = state.store.identity_for_coordinator(id, c.id).await?;
-    case_page(&state, ctx, c.id, id, identity.map(|i| (i, message))).await
+    let (identity, message) = c.reveal(id).await?;
+    case_page(&c, ctx, id, identity.map(|i| (i, message))).await
 }
 
 async fn case_page(
-    state: &AppState,
+    coordinator: &Coordinator,
     ctx: Ctx,
-    coordinator: crate::domain::accounts::AccountId,
     id: i64,
     revealed: Option<(Identity, Option<String>)>,
 ) -> PageResult {
-    let request = state.store.support_request(id).await?;
-    let escalated = state.store.is_escalated(id).await?;
-    let blind = request.filed_blind || state.store.coordinator_blind().await?;
+    let RequestView {
+        request,
+        escalated,
+        blind,
+    } = coordinator.request(id).await?;
     let can_reveal = request.status.is_open() && revealed.is_none() && (escalated || !blind);
     let (candidates, excluded) = if blind {
         (Vec::new(), Vec::new())
     } else {
-        shortlist_with_exclusions(state, coordinator, id).await?
+        shortlist_with_exclusions(coordinator, id).await?
     };
     render(&CaseView {
         l: ctx.layout(format!("Request {}", request.reference)),
@@ -298,16 +291,15 @@ type Shortlist = (Vec<(String, Candidate)>, Vec<(&'static str, usize)>);
 /// The best three helpers with their reasons, and how many were ruled out and why: for a
 /// programme whose coordinators may know who asked.
 async fn shortlist_with_exclusions(
-    state: &AppState,
-    coordinator: crate::domain::accounts::AccountId,
+    coordinator: &Coordinator,
     id: i64,
 ) -> Result<Shortlist, AppError> {
-    let crate::casework::MatchingInputs {
+    let crate::app::support::MatchingInputs {
         helpers,
         request: wanted,
         weights,
         policy,
-    } = super::cases::matching_inputs(state, id, coordinator).await?;
+    } = coordinator.matching_inputs(id).await?;
     let t = now();
     let list = matching::shortlist(&helpers, &wanted, &weights, policy, t, 3);
     let mut excluded: Vec<(&'static str, usize)> = Vec::new();
@@ -346,19 +338,14 @@ struct PlanView {
 }
 
 /// The optimal assignment of the whole open queue, for a coordinator to review.
-pub async fn plan(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    Coordinator(c): Coordinator,
-) -> PageResult {
-    let blind = state.store.coordinator_blind().await?;
-    let crate::casework::QueuePlan {
+pub async fn plan(State(_state): State<AppState>, ctx: Ctx, c: Coordinator) -> PageResult {
+    let blind = c.coordinator_blind().await?;
+    let crate::app::support::QueuePlan {
         queue,
         helpers,
         scores,
         optimal,
-    } = crate::casework::plan_queue(&state.store, crate::casework::Opener::Coordinator(c.id))
-        .await?;
+    } = c.queue_plan().await?;
     let greedy = matching::assign_greedy(&helpers, &scores);
     let rows = queue
         .into_iter()
@@ -397,7 +384,7 @@ impl ApplyView {
     }
 }
 
-pub async fn apply_form(ctx: Ctx, super::auth::SignedIn(a): super::auth::SignedIn) -> PageResult {
+pub async fn apply_form(ctx: Ctx, a: super::auth::Member) -> PageResult {
     render(&ApplyView {
         l: ctx.layout("Become a helper"),
         motivation: String::new(),
@@ -417,28 +404,15 @@ pub struct ApplyForm {
 }
 
 pub async fn apply(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    super::auth::SignedIn(a): super::auth::SignedIn,
+    a: super::auth::Member,
     Form(f): Form<ApplyForm>,
 ) -> PageResult {
-    let checked =
-        crate::domain::required_text("motivation", "A few words on why", &f.motivation, 1000)
-            .and_then(|m| {
-                crate::domain::required_line("department", "Your department", &f.department, 120)
-                    .map(|d| (m, d))
-            });
-    let result = match checked {
-        Ok((m, d)) => state
-            .store
-            .apply_to_help(a.id, &m, &d)
-            .await
-            .map_err(|e| match e {
-                crate::store::StoreError::Conflict(msg) => Invalid::new("motivation", msg).into(),
-                e => AppError::from(e),
-            }),
-        Err(e) => Err(e.into()),
-    };
+    let result = a
+        .apply_to_help(&f.motivation, &f.department)
+        .await
+        .map_err(AppError::from);
     let view = |done, error| ApplyView {
         l: ctx.layout("Become a helper"),
         motivation: f.motivation.clone(),
@@ -463,8 +437,8 @@ pub struct DecisionForm {
 }
 
 pub async fn decide(
-    State(state): State<AppState>,
-    Coordinator(c): Coordinator,
+    State(_state): State<AppState>,
+    c: Coordinator,
     Path(IdPath { id }): Path<IdPath>,
     Form(f): Form<DecisionForm>,
 ) -> Result<axum::response::Response, AppError> {
@@ -473,6 +447,6 @@ pub async fn decide(
         "decline" => false,
         _ => return Err(Invalid::new("decision", "Approve or decline.").into()),
     };
-    state.store.decide_application(id, approve, c.id).await?;
+    c.decide_application(id, approve).await?;
     Ok(Redirect::to("/support/helpers").into_response())
 }

@@ -51,9 +51,10 @@ impl FromRequestParts<AppState> for Ctx {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let MaybeSignedIn(account) = MaybeSignedIn::from_request_parts(parts, state).await?;
         let CsrfToken(csrf) = CsrfToken::from_request_parts(parts, state).await?;
-        let branding = state.store.branding().await?;
+        let branding = state.app.public().branding().await?;
         let mut entries: Vec<(i64, String, String)> = state
-            .store
+            .app
+            .public()
             .page_nav()
             .await?
             .into_iter()
@@ -69,7 +70,7 @@ impl FromRequestParts<AppState> for Ctx {
         Ok(Ctx {
             branding,
             nav: entries.into_iter().map(|(_, h, t)| (h, t)).collect(),
-            account,
+            account: account.map(crate::app::Member::into_account),
             csrf,
             path: parts.uri.path().to_string(),
         })

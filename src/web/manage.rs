@@ -21,8 +21,12 @@ struct PagesView {
     pages: Vec<Page>,
 }
 
-pub async fn pages(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
-    let pages = state.store.list_pages().await?;
+pub async fn pages(
+    State(_state): State<AppState>,
+    ctx: Ctx,
+    coordinator: Coordinator,
+) -> PageResult {
+    let pages = coordinator.public().pages().await?;
     render(&PagesView {
         l: ctx.layout("Manage the programme"),
         pages,
@@ -47,12 +51,12 @@ impl EditView {
 }
 
 pub async fn edit_form(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Path(slug): Path<String>,
 ) -> PageResult {
-    let page = state.store.page(&slug).await?;
+    let page = coordinator.public().page(&slug).await?;
     render(&EditView {
         l: ctx.layout(format!("Edit {}", page.title)),
         slug: page.slug,
@@ -74,14 +78,14 @@ pub struct EditForm {
 }
 
 pub async fn edit(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    Coordinator(account): Coordinator,
+    account: Coordinator,
     Path(slug): Path<String>,
     Form(form): Form<EditForm>,
 ) -> PageResult {
     // Make sure the page exists before anything else, so a typo in the address is a 404.
-    state.store.page(&slug).await?;
+    account.public().page(&slug).await?;
     let parsed = PageEdit::parse(&form.title, &form.body_md);
     let view = |ctx: Ctx, preview_html, error| EditView {
         l: ctx.layout(format!("Edit {slug}")),
@@ -96,7 +100,7 @@ pub async fn edit(
         (Err(e), _) => render_status(StatusCode::UNPROCESSABLE_ENTITY, &view(ctx, None, Some(e))),
         (Ok(edit), "preview") => render(&view(ctx, Some(render_markdown(&edit.body_md)), None)),
         (Ok(edit), _) => {
-            state.store.update_page(&slug, &edit, account.id).await?;
+            account.update_page(&slug, &edit).await?;
             let to = if slug == "home" {
                 "/".to_string()
             } else {
@@ -186,7 +190,7 @@ impl From<&Branding> for SettingsForm {
     }
 }
 
-pub async fn settings_form(ctx: Ctx, _: Coordinator) -> PageResult {
+pub async fn settings_form(ctx: Ctx, _coordinator: Coordinator) -> PageResult {
     let fields = setting_fields(&SettingsForm::from(&ctx.branding));
     render(&SettingsView {
         l: ctx.layout("Branding"),
@@ -197,9 +201,9 @@ pub async fn settings_form(ctx: Ctx, _: Coordinator) -> PageResult {
 }
 
 pub async fn save_settings(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Form(form): Form<SettingsForm>,
 ) -> PageResult {
     match Branding::parse(
@@ -219,7 +223,7 @@ pub async fn save_settings(
             },
         ),
         Ok(b) => {
-            state.store.save_branding(&b).await?;
+            coordinator.save_branding(&b).await?;
             let mut ctx = ctx;
             ctx.branding = b.clone();
             render(&SettingsView {

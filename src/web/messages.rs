@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::account::notice;
-use super::auth::{Coordinator, SignedIn};
+use super::auth::{Coordinator, Member};
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, render, render_status};
 use crate::domain::Invalid;
@@ -32,8 +32,8 @@ struct MessagesView {
     kinds: Vec<KindRow>,
 }
 
-pub async fn list(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
-    let customised = state.store.customised_mail_kinds().await?;
+pub async fn list(ctx: Ctx, coordinator: Coordinator) -> PageResult {
+    let customised = coordinator.customised_mail_kinds().await?;
     let kinds = MessageKind::ALL
         .into_iter()
         .map(|k| {
@@ -114,14 +114,9 @@ fn edit_view(
     }
 }
 
-pub async fn edit_form(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    _: Coordinator,
-    Path(key): Path<String>,
-) -> PageResult {
+pub async fn edit_form(ctx: Ctx, coordinator: Coordinator, Path(key): Path<String>) -> PageResult {
     let kind = kind_from(&key)?;
-    let t = state.store.mail_template(kind).await?;
+    let t = coordinator.mail_template(kind).await?;
     render(&edit_view(&ctx, kind, t.subject, t.body, None, false, None))
 }
 
@@ -151,15 +146,14 @@ fn sample_values(kind: MessageKind) -> Vec<(&'static str, String)> {
 }
 
 pub async fn edit(
-    State(state): State<AppState>,
     ctx: Ctx,
-    Coordinator(account): Coordinator,
+    account: Coordinator,
     Path(key): Path<String>,
     Form(form): Form<EditForm>,
 ) -> PageResult {
     let kind = kind_from(&key)?;
     if form.action == "reset" {
-        state.store.reset_mail_template(kind).await?;
+        account.reset_mail_template(kind).await?;
         return Ok(Redirect::to(&format!("/manage/messages/{}", kind.key())).into_response());
     }
     match MailTemplate::parse(kind, &form.subject, &form.body) {
@@ -170,7 +164,7 @@ pub async fn edit(
             &edit_view(&ctx, kind, form.subject, form.body, None, false, Some(e)),
         ),
         Ok(t) if form.action == "preview" => {
-            let branding = state.store.branding().await?;
+            let branding = account.branding_for_preview().await?;
             let samples = sample_values(kind);
             let values: Vec<(&str, &str)> = samples.iter().map(|(k, v)| (*k, v.as_str())).collect();
             let footer = kind.optional().then(|| {
@@ -193,38 +187,23 @@ pub async fn edit(
             ))
         }
         Ok(t) => {
-            state.store.save_mail_template(kind, &t, account.id).await?;
+            account.save_mail_template(kind, &t).await?;
             render(&edit_view(&ctx, kind, t.subject, t.body, None, true, None))
         }
     }
 }
 
-/// The optional kinds with whether this address receives them, for the account page.
-pub async fn choices(
-    state: &AppState,
-    address: &str,
-) -> Result<Vec<(MessageKind, bool)>, AppError> {
-    let off = state.store.mail_optouts(address).await?;
-    Ok(MessageKind::ALL
+/// Saves the account page's e-mail choices: each optional kind ticked or not.
+pub async fn save_choices(account: Member, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
+    let choices: Vec<(MessageKind, bool)> = MessageKind::ALL
         .into_iter()
         .filter(|k| k.optional())
-        .map(|k| (k, !off.contains(&k)))
-        .collect())
-}
-
-/// Saves the account page's e-mail choices: each optional kind ticked or not.
-pub async fn save_choices(
-    State(state): State<AppState>,
-    SignedIn(account): SignedIn,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> PageResult {
-    for kind in MessageKind::ALL.into_iter().filter(|k| k.optional()) {
-        let receive = pairs.iter().any(|(k, v)| k == "receive" && v == kind.key());
-        state
-            .store
-            .set_mail_choice(account.email.as_str(), kind, receive)
-            .await?;
-    }
+        .map(|kind| {
+            let receive = pairs.iter().any(|(k, v)| k == "receive" && v == kind.key());
+            (kind, receive)
+        })
+        .collect();
+    account.set_mail_choices(&choices).await?;
     Ok(Redirect::to("/account#mail").into_response())
 }
 
@@ -244,7 +223,7 @@ pub async fn unsubscribe_page(
     ctx: Ctx,
     Path(secret): Path<String>,
 ) -> PageResult {
-    let kind = state.store.unsubscribe_link_kind(&secret).await?;
+    let kind = state.app.public().unsubscribe_link_kind(&secret).await?;
     render(&UnsubscribeView {
         l: ctx.layout("Unsubscribe"),
         title: kind.info().title,
@@ -261,7 +240,7 @@ pub async fn unsubscribe(
     ctx: Ctx,
     Path(secret): Path<String>,
 ) -> PageResult {
-    let kind = state.store.unsubscribe(&secret).await?;
+    let kind = state.app.public().unsubscribe(&secret).await?;
     render(&UnsubscribeView {
         l: ctx.layout("Unsubscribed"),
         title: kind.info().title,
@@ -274,20 +253,9 @@ pub async fn unsubscribe(
 pub async fn send_test(
     State(state): State<AppState>,
     ctx: Ctx,
-    super::auth::Admin(account): super::auth::Admin,
+    account: super::auth::Admin,
 ) -> PageResult {
-    let writer = crate::delivery::Writer::load(
-        &state.store,
-        &state.web.public_url,
-        MessageKind::TestMessage,
-    )
-    .await?;
-    let m = writer.to(
-        account.email.as_str(),
-        &[("link", &writer.url("/admin/outbox"))],
-        format!("test_message:{}", crate::crypto::random_hex(12)),
-    );
-    state.store.enqueue(&m).await?;
+    account.send_test_message().await?;
     notice(
         ctx,
         "Test message queued",

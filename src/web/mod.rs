@@ -41,11 +41,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use tower_http::catch_panic::CatchPanicLayer;
 
-pub use admin::SETUP_LINK_SECS;
 pub use error::{ApiError, AppError};
 pub use observe::Metrics;
 
-use crate::store::Store;
+use crate::app::App;
 
 /// Settings the web layer needs, fixed at start-up.
 #[derive(Debug, Clone)]
@@ -54,19 +53,13 @@ pub struct WebSettings {
     pub cookies_secure: bool,
     pub session_ttl_secs: i64,
     pub proxy_trust: auth::ProxyTrust,
-    /// Days after a request closes before who asked is erased: the form says so.
-    pub retention_days: u32,
-    /// Guest registrations one client address may make in an hour.
-    pub guest_registrations_per_address: u32,
-    /// A bearer token that may read `/metrics` (an administrator's API token may too).
-    pub metrics_token: Option<String>,
     /// Where messages go, in words, for the outbox page.
     pub mail_route: String,
 }
 
 #[derive(Clone)]
 pub struct AppState {
-    pub store: Store,
+    pub app: App,
     pub web: Arc<WebSettings>,
     pub metrics: Arc<Metrics>,
 }

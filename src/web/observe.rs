@@ -145,12 +145,15 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
 }
 
 /// `GET /metrics`: Prometheus text exposition.
-pub async fn metrics(_: super::auth::MetricsReader, State(state): State<AppState>) -> Response {
-    let (size, idle) = state.store.pool_stats();
+pub async fn metrics(
+    super::auth::MetricsReader(observer): super::auth::MetricsReader,
+    State(state): State<AppState>,
+) -> Response {
+    let (size, idle) = observer.pool_stats();
     state.metrics.pool_connections.set(i64::from(size));
     state.metrics.pool_idle.set(idle as i64);
     // A growing "queued" or any "failed" is what an alert on mail should watch.
-    match state.store.outbox_counts().await {
+    match observer.outbox_counts().await {
         Ok(counts) => {
             for (status, n) in counts {
                 state

@@ -41,17 +41,17 @@ pub struct Filter {
 pub async fn show(
     State(state): State<AppState>,
     ctx: Ctx,
-    _: Admin,
+    admin: Admin,
     Query(f): Query<Filter>,
 ) -> PageResult {
     let filter = OutboxStatus::parse(&f.status);
     render(&OutboxView {
         l: ctx.layout("Outbox"),
         route: state.web.mail_route.clone(),
-        counts: state.store.outbox_counts().await?,
+        counts: admin.outbox_counts().await?,
         filter,
-        messages: state.store.list_outbox(filter, PAGE_SIZE).await?,
-        jobs: state.store.list_jobs().await?,
+        messages: admin.outbox(filter, PAGE_SIZE).await?,
+        jobs: admin.jobs().await?,
     })
 }
 
@@ -61,19 +61,17 @@ pub struct IdPath {
 }
 
 pub async fn retry(
-    State(state): State<AppState>,
-    _: Admin,
+    admin: Admin,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Result<axum::response::Response, AppError> {
-    state.store.requeue_message(id).await?;
+    admin.retry_message(id).await?;
     Ok(Redirect::to("/admin/outbox").into_response())
 }
 
 pub async fn cancel(
-    State(state): State<AppState>,
-    _: Admin,
+    admin: Admin,
     Path(IdPath { id }): Path<IdPath>,
 ) -> Result<axum::response::Response, AppError> {
-    state.store.cancel_message(id).await?;
+    admin.cancel_message(id).await?;
     Ok(Redirect::to("/admin/outbox").into_response())
 }

@@ -24,7 +24,7 @@ struct PublicView {
 pub async fn public(State(state): State<AppState>, ctx: Ctx) -> PageResult {
     render(&PublicView {
         l: ctx.layout("Resources"),
-        resources: state.store.list_resources(false).await?,
+        resources: state.app.public().resources().await?,
     })
 }
 
@@ -36,21 +36,8 @@ struct ManageView {
     error: Option<Invalid>,
 }
 
-async fn manage_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> PageResult {
-    let counts = state.store.resource_referral_counts().await?;
-    let resources = state
-        .store
-        .list_resources(true)
-        .await?
-        .into_iter()
-        .map(|r| {
-            let n = counts
-                .iter()
-                .find(|(k, _)| *k == r.key)
-                .map_or(0, |(_, n)| *n);
-            (r, n)
-        })
-        .collect();
+async fn manage_page(coordinator: &Coordinator, ctx: Ctx, error: Option<Invalid>) -> PageResult {
+    let resources = coordinator.resources_with_counts().await?;
     let status = form_status(&error);
     render_status(
         status,
@@ -62,8 +49,12 @@ async fn manage_page(state: &AppState, ctx: Ctx, error: Option<Invalid>) -> Page
     )
 }
 
-pub async fn manage(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
-    manage_page(&state, ctx, None).await
+pub async fn manage(
+    State(_state): State<AppState>,
+    ctx: Ctx,
+    coordinator: Coordinator,
+) -> PageResult {
+    manage_page(&coordinator, ctx, None).await
 }
 
 #[derive(Deserialize)]
@@ -83,9 +74,9 @@ pub struct ResourceForm {
 }
 
 pub async fn add(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Form(f): Form<ResourceForm>,
 ) -> PageResult {
     let parsed = Resource::parse(
@@ -97,23 +88,23 @@ pub async fn add(
         f.confidential.is_some(),
     );
     let result = match parsed {
-        Ok(r) => state.store.add_resource(&r).await.map_err(|e| match e {
-            crate::store::StoreError::Conflict(m) => Invalid::new("name", m).into(),
-            e => super::error::AppError::from(e),
-        }),
+        Ok(r) => coordinator
+            .add_resource(&r)
+            .await
+            .map_err(super::error::AppError::from),
         Err(e) => Err(e.into()),
     };
     match result {
         Ok(()) => Ok(Redirect::to("/support/resources").into_response()),
-        Err(super::error::AppError::Invalid(e)) => manage_page(&state, ctx, Some(e)).await,
+        Err(super::error::AppError::Invalid(e)) => manage_page(&coordinator, ctx, Some(e)).await,
         Err(e) => Err(e),
     }
 }
 
 pub async fn update(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Path(key): Path<String>,
     Form(f): Form<ResourceForm>,
 ) -> PageResult {
@@ -127,9 +118,9 @@ pub async fn update(
     ) {
         Ok(mut r) => {
             r.active = f.active.is_some();
-            state.store.update_resource(&r).await?;
+            coordinator.update_resource(&r).await?;
             Ok(Redirect::to("/support/resources").into_response())
         }
-        Err(e) => manage_page(&state, ctx, Some(e)).await,
+        Err(e) => manage_page(&coordinator, ctx, Some(e)).await,
     }
 }

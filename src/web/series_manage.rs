@@ -12,7 +12,6 @@ use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, form_status, render_status};
 use crate::domain::Invalid;
 use crate::domain::series::{Series, SeriesInput};
-use crate::store::StoreError;
 
 #[derive(Template)]
 #[template(path = "manage_series.html")]
@@ -24,7 +23,7 @@ struct View {
 }
 
 async fn page(
-    state: &AppState,
+    coordinator: &Coordinator,
     ctx: Ctx,
     error: Option<Invalid>,
     typed: SeriesInput,
@@ -34,58 +33,51 @@ async fn page(
         status,
         &View {
             l: ctx.layout("Programmes"),
-            series: state.store.list_series().await?,
+            series: coordinator.public().series_list().await?,
             error,
             typed,
         },
     )
 }
 
-pub async fn list(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
-    page(&state, ctx, None, SeriesInput::default()).await
-}
-
-fn conflict_on_slug(e: StoreError) -> AppError {
-    match e {
-        StoreError::Conflict(m) => Invalid::new("slug", m).into(),
-        e => e.into(),
-    }
+pub async fn list(
+    State(_state): State<AppState>,
+    ctx: Ctx,
+    coordinator: Coordinator,
+) -> PageResult {
+    page(&coordinator, ctx, None, SeriesInput::default()).await
 }
 
 pub async fn add(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Form(typed): Form<SeriesInput>,
 ) -> PageResult {
     let result = match typed.parse() {
-        Ok(s) => state
-            .store
-            .create_series(&s)
-            .await
-            .map_err(conflict_on_slug),
+        Ok(s) => coordinator.create_series(&s).await.map_err(AppError::from),
         Err(e) => Err(e.into()),
     };
     match result {
         Ok(s) => Ok(Redirect::to(&format!("/programmes/{}", s.slug)).into_response()),
-        Err(AppError::Invalid(e)) => page(&state, ctx, Some(e), typed).await,
+        Err(AppError::Invalid(e)) => page(&coordinator, ctx, Some(e), typed).await,
         Err(e) => Err(e),
     }
 }
 
 pub async fn update(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    _: Coordinator,
+    coordinator: Coordinator,
     Path(slug): Path<String>,
     Form(mut typed): Form<SeriesInput>,
 ) -> PageResult {
     typed.slug = slug.clone();
     match typed.parse() {
         Ok(s) => {
-            state.store.update_series(&slug, &s).await?;
+            coordinator.update_series(&slug, &s).await?;
             Ok(Redirect::to("/manage/series").into_response())
         }
-        Err(e) => page(&state, ctx, Some(e), SeriesInput::default()).await,
+        Err(e) => page(&coordinator, ctx, Some(e), SeriesInput::default()).await,
     }
 }

@@ -24,10 +24,10 @@ struct PageView {
 }
 
 async fn show_page(state: &AppState, ctx: Ctx, slug: &str) -> PageResult {
-    let page = state.store.page(slug).await?;
+    let page = state.app.public().page(slug).await?;
     let show_series = slug == "home";
     let series = if show_series {
-        state.store.list_series().await?
+        state.app.public().series_list().await?
     } else {
         Vec::new()
     };
@@ -69,7 +69,7 @@ struct ProgrammesView {
 }
 
 pub async fn programmes(State(state): State<AppState>, ctx: Ctx) -> PageResult {
-    let series = state.store.list_series().await?;
+    let series = state.app.public().series_list().await?;
     render(&ProgrammesView {
         l: ctx.layout("Programmes"),
         series,
@@ -90,15 +90,7 @@ pub async fn series(
     ctx: Ctx,
     Path(slug): Path<String>,
 ) -> PageResult {
-    let series = state.store.series_by_slug(&slug).await?;
-    let events = state
-        .store
-        .list_events(&crate::store::EventFilter {
-            series_id: Some(series.id),
-            from: crate::domain::now(),
-            ..Default::default()
-        })
-        .await?;
+    let (series, events) = state.app.public().series(&slug).await?;
     render(&SeriesView {
         l: ctx.layout(series.title.clone()),
         body_html: series.body_html(),
@@ -112,7 +104,7 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn readyz(State(state): State<AppState>) -> Response {
-    match state.store.ping().await {
+    match state.app.public().ready().await {
         Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check: database does not answer");
@@ -133,7 +125,7 @@ pub async fn stylesheet() -> Response {
 }
 
 pub async fn theme(State(state): State<AppState>) -> PageResult {
-    let css = state.store.branding().await?.theme_css();
+    let css = state.app.public().branding().await?.theme_css();
     Ok((
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),

@@ -9,17 +9,17 @@ use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
-use super::auth::{ClientAddr, Coordinator, MaybeSignedIn, SignedIn};
+use super::auth::{ClientAddr, Coordinator, MaybeSignedIn, Member};
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, render, render_status};
+use crate::app::support::requests::Requester;
 use crate::domain::matching::{Policy, Weights};
 use crate::domain::sla::{self, BusinessHours, ServiceLevelSettings, SlaState};
 use crate::domain::support::{
-    Appointment, ContactMode, NewRequest, ReferralInput, ReferralReason, RequestInput, Topic,
-    Urgency, normalise_receipt_code,
+    Appointment, ContactMode, ReferralInput, ReferralReason, RequestInput, Topic, Urgency,
 };
-use crate::domain::{Invalid, now, throttle};
-use crate::store::{RequestSummary, Store};
+use crate::domain::{Invalid, now};
+use crate::store::{RequestSummary, SupportSettings};
 
 #[derive(Template)]
 #[template(path = "support_request.html")]
@@ -61,7 +61,8 @@ impl RequestView {
 }
 
 pub async fn request_form(State(state): State<AppState>, ctx: Ctx) -> PageResult {
-    if ctx.account.is_none() && state.store.support_requires_sign_in().await? {
+    let public = state.app.public();
+    if ctx.account.is_none() && public.support_requires_sign_in().await? {
         return Err(AppError::Unauthorized);
     }
     let input = RequestInput {
@@ -82,9 +83,9 @@ pub async fn request_form(State(state): State<AppState>, ctx: Ctx) -> PageResult
     render(&RequestView {
         l: ctx.layout("Ask for peer support"),
         input,
-        public_helpers: state.store.public_helpers().await?,
+        public_helpers: public.public_helpers().await?,
         error: None,
-        promises: promises(&state).await?,
+        promises: public.support_promises().await?,
     })
 }
 
@@ -127,32 +128,6 @@ fn input_from_pairs(pairs: &[(String, String)]) -> RequestInput {
     }
 }
 
-/// A self-request checked as the form and the API both take it: its fields, then that a
-/// helper named or to avoid is one of those listed publicly (nobody may learn, by trying
-/// ids, who else is a helper).
-pub fn checked_request(
-    input: &RequestInput,
-    public_helpers: &[crate::store::PublicHelper],
-) -> Result<NewRequest, Invalid> {
-    let r = NewRequest::parse(input)?;
-    let listed = |h: &i64| public_helpers.iter().any(|p| p.account == *h);
-    if let Some(h) = r.preferences.named_helper
-        && !listed(&h)
-    {
-        return Err(Invalid::new(
-            "named_helper",
-            "Choose a helper from the list, or no one in particular.",
-        ));
-    }
-    if !r.preferences.avoid_helpers.iter().all(listed) {
-        return Err(Invalid::new(
-            "avoid_helpers",
-            "Choose the helpers to avoid from the list.",
-        ));
-    }
-    Ok(r)
-}
-
 #[derive(Template)]
 #[template(path = "support_refer.html")]
 struct ReferView {
@@ -171,7 +146,7 @@ impl ReferView {
     }
 }
 
-pub async fn refer_form(ctx: Ctx, _: SignedIn) -> PageResult {
+pub async fn refer_form(ctx: Ctx, _: Member) -> PageResult {
     render(&ReferView {
         l: ctx.layout("Refer a colleague"),
         input: ReferralInput::default(),
@@ -183,22 +158,19 @@ pub async fn refer_form(ctx: Ctx, _: SignedIn) -> PageResult {
 /// A referral. The referrer learns only that it was received: not who takes it, nor
 /// whether the colleague accepts.
 pub async fn refer(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    SignedIn(a): SignedIn,
+    a: Member,
     Form(input): Form<ReferralInput>,
 ) -> PageResult {
-    match NewRequest::parse_referral(&input, &format!("{} <{}>", a.display_name, a.email)) {
-        Ok(r) => {
-            file_request(&state, &r, None).await?;
-            render(&ReferView {
-                l: ctx.layout("Referral received"),
-                input: ReferralInput::default(),
-                received: true,
-                error: None,
-            })
-        }
-        Err(e) => render_status(
+    match a.refer(&input).await {
+        Ok(()) => render(&ReferView {
+            l: ctx.layout("Referral received"),
+            input: ReferralInput::default(),
+            received: true,
+            error: None,
+        }),
+        Err(crate::app::Error::Invalid(e)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &ReferView {
                 l: ctx.layout("Refer a colleague"),
@@ -207,6 +179,7 @@ pub async fn refer(
                 error: Some(e),
             },
         ),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -221,137 +194,39 @@ struct ReceiptView {
     promises: Vec<String>,
 }
 
-/// The form's promises, from the settings in force now.
-async fn promises(state: &AppState) -> Result<Vec<String>, AppError> {
-    let (_, sla) = business_hours(&state.store).await?;
-    Ok(crate::domain::support::promises(
-        &crate::domain::support::PromiseSettings {
-            coordinator_blind: state.store.coordinator_blind().await?,
-            retention_days: state.web.retention_days,
-            first_contact_hours: [
-                sla.promise_hours(Urgency::Urgent),
-                sla.promise_hours(Urgency::Soon),
-                sla.promise_hours(Urgency::Routine),
-            ],
-        },
-    ))
-}
-
 pub async fn submit(
     State(state): State<AppState>,
     ctx: Ctx,
     MaybeSignedIn(account): MaybeSignedIn,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    if account.is_none() && state.store.support_requires_sign_in().await? {
-        return Err(AppError::Unauthorized);
-    }
+    let public = state.app.public();
     let input = input_from_pairs(&pairs);
-    let public_helpers = state.store.public_helpers().await?;
-    let checked = checked_request(&input, &public_helpers);
-    let request = match checked {
-        Ok(r) => r,
+    let filed = match public.ask_for_support(&input, account.as_ref()).await {
+        Ok(filed) => filed,
         // Everything typed comes back, with the reason beside its field.
-        Err(e) => {
+        Err(crate::app::Error::Invalid(e)) => {
             return render_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &RequestView {
                     l: ctx.layout("Ask for peer support"),
                     input,
-                    public_helpers,
+                    public_helpers: public.public_helpers().await?,
                     error: Some(e),
-                    promises: promises(&state).await?,
+                    promises: public.support_promises().await?,
                 },
             );
         }
+        Err(e) => return Err(e.into()),
     };
-    let (_, code) = file_request(&state, &request, account.map(|a| a.id)).await?;
-    // Urgent, at night or at a weekend: say plainly when a person will first see it.
-    let (hours, _) = business_hours(&state.store).await?;
-    let t = now();
-    let after_hours = (request.urgency == Urgency::Urgent && !hours.is_open(t))
-        .then(|| hours.local_text(hours.next_open(t)));
     // The code is shown in the page body only: never in a URL, a redirect or a log.
     render(&ReceiptView {
-        after_hours,
+        after_hours: filed.after_hours,
         l: ctx.layout("Your request is in"),
-        code,
-        chooses: state.store.support_requester_chooses().await?,
-        promises: promises(&state).await?,
+        code: filed.receipt_code,
+        chooses: public.requester_chooses().await?,
+        promises: public.support_promises().await?,
     })
-}
-
-/// Files a request; an urgent one alerts every coordinator at once, in the same
-/// transaction. The alert says that something urgent arrived, never who or what.
-pub async fn file_request(
-    state: &AppState,
-    request: &NewRequest,
-    owner: Option<crate::domain::accounts::AccountId>,
-) -> Result<(RequestSummary, String), AppError> {
-    let alerts = if request.urgency == Urgency::Urgent {
-        crate::casework::CoordinatorAlerts::load(&state.store, &state.web.public_url)
-            .await?
-            .messages(
-                "an urgent request arrived",
-                "/support/queue",
-                &format!("urgent:{}", crate::crypto::random_hex(8)),
-            )
-    } else {
-        Vec::new()
-    };
-    let (r, code) = state
-        .store
-        .create_support_request(request, owner, &alerts)
-        .await?;
-    // Coordinator-blind: the request is offered straight away, so that only the helper
-    // who accepts ever sees who asked. With no helper free, it waits in the queue.
-    if state.store.coordinator_blind().await? && !state.store.support_requester_chooses().await? {
-        super::cases::offer_next(state, r.id).await?;
-    }
-    Ok((r, code))
-}
-
-/// Looks a receipt code up under the per-address throttle: a wrong code counts as a
-/// failed attempt, so codes cannot be guessed by trying many. Every kind of wrong code
-/// gets the same answer.
-pub async fn by_receipt(
-    store: &Store,
-    typed: &str,
-    address: &str,
-) -> Result<(String, RequestSummary), AppError> {
-    let t = now();
-    let key = throttle::receipt_key(address);
-    let locked = store.throttle_locked_until(&key).await?;
-    if locked > t {
-        return Err(AppError::Throttled {
-            minutes: throttle::minutes_left(locked, t),
-        });
-    }
-    let found = match normalise_receipt_code(typed) {
-        Some(code) => match store.support_request_by_receipt(&code).await {
-            Ok(r) => Some((code, r)),
-            Err(crate::store::StoreError::NotFound) => None,
-            Err(e) => return Err(e.into()),
-        },
-        None => None,
-    };
-    match found {
-        Some(hit) => Ok(hit),
-        None => {
-            let policy = throttle::PER_ADDRESS;
-            let n = store
-                .throttle_record_failure(&key, policy.window_start(t), t)
-                .await?;
-            if let Some(until) = policy.lock_after(n, t) {
-                store.throttle_lock(&key, until).await?;
-            }
-            Err(Invalid::new(
-                "receipt_code",
-                "No request matches this code. Check it against what you noted (16 letters and digits, in four groups).",
-            )
-            .into())
-        }
-    }
 }
 
 #[derive(Template)]
@@ -389,52 +264,22 @@ pub struct ReceiptForm {
     receipt_code: String,
 }
 
-/// The helpers a person may choose from for their waiting request: the best three of
-/// the shortlist, among helpers who chose to be listed publicly. Empty unless the
-/// programme lets people choose.
-pub async fn choices_for(
-    state: &AppState,
-    request: &RequestSummary,
-) -> Result<Vec<crate::store::PublicHelper>, AppError> {
-    if request.status != crate::domain::support::RequestStatus::Submitted
-        || !state.store.support_requester_chooses().await?
-    {
-        return Ok(Vec::new());
-    }
-    let public = state.store.public_helpers().await?;
-    let mut m = crate::casework::matching_inputs(
-        &state.store,
-        request.id,
-        crate::casework::Opener::Requester,
-    )
-    .await?;
-    m.helpers
-        .retain(|h| public.iter().any(|p| p.account == h.id));
-    let list =
-        crate::domain::matching::shortlist(&m.helpers, &m.request, &m.weights, m.policy, now(), 3);
-    Ok(list
-        .iter()
-        .filter_map(|c| public.iter().find(|p| p.account == c.helper).cloned())
-        .collect())
-}
-
 async fn status_result(
-    state: &AppState,
     ctx: Ctx,
     typed: String,
-    result: Result<(String, RequestSummary), AppError>,
+    result: crate::app::Result<Requester>,
     withdrawn_now: bool,
 ) -> PageResult {
     match result {
-        Ok(found) => render(&StatusView {
+        Ok(requester) => render(&StatusView {
             l: ctx.layout("Your request"),
-            choices: choices_for(state, &found.1).await?,
-            found: Some(found),
+            choices: requester.choices().await?,
+            found: Some(requester.into_parts()),
             typed: String::new(),
             withdrawn_now,
             error: None,
         }),
-        Err(AppError::Invalid(e)) => render_status(
+        Err(crate::app::Error::Invalid(e)) => render_status(
             StatusCode::UNPROCESSABLE_ENTITY,
             &StatusView {
                 l: ctx.layout("Check a request"),
@@ -445,7 +290,7 @@ async fn status_result(
                 error: Some(e),
             },
         ),
-        Err(e) => Err(e),
+        Err(e) => Err(e.into()),
     }
 }
 
@@ -465,21 +310,15 @@ pub async fn choose(
     ClientAddr(address): ClientAddr,
     Form(form): Form<ChooseForm>,
 ) -> PageResult {
-    let (code, request) = by_receipt(&state.store, &form.receipt_code, &address).await?;
-    let choices = choices_for(&state, &request).await?;
-    if !choices.iter().any(|c| c.account == form.helper) {
-        return Err(Invalid::new("helper", "Choose one of the helpers shown.").into());
-    }
-    crate::casework::offer_to(
-        &state.store,
-        &state.web.public_url,
-        request.id,
-        crate::domain::accounts::AccountId(form.helper),
-        None,
-    )
-    .await?;
-    let updated = state.store.support_request_by_receipt(&code).await?;
-    status_result(&state, ctx, String::new(), Ok((code, updated)), false).await
+    let requester = state
+        .app
+        .public()
+        .requester(&form.receipt_code, &address)
+        .await?;
+    let chosen = requester
+        .choose(crate::domain::accounts::AccountId(form.helper))
+        .await?;
+    status_result(ctx, String::new(), Ok(chosen), false).await
 }
 
 pub async fn status(
@@ -488,8 +327,12 @@ pub async fn status(
     ClientAddr(address): ClientAddr,
     Form(form): Form<ReceiptForm>,
 ) -> PageResult {
-    let result = by_receipt(&state.store, &form.receipt_code, &address).await;
-    status_result(&state, ctx, form.receipt_code, result, false).await
+    let result = state
+        .app
+        .public()
+        .requester(&form.receipt_code, &address)
+        .await;
+    status_result(ctx, form.receipt_code, result, false).await
 }
 
 #[derive(Deserialize)]
@@ -509,7 +352,11 @@ pub async fn feedback(
     ClientAddr(address): ClientAddr,
     Form(form): Form<FeedbackForm>,
 ) -> PageResult {
-    let (code, _) = by_receipt(&state.store, &form.receipt_code, &address).await?;
+    let requester = state
+        .app
+        .public()
+        .requester(&form.receipt_code, &address)
+        .await?;
     let helpful = form
         .helpful
         .parse::<u8>()
@@ -521,7 +368,7 @@ pub async fn feedback(
         "no" => false,
         _ => return Err(Invalid::new("recommend", "Answer yes or no.").into()),
     };
-    state.store.give_feedback(&code, helpful, recommend).await?;
+    requester.give_feedback(helpful, recommend).await?;
     super::account::notice(
         ctx,
         "Thank you",
@@ -538,16 +385,16 @@ pub async fn withdraw(
     ClientAddr(address): ClientAddr,
     Form(form): Form<ReceiptForm>,
 ) -> PageResult {
-    let result = match by_receipt(&state.store, &form.receipt_code, &address).await {
-        Ok((code, _)) => state
-            .store
-            .withdraw_support_request(&code)
-            .await
-            .map(|r| (code, r))
-            .map_err(AppError::from),
+    let result = match state
+        .app
+        .public()
+        .requester(&form.receipt_code, &address)
+        .await
+    {
+        Ok(requester) => requester.withdraw().await,
         Err(e) => Err(e),
     };
-    status_result(&state, ctx, form.receipt_code, result, true).await
+    status_result(ctx, form.receipt_code, result, true).await
 }
 
 #[derive(Template)]
@@ -557,10 +404,10 @@ struct MineView {
     requests: Vec<RequestSummary>,
 }
 
-pub async fn mine(State(state): State<AppState>, ctx: Ctx, SignedIn(a): SignedIn) -> PageResult {
+pub async fn mine(State(_state): State<AppState>, ctx: Ctx, a: Member) -> PageResult {
     render(&MineView {
         l: ctx.layout("My support requests"),
-        requests: state.store.my_support_requests(a.id).await?,
+        requests: a.my_support_requests().await?,
     })
 }
 
@@ -587,26 +434,14 @@ impl QueueView {
 
 /// The programme's business hours and the service-level settings in force, or the
 /// defaults if the saved ones no longer parse.
-pub async fn business_hours(
-    store: &Store,
-) -> Result<(BusinessHours, ServiceLevelSettings), AppError> {
-    let s = store.service_level_settings().await?;
-    Ok(match BusinessHours::parse(&s) {
-        Ok(h) => (h, s),
-        Err(_) => {
-            let d = ServiceLevelSettings::default();
-            let h = BusinessHours::parse(&d)
-                .map_err(|e| AppError::Internal(anyhow::anyhow!("default business hours: {e}")))?;
-            (h, d)
-        }
-    })
-}
-
-pub async fn queue(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
-    let (hours, settings) = business_hours(&state.store).await?;
+pub async fn queue(
+    State(_state): State<AppState>,
+    ctx: Ctx,
+    coordinator: Coordinator,
+) -> PageResult {
+    let (hours, settings) = coordinator.public().business_hours().await?;
     let t = now();
-    let requests = state
-        .store
+    let requests = coordinator
         .support_queue()
         .await?
         .into_iter()
@@ -620,7 +455,7 @@ pub async fn queue(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> P
     render(&QueueView {
         l: ctx.layout("Support queue"),
         requests,
-        feedback: state.store.feedback_summary().await?,
+        feedback: coordinator.feedback_summary().await?,
         now: t,
     })
 }
@@ -645,16 +480,20 @@ impl SettingsView {
     }
 }
 
-pub async fn settings_form(State(state): State<AppState>, ctx: Ctx, _: Coordinator) -> PageResult {
-    let (weights, policy) = state.store.matching_rules().await?;
+pub async fn settings_form(
+    State(_state): State<AppState>,
+    ctx: Ctx,
+    coordinator: Coordinator,
+) -> PageResult {
+    let current = coordinator.support_settings().await?;
     render(&SettingsView {
         l: ctx.layout("Service level"),
-        s: state.store.service_level_settings().await?,
-        blind: state.store.coordinator_blind().await?,
-        requires_sign_in: state.store.support_requires_sign_in().await?,
-        requester_chooses: state.store.support_requester_chooses().await?,
-        weights,
-        policy,
+        s: current.service_level,
+        blind: current.coordinator_blind,
+        requires_sign_in: current.requires_sign_in,
+        requester_chooses: current.requester_chooses,
+        weights: current.weights,
+        policy: current.policy,
         saved: false,
         error: None,
     })
@@ -695,14 +534,15 @@ pub struct SettingsForm {
 }
 
 pub async fn save_settings(
-    State(state): State<AppState>,
+    State(_state): State<AppState>,
     ctx: Ctx,
-    Coordinator(coordinator): Coordinator,
+    coordinator: Coordinator,
     Form(f): Form<SettingsForm>,
 ) -> PageResult {
     // A number left out of the form keeps its current value; a number not understood is
     // 0, which the check refuses with the field's name.
-    let saved = state.store.service_level_settings().await?;
+    let in_force = coordinator.support_settings().await?;
+    let saved = &in_force.service_level;
     let number = |raw: &str, current: u32| {
         if raw.trim().is_empty() {
             current
@@ -729,7 +569,7 @@ pub async fn save_settings(
         routine_offer_hours: number(&f.routine_offer_hours, saved.routine_offer_hours),
     };
     // A weight left out of the form keeps its current value.
-    let current = state.store.matching_rules().await?.0;
+    let current = in_force.weights;
     let weight = |name: &str| {
         f.rest
             .get(&format!("weight_{name}"))
@@ -749,31 +589,23 @@ pub async fn save_settings(
     let checked = BusinessHours::parse(&s).and_then(|_| Weights::parse(weight));
     match checked {
         Ok(weights) => {
-            state.store.save_service_level_settings(&s).await?;
-            let blind = f.coordinator_blind.is_some();
-            state
-                .store
-                .set_coordinator_blind(blind, Some(coordinator.id))
-                .await?;
-            state.store.save_matching_rules(&weights, &policy).await?;
-            let requires_sign_in = f.requires_sign_in.is_some();
-            state
-                .store
-                .set_support_requires_sign_in(requires_sign_in)
-                .await?;
-            let requester_chooses = f.requester_chooses.is_some();
-            state
-                .store
-                .set_support_requester_chooses(requester_chooses)
-                .await?;
-            render(&SettingsView {
-                l: ctx.layout("Service level"),
-                s,
-                blind,
-                requires_sign_in,
-                requester_chooses,
+            let new = SupportSettings {
+                service_level: s,
                 weights,
                 policy,
+                coordinator_blind: f.coordinator_blind.is_some(),
+                requires_sign_in: f.requires_sign_in.is_some(),
+                requester_chooses: f.requester_chooses.is_some(),
+            };
+            coordinator.save_support_settings(&new).await?;
+            render(&SettingsView {
+                l: ctx.layout("Service level"),
+                s: new.service_level,
+                blind: new.coordinator_blind,
+                requires_sign_in: new.requires_sign_in,
+                requester_chooses: new.requester_chooses,
+                weights: new.weights,
+                policy: new.policy,
                 saved: true,
                 error: None,
             })

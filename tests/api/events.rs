@@ -35,7 +35,7 @@ pub async fn coordinator_token(app: &TestApp) -> String {
     app.token_for(&c).await
 }
 
-fn future_date(days: i64) -> String {
+pub fn future_date(days: i64) -> String {
     use jiff::ToSpan;
     jiff::Zoned::now()
         .date()

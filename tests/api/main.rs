@@ -12,6 +12,7 @@ mod cli;
 mod content;
 mod delivery;
 mod events;
+mod layers;
 mod promises;
 mod security;
 mod store;

@@ -2,6 +2,12 @@
 //! what matching needs, offering a request to a helper (with the helper's e-mail in the
 //! same transaction), and passing a request to its next candidate.
 
+pub mod cases;
+pub mod helpers;
+pub mod requests;
+pub mod resources;
+pub mod settings;
+
 use crate::delivery::Writer;
 use crate::domain::accounts::AccountId;
 use crate::domain::mail::MessageKind;

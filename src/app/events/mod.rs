@@ -3,13 +3,18 @@
 //! a change, drawing lotteries, passing on lapsed offers, reminders, erasure, and the
 //! calendar text and check-in codes that go with a registration.
 
+mod consent;
+pub mod manage;
+pub mod registration;
+
 use crate::delivery::Writer;
 use crate::domain::calendar::{self, Entry};
 use crate::domain::events::{Event, EventDraft, RegistrationStatus, instant_text};
 use crate::domain::mail::MessageKind;
 use crate::domain::now;
 use crate::store::{
-    Attachment, GuestLimit, NewMessage, NewRegistration, Promoted, Registered, Store, StoreResult,
+    Attachment, EventChange, GuestLimit, NewMessage, NewRegistration, Promoted, Registered, Store,
+    StoreResult,
 };
 
 /// Reminders go out this long before an event starts.
@@ -462,10 +467,11 @@ pub async fn change_event(
     id: i64,
     draft: &EventDraft,
 ) -> StoreResult<()> {
-    let changed = Writer::load(store, public_url, MessageKind::EventChanged).await?;
-    let mail = PromotionMail::load(store, public_url).await?;
-    // The messages describe the event as it will be: build it from the draft.
-    let before = store.event(id).await?;
+    change_events(store, public_url, &[(id, draft)]).await
+}
+
+/// The event as a change will leave it, for the messages that describe it.
+fn after_change(before: &Event, draft: &EventDraft) -> Event {
     let mut after = before.clone();
     if let Some(o) = draft.occurrences.first() {
         after.title = draft.title.clone();
@@ -479,25 +485,55 @@ pub async fn change_event(
         after.readings = draft.readings.clone();
         after.sequence = before.sequence + 1;
     }
+    after
+}
+
+/// Saves several changes in one transaction ("this and every later date"), each event's
+/// registrants told of theirs: all are saved and their messages queued, or none is.
+pub async fn change_events(
+    store: &Store,
+    public_url: &url::Url,
+    changes: &[(i64, &EventDraft)],
+) -> StoreResult<()> {
+    let changed = Writer::load(store, public_url, MessageKind::EventChanged).await?;
+    let mail = PromotionMail::load(store, public_url).await?;
+    let mut afters = Vec::with_capacity(changes.len());
+    for (id, draft) in changes {
+        afters.push(after_change(&store.event(*id).await?, draft));
+    }
     let stamp = now();
-    store
-        .update_event(
-            id,
-            draft,
-            |r| {
-                let v = values(&after, &changed, &r.name, &r.secret, r.status.holds_place());
+    type Notice<'a> = Box<dyn Fn(&Promoted) -> Option<NewMessage> + Send + Sync + 'a>;
+    let notices: Vec<(Notice<'_>, Notice<'_>)> = afters
+        .iter()
+        .map(|after| {
+            let (changed, mail) = (&changed, &mail);
+            let told: Notice<'_> = Box::new(move |r: &Promoted| {
+                let v = values(after, changed, &r.name, &r.secret, r.status.holds_place());
                 Some(write(
-                    &after,
-                    &changed,
+                    after,
+                    changed,
                     &r.email,
                     &v,
                     format!("event_changed:{}:{stamp}", r.id),
-                    Some(ics_attachment(&after, public_url)),
+                    Some(ics_attachment(after, public_url)),
                 ))
-            },
-            |p| Some(mail.write(&after, public_url, p)),
-        )
-        .await
+            });
+            let promoted: Notice<'_> =
+                Box::new(move |p: &Promoted| Some(mail.write(after, public_url, p)));
+            (told, promoted)
+        })
+        .collect();
+    let list: Vec<EventChange<'_>> = changes
+        .iter()
+        .zip(&notices)
+        .map(|((id, draft), (told, promoted))| EventChange {
+            id: *id,
+            draft,
+            notice: told.as_ref(),
+            promoted_notice: promoted.as_ref(),
+        })
+        .collect();
+    store.update_events(&list).await
 }
 
 /// Cancels an event and tells everyone registered; the attachment removes it from their

@@ -1,0 +1,359 @@
+//! Running events, for coordinators: creating and changing them (a repeating event's
+//! later dates all at once, or none), cancelling, drawing lotteries, the registrants with
+//! their check-in, places given by hand, and the adults cleared to work with students.
+//! A registration is always reached through its event: one of another event is not found.
+
+use crate::app::events::{self as work, SeriesTotals};
+use crate::app::{Coordinator, Error, Result};
+use crate::domain::accounts::{Account, Email};
+use crate::domain::events::{
+    Clearance, ClearancePolicy, Event, EventDraft, EventInput, local_input,
+};
+use crate::domain::{Invalid, required_line};
+use crate::store::{EventCounts, NewRegistration, Registered, Registration, StoreError};
+
+/// Why a lottery could not be drawn by hand.
+pub const NOT_A_LOTTERY: &str =
+    "This event's places are not drawn by lottery, or were drawn already.";
+
+/// An event's registrants page: everyone registered, and each adult placed on it with why
+/// their clearance no longer covers it.
+pub struct Registrants {
+    pub event: Event,
+    pub registrations: Vec<Registration>,
+    pub volunteers: Vec<(i64, String, Option<String>)>,
+}
+
+/// The clearance roster; a row whose dates no longer parse is left out with a warning
+/// (it was checked when saved, so only a damaged row).
+fn roster(rows: Vec<(i64, String, String, String)>) -> Vec<Clearance> {
+    rows.into_iter()
+        .filter_map(|(id, name, b, t)| match (b.parse(), t.parse()) {
+            (Ok(background_check_on), Ok(youth_training_on)) => Some(Clearance {
+                account_id: id,
+                name,
+                background_check_on,
+                youth_training_on,
+            }),
+            _ => {
+                tracing::warn!(account = id, "a clearance row has dates that do not parse");
+                None
+            }
+        })
+        .collect()
+}
+
+/// Why an adult's clearance does not cover a students' event (None: it does, or the
+/// event is not for students).
+fn clearance_problem(
+    e: &Event,
+    account: i64,
+    roster: &[Clearance],
+    policy: &ClearancePolicy,
+) -> Result<Option<String>> {
+    if !e.for_minors {
+        return Ok(None);
+    }
+    let day = jiff::Timestamp::from_second(e.ends_at)
+        .map(|t| t.to_zoned(e.tz()).date())
+        .map_err(|err| anyhow::Error::new(err).context("event date out of range"))?;
+    Ok(match roster.iter().find(|c| c.account_id == account) {
+        None => Some(
+            "This person has no background check or youth-protection training on record."
+                .to_string(),
+        ),
+        Some(c) => c.lapsed_on(day, policy),
+    })
+}
+
+impl Coordinator {
+    /// An event as coordinators see it (a private event's title too).
+    pub async fn event(&self, id: i64) -> Result<Event> {
+        Ok(self.store().event(id).await?)
+    }
+
+    /// Per-event figures, newest first, for one series (by its slug) or all.
+    pub async fn event_counts(&self, series_slug: &str) -> Result<Vec<EventCounts>> {
+        let series_id = if series_slug.is_empty() {
+            None
+        } else {
+            Some(self.store().series_by_slug(series_slug).await?.id)
+        };
+        Ok(self.store().event_counts(series_id).await?)
+    }
+
+    /// Totals per series over every event.
+    pub async fn series_totals(&self) -> Result<Vec<SeriesTotals>> {
+        Ok(work::series_totals(&self.event_counts("").await?))
+    }
+
+    /// How many later dates a repeating event has (what "and every later date" changes).
+    pub async fn later_dates(&self, id: i64) -> Result<usize> {
+        let e = self.store().event(id).await?;
+        Ok(match e.recurrence_id {
+            Some(r) => self.store().later_occurrences(r, e.starts_at).await?.len(),
+            None => 0,
+        })
+    }
+
+    /// Creates an event, or one per occurrence when it repeats. Mistakes name their field;
+    /// an unknown series is a conflict.
+    pub async fn create_events(&self, input: &EventInput) -> Result<Vec<i64>> {
+        let d = EventDraft::parse(input)?;
+        let ids = self.store().create_events(&d).await?;
+        tracing::info!(events = ids.len(), by = self.id.0, "events created");
+        Ok(ids)
+    }
+
+    /// Changes one event, or with `every_later_date` this one and the later dates of its
+    /// series, which keep their distance from it. Every change is checked before any is
+    /// saved, and all are saved (with their messages) in one transaction. The allocation
+    /// is fixed once people registered; a lottery time left empty keeps the one set.
+    pub async fn change_event(
+        &self,
+        id: i64,
+        mut input: EventInput,
+        every_later_date: bool,
+    ) -> Result<()> {
+        let store = self.store();
+        input.repeat.clear();
+        let current = store.event(id).await?;
+        input.allocation = current.allocation.key().to_string();
+        if input.lottery_at.is_empty() {
+            input.lottery_at = local_input(current.lottery_at, &current.tz());
+        }
+        let mut changes = vec![(id, input.clone())];
+        if every_later_date && let Some(r) = current.recurrence_id {
+            let this_day: jiff::civil::Date = current
+                .local_date()
+                .parse()
+                .map_err(|_| anyhow::anyhow!("event {id} has no local date"))?;
+            for other in store.later_occurrences(r, current.starts_at).await? {
+                let e = store.event(other).await?;
+                let day: jiff::civil::Date = e
+                    .local_date()
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("event {other} has no local date"))?;
+                let days = i64::from((day - this_day).get_days());
+                changes.push((other, input.moved_by_days(days)?));
+            }
+        }
+        let mut drafts = Vec::with_capacity(changes.len());
+        for (eid, i) in &changes {
+            drafts.push((*eid, EventDraft::parse(i)?));
+        }
+        let list: Vec<(i64, &EventDraft)> = drafts.iter().map(|(id, d)| (*id, d)).collect();
+        Ok(work::change_events(store, self.app().public_url(), &list).await?)
+    }
+
+    /// Cancels an event and tells everyone registered.
+    pub async fn cancel_event(&self, id: i64) -> Result<()> {
+        Ok(work::cancel_event(self.store(), self.app().public_url(), id).await?)
+    }
+
+    /// Draws a lottery now rather than at its time; the seed is kept with the event.
+    pub async fn draw_lottery(&self, id: i64) -> Result<()> {
+        let seed = crate::crypto::random_hex(16);
+        match work::draw_lottery(self.store(), self.app().public_url(), id, &seed).await? {
+            Some(_) => {
+                tracing::info!(event = id, by = self.id.0, "lottery drawn by hand");
+                Ok(())
+            }
+            None => Err(Error::Conflict(NOT_A_LOTTERY)),
+        }
+    }
+
+    /// Everyone registered for an event, in arrival order.
+    pub async fn registrations(&self, event_id: i64) -> Result<(Event, Vec<Registration>)> {
+        let e = self.store().event(event_id).await?;
+        let all = self.store().registrations_for(event_id).await?;
+        Ok((e, all))
+    }
+
+    /// The registrants page: the roster and the policy are read once for every adult.
+    pub async fn registrants(&self, event_id: i64) -> Result<Registrants> {
+        let store = self.store();
+        let (event, registrations) = self.registrations(event_id).await?;
+        let placed = store.event_volunteers(event_id).await?;
+        let mut volunteers = Vec::with_capacity(placed.len());
+        if !placed.is_empty() {
+            let roster = roster(store.clearances().await?);
+            let policy = store.clearance_policy().await?;
+            for (account, name) in placed {
+                let problem = clearance_problem(&event, account, &roster, &policy)?;
+                volunteers.push((account, name, problem));
+            }
+        }
+        Ok(Registrants {
+            event,
+            registrations,
+            volunteers,
+        })
+    }
+
+    /// One registration of an event; a registration of another event is not found, so
+    /// that ids given the wrong way round can change nothing.
+    pub async fn registration(&self, event_id: i64, id: i64) -> Result<Registration> {
+        let r = self.store().registration(id).await?;
+        if r.event_id != event_id {
+            return Err(Error::NotFound);
+        }
+        Ok(r)
+    }
+
+    /// Marks someone as arrived, or undoes it.
+    pub async fn set_checked_in(
+        &self,
+        event_id: i64,
+        id: i64,
+        arrived: bool,
+    ) -> Result<Registration> {
+        self.registration(event_id, id).await?;
+        Ok(self.store().set_checked_in(id, arrived).await?)
+    }
+
+    /// The registration a scanned check-in code stands for, with its event.
+    pub async fn check_in_code(&self, token: &str) -> Result<(Registration, Event)> {
+        let id = self.store().check_in_id(token)?;
+        let r = self.store().registration(id).await?;
+        let e = self.store().event(r.event_id).await?;
+        Ok((r, e))
+    }
+
+    /// Marks the holder of a scanned check-in code as arrived.
+    pub async fn check_in_by_code(&self, token: &str) -> Result<()> {
+        let id = self.store().check_in_id(token)?;
+        self.store().set_checked_in(id, true).await?;
+        Ok(())
+    }
+
+    /// Gives someone waiting a place now, even when the event is full.
+    pub async fn give_place(&self, event_id: i64, id: i64) -> Result<()> {
+        self.registration(event_id, id).await?;
+        let e = self.store().event(event_id).await?;
+        work::give_place(self.store(), self.app().public_url(), &e, id).await?;
+        tracing::info!(
+            event = event_id,
+            registration = id,
+            by = self.id.0,
+            "place given by a coordinator"
+        );
+        Ok(())
+    }
+
+    /// Cancels someone's registration; the place goes to the next person waiting.
+    pub async fn cancel_registration(&self, event_id: i64, id: i64) -> Result<()> {
+        self.registration(event_id, id).await?;
+        let e = self.store().event(event_id).await?;
+        work::cancel(self.store(), self.app().public_url(), &e, id).await?;
+        Ok(())
+    }
+
+    /// Registers someone who asked by phone or at the door. Children are registered by a
+    /// guardian, who gives consent on the event's page.
+    pub async fn register_on_behalf(
+        &self,
+        event_id: i64,
+        name: &str,
+        email: &str,
+    ) -> Result<Registered> {
+        let e = self.store().event(event_id).await?;
+        if e.for_minors {
+            return Err(Invalid::new(
+                "add_email",
+                "Children are registered by a guardian, who gives consent on the event's page.",
+            )
+            .into());
+        }
+        let name = required_line("add_name", "Their name", name, 120)?;
+        let email = Email::parse(email).map_err(|e| Invalid::new("add_email", e.message))?;
+        let r = NewRegistration {
+            event_id,
+            account_id: None,
+            name,
+            email: email.as_str().to_string(),
+            answers: Vec::new(),
+            children: Vec::new(),
+            consent: None,
+        };
+        let out = work::register_on_behalf(self.store(), self.app().public_url(), &e, &r).await?;
+        tracing::info!(
+            event = event_id,
+            registration = out.id,
+            by = self.id.0,
+            "registered by a coordinator"
+        );
+        Ok(out)
+    }
+
+    /// The clearance roster with the policy in force.
+    pub async fn clearances(&self) -> Result<(ClearancePolicy, Vec<Clearance>)> {
+        let policy = self.store().clearance_policy().await?;
+        Ok((policy, roster(self.store().clearances().await?)))
+    }
+
+    pub async fn save_clearance_policy(&self, p: &ClearancePolicy) -> Result<()> {
+        Ok(self.store().save_clearance_policy(p).await?)
+    }
+
+    /// The account of an adult, by address; an unknown address is a mistake on the form.
+    async fn adult(&self, email: &str) -> Result<Account> {
+        let email = Email::parse(email)?;
+        self.store()
+            .account_by_email(&email)
+            .await
+            .map_err(|e| match e {
+                StoreError::NotFound => Invalid::new(
+                    "email",
+                    "No account has that e-mail address; add the person as a member first.",
+                )
+                .into(),
+                e => Error::from(e),
+            })
+    }
+
+    /// Records an adult's background check and youth-protection training dates.
+    pub async fn save_clearance(
+        &self,
+        email: &str,
+        background_check_on: &str,
+        youth_training_on: &str,
+    ) -> Result<()> {
+        let account = self.adult(email).await?;
+        let (b, t) = Clearance::parse(
+            background_check_on,
+            youth_training_on,
+            jiff::Zoned::now().date(),
+        )?;
+        Ok(self
+            .store()
+            .save_clearance(account.id.0, &b.to_string(), &t.to_string())
+            .await?)
+    }
+
+    /// Places an adult on an event; on a students' event only while their clearance
+    /// covers its date.
+    pub async fn add_event_volunteer(&self, event_id: i64, email: &str) -> Result<()> {
+        let e = self.store().event(event_id).await?;
+        let account = self.adult(email).await?;
+        let (policy, roster) = self.clearances().await?;
+        if let Some(problem) = clearance_problem(&e, account.id.0, &roster, &policy)? {
+            return Err(Invalid::new(
+                "email",
+                format!("{problem} They cannot be placed on an event with school students."),
+            )
+            .into());
+        }
+        Ok(self
+            .store()
+            .add_event_volunteer(event_id, account.id.0)
+            .await?)
+    }
+
+    pub async fn remove_event_volunteer(&self, event_id: i64, account: i64) -> Result<()> {
+        Ok(self
+            .store()
+            .remove_event_volunteer(event_id, account)
+            .await?)
+    }
+}

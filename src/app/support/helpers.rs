@@ -1,0 +1,99 @@
+//! The helper corps: applying to help, coordinators' decisions and training records, a
+//! helper's own profile, and the coordinators' view of one request.
+
+use crate::app::{Coordinator, Error, Helper, Member, Result};
+use crate::domain::accounts::{AccountId, Role};
+use crate::domain::helpers::{HelperProfile, ProfileInput, TrainingKind};
+use crate::domain::support::Identity;
+use crate::domain::{Invalid, required_line, required_text};
+use crate::store::{Application, HelperSummary, RequestSummary};
+
+/// A request as a coordinator sees it: naming no one, unless they reveal who asked.
+pub struct RequestView {
+    pub request: RequestSummary,
+    pub escalated: bool,
+    /// Filed, or now handled, coordinator-blind: no shortlist, no picking by hand.
+    pub blind: bool,
+}
+
+impl Member {
+    /// Applies to join the helper corps; coordinators decide.
+    pub async fn apply_to_help(&self, motivation: &str, department: &str) -> Result<()> {
+        let m = required_text("motivation", "A few words on why", motivation, 1000)?;
+        let d = required_line("department", "Your department", department, 120)?;
+        self.store()
+            .apply_to_help(self.id, &m, &d)
+            .await
+            .map_err(|e| match e {
+                crate::store::StoreError::Conflict(msg) => Invalid::new("motivation", msg).into(),
+                e => Error::from(e),
+            })
+    }
+}
+
+impl Helper {
+    pub async fn profile(&self) -> Result<HelperProfile> {
+        Ok(self.store().helper_profile(self.id).await?)
+    }
+
+    /// Replaces this helper's profile; a mistake names its field.
+    pub async fn save_profile(&self, input: &ProfileInput) -> Result<HelperProfile> {
+        let p = HelperProfile::parse(input)?;
+        self.store().save_helper_profile(self.id, &p).await?;
+        Ok(p)
+    }
+}
+
+impl Coordinator {
+    pub async fn helpers(&self) -> Result<Vec<HelperSummary>> {
+        Ok(self.store().list_helpers().await?)
+    }
+
+    /// Applications to help that wait for a decision.
+    pub async fn pending_applications(&self) -> Result<Vec<Application>> {
+        Ok(self.store().applications("pending").await?)
+    }
+
+    pub async fn decide_application(&self, id: i64, approve: bool) -> Result<()> {
+        Ok(self
+            .store()
+            .decide_application(id, approve, self.id)
+            .await?)
+    }
+
+    /// Records training a helper completed; only helpers have training records.
+    pub async fn add_training(
+        &self,
+        helper: AccountId,
+        kind: TrainingKind,
+        completed_at: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        let account = self.store().account(helper).await?;
+        if !account.has(Role::Helper) {
+            return Err(Error::NotFound);
+        }
+        Ok(self
+            .store()
+            .add_training(helper, kind, completed_at, expires_at, self.id)
+            .await?)
+    }
+
+    /// One request, naming no one.
+    pub async fn request(&self, id: i64) -> Result<RequestView> {
+        let request = self.store().support_request(id).await?;
+        let escalated = self.store().is_escalated(id).await?;
+        let blind = request.filed_blind || self.store().coordinator_blind().await?;
+        Ok(RequestView {
+            request,
+            escalated,
+            blind,
+        })
+    }
+
+    /// Who asked and what they wrote, where the rules allow a coordinator to see it
+    /// (each look is written to the audit log before anything is opened).
+    pub async fn reveal(&self, id: i64) -> Result<(Option<Identity>, Option<String>)> {
+        Ok(self.store().identity_for_coordinator(id, self.id).await?)
+    }
+}

@@ -1,0 +1,239 @@
+//! The application layer (issue 11): rules that live once in `app/` and hold for the page
+//! and the API alike, checks that run inside their transaction, and the web layer kept
+//! away from the store.
+
+use reqwest::Method;
+use serde_json::json;
+use wecare::domain::accounts::Role;
+
+use crate::events::{coordinator_token, create_event};
+use crate::helpers::{TestApp, TestDb, api};
+
+crate::on_both!(
+    my_registrations_give_the_online_link_only_to_those_with_a_place,
+    two_administrators_removing_each_other_at_once_leave_one,
+    a_change_to_every_later_date_is_saved_whole_or_not_at_all,
+);
+
+async fn my_registrations_give_the_online_link_only_to_those_with_a_place(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = coordinator_token(&app).await;
+    let ids = create_event(&app, &token, json!({"capacity": "1"})).await;
+    let link = "https://video.example.edu/club";
+    let seated = app.account("seated@example.edu", &[]).await;
+    let waiting = app.account("waiting@example.edu", &[]).await;
+    let (seated_token, waiting_token) =
+        (app.token_for(&seated).await, app.token_for(&waiting).await);
+    for t in [&seated_token, &waiting_token] {
+        let r = api(
+            &app,
+            Method::POST,
+            &format!("/api/v1/events/{}/registrations", ids[0]),
+            Some(t),
+            Some(json!({})),
+        )
+        .await;
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let mine = |t: String| {
+        let app = &app;
+        async move {
+            let r = api(app, Method::GET, "/api/v1/me/registrations", Some(&t), None).await;
+            assert_eq!(r.status, 200, "{}", r.body);
+            r.json()
+        }
+    };
+    let seated_view = mine(seated_token.clone()).await;
+    assert_eq!(seated_view[0]["registration"]["status"], "confirmed");
+    assert_eq!(seated_view[0]["event"]["online_url"], link);
+    let waiting_view = mine(waiting_token.clone()).await;
+    assert_eq!(waiting_view[0]["registration"]["status"], "waitlisted");
+    assert!(
+        !waiting_view.to_string().contains(link),
+        "someone waiting does not get the link: {waiting_view}"
+    );
+    // The page and the personal feed say the same.
+    let mut browser = app.browser();
+    let signed = browser
+        .sign_in("waiting@example.edu", crate::helpers::PASSWORD)
+        .await;
+    assert_eq!(signed.status, 303, "{}", signed.body);
+    let page = browser.get("/account/events").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Journal club"), "{}", page.body);
+    assert!(!page.body.contains(link), "{}", page.body);
+}
+
+async fn two_administrators_removing_each_other_at_once_leave_one(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let a = app.account("first-admin@example.edu", &[Role::Admin]).await;
+    let b = app
+        .account("second-admin@example.edu", &[Role::Admin])
+        .await;
+    let (ta, tb) = (app.token_for(&a).await, app.token_for(&b).await);
+    for round in 0..8 {
+        for who in [&a, &b] {
+            app.store
+                .update_account_access(who.id, &[Role::Admin], true)
+                .await
+                .expect("both administrators again");
+        }
+        let demote = |token: String, target: i64| {
+            let app = &app;
+            async move {
+                api(
+                    app,
+                    Method::PUT,
+                    &format!("/api/v1/accounts/{target}"),
+                    Some(&token),
+                    Some(json!({"roles": ["coordinator"], "active": true})),
+                )
+                .await
+            }
+        };
+        let (ra, rb) = tokio::join!(demote(ta.clone(), b.id.0), demote(tb.clone(), a.id.0));
+        let statuses = [ra.status, rb.status];
+        assert!(
+            app.store.count_active_admins().await.expect("count") >= 1,
+            "round {round}: both demotions went through ({statuses:?})"
+        );
+        // One of them wins; the other is refused as the last administrator, or no longer
+        // an administrator at all.
+        assert!(statuses.contains(&200), "round {round}: {statuses:?}");
+        assert!(
+            statuses.iter().any(|s| *s == 422 || *s == 403),
+            "round {round}: {statuses:?} {} {}",
+            ra.body,
+            rb.body
+        );
+    }
+}
+
+async fn a_change_to_every_later_date_is_saved_whole_or_not_at_all(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = coordinator_token(&app).await;
+    let ids = create_event(
+        &app,
+        &token,
+        json!({"repeat": "weekly", "repeat_until": crate::events::future_date(10 + 14)}),
+    )
+    .await;
+    assert_eq!(ids.len(), 3);
+    // Someone registered for the last date, so that one cannot become private.
+    let r = crate::events::register_guest(&app, ids[2], 1).await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let before: Vec<_> = {
+        let mut v = Vec::new();
+        for id in &ids {
+            v.push(app.store.event(*id).await.expect("event"));
+        }
+        v
+    };
+    let outbox_before = app
+        .store
+        .list_outbox(None, 500)
+        .await
+        .expect("outbox")
+        .len();
+    let mut coord = app
+        .signed_in("coord2@example.edu", &[Role::Coordinator])
+        .await;
+    let date = crate::events::future_date(10);
+    let fields = [
+        ("title", "Journal club, renamed"),
+        ("time_zone", "America/New_York"),
+        ("date", date.as_str()),
+        ("start_time", "12:00"),
+        ("end_time", "13:00"),
+        ("audience", "faculty"),
+        ("capacity", "2"),
+        ("guests_allowed", "1"),
+        ("place", "Room 3C"),
+        ("private", "1"),
+        ("apply_to_later", "1"),
+    ];
+    let refused = coord
+        .post(&format!("/manage/events/{}", ids[0]), &fields)
+        .await;
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("cannot be made private or public now"),
+        "{}",
+        refused.body
+    );
+    assert!(
+        refused.body.contains("Journal club, renamed"),
+        "what was typed comes back"
+    );
+    for (id, was) in ids.iter().zip(&before) {
+        let now = app.store.event(*id).await.expect("event");
+        assert_eq!(now.title, was.title, "event {id} was left as it was");
+        assert_eq!(now.sequence, was.sequence, "event {id}");
+        assert!(!now.private, "event {id}");
+    }
+    assert_eq!(
+        app.store
+            .list_outbox(None, 500)
+            .await
+            .expect("outbox")
+            .len(),
+        outbox_before,
+        "nobody was told of a change that was not made"
+    );
+    // Without the private flag, the same change goes to all three dates at once.
+    let fields: Vec<_> = fields
+        .into_iter()
+        .filter(|(k, _)| *k != "private")
+        .collect();
+    let saved = coord
+        .post(&format!("/manage/events/{}", ids[0]), &fields)
+        .await;
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    for id in &ids {
+        let e = app.store.event(*id).await.expect("event");
+        assert_eq!(e.title, "Journal club, renamed");
+    }
+}
+
+/// The web layer acts through `app`'s handles: it never names the store's escape hatch,
+/// and never switches off the lint that refuses it (`clippy.toml`).
+#[test]
+fn the_web_layer_does_not_reach_around_the_handles() {
+    let lint = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/clippy.toml"))
+        .expect("clippy.toml");
+    assert!(lint.contains("wecare::app::App::unscoped_store"), "{lint}");
+    let mut stack = vec![std::path::PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/src/web"
+    ))];
+    let mut files = 0;
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("src/web") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                files += 1;
+                let text = std::fs::read_to_string(&path).expect("source");
+                for banned in ["unscoped_store", "disallowed_methods"] {
+                    assert!(
+                        !text.contains(banned),
+                        "{} mentions {banned}: web acts through app's handles",
+                        path.display()
+                    );
+                }
+                // The store's handle type, as a whole word (its data types are fine).
+                let names_store = text.match_indices("Store").any(|(i, _)| {
+                    let before = text[..i].chars().next_back();
+                    let after = text[i + 5..].chars().next();
+                    let word = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+                    !word(before) && !word(after)
+                });
+                assert!(!names_store, "{} names the Store type", path.display());
+            }
+        }
+    }
+    assert!(files > 10, "read {files} files of src/web");
+}
