@@ -1,8 +1,8 @@
 //! wecare: a self-hosted web application for running a faculty well-being programme.
 //!
 //! Layers (dependencies point inward): `web` and the timed jobs → `app` → `store` and
-//! `domain`. `app` is the only way to act on the programme (see its docs); `delivery`
-//! turns outbox rows into e-mail. `config`, `crypto`, `sealing`
+//! `domain`. `app` is the only way to act on the programme (see its docs); `jobs` is the
+//! timed work every instance runs; `delivery` turns outbox rows into e-mail. `config`, `crypto`, `sealing`
 //! and `telemetry` are small leaf modules; `cli` and `startup` wire everything together.
 
 pub mod app;
@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod delivery;
 pub mod demo_events;
 pub mod domain;
+pub mod jobs;
 pub mod private_files;
 pub mod sealing;
 pub mod startup;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 
 use crate::config::{ConfigError, DatabaseUrl, MailConfig, ServeConfig};
-use crate::delivery::{Background, JobSettings, Transport};
+use crate::delivery::Transport;
 use crate::domain::accounts::{Email, Role};
 use crate::domain::support::{NewRequest, RequestInput};
+use crate::jobs::JobSettings;
 use crate::store::{NewAccount, Store, StoreError};
 use crate::web::{AppState, Metrics, WebSettings};
 
@@ -396,6 +397,44 @@ impl Application {
         background.stop().await;
         store.close().await;
         result
+    }
+}
+
+/// The background tasks of one instance, stopped together: the delivery worker and the
+/// timed jobs.
+struct Background {
+    stop: tokio::sync::watch::Sender<bool>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Background {
+    fn start(store: Store, mail: &MailConfig, transport: Transport, jobs: JobSettings) -> Self {
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let instance = format!("{}-{}", std::process::id(), crate::crypto::random_hex(4));
+        let tasks = vec![
+            crate::delivery::start_worker(
+                store.clone(),
+                mail,
+                transport,
+                &instance,
+                stopped.clone(),
+            ),
+            tokio::spawn(crate::jobs::run(
+                store,
+                jobs,
+                format!("jobs-{instance}"),
+                stopped,
+            )),
+        ];
+        Self { stop, tasks }
+    }
+
+    /// Asks the tasks to stop after what they are doing, and waits a little for them.
+    async fn stop(self) {
+        let _ = self.stop.send(true);
+        for t in self.tasks {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(15), t).await;
+        }
     }
 }
 

@@ -69,11 +69,8 @@ pub async fn give_case(app: &TestApp, request: i64, helper: AccountId) -> wecare
 /// Runs a timed job now, as the scheduler would. The server's own scheduler ran it at
 /// start, so it is made due again first.
 pub async fn run_job_now(app: &TestApp, name: &str) {
-    let job = wecare::delivery::JOBS
-        .iter()
-        .find(|j| j.name == name)
-        .expect("a job of that name");
-    app.store.ensure_job(job.name, 0).await.expect("ensure");
+    let job = wecare::jobs::job(name).expect("a job of that name");
+    app.store.ensure_job(job.name(), 0).await.expect("ensure");
     sqlx::any::install_default_drivers();
     let mut conn = sqlx::AnyConnection::connect(app.db.database().driver_url())
         .await
@@ -82,13 +79,17 @@ pub async fn run_job_now(app: &TestApp, name: &str) {
         .execute(&mut conn)
         .await
         .expect("make due");
-    let settings = wecare::delivery::JobSettings {
+    let settings = wecare::jobs::JobSettings {
         retention_days: 90,
         minors_retention_days: 30,
         public_url: url::Url::parse("http://127.0.0.1:8080").expect("url"),
         mail_folder: Some(app.db.mail_dir()),
     };
-    wecare::delivery::run_if_due(&app.store, &settings, "test", job).await;
+    // A job that fails here would pass unnoticed in the server's log: the test says so.
+    match wecare::jobs::run_if_due(&app.store, &settings, "test", job).await {
+        wecare::jobs::Outcome::Ran(_) => {}
+        other => panic!("the job {name} did not run cleanly: {other:?}"),
+    }
 }
 
 /// The `.eml` the server wrote to `address`, once it is there.
