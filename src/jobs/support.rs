@@ -90,13 +90,22 @@ async fn service_level(store: &Store, settings: &JobSettings) -> anyhow::Result<
             .await?;
     let alerts = crate::app::support::CoordinatorAlerts::load(store, &settings.public_url).await?;
     let (mut reminded, mut alerted) = (0, 0);
-    for (r, helper) in store.awaiting_first_contact().await? {
+    let awaiting = store.awaiting_first_contact().await?;
+    // The helpers' accounts in one query, not one per request.
+    let accounts = if awaiting.iter().any(|(_, h)| h.is_some()) {
+        store.list_accounts().await?
+    } else {
+        Vec::new()
+    };
+    for (r, helper) in awaiting {
         let promise_hours = sla.promise_hours(r.urgency);
         let due = hours.local_text(hours.add(r.created_at, i64::from(promise_hours) * 3600));
         match state(&hours, promise_hours, r.created_at, None, now) {
             SlaState::DueSoon | SlaState::Overdue if helper.is_some() => {
                 let Some(h) = helper else { continue };
-                let account = store.account(crate::domain::accounts::AccountId(h)).await?;
+                let Some(account) = accounts.iter().find(|a| a.id.0 == h) else {
+                    continue;
+                };
                 let m = reminder.to(
                     account.email.as_str(),
                     &[

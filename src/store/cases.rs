@@ -117,13 +117,19 @@ impl Store {
         .bind(crate::domain::now())
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            let o = offer_from_row(r)?;
-            let req = self.support_request(o.request_id).await?;
-            out.push((o, req));
-        }
-        Ok(out)
+        let offers = rows
+            .iter()
+            .map(offer_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<i64> = offers.iter().map(|o| o.request_id).collect();
+        let requests = self.support_requests_by_id(&ids).await?;
+        Ok(offers
+            .into_iter()
+            .filter_map(|o| {
+                let r = requests.iter().find(|r| r.id == o.request_id)?.clone();
+                Some((o, r))
+            })
+            .collect())
     }
 
     /// A helper answers an offer. Someone else's offer is not found; an offer already

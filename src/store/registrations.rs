@@ -707,12 +707,19 @@ impl Store {
         .bind(self.member_index(account))
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::new();
-        for row in &rows {
-            let r = self.read_registration(row)?;
-            out.push((self.event(r.event_id).await?, r));
-        }
-        Ok(out)
+        let registrations = rows
+            .iter()
+            .map(|row| self.read_registration(row))
+            .collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<i64> = registrations.iter().map(|r| r.event_id).collect();
+        let events = self.events_by_id(&ids).await?;
+        Ok(registrations
+            .into_iter()
+            .filter_map(|r| {
+                let e = events.iter().find(|e| e.id == r.event_id)?.clone();
+                Some((e, r))
+            })
+            .collect())
     }
 
     /// Cancels a registration. Places it held go to those waiting, in arrival order:

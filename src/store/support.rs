@@ -178,6 +178,24 @@ impl Store {
         ))
     }
 
+    /// Several requests by id, in one query (ids that name none are left out).
+    pub(super) async fn support_requests_by_id(
+        &self,
+        ids: &[i64],
+    ) -> StoreResult<Vec<RequestSummary>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        // The ids are integers, written into the statement as such: nothing to quote.
+        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLUMNS} FROM support_requests WHERE id IN ({list})"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(summary_from_row).collect()
+    }
+
     pub async fn support_request(&self, id: i64) -> StoreResult<RequestSummary> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {SUMMARY_COLUMNS} FROM support_requests WHERE id = $1"
@@ -624,20 +642,15 @@ impl Store {
 
     /// Open requests still waiting for a first contact, with their helper if any.
     pub async fn awaiting_first_contact(&self) -> StoreResult<Vec<(RequestSummary, Option<i64>)>> {
-        let rows = sqlx::query(
-            "SELECT id, helper_id FROM support_requests
-             WHERE status IN ('submitted', 'offered', 'accepted') AND first_contact_at IS NULL",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {SUMMARY_COLUMNS}, helper_id FROM support_requests
+             WHERE status IN ('submitted', 'offered', 'accepted') AND first_contact_at IS NULL"
+        )))
         .fetch_all(&self.pool)
         .await?;
-        let mut out = Vec::new();
-        for r in &rows {
-            out.push((
-                self.support_request(get_i64(r, "id")?).await?,
-                get_opt_i64(r, "helper_id")?,
-            ));
-        }
-        Ok(out)
+        rows.iter()
+            .map(|r| Ok((summary_from_row(r)?, get_opt_i64(r, "helper_id")?)))
+            .collect()
     }
 }
 

@@ -13,6 +13,7 @@ crate::on_both!(
     my_registrations_give_the_online_link_only_to_those_with_a_place,
     two_administrators_removing_each_other_at_once_leave_one,
     a_change_to_every_later_date_is_saved_whole_or_not_at_all,
+    the_audience_filter_finds_events_beyond_the_first_five_hundred,
 );
 
 async fn my_registrations_give_the_online_link_only_to_those_with_a_place(db: TestDb) {
@@ -195,6 +196,62 @@ async fn a_change_to_every_later_date_is_saved_whole_or_not_at_all(db: TestDb) {
         let e = app.store.event(*id).await.expect("event");
         assert_eq!(e.title, "Journal club, renamed");
     }
+}
+
+async fn the_audience_filter_finds_events_beyond_the_first_five_hundred(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = coordinator_token(&app).await;
+    // 520 faculty lunches over the next two years…
+    let mut made = 0;
+    for day in 1..=5 {
+        let ids = create_event(
+            &app,
+            &token,
+            json!({
+                "date": crate::events::future_date(day),
+                "repeat": "weekly",
+                "repeat_until": crate::events::future_date(day + 7 * 103),
+            }),
+        )
+        .await;
+        made += ids.len();
+    }
+    assert_eq!(made, 520);
+    // …and one residents' event after them.
+    let residents = create_event(
+        &app,
+        &token,
+        json!({"title": "Residents' wellness evening", "date": crate::events::future_date(800),
+               "audience": ["residents"]}),
+    )
+    .await;
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/events?audience=residents",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let listed: Vec<i64> = r
+        .json()
+        .as_array()
+        .expect("events")
+        .iter()
+        .map(|e| e["id"].as_i64().expect("id"))
+        .collect();
+    assert_eq!(
+        listed, residents,
+        "the residents' event is found, and only it"
+    );
+    let page = app.browser().get("/events?audience=residents").await;
+    assert!(
+        page.body.contains("Residents&#39; wellness evening")
+            || page.body.contains("Residents' wellness evening"),
+        "{}",
+        page.body
+    );
 }
 
 /// The web layer acts through `app`'s handles: it never names the store's escape hatch,
