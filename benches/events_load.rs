@@ -8,6 +8,8 @@
 //! - the public event listing (`/events`) for a few seconds: requests per second.
 //!
 //! The figures go to docs/BENCHMARKS.md. Nothing here fails because the machine is slow.
+//! `BENCH_WECARE_BIN=path/to/wecare` measures another build the same way, so that two
+//! commits can be compared run by run on one machine.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -40,7 +42,10 @@ fn free_port() -> u16 {
 async fn start(db_url: &str, mail_dir: &std::path::Path) -> (Server, String) {
     let port = free_port();
     let bind = format!("127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_wecare"))
+    // BENCH_WECARE_BIN runs another build (an earlier commit's, say) against the same load.
+    let bin =
+        std::env::var("BENCH_WECARE_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_wecare").into());
+    let child = Command::new(bin)
         // The load generator is one client address registering a thousand guests.
         .args([
             "--database-url",

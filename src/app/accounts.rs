@@ -167,16 +167,19 @@ impl Member {
     pub async fn change_password(
         &self,
         current: &str,
-        new: NewPassword,
+        new: &str,
+        confirm: &str,
         address: &str,
         keep: Option<&str>,
     ) -> Result<()> {
+        // The current password first: every wrong guess counts, whatever else was typed.
         if check_credentials(self.store(), self.email.as_str(), current, address)
             .await?
             .is_none()
         {
             return Err(Invalid::new("current", "Your current password is not right.").into());
         }
+        let new = NewPassword::parse(new, Some(confirm))?;
         let writer = Writer::load(
             self.store(),
             self.app().public_url(),

@@ -208,12 +208,14 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // The ids are integers, written into the statement as such: nothing to quote.
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM {EVENT_FROM} WHERE e.id IN ({list})
+        let list = super::placeholders(ids.len());
+        let rows = super::bind_ids(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {EVENT_COLUMNS} FROM {EVENT_FROM} WHERE e.id IN ({list})
              ORDER BY e.starts_at, e.id"
-        )))
+            ))),
+            ids,
+        )
         .fetch_all(&self.pool)
         .await?;
         let mut events = rows
@@ -221,10 +223,13 @@ impl Store {
             .map(event_from)
             .collect::<StoreResult<Vec<_>>>()?;
         let of = |events: &mut Vec<Event>, id: i64| events.iter_mut().position(|e| e.id == id);
-        let qs = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT event_id, id, kind, label, required, options FROM event_questions
+        let qs = super::bind_ids(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT event_id, id, kind, label, required, options FROM event_questions
              WHERE event_id IN ({list}) ORDER BY event_id, sort_order"
-        )))
+            ))),
+            ids,
+        )
         .fetch_all(&self.pool)
         .await?;
         for q in &qs {
@@ -242,10 +247,13 @@ impl Store {
                     .collect(),
             });
         }
-        let rs = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let rs = super::bind_ids(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT event_id, kind, title, authors, isbn, journal, pub_year, doi FROM event_readings
              WHERE event_id IN ({list}) ORDER BY event_id, sort_order"
-        )))
+        ))),
+            ids,
+        )
         .fetch_all(&self.pool)
         .await?;
         for r in &rs {

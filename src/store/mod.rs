@@ -267,6 +267,26 @@ async fn put_setting(conn: &mut sqlx::AnyConnection, key: &str, value: &str) -> 
     Ok(())
 }
 
+/// `$1, $2, …, $n` for an `IN (…)` list: the statement's text depends only on how many
+/// ids there are, so prepared statements are reused rather than made for every list.
+fn placeholders(n: usize) -> String {
+    (1..=n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Binds `ids` to a statement made with `placeholders(ids.len())`.
+fn bind_ids<'q>(
+    mut q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    ids: &[i64],
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for id in ids {
+        q = q.bind(*id);
+    }
+    q
+}
+
 fn get_i64(row: &AnyRow, col: &str) -> StoreResult<i64> {
     Ok(row.try_get::<i64, _>(col)?)
 }

@@ -186,11 +186,13 @@ impl Store {
         if ids.is_empty() {
             return Ok(Vec::new());
         }
-        // The ids are integers, written into the statement as such: nothing to quote.
-        let list = ids.iter().map(i64::to_string).collect::<Vec<_>>().join(",");
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {SUMMARY_COLUMNS} FROM support_requests WHERE id IN ({list})"
-        )))
+        let list = super::placeholders(ids.len());
+        let rows = super::bind_ids(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {SUMMARY_COLUMNS} FROM support_requests WHERE id IN ({list})"
+            ))),
+            ids,
+        )
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(summary_from_row).collect()

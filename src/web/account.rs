@@ -238,13 +238,15 @@ pub async fn change_password(
             },
         )
     };
-    let new = match NewPassword::parse(&form.password, Some(&form.confirm)) {
-        Ok(p) => p,
-        Err(e) => return again(ctx, e),
-    };
     let keep = cookies::get(&headers, cookies::SESSION).map(crypto::secret_digest);
     match account
-        .change_password(&form.current, new, &address, keep.as_deref())
+        .change_password(
+            &form.current,
+            &form.password,
+            &form.confirm,
+            &address,
+            keep.as_deref(),
+        )
         .await
     {
         Ok(()) => {}

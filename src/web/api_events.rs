@@ -221,16 +221,8 @@ pub async fn register(
             pairs.push((format!("q{q}"), text));
         }
     }
-    if body.children.len() > crate::domain::events::MAX_CHILDREN {
-        return Err(AppError::from(Invalid::new(
-            "children",
-            format!(
-                "At most {} children per registration.",
-                crate::domain::events::MAX_CHILDREN
-            ),
-        ))
-        .into());
-    }
+    // More children than a registration holds are refused by the app, once the event
+    // and its window are known.
     for (i, c) in body.children.iter().enumerate() {
         let n = i + 1;
         pairs.push((format!("child{n}_first_name"), c.first_name.clone()));

@@ -14,7 +14,7 @@ use super::auth::{Coordinator, Helper};
 use super::error::{AppError, PageResult};
 use super::layout::{Ctx, Layout, field_error, form_status, render, render_status};
 use crate::app::support::helpers::RequestView;
-use crate::domain::helpers::{HelperProfile, ProfileInput, parse_training};
+use crate::domain::helpers::{HelperProfile, ProfileInput};
 use crate::domain::matching::{self, Candidate};
 use crate::domain::support::{Appointment, Identity, Topic};
 use crate::domain::{Invalid, accounts::AccountId, now};
@@ -193,12 +193,13 @@ pub async fn add_training(
     Path(IdPath { id }): Path<IdPath>,
     Form(f): Form<TrainingForm>,
 ) -> PageResult {
-    match parse_training(&f.kind, &f.completed, &f.expires, now()) {
-        Ok((kind, done, until)) => {
-            c.add_training(AccountId(id), kind, done, until).await?;
-            Ok(Redirect::to("/support/helpers").into_response())
-        }
-        Err(e) => corps_page(&c, ctx, Some(e)).await,
+    match c
+        .add_training(AccountId(id), &f.kind, &f.completed, &f.expires)
+        .await
+    {
+        Ok(()) => Ok(Redirect::to("/support/helpers").into_response()),
+        Err(crate::app::Error::Invalid(e)) => corps_page(&c, ctx, Some(e)).await,
+        Err(e) => Err(e.into()),
     }
 }
 

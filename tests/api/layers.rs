@@ -14,6 +14,7 @@ crate::on_both!(
     two_administrators_removing_each_other_at_once_leave_one,
     a_change_to_every_later_date_is_saved_whole_or_not_at_all,
     the_audience_filter_finds_events_beyond_the_first_five_hundred,
+    every_urgent_request_alerts_the_coordinators,
 );
 
 async fn my_registrations_give_the_online_link_only_to_those_with_a_place(db: TestDb) {
@@ -252,6 +253,48 @@ async fn the_audience_filter_finds_events_beyond_the_first_five_hundred(db: Test
         "{}",
         page.body
     );
+}
+
+async fn every_urgent_request_alerts_the_coordinators(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    app.account("on-duty@example.edu", &[Role::Coordinator])
+        .await;
+    // One from the form, one from the API: each is its own alert.
+    let mut person = app.browser();
+    let r = person
+        .post(
+            "/support/request",
+            &[
+                ("topics", "burnout"),
+                ("urgency", "urgent"),
+                ("contact_mode", "email"),
+                ("name", "First Person"),
+                ("email", "first@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/support/requests",
+        None,
+        Some(
+            json!({"topics": ["burnout"], "urgency": "urgent", "contact_mode": "email",
+                    "name": "Second Person", "email": "second@example.org"}),
+        ),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let alerts = app
+        .store
+        .list_outbox(None, 50)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|m| m.kind == "coordinator_alert")
+        .count();
+    assert_eq!(alerts, 2, "one alert per urgent request");
 }
 
 /// The web layer acts through `app`'s handles: it never names the store's escape hatch,

@@ -55,6 +55,13 @@ fn registration_from_form(
             .find(|(n, _)| n == k)
             .map_or("", |(_, v)| v.as_str())
     };
+    let beyond = format!("child{}_first_name", MAX_CHILDREN + 1);
+    if form.iter().any(|(k, _)| *k == beyond) {
+        return Err(Invalid::new(
+            "children",
+            format!("At most {MAX_CHILDREN} children per registration."),
+        ));
+    }
     let (account_id, name, email) = match account {
         Some(a) => (
             Some(a.id.0),

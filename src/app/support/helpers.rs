@@ -3,9 +3,9 @@
 
 use crate::app::{Coordinator, Error, Helper, Member, Result};
 use crate::domain::accounts::{AccountId, Role};
-use crate::domain::helpers::{HelperProfile, ProfileInput, TrainingKind};
+use crate::domain::helpers::{HelperProfile, ProfileInput, parse_training};
 use crate::domain::support::Identity;
-use crate::domain::{Invalid, required_line, required_text};
+use crate::domain::{Invalid, now, required_line, required_text};
 use crate::store::{Application, HelperSummary, RequestSummary};
 
 /// A request as a coordinator sees it: naming no one, unless they reveal who asked.
@@ -61,18 +61,20 @@ impl Coordinator {
             .await?)
     }
 
-    /// Records training a helper completed; only helpers have training records.
+    /// Records training a helper completed, from the form's kind and dates; only helpers
+    /// have training records (anyone else is not found, whatever the form says).
     pub async fn add_training(
         &self,
         helper: AccountId,
-        kind: TrainingKind,
-        completed_at: i64,
-        expires_at: i64,
+        kind: &str,
+        completed: &str,
+        expires: &str,
     ) -> Result<()> {
         let account = self.store().account(helper).await?;
         if !account.has(Role::Helper) {
             return Err(Error::NotFound);
         }
+        let (kind, completed_at, expires_at) = parse_training(kind, completed, expires, now())?;
         Ok(self
             .store()
             .add_training(helper, kind, completed_at, expires_at, self.id)

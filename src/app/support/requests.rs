@@ -139,10 +139,12 @@ impl Public {
         let alerts = if request.urgency == Urgency::Urgent {
             CoordinatorAlerts::load(store, self.app().public_url())
                 .await?
+                // Each urgent request is its own cause: a fixed key would let the outbox
+                // take every later alert for a repeat of the first.
                 .messages(
                     "an urgent request arrived",
                     "/support/queue",
-                    "urgent_request",
+                    &format!("urgent:{}", crate::crypto::random_hex(8)),
                 )
         } else {
             Vec::new()
