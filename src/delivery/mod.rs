@@ -15,6 +15,11 @@ pub use transport::{Transport, erase_confidential_files};
 pub use writer::Writer;
 
 use crate::config::MailConfig;
+
+/// Messages claimed, and sent side by side, at once. Each send waits on the network
+/// (several round trips per message), so sending a few together multiplies throughput; a
+/// small batch keeps the rest free for other instances. The SMTP pool holds as many.
+const BATCH: i64 = 8;
 use crate::store::Store;
 
 /// Starts this instance's delivery worker; it stops after its current message once

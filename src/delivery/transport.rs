@@ -46,7 +46,7 @@ impl Transport {
         };
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
             .port(smtp.port)
-            .pool_config(PoolConfig::new().max_size(super::worker::BATCH as u32))
+            .pool_config(PoolConfig::new().max_size(super::BATCH as u32))
             .tls(tls)
             .timeout(Some(Duration::from_secs(cfg.timeout_secs)));
         if let Some(user) = &smtp.username {

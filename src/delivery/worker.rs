@@ -16,10 +16,6 @@ pub struct Settings {
     pub lease_secs: i64,
 }
 
-/// Messages claimed, and sent side by side, at once. Each send waits on the network
-/// (several round trips per message), so sending a few together multiplies throughput; a
-/// small batch keeps the rest free for other instances. Matches the SMTP pool's size.
-pub const BATCH: i64 = 8;
 /// How often to look for due messages when nothing wakes the worker: retries that came
 /// due, and messages queued by other instances.
 const POLL: Duration = Duration::from_secs(1);
@@ -36,7 +32,7 @@ pub async fn run(
             break;
         }
         match store
-            .claim_messages(&worker, BATCH, settings.lease_secs)
+            .claim_messages(&worker, super::BATCH, settings.lease_secs)
             .await
         {
             Ok(batch) if !batch.is_empty() => {

@@ -8,7 +8,6 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
 use super::outbox::enqueue_in;
-use super::registrations::Promoted;
 use super::{
     Backend, NewMessage, Store, StoreError, StoreResult, get_i64, get_opt_i64, get_string,
 };
@@ -124,6 +123,19 @@ fn event_from(row: &AnyRow) -> StoreResult<Event> {
 }
 
 /// The numbers that decide a registration, read with the event's row locked.
+/// A registrant to write to: someone who got a place (or the offer of one) because
+/// another person left, or anyone registered when their event changes.
+#[derive(Debug, Clone)]
+pub struct Promoted {
+    pub id: i64,
+    /// The secret of their manage link, for the message.
+    pub secret: String,
+    pub name: String,
+    pub email: String,
+    pub status: RegistrationStatus,
+    pub offer_expires_at: Option<i64>,
+}
+
 pub(super) struct Locked {
     pub(super) capacity: i64,
     pub(super) allocation: Allocation,

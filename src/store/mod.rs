@@ -29,13 +29,13 @@ use crate::config::DatabaseUrl;
 pub use accounts::{LAST_ADMIN, NewAccount};
 pub use audit::{AuditEntry, AuditHead, AuditReport, AuditRow};
 pub use cases::{Contact, Offer};
-pub use events::{EventChange, EventCounts, EventFilter, PRIVATE_FLAG_FIXED};
+pub use events::{EventChange, EventCounts, EventFilter, PRIVATE_FLAG_FIXED, Promoted};
 pub use helpers::{Application, HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
 pub use registrations::{
-    GUEST_CONFIRM_SECS, GUEST_LIMIT_REACHED, GuestLimit, NewRegistration, PendingGuest, Promoted,
-    Registered, Registration,
+    GUEST_CONFIRM_SECS, GUEST_LIMIT_REACHED, GuestLimit, NewRegistration, PendingGuest, Registered,
+    Registration,
 };
 pub use support::{FeedbackSummary, RequestSummary, SupportSettings};
 pub use tokens::ApiTokenInfo;

@@ -5,7 +5,7 @@
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
-use super::events::{Locked, opt_string, place_counts};
+use super::events::{Locked, Promoted, opt_string, place_counts};
 use super::outbox::enqueue_in;
 use super::{NewMessage, Store, StoreError, StoreResult, get_i64, get_opt_i64, get_string};
 use crate::crypto;
@@ -64,18 +64,6 @@ pub struct Registered {
     pub created: bool,
     /// The secret of the link to manage the registration.
     pub secret: String,
-}
-
-/// Someone who got a place (or the offer of one) because another person left.
-#[derive(Debug, Clone)]
-pub struct Promoted {
-    pub id: i64,
-    /// The secret of their manage link, for the message.
-    pub secret: String,
-    pub name: String,
-    pub email: String,
-    pub status: RegistrationStatus,
-    pub offer_expires_at: Option<i64>,
 }
 
 const REGISTRATION_COLUMNS: &str =
