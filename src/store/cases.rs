@@ -481,17 +481,9 @@ impl Store {
         self.flag_setting("support_requires_sign_in").await
     }
 
-    pub async fn set_support_requires_sign_in(&self, on: bool) -> StoreResult<()> {
-        self.set_flag_setting("support_requires_sign_in", on).await
-    }
-
     /// Whether people choose their helper among the best public candidates.
     pub async fn support_requester_chooses(&self) -> StoreResult<bool> {
         self.flag_setting("support_requester_chooses").await
-    }
-
-    pub async fn set_support_requester_chooses(&self, on: bool) -> StoreResult<()> {
-        self.set_flag_setting("support_requester_chooses", on).await
     }
 
     async fn flag_setting(&self, key: &str) -> StoreResult<bool> {
@@ -506,8 +498,10 @@ impl Store {
     }
 
     async fn set_flag_setting(&self, key: &str, on: bool) -> StoreResult<()> {
-        let mut conn = self.pool.acquire().await?;
-        super::put_setting(&mut conn, key, if on { "1" } else { "0" }).await
+        let mut tx = self.begin_write().await?;
+        super::put_setting(&mut tx, key, if on { "1" } else { "0" }).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// A helper raises a safety concern on their case: coordinators may now see who asked,

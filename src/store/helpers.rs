@@ -315,19 +315,6 @@ impl Store {
         }
         Ok((w, p))
     }
-
-    pub async fn save_matching_rules(
-        &self,
-        w: &matching::Weights,
-        p: &matching::Policy,
-    ) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        for (key, value) in matching_rule_pairs(w, p) {
-            super::put_setting(&mut tx, &key, &value).await?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
 /// The matching rules as stored: one row per key.
