@@ -214,6 +214,7 @@ impl Admin {
 
     /// Creates an account and a set-up link for it, and e-mails the link to the person.
     /// The link's secret comes back too, for the administrator to pass on if mail fails.
+    #[tracing::instrument(skip_all, fields(admin = self.id.0))]
     pub async fn create_account(
         &self,
         email: &str,
@@ -259,6 +260,7 @@ impl Admin {
 
     /// Sets an account's roles and whether it is active, unless that would leave nobody
     /// able to administer the programme (checked inside the store's transaction).
+    #[tracing::instrument(skip_all, fields(admin = self.id.0, account = id.0))]
     pub async fn change_access(&self, id: AccountId, roles: &[Role], active: bool) -> Result<()> {
         Ok(self
             .store()

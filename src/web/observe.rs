@@ -109,7 +109,10 @@ pub async fn layer(State(state): State<AppState>, mut req: Request, next: Next) 
         .map(|m| m.as_str().to_string())
         .unwrap_or_else(|| "unmatched".to_string());
 
-    let mut resp = next.run(req).await;
+    // Everything logged while the request runs (an unexpected failure above all) carries
+    // its id and route, never its path or query.
+    let span = tracing::info_span!("request", request_id = %id, route = %route);
+    let mut resp = tracing::Instrument::instrument(next.run(req), span).await;
 
     let elapsed = started.elapsed();
     let status = resp.status().as_u16();

@@ -98,6 +98,7 @@ impl Coordinator {
 
     /// Creates an event, or one per occurrence when it repeats. Mistakes name their field;
     /// an unknown series is a conflict.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0))]
     pub async fn create_events(&self, input: &EventInput) -> Result<Vec<i64>> {
         let d = EventDraft::parse(input)?;
         let ids = self.store().create_events(&d).await?;
@@ -109,6 +110,7 @@ impl Coordinator {
     /// series, which keep their distance from it. Every change is checked before any is
     /// saved, and all are saved (with their messages) in one transaction. The allocation
     /// is fixed once people registered; a lottery time left empty keeps the one set.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = id))]
     pub async fn change_event(
         &self,
         id: i64,
@@ -147,11 +149,13 @@ impl Coordinator {
     }
 
     /// Cancels an event and tells everyone registered.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = id))]
     pub async fn cancel_event(&self, id: i64) -> Result<()> {
         Ok(work::cancel_event(self.store(), self.app().public_url(), id).await?)
     }
 
     /// Draws a lottery now rather than at its time; the seed is kept with the event.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = id))]
     pub async fn draw_lottery(&self, id: i64) -> Result<()> {
         let seed = crate::crypto::random_hex(16);
         match work::draw_lottery(self.store(), self.app().public_url(), id, &seed).await? {
@@ -228,6 +232,7 @@ impl Coordinator {
     }
 
     /// Gives someone waiting a place now, even when the event is full.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id, registration = id))]
     pub async fn give_place(&self, event_id: i64, id: i64) -> Result<()> {
         self.registration(event_id, id).await?;
         let e = self.store().event(event_id).await?;
@@ -242,6 +247,7 @@ impl Coordinator {
     }
 
     /// Cancels someone's registration; the place goes to the next person waiting.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id, registration = id))]
     pub async fn cancel_registration(&self, event_id: i64, id: i64) -> Result<()> {
         self.registration(event_id, id).await?;
         let e = self.store().event(event_id).await?;
@@ -251,6 +257,7 @@ impl Coordinator {
 
     /// Registers someone who asked by phone or at the door. Children are registered by a
     /// guardian, who gives consent on the event's page.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id))]
     pub async fn register_on_behalf(
         &self,
         event_id: i64,

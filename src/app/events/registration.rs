@@ -186,6 +186,7 @@ impl Public {
 
     /// Registers for an event from the form's fields, as `member` or as a guest, while
     /// registration is open. A mistake names its field; guests are limited per address.
+    #[tracing::instrument(skip_all, fields(event = event_id))]
     pub async fn register(
         &self,
         event_id: i64,

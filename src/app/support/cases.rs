@@ -58,6 +58,7 @@ impl Helper {
 
     /// Accepts an offer made to this helper; the requester is told by e-mail, in the same
     /// transaction, that someone will be in touch.
+    #[tracing::instrument(skip_all, fields(helper = self.id.0, offer))]
     pub async fn accept_offer(&self, offer: i64) -> Result<Offer> {
         let writer = Writer::load(
             self.store(),
@@ -80,6 +81,7 @@ impl Helper {
     }
 
     /// Declines an offer; the request passes to its next candidate.
+    #[tracing::instrument(skip_all, fields(helper = self.id.0, offer))]
     pub async fn decline_offer(&self, offer: i64) -> Result<Offer> {
         let o = self
             .store()
@@ -110,6 +112,7 @@ impl Helper {
     }
 
     /// Logs a contact on this helper's case; a mistake names its field.
+    #[tracing::instrument(skip_all, fields(helper = self.id.0, request = id))]
     pub async fn log_contact(&self, id: i64, form: ContactForm<'_>) -> Result<()> {
         let store = self.store();
         let known = store.active_resource_keys().await?;
@@ -129,11 +132,13 @@ impl Helper {
 
     /// Raises a safety concern on this helper's case: every coordinator is alerted at once
     /// and the case heads the queue. Raising it again sends nothing more.
+    #[tracing::instrument(skip_all, fields(helper = self.id.0, request = id))]
     pub async fn raise_safety_concern(&self, id: i64) -> Result<bool> {
         Ok(raise_safety_concern(self.store(), self.app().public_url(), id, self.id).await?)
     }
 
     /// Closes this helper's case; the requester receives the resource list.
+    #[tracing::instrument(skip_all, fields(helper = self.id.0, request = id))]
     pub async fn close_case(&self, id: i64, outcome: Outcome) -> Result<()> {
         let store = self.store();
         let writer =
@@ -192,6 +197,7 @@ impl Coordinator {
     /// coordinator-blind programme takes no hand-picked offers at all: even one sentence
     /// for every refusal would let a coordinator who tries helper after helper work out
     /// whom the person excluded.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = request_id, helper))]
     pub async fn offer(&self, request_id: i64, helper: i64) -> Result<Offer> {
         if self.blind_for(request_id).await? {
             return Err(Error::Conflict(matching::BLIND_REFUSAL));
@@ -221,6 +227,7 @@ impl Coordinator {
 
     /// Passes a waiting request to its next suitable helper, chosen by the programme:
     /// what a coordinator-blind programme offers instead of a choice.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = request_id))]
     pub async fn offer_next(&self, request_id: i64) -> Result<()> {
         if offer_next(self.store(), self.app().public_url(), request_id).await? {
             Ok(())
@@ -231,6 +238,7 @@ impl Coordinator {
 
     /// Takes a request back from a helper who accepted but has not made contact, and
     /// passes it to the next candidate.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = request_id))]
     pub async fn take_back(&self, request_id: i64) -> Result<()> {
         self.store().take_back(request_id).await?;
         offer_next(self.store(), self.app().public_url(), request_id).await?;
@@ -244,6 +252,7 @@ impl Coordinator {
 
     /// Offers every pair of the optimal plan; a request someone else offered meanwhile is
     /// left as it is.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0))]
     pub async fn offer_plan(&self) -> Result<()> {
         let plan = self.queue_plan().await?;
         for (i, h) in plan.optimal.helper_of.iter().enumerate() {

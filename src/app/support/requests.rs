@@ -105,6 +105,7 @@ impl Public {
     /// Files a self-request, from the form or the API alike. `owner` is the signed-in
     /// person, if any (the request then also appears among their own); without one, a
     /// programme that asks for sign-in refuses.
+    #[tracing::instrument(skip_all)]
     pub async fn ask_for_support(
         &self,
         input: &RequestInput,
