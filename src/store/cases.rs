@@ -624,7 +624,7 @@ impl Store {
                 .open(&context(request_id, "message"), &s)
                 .map(Some)
                 .map_err(|_| {
-                    StoreError::Conflict("A sealed value does not open with the current key.")
+                    StoreError::Unsealable("A sealed value does not open with the current key.")
                 }),
             None => Ok(None),
         }

@@ -53,6 +53,10 @@ pub enum StoreError {
     /// A uniqueness rule was broken; the text names what, for the person.
     #[error("{0}")]
     Conflict(&'static str),
+    /// Sealed data that does not open (a wrong or missing data key, or a damaged row): a
+    /// fault of the server, not of the person asking, logged as such.
+    #[error("{0}")]
+    Unsealable(&'static str),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

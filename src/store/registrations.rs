@@ -117,7 +117,7 @@ pub(super) async fn rotate_registrations(
     old: &crate::sealing::DataKey,
     new: &crate::sealing::DataKey,
 ) -> StoreResult<()> {
-    let damaged = |_| StoreError::Conflict("A sealed value does not open with the current key.");
+    let damaged = |_| StoreError::Unsealable("A sealed value does not open with the current key.");
     // Members' digests, old to new: a digest is not reversible, so every account is tried.
     let mut moved_index = std::collections::HashMap::new();
     for a in sqlx::query("SELECT id FROM accounts")
@@ -200,7 +200,7 @@ async fn rotate_derived(
             .execute(&mut *conn)
             .await?;
     }
-    let damaged = |_| StoreError::Conflict("A sealed value does not open with the current key.");
+    let damaged = |_| StoreError::Unsealable("A sealed value does not open with the current key.");
     for row in sqlx::query("SELECT id, sealed_registration FROM guest_confirmations")
         .fetch_all(&mut *conn)
         .await?
@@ -332,7 +332,7 @@ impl Store {
     ) -> StoreResult<(String, String)> {
         let key = self.data_key()?;
         let damaged =
-            |_| StoreError::Conflict("A registration does not open with this server's data key.");
+            |_| StoreError::Unsealable("A registration does not open with this server's data key.");
         Ok((
             key.open(&person_context(id, "name"), name)
                 .map_err(damaged)?,
@@ -1374,7 +1374,7 @@ impl Store {
                 &get_string(row, "sealed_registration")?,
             )
             .map_err(|_| {
-                StoreError::Conflict("A registration does not open with this server's data key.")
+                StoreError::Unsealable("A registration does not open with this server's data key.")
             })?;
         serde_json::from_str(&plain)
             .map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))

@@ -76,8 +76,8 @@ fn owner_index(key: &DataKey, owner: AccountId) -> String {
 
 impl Store {
     pub(super) fn data_key(&self) -> StoreResult<&DataKey> {
-        self.data_key.as_deref().ok_or(StoreError::Conflict(
-            "This server was started without a data key, so it cannot handle support requests.",
+        self.data_key.as_deref().ok_or(StoreError::Unsealable(
+            "this server was started without a data key, so it cannot handle support requests",
         ))
     }
 
@@ -292,7 +292,7 @@ impl Store {
     pub async fn rotate_data_key(&self, old: &DataKey, new: &DataKey) -> StoreResult<u64> {
         use sqlx::Row;
         let damaged =
-            |_| StoreError::Conflict("A sealed value does not open with the current key.");
+            |_| StoreError::Unsealable("A sealed value does not open with the current key.");
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
             "SELECT id, sealed_identity, sealed_preferences, sealed_message, owner_index
@@ -397,7 +397,7 @@ impl Store {
             return Ok(None);
         };
         let json = key.open(&context(id, "identity"), &sealed).map_err(|_| {
-            StoreError::Conflict("A sealed value does not open with the current key.")
+            StoreError::Unsealable("A sealed value does not open with the current key.")
         })?;
         serde_json::from_str(&json)
             .map(Some)
@@ -430,7 +430,7 @@ impl Store {
                     .open(&context(id, column.trim_start_matches("sealed_")), &v)
                     .map(Some)
                     .map_err(|_| {
-                        StoreError::Conflict("A sealed value does not open with the current key.")
+                        StoreError::Unsealable("A sealed value does not open with the current key.")
                     }),
                 None => Ok(None),
             }

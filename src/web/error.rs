@@ -53,6 +53,9 @@ impl From<StoreError> for AppError {
                     message: "The text contains a character that cannot be stored (NUL); remove it and send again.".into(),
                 }
             }
+            StoreError::Unsealable(what) => {
+                AppError::Internal(anyhow::anyhow!("{what}").context("sealed data did not open"))
+            }
             StoreError::Database(e) => {
                 AppError::Internal(anyhow::Error::new(e).context("database request failed"))
             }

@@ -15,6 +15,7 @@ crate::on_both!(
     a_change_to_every_later_date_is_saved_whole_or_not_at_all,
     the_audience_filter_finds_events_beyond_the_first_five_hundred,
     every_urgent_request_alerts_the_coordinators,
+    sealed_data_under_another_key_is_a_server_fault_not_a_conflict,
 );
 
 async fn my_registrations_give_the_online_link_only_to_those_with_a_place(db: TestDb) {
@@ -295,6 +296,31 @@ async fn every_urgent_request_alerts_the_coordinators(db: TestDb) {
         .filter(|m| m.kind == "coordinator_alert")
         .count();
     assert_eq!(alerts, 2, "one alert per urgent request");
+}
+
+async fn sealed_data_under_another_key_is_a_server_fault_not_a_conflict(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    crate::cases::trained_helper(&app, "keyed@example.edu", "Surgery").await;
+    let helper =
+        wecare::domain::accounts::AccountId(crate::cases::id_of(&app, "keyed@example.edu").await);
+    let r =
+        crate::helpers::file_request(&app.store, "Sealed Person", "sealed@example.org", "").await;
+    crate::cases::give_case(&app, r.id, helper).await;
+    // The same rows, read with another key (a copy of the database with the wrong key file).
+    let other = wecare::sealing::DataKey::from_hex(&"5".repeat(64)).expect("key");
+    let wrong = app.store.clone().with_data_key(other);
+    match wrong.case_identity(r.id, helper).await {
+        Err(wecare::store::StoreError::Unsealable(what)) => {
+            assert!(
+                !what.contains("Sealed Person") && !what.contains("sealed@"),
+                "{what}"
+            );
+        }
+        other => panic!("expected a server fault, got {other:?}"),
+    }
+    // The right key still opens it.
+    let (identity, _) = app.store.case_identity(r.id, helper).await.expect("opens");
+    assert_eq!(identity.expect("identity").email, "sealed@example.org");
 }
 
 /// The web layer acts through `app`'s handles: it never names the store's escape hatch,
