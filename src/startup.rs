@@ -332,9 +332,7 @@ impl Application {
                 },
             ),
             web: Arc::new(WebSettings {
-                public_url: cfg.public_url.clone(),
                 cookies_secure: cfg.cookies_secure(),
-                session_ttl_secs: i64::from(cfg.session_hours) * 3600,
                 proxy_trust: crate::web::auth::ProxyTrust {
                     enabled: cfg.trust_proxy,
                     proxies: cfg.trusted_proxies.clone(),

@@ -101,6 +101,11 @@ impl App {
         &self.settings.public_url
     }
 
+    /// How long a browser session lasts (the cookie says the same).
+    pub fn session_ttl_secs(&self) -> i64 {
+        self.settings.session_ttl_secs
+    }
+
     /// Anyone, signed in or not.
     pub fn public(&self) -> Public {
         Public { app: self.clone() }

@@ -115,14 +115,19 @@ fn with_new_session(state: &AppState, secret: &str, mut resp: Response) -> Respo
     let h = resp.headers_mut();
     h.append(
         header::SET_COOKIE,
-        cookies::set(cookies::SESSION, secret, state.web.session_ttl_secs, secure),
+        cookies::set(
+            cookies::SESSION,
+            secret,
+            state.app.session_ttl_secs(),
+            secure,
+        ),
     );
     h.append(
         header::SET_COOKIE,
         cookies::set(
             cookies::CSRF,
             &super::csrf::session_token(secret),
-            state.web.session_ttl_secs,
+            state.app.session_ttl_secs(),
             secure,
         ),
     );

@@ -229,7 +229,7 @@ pub async fn register(
         pairs.push((format!("child{n}_grade"), c.grade.clone()));
         pairs.push((format!("child{n}_school"), c.school.clone()));
     }
-    let (outcome, r) = state
+    let outcome = state
         .app
         .public()
         .register(id, &pairs, caller.as_ref(), &address)
@@ -259,10 +259,10 @@ pub async fn register(
             id: out.id,
             status: out.status,
             position: out.position,
-            manage_url: (out.created || r.account_id.is_some()).then(|| {
+            manage_url: (out.created || caller.is_some()).then(|| {
                 format!(
                     "{}{}",
-                    state.web.public_url.as_str().trim_end_matches('/'),
+                    state.app.public_url().as_str().trim_end_matches('/'),
                     eventwork::manage_path(&out.secret)
                 )
             }),

@@ -226,7 +226,7 @@ pub async fn show(
         };
         let body = calendar::calendar(
             e.public_title(),
-            &[eventwork::entry(&e, &state.web.public_url, with_link)],
+            &[eventwork::entry(&e, state.app.public_url(), with_link)],
         );
         return Ok(ics(body, &format!("event-{id}.ics")));
     }
@@ -263,7 +263,7 @@ pub async fn register(
 ) -> PageResult {
     let public = state.app.public();
     let member = member.as_ref();
-    let (outcome, r) = match public.register(id, &form, member, &address).await {
+    let outcome = match public.register(id, &form, member, &address).await {
         Ok(done) => done,
         // What was typed comes back, with the reason beside its field.
         Err(crate::app::Error::Invalid(err)) => {
@@ -273,7 +273,7 @@ pub async fn register(
         Err(e) => return Err(e.into()),
     };
     let notice = match outcome {
-        eventwork::Outcome::Registered(out) if out.created || r.account_id.is_some() => {
+        eventwork::Outcome::Registered(out) if out.created || member.is_some() => {
             return Ok(Redirect::to(&eventwork::manage_path(&out.secret)).into_response());
         }
         eventwork::Outcome::Registered(_) => {
@@ -391,7 +391,7 @@ pub async fn series_feed(State(state): State<AppState>, Path(slug): Path<String>
 fn feed(state: &AppState, name: &str, events: &[Event]) -> PageResult {
     let entries: Vec<_> = events
         .iter()
-        .map(|e| eventwork::entry(e, &state.web.public_url, false))
+        .map(|e| eventwork::entry(e, state.app.public_url(), false))
         .collect();
     Ok(ics(calendar::calendar(name, &entries), "events.ics"))
 }
@@ -403,7 +403,7 @@ pub async fn personal_feed(State(state): State<AppState>, Path(token): Path<Stri
     let entries: Vec<_> = mine
         .iter()
         .map(|(e, r)| {
-            let mut entry = eventwork::entry(e, &state.web.public_url, r.status.holds_place());
+            let mut entry = eventwork::entry(e, state.app.public_url(), r.status.holds_place());
             if !r.status.holds_place() {
                 entry.summary = format!("{} ({})", entry.summary, r.status.label().to_lowercase());
             }

@@ -49,9 +49,7 @@ use crate::app::App;
 /// Settings the web layer needs, fixed at start-up.
 #[derive(Debug, Clone)]
 pub struct WebSettings {
-    pub public_url: url::Url,
     pub cookies_secure: bool,
-    pub session_ttl_secs: i64,
     pub proxy_trust: auth::ProxyTrust,
     /// Where messages go, in words, for the outbox page.
     pub mail_route: String,

@@ -193,7 +193,7 @@ impl Public {
         form: &[(String, String)],
         member: Option<&Member>,
         address: &str,
-    ) -> Result<(Outcome, NewRegistration)> {
+    ) -> Result<Outcome> {
         let e = self.store().event(event_id).await?;
         check_window(&e)?;
         // Only students' events ask for consent: others skip reading its text.
@@ -207,8 +207,7 @@ impl Public {
             address,
             guest_registrations_per_hour: self.app().settings.guest_registrations_per_address,
         };
-        let out = work::register(self.store(), self.app().public_url(), &e, &r, caller).await?;
-        Ok((out, r))
+        Ok(work::register(self.store(), self.app().public_url(), &e, &r, caller).await?)
     }
 
     /// A registration by the secret of its link.
