@@ -333,7 +333,7 @@ impl Application {
             ),
             web: Arc::new(WebSettings {
                 cookies_secure: cfg.cookies_secure(),
-                proxy_trust: crate::web::auth::ProxyTrust {
+                proxy_trust: crate::web::http::auth::ProxyTrust {
                     enabled: cfg.trust_proxy,
                     proxies: cfg.trusted_proxies.clone(),
                 },

@@ -4,19 +4,21 @@
 //! name from inside it.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Query, State};
+use axum::routing::get;
 use serde::Deserialize;
 
-use super::AppState;
-use super::auth::Admin;
-use super::error::PageResult;
-use super::layout::{Ctx, Layout, render};
 use crate::store::{AuditReport, AuditRow};
+use crate::web::AppState;
+use crate::web::http::auth::Admin;
+use crate::web::http::error::PageResult;
+use crate::web::http::layout::{Ctx, Layout, render};
 
 const PAGE_SIZE: i64 = 100;
 
 #[derive(Template)]
-#[template(path = "admin_audit.html")]
+#[template(path = "audit/log.html")]
 struct AuditView {
     l: Layout,
     rows: Vec<AuditRow>,
@@ -68,4 +70,8 @@ pub async fn show(
         report,
         older,
     })
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/admin/audit", get(show))
 }

@@ -1,19 +1,21 @@
 //! The public site: home, the programme's pages, programmes, and operational endpoints.
 
 use askama::Template;
+use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum::routing::get;
 
-use super::AppState;
-use super::error::PageResult;
-use super::layout::{Ctx, Layout, render};
 use crate::domain::accounts::Role;
 use crate::domain::content::Page;
 use crate::domain::series::Series;
+use crate::web::AppState;
+use crate::web::http::error::PageResult;
+use crate::web::http::layout::{Ctx, Layout, render};
 
 #[derive(Template)]
-#[template(path = "page.html")]
+#[template(path = "site/page.html")]
 struct PageView {
     l: Layout,
     page: Page,
@@ -62,7 +64,7 @@ pub async fn page(State(state): State<AppState>, ctx: Ctx, Path(slug): Path<Stri
 }
 
 #[derive(Template)]
-#[template(path = "programmes.html")]
+#[template(path = "site/programmes.html")]
 struct ProgrammesView {
     l: Layout,
     series: Vec<Series>,
@@ -77,7 +79,7 @@ pub async fn programmes(State(state): State<AppState>, ctx: Ctx) -> PageResult {
 }
 
 #[derive(Template)]
-#[template(path = "series.html")]
+#[template(path = "site/series.html")]
 struct SeriesView {
     l: Layout,
     series: Series,
@@ -134,4 +136,22 @@ pub async fn theme(State(state): State<AppState>) -> PageResult {
         css,
     )
         .into_response())
+}
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/", get(home))
+        .route("/programmes", get(programmes))
+        .route("/programmes/{slug}", get(series))
+        .route("/{slug}", get(page))
+}
+
+/// Probes, metrics and the stylesheets: no session, no CSRF, nothing personal.
+pub fn ops_routes() -> Router<AppState> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(crate::web::http::observe::metrics))
+        .route("/static/style.css", get(stylesheet))
+        .route("/theme.css", get(theme))
 }

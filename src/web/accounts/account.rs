@@ -1,0 +1,385 @@
+//! Signing in and out, one's own account: password, API tokens, and first-time setup links.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use crate::crypto;
+use crate::domain::accounts::{Account, NewPassword};
+use crate::domain::mail::MessageKind;
+use crate::domain::{Invalid, now};
+use crate::store::ApiTokenInfo;
+use crate::web::AppState;
+use crate::web::http::auth::{ClientAddr, Member};
+use crate::web::http::cookies;
+use crate::web::http::error::PageResult;
+use crate::web::http::layout::{
+    Ctx, Layout, field_error, form_status, notice, render, render_status,
+};
+
+#[derive(Template)]
+#[template(path = "accounts/signin.html")]
+struct SignInView {
+    l: Layout,
+    /// Where to go after signing in (a path on this site).
+    next: String,
+    email: String,
+    error: Option<Invalid>,
+    no_admin_yet: bool,
+}
+
+#[derive(Deserialize, Default)]
+pub struct NextQuery {
+    #[serde(default)]
+    next: String,
+}
+
+/// Where to go after signing in: `next` if it is a path on this site, else the account.
+fn after_sign_in(next: &str) -> String {
+    if crate::web::http::auth::safe_next(next) {
+        next.to_string()
+    } else {
+        "/account".to_string()
+    }
+}
+
+pub async fn signin_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
+    if ctx.account.is_some() {
+        return Ok(Redirect::to(&after_sign_in(&q.next)).into_response());
+    }
+    let no_admin_yet = state.app.public().no_admin_yet().await?;
+    render(&SignInView {
+        l: ctx.layout("Sign in"),
+        next: q.next,
+        email: String::new(),
+        error: None,
+        no_admin_yet,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn signin(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(address): ClientAddr,
+    headers: HeaderMap,
+    Form(form): Form<SignInForm>,
+) -> PageResult {
+    let old = cookies::get(&headers, cookies::SESSION);
+    let outcome = state
+        .app
+        .public()
+        .sign_in(&form.email, &form.password, &address, old)
+        .await?;
+    let session = match outcome {
+        Some(session) => session,
+        None => {
+            let view = SignInView {
+                l: ctx.layout("Sign in"),
+                next: form.next.clone(),
+                email: form.email.trim().to_string(),
+                error: Some(Invalid::new(
+                    "email",
+                    "That e-mail address and password do not match an account. Check both and try again.",
+                )),
+                no_admin_yet: false,
+            };
+            return render_status(StatusCode::UNAUTHORIZED, &view);
+        }
+    };
+    Ok(with_new_session(
+        &state,
+        &session.secret,
+        Redirect::to(&after_sign_in(&form.next)).into_response(),
+    ))
+}
+
+/// Sets the session cookie, and the CSRF cookie to the new session's token: a token
+/// planted before sign-in is worthless after it.
+fn with_new_session(state: &AppState, secret: &str, mut resp: Response) -> Response {
+    let secure = state.web.cookies_secure;
+    let h = resp.headers_mut();
+    h.append(
+        header::SET_COOKIE,
+        cookies::set(
+            cookies::SESSION,
+            secret,
+            state.app.session_ttl_secs(),
+            secure,
+        ),
+    );
+    h.append(
+        header::SET_COOKIE,
+        cookies::set(
+            cookies::CSRF,
+            &crate::web::http::csrf::session_token(secret),
+            state.app.session_ttl_secs(),
+            secure,
+        ),
+    );
+    resp
+}
+
+pub async fn signout(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    if let Some(secret) = cookies::get(&headers, cookies::SESSION) {
+        state.app.public().sign_out(secret).await?;
+    }
+    let mut resp = Redirect::to("/").into_response();
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::clear(cookies::SESSION, state.web.cookies_secure),
+    );
+    // A new anonymous token: the signed-out browser's forms use it from now on.
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        cookies::set(
+            cookies::CSRF,
+            &crypto::random_hex(32),
+            60 * 60 * 24 * 7,
+            state.web.cookies_secure,
+        ),
+    );
+    Ok(resp)
+}
+
+#[derive(Template)]
+#[template(path = "accounts/account.html")]
+struct AccountView {
+    l: Layout,
+    account: Account,
+    tokens: Vec<ApiTokenInfo>,
+    mail_choices: Vec<(MessageKind, bool)>,
+    error: Option<Invalid>,
+    now: i64,
+}
+
+async fn account_page(ctx: Ctx, member: &Member, error: Option<Invalid>) -> PageResult {
+    let tokens = member.api_tokens().await?;
+    let mail_choices = member.mail_choices().await?;
+    let status = form_status(&error);
+    render_status(
+        status,
+        &AccountView {
+            l: ctx.layout("My account"),
+            account: member.account().clone(),
+            tokens,
+            mail_choices,
+            error,
+            now: now(),
+        },
+    )
+}
+
+pub async fn show(ctx: Ctx, member: Member) -> PageResult {
+    account_page(ctx, &member, None).await
+}
+
+#[derive(Template)]
+#[template(path = "accounts/password.html")]
+struct PasswordView {
+    l: Layout,
+    heading: String,
+    action: String,
+    ask_current: bool,
+    error: Option<Invalid>,
+}
+
+impl PasswordView {
+    fn err(&self, field: &str) -> Option<&str> {
+        field_error(&self.error, field)
+    }
+}
+
+pub async fn password_form(ctx: Ctx, _: Member) -> PageResult {
+    render(&PasswordView {
+        l: ctx.layout("Change password"),
+        heading: "Change my password".into(),
+        action: "/account/password".into(),
+        ask_current: true,
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change_password(
+    ctx: Ctx,
+    ClientAddr(address): ClientAddr,
+    headers: HeaderMap,
+    account: Member,
+    Form(form): Form<PasswordForm>,
+) -> PageResult {
+    let again = |ctx: Ctx, error: Invalid| {
+        render_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &PasswordView {
+                l: ctx.layout("Change password"),
+                heading: "Change my password".into(),
+                action: "/account/password".into(),
+                ask_current: true,
+                error: Some(error),
+            },
+        )
+    };
+    let keep = cookies::get(&headers, cookies::SESSION).map(crypto::secret_digest);
+    match account
+        .change_password(
+            &form.current,
+            &form.password,
+            &form.confirm,
+            &address,
+            keep.as_deref(),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(crate::app::Error::Invalid(e)) => return again(ctx, e),
+        Err(e) => return Err(e.into()),
+    }
+    notice(
+        ctx,
+        "Password changed",
+        "Your password is changed. Any other browser where you were signed in has been signed out.",
+        None,
+        "/account",
+        "Back to my account",
+    )
+}
+
+#[derive(Deserialize)]
+pub struct TokenForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    expires_days: String,
+}
+
+/// How long a new token may work: the form's choices, in days (none: until revoked).
+pub const TOKEN_LIFETIMES: &[(&str, Option<i64>)] = &[
+    ("30", Some(30)),
+    ("90", Some(90)),
+    ("365", Some(365)),
+    ("never", None),
+];
+
+/// The expiry a form's choice gives, from `now`.
+pub fn token_expiry(choice: &str, now: i64) -> Result<Option<i64>, Invalid> {
+    let choice = if choice.trim().is_empty() {
+        "90"
+    } else {
+        choice.trim()
+    };
+    TOKEN_LIFETIMES
+        .iter()
+        .find(|(k, _)| *k == choice)
+        .map(|(_, d)| d.map(|d| now + d * 86_400))
+        .ok_or_else(|| {
+            Invalid::new(
+                "expires_days",
+                "Choose how long the token works: 30, 90 or 365 days, or until you revoke it.",
+            )
+        })
+}
+
+pub fn token_name(raw: &str) -> Result<String, Invalid> {
+    crate::domain::required_line("name", "A name for the token", raw, 80)
+}
+
+pub async fn create_token(ctx: Ctx, account: Member, Form(form): Form<TokenForm>) -> PageResult {
+    let checked = token_name(&form.name)
+        .and_then(|n| token_expiry(&form.expires_days, now()).map(|e| (n, e)));
+    let (name, expires_at) = match checked {
+        Ok(v) => v,
+        Err(e) => return account_page(ctx, &account, Some(e)).await,
+    };
+    let (_, secret) = account.create_api_token(&name, expires_at).await?;
+    let lasts = match expires_at {
+        Some(t) => format!(
+            " It works until {}; make a new one before then.",
+            crate::domain::format_time(t)
+        ),
+        None => " It works until you revoke it.".to_string(),
+    };
+    notice(
+        ctx,
+        "New API token",
+        &format!("Send it in the Authorization header as: Bearer followed by the token.{lasts}"),
+        Some(("Your new token", secret)),
+        "/account",
+        "Back to my account",
+    )
+}
+
+pub async fn revoke_token(account: Member, Path(id): Path<i64>) -> PageResult {
+    account.revoke_api_token(id).await?;
+    Ok(Redirect::to("/account").into_response())
+}
+
+pub async fn setup_form(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(secret): Path<String>,
+) -> PageResult {
+    let account = state.app.public().setup_link_account(&secret).await?;
+    render(&PasswordView {
+        l: ctx.layout("Choose your password"),
+        heading: format!("Welcome, {}: choose your password", account.display_name),
+        action: format!("/setup/{secret}"),
+        ask_current: false,
+        error: None,
+    })
+}
+
+pub async fn setup(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    Path(secret): Path<String>,
+    Form(form): Form<PasswordForm>,
+) -> PageResult {
+    let account = state.app.public().setup_link_account(&secret).await?;
+    let new = match NewPassword::parse(&form.password, Some(&form.confirm)) {
+        Ok(p) => p,
+        Err(e) => {
+            return render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &PasswordView {
+                    l: ctx.layout("Choose your password"),
+                    heading: format!("Welcome, {}: choose your password", account.display_name),
+                    action: format!("/setup/{secret}"),
+                    ask_current: false,
+                    error: Some(e),
+                },
+            );
+        }
+    };
+    let session = state.app.public().use_setup_link(&secret, new).await?;
+    Ok(with_new_session(
+        &state,
+        &session.secret,
+        Redirect::to("/account").into_response(),
+    ))
+}

@@ -1,0 +1,32 @@
+//! Accounts on the web: signing in and out, one's own account (password, API tokens),
+//! first-time setup from an administrator's link, and the administrators' account list.
+
+mod account;
+mod admin;
+
+use axum::Router;
+use axum::routing::{get, post};
+
+use crate::web::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/signin", get(account::signin_form).post(account::signin))
+        .route("/signout", post(account::signout))
+        .route("/account", get(account::show))
+        .route(
+            "/account/password",
+            get(account::password_form).post(account::change_password),
+        )
+        .route("/account/tokens", post(account::create_token))
+        .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route(
+            "/setup/{secret}",
+            get(account::setup_form).post(account::setup),
+        )
+        .route(
+            "/admin/accounts",
+            get(admin::accounts).post(admin::create_account),
+        )
+        .route("/admin/accounts/{id}", post(admin::update_account))
+}

@@ -1,0 +1,163 @@
+//! CSV exports for coordinators: an event's registrations and attendance, and per-event
+//! counts. Cells a spreadsheet would run as formulas are neutralised.
+
+use axum::extract::{Path, Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+
+use super::events::SeriesQuery;
+use crate::web::AppState;
+use crate::web::http::auth::Coordinator;
+use crate::web::http::error::PageResult;
+
+/// Quotes a CSV cell, and neutralises text a spreadsheet would run as a formula.
+pub fn csv_cell(v: &str) -> String {
+    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    };
+    if v.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", v.replace('"', "\"\""))
+    } else {
+        v
+    }
+}
+
+fn csv_row(cells: &[String]) -> String {
+    let mut s = cells
+        .iter()
+        .map(|c| csv_cell(c))
+        .collect::<Vec<_>>()
+        .join(",");
+    s.push_str("\r\n");
+    s
+}
+
+fn csv_response(body: String, filename: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// Per-event counts as CSV.
+pub async fn counts_csv(
+    State(_state): State<AppState>,
+    coordinator: Coordinator,
+    Query(q): Query<SeriesQuery>,
+) -> PageResult {
+    let mut out = csv_row(
+        &[
+            "event_id",
+            "title",
+            "series",
+            "starts_utc",
+            "registered",
+            "waitlisted",
+            "attended",
+            "cancelled",
+            "no_show_rate",
+        ]
+        .map(String::from),
+    );
+    for c in coordinator.event_counts(&q.series).await? {
+        out.push_str(&csv_row(&[
+            c.event_id.to_string(),
+            c.title,
+            c.series_title.unwrap_or_default(),
+            crate::domain::format_time(c.starts_at),
+            c.registered.to_string(),
+            c.waitlisted.to_string(),
+            c.attended.to_string(),
+            c.cancelled.to_string(),
+            c.no_show_rate
+                .map(|r| format!("{r:.2}"))
+                .unwrap_or_default(),
+        ]));
+    }
+    Ok(csv_response(out, "event-counts.csv"))
+}
+
+/// Registrations and attendance as CSV.
+pub async fn registrations_csv(
+    State(_state): State<AppState>,
+    coordinator: Coordinator,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let (e, regs) = coordinator.registrations(id).await?;
+    let mut header: Vec<String> = [
+        "registration_id",
+        "name",
+        "email",
+        "status",
+        "waitlist_position",
+        "places",
+        "registered_utc",
+        "checked_in_utc",
+    ]
+    .map(String::from)
+    .to_vec();
+    header.extend(e.questions.iter().map(|q| q.label.clone()));
+    if e.for_minors {
+        header.extend(
+            [
+                "children",
+                "guardian_relationship",
+                "consent_version",
+                "consented_utc",
+            ]
+            .map(String::from),
+        );
+    }
+    let mut out = csv_row(&header);
+    for r in &regs {
+        let mut row = vec![
+            r.id.to_string(),
+            r.name.clone(),
+            r.email.clone(),
+            r.status.key().to_string(),
+            r.position.map(|p| p.to_string()).unwrap_or_default(),
+            r.places.to_string(),
+            crate::domain::format_time(r.created_at),
+            r.checked_in_at
+                .map(crate::domain::format_time)
+                .unwrap_or_default(),
+        ];
+        for q in &e.questions {
+            row.push(
+                r.answers
+                    .iter()
+                    .find(|a| a.question == q.label)
+                    .map(|a| a.answer.clone())
+                    .unwrap_or_default(),
+            );
+        }
+        if e.for_minors {
+            row.push(
+                r.children
+                    .iter()
+                    .map(|c| format!("{} (grade {}, {})", c.first_name, c.grade, c.school))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+            );
+            row.push(r.guardian_relationship.clone().unwrap_or_default());
+            row.push(r.consent_version.clone().unwrap_or_default());
+            row.push(
+                r.consented_at
+                    .map(crate::domain::format_time)
+                    .unwrap_or_default(),
+            );
+        }
+        out.push_str(&csv_row(&row));
+    }
+    Ok(csv_response(out, &format!("event-{id}-registrations.csv")))
+}

@@ -1,0 +1,83 @@
+//! Coordinators' programme series: add one, change its words. A series' address never
+//! changes once made, so its page and calendar feed keep working for subscribers.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Redirect};
+
+use crate::domain::Invalid;
+use crate::domain::series::{Series, SeriesInput};
+use crate::web::AppState;
+use crate::web::http::auth::Coordinator;
+use crate::web::http::error::{AppError, PageResult};
+use crate::web::http::layout::{Ctx, Layout, form_status, render_status};
+
+#[derive(Template)]
+#[template(path = "events/manage/series.html")]
+struct View {
+    l: Layout,
+    series: Vec<Series>,
+    error: Option<Invalid>,
+    typed: SeriesInput,
+}
+
+async fn page(
+    coordinator: &Coordinator,
+    ctx: Ctx,
+    error: Option<Invalid>,
+    typed: SeriesInput,
+) -> PageResult {
+    let status = form_status(&error);
+    render_status(
+        status,
+        &View {
+            l: ctx.layout("Programmes"),
+            series: coordinator.public().series_list().await?,
+            error,
+            typed,
+        },
+    )
+}
+
+pub async fn list(
+    State(_state): State<AppState>,
+    ctx: Ctx,
+    coordinator: Coordinator,
+) -> PageResult {
+    page(&coordinator, ctx, None, SeriesInput::default()).await
+}
+
+pub async fn add(
+    State(_state): State<AppState>,
+    ctx: Ctx,
+    coordinator: Coordinator,
+    Form(typed): Form<SeriesInput>,
+) -> PageResult {
+    let result = match typed.parse() {
+        Ok(s) => coordinator.create_series(&s).await.map_err(AppError::from),
+        Err(e) => Err(e.into()),
+    };
+    match result {
+        Ok(s) => Ok(Redirect::to(&format!("/programmes/{}", s.slug)).into_response()),
+        Err(AppError::Invalid(e)) => page(&coordinator, ctx, Some(e), typed).await,
+        Err(e) => Err(e),
+    }
+}
+
+pub async fn update(
+    State(_state): State<AppState>,
+    ctx: Ctx,
+    coordinator: Coordinator,
+    Path(slug): Path<String>,
+    Form(mut typed): Form<SeriesInput>,
+) -> PageResult {
+    typed.slug = slug.clone();
+    match typed.parse() {
+        Ok(s) => {
+            coordinator.update_series(&slug, &s).await?;
+            Ok(Redirect::to("/manage/series").into_response())
+        }
+        Err(e) => page(&coordinator, ctx, Some(e), SeriesInput::default()).await,
+    }
+}
