@@ -9,6 +9,7 @@ mod browser;
 mod calendars;
 mod cases;
 mod cli;
+mod conformance;
 mod content;
 mod delivery;
 mod events;

@@ -22,7 +22,7 @@ use crate::web::http::error::{ApiResult, AppError, ErrorBody};
 
 /// The best three helpers for a request, with the reasons for each score (coordinators).
 #[utoipa::path(get, path = "/api/v1/support/requests/{id}/shortlist", tag = "matching",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Request id")),
+    security(("bearer" = ["coordinator"])), params(("id" = i64, Path, description = "Request id")),
     responses((status = 200, body = [Candidate]), (status = 403, body = ErrorBody),
                (status = 404, body = ErrorBody),
                (status = 409, description = "The programme works coordinator-blind", body = ErrorBody)))]
@@ -39,7 +39,7 @@ pub async fn shortlist(
 /// (coordinators): the way to offer in a coordinator-blind programme. 409 when no helper
 /// can take it now.
 #[utoipa::path(post, path = "/api/v1/support/requests/{id}/offer-next", tag = "matching",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Request id")),
+    security(("bearer" = ["coordinator"])), params(("id" = i64, Path, description = "Request id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn offer_next(
     State(_state): State<AppState>,
@@ -58,7 +58,7 @@ pub struct OfferIn {
 
 /// Offers a waiting request to a helper who meets every hard constraint (coordinators).
 #[utoipa::path(post, path = "/api/v1/support/requests/{id}/offers", tag = "matching",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Request id")),
+    security(("bearer" = ["coordinator"])), params(("id" = i64, Path, description = "Request id")),
     request_body = OfferIn,
     responses((status = 201, body = Offer),
                (status = 409, description = "Taken, or the programme works coordinator-blind", body = ErrorBody),
@@ -74,7 +74,7 @@ pub async fn offer(
 }
 
 /// The caller's helper profile.
-#[utoipa::path(get, path = "/api/v1/helper/profile", tag = "helpers", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/helper/profile", tag = "helpers", security(("bearer" = ["helper"])),
     responses((status = 200, body = HelperProfile), (status = 403, body = ErrorBody)))]
 pub async fn get_profile(
     State(_state): State<AppState>,
@@ -84,7 +84,7 @@ pub async fn get_profile(
 }
 
 /// Replaces the caller's helper profile; a mistake names its field.
-#[utoipa::path(put, path = "/api/v1/helper/profile", tag = "helpers", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/helper/profile", tag = "helpers", security(("bearer" = ["helper"])),
     request_body = ProfileInput,
     responses((status = 200, body = HelperProfile), (status = 422, body = ErrorBody)))]
 pub async fn put_profile(
@@ -103,7 +103,7 @@ pub struct OfferOut {
 }
 
 /// The caller's offers waiting for an answer.
-#[utoipa::path(get, path = "/api/v1/helper/offers", tag = "helpers", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/helper/offers", tag = "helpers", security(("bearer" = ["helper"])),
     responses((status = 200, body = [OfferOut]), (status = 403, body = ErrorBody)))]
 pub async fn offers(
     State(_state): State<AppState>,
@@ -124,7 +124,7 @@ pub struct AnswerIn {
 }
 
 /// Accepts or declines an offer. A decline passes the request to the next candidate.
-#[utoipa::path(post, path = "/api/v1/helper/offers/{id}", tag = "helpers", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/helper/offers/{id}", tag = "helpers", security(("bearer" = ["helper"])),
     params(("id" = i64, Path, description = "Offer id")), request_body = AnswerIn,
     responses((status = 200, body = Offer), (status = 404, body = ErrorBody),
                (status = 409, body = ErrorBody)))]
@@ -143,7 +143,7 @@ pub async fn answer(
 }
 
 /// The caller's open cases.
-#[utoipa::path(get, path = "/api/v1/helper/cases", tag = "helpers", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/helper/cases", tag = "helpers", security(("bearer" = ["helper"])),
     responses((status = 200, body = [RequestSummary]), (status = 403, body = ErrorBody)))]
 pub async fn cases(
     State(_state): State<AppState>,
@@ -171,7 +171,7 @@ pub struct ContactIn {
 /// Logs a contact on the caller's case: when, how, how long, which resources. There is
 /// no free-text field.
 #[utoipa::path(post, path = "/api/v1/helper/cases/{id}/contacts", tag = "helpers",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Request id")),
+    security(("bearer" = ["helper"])), params(("id" = i64, Path, description = "Request id")),
     request_body = ContactIn,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
@@ -203,7 +203,7 @@ pub struct CloseIn {
 
 /// Closes the caller's case; what the person wrote is erased.
 #[utoipa::path(post, path = "/api/v1/helper/cases/{id}/close", tag = "helpers",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Request id")),
+    security(("bearer" = ["helper"])), params(("id" = i64, Path, description = "Request id")),
     request_body = CloseIn,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
                (status = 422, body = ErrorBody)))]

@@ -4,7 +4,7 @@
 //! check-in, lotteries and counts.
 
 use axum::Json;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -15,7 +15,7 @@ use crate::domain::events::ConsentText;
 use crate::domain::events::{Child, Event, EventInput, RegistrationStatus};
 use crate::store::{EventCounts, Registration};
 use crate::web::AppState;
-use crate::web::api::{ApiJson, ApiPath};
+use crate::web::api::{ApiJson, ApiPath, ApiQuery};
 use crate::web::events::listing::{ListQuery, filter_from};
 use crate::web::events::manage::consent::ConsentIn;
 use crate::web::http::auth::{Api, ClientAddr, Coordinator, MaybeApiCaller, Member};
@@ -40,7 +40,7 @@ pub struct EventsQuery {
     responses((status = 200, body = [Event])))]
 pub async fn list_events(
     State(state): State<AppState>,
-    Query(q): Query<EventsQuery>,
+    ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Json<Vec<Event>>> {
     let series = state.app.public().series_list().await?;
     let zone = state.app.public().time_zone().await?;
@@ -72,7 +72,7 @@ pub struct Created {
 
 /// Creates an event, or one per occurrence when it repeats (coordinators). Mistakes name
 /// their field.
-#[utoipa::path(post, path = "/api/v1/events", tag = "events", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/events", tag = "events", security(("bearer" = ["coordinator"])),
     request_body = EventInput,
     responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
 pub async fn create_event(
@@ -92,7 +92,7 @@ pub async fn create_event(
 
 /// Changes one event (coordinators); everyone registered is told, with a new calendar
 /// entry. Repetition fields are ignored: each occurrence is changed on its own.
-#[utoipa::path(put, path = "/api/v1/events/{id}", tag = "events", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/events/{id}", tag = "events", security(("bearer" = ["coordinator"])),
     params(("id" = i64, Path, description = "Event id")), request_body = EventInput,
     responses((status = 200, body = Event), (status = 422, body = ErrorBody),
                (status = 409, body = ErrorBody)))]
@@ -108,7 +108,7 @@ pub async fn update_event(
 
 /// Cancels an event and tells everyone registered (coordinators).
 #[utoipa::path(post, path = "/api/v1/events/{id}/cancel", tag = "events",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Event id")),
+    security(("bearer" = ["coordinator"])), params(("id" = i64, Path, description = "Event id")),
     responses((status = 200, body = Event), (status = 404, body = ErrorBody)))]
 pub async fn cancel_event(
     State(_state): State<AppState>,
@@ -121,7 +121,7 @@ pub async fn cancel_event(
 
 /// Draws a lottery now (coordinators). The seed is returned and kept with the event.
 #[utoipa::path(post, path = "/api/v1/events/{id}/draw", tag = "events",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Event id")),
+    security(("bearer" = ["coordinator"])), params(("id" = i64, Path, description = "Event id")),
     responses((status = 200, body = Event), (status = 409, body = ErrorBody)))]
 pub async fn draw(
     State(_state): State<AppState>,
@@ -181,7 +181,7 @@ pub struct AwaitingConfirmationOut {
 /// guest of an event that asks guests to confirm their address gets 202: a link went to
 /// the address, and no place is held until it is followed. Guests are limited per client
 /// address and per e-mail address each hour (429).
-#[utoipa::path(post, path = "/api/v1/events/{id}/registrations", tag = "events",
+#[utoipa::path(post, path = "/api/v1/events/{id}/registrations", security((), ("bearer" = [])), tag = "events",
     params(("id" = i64, Path, description = "Event id")), request_body = RegistrationIn,
     responses((status = 201, body = RegistrationOut), (status = 200, body = RegistrationOut),
                (status = 202, body = AwaitingConfirmationOut),
@@ -303,7 +303,7 @@ pub async fn cancel_registration(
 
 /// Everyone registered for an event, in arrival order (coordinators).
 #[utoipa::path(get, path = "/api/v1/events/{id}/registrations", tag = "events",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "Event id")),
+    security(("bearer" = ["coordinator"])), params(("id" = i64, Path, description = "Event id")),
     responses((status = 200, body = [Registration]), (status = 403, body = ErrorBody)))]
 pub async fn registrations(
     State(_state): State<AppState>,
@@ -321,7 +321,7 @@ pub struct CheckInIn {
 
 /// Marks someone as arrived (coordinators).
 #[utoipa::path(post, path = "/api/v1/events/{id}/registrations/{registration}/check-in",
-    tag = "events", security(("bearer" = [])),
+    tag = "events", security(("bearer" = ["coordinator"])),
     params(("id" = i64, Path, description = "Event id"),
            ("registration" = i64, Path, description = "Registration id")),
     request_body = CheckInIn,
@@ -348,12 +348,12 @@ pub struct CountsQuery {
 
 /// Registered, waitlisted, attended and no-show rate per event (coordinators).
 #[utoipa::path(get, path = "/api/v1/reports/events", tag = "events",
-    security(("bearer" = [])), params(CountsQuery),
+    security(("bearer" = ["coordinator"])), params(CountsQuery),
     responses((status = 200, body = [EventCounts])))]
 pub async fn counts(
     State(_state): State<AppState>,
     Api(coordinator): Api<Coordinator>,
-    Query(q): Query<CountsQuery>,
+    ApiQuery(q): ApiQuery<CountsQuery>,
 ) -> ApiResult<Json<Vec<EventCounts>>> {
     Ok(Json(coordinator.event_counts(&q.series).await?))
 }
@@ -361,7 +361,7 @@ pub async fn counts(
 /// Totals per series: events, registered, waitlisted, attended, no-show rate
 /// (coordinators).
 #[utoipa::path(get, path = "/api/v1/reports/series", tag = "events",
-    security(("bearer" = [])),
+    security(("bearer" = ["coordinator"])),
     responses((status = 200, body = [eventwork::SeriesTotals])))]
 pub async fn series_counts(
     State(_state): State<AppState>,
@@ -403,7 +403,7 @@ pub async fn get_current(State(state): State<AppState>) -> ApiResult<Json<Consen
 }
 
 /// Replaces the consent text (coordinators); it gets a new version.
-#[utoipa::path(put, path = "/api/v1/consent", tag = "events", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/consent", tag = "events", security(("bearer" = ["coordinator"])),
     request_body = ConsentIn,
     responses((status = 200, body = ConsentText), (status = 422, body = ErrorBody)))]
 pub async fn put_current(

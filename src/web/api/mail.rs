@@ -2,7 +2,6 @@
 //! (coordinators), and each person's choice of optional messages.
 
 use axum::Json;
-use axum::extract::Query;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -10,7 +9,7 @@ use utoipa::ToSchema;
 use crate::domain::Invalid;
 use crate::domain::mail::{MailTemplate, MessageKind};
 use crate::store::{OutboxEntry, OutboxStatus};
-use crate::web::api::{ApiJson, ApiPath};
+use crate::web::api::{ApiJson, ApiPath, ApiQuery};
 use crate::web::http::auth::{Admin, Api, Coordinator, Member};
 use crate::web::http::error::{ApiResult, AppError, ErrorBody};
 
@@ -23,13 +22,13 @@ pub struct OutboxQuery {
 
 /// The newest 200 messages, optionally of one status (administrators). Peer-support
 /// messages show "(confidential)" instead of their recipient; bodies are never listed.
-#[utoipa::path(get, path = "/api/v1/outbox", tag = "mail", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/outbox", tag = "mail", security(("bearer" = ["admin"])),
     params(OutboxQuery),
     responses((status = 200, body = [OutboxEntry]), (status = 403, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 pub async fn list_outbox(
     Api(admin): Api<Admin>,
-    Query(q): Query<OutboxQuery>,
+    ApiQuery(q): ApiQuery<OutboxQuery>,
 ) -> ApiResult<Json<Vec<OutboxEntry>>> {
     let status = match q.status.as_deref() {
         None | Some("") => None,
@@ -44,7 +43,7 @@ pub async fn list_outbox(
 }
 
 /// Puts a failed or cancelled message back in the queue (administrators).
-#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "mail", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/retry", tag = "mail", security(("bearer" = ["admin"])),
     params(("id" = i64, Path, description = "Message id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn retry_message(
@@ -56,7 +55,7 @@ pub async fn retry_message(
 }
 
 /// Stops a queued or failed message (administrators).
-#[utoipa::path(post, path = "/api/v1/outbox/{id}/cancel", tag = "mail", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/outbox/{id}/cancel", tag = "mail", security(("bearer" = ["admin"])),
     params(("id" = i64, Path, description = "Message id")),
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel_message(
@@ -101,7 +100,7 @@ fn kind_param(key: &str) -> Result<MessageKind, AppError> {
 }
 
 /// Every message the programme sends, with its wording (coordinators).
-#[utoipa::path(get, path = "/api/v1/messages", tag = "mail", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/messages", tag = "mail", security(("bearer" = ["coordinator"])),
     responses((status = 200, body = [MessageOut]), (status = 403, body = ErrorBody)))]
 pub async fn list_messages(Api(coordinator): Api<Coordinator>) -> ApiResult<Json<Vec<MessageOut>>> {
     let templates = coordinator.mail_templates(&MessageKind::ALL).await?;
@@ -122,7 +121,7 @@ pub struct MessageIn {
 
 /// Changes a message's wording (coordinators). Unknown placeholders, and placeholders
 /// that could name a person in the subject, are refused with the field at fault.
-#[utoipa::path(put, path = "/api/v1/messages/{kind}", tag = "mail", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/messages/{kind}", tag = "mail", security(("bearer" = ["coordinator"])),
     params(("kind" = String, Path, description = "The message kind, such as account_setup")),
     request_body = MessageIn,
     responses((status = 200, body = MessageOut), (status = 404, body = ErrorBody),
@@ -139,7 +138,7 @@ pub async fn put_message(
 }
 
 /// Goes back to the default wording (coordinators).
-#[utoipa::path(delete, path = "/api/v1/messages/{kind}", tag = "mail", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/api/v1/messages/{kind}", tag = "mail", security(("bearer" = ["coordinator"])),
     params(("kind" = String, Path, description = "The message kind")),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn reset_message(

@@ -97,11 +97,97 @@ fn api_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document of every API route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    let mut doc = api_router().split_for_parts().1;
+    document_answers_every_operation_gives(&mut doc);
+    doc
+}
+
+/// Adds the answers an operation gives by construction, so that no annotation can forget
+/// them: 401 where a token is required or may be sent (a missing, wrong or expired one),
+/// 403 where the token must hold a role (the role is the bearer scope, e.g.
+/// `"bearer": ["coordinator"]`), 404 where the path names something, and 422 where a path
+/// segment, the query or the body can be malformed (`ApiPath`, `ApiQuery`, `ApiJson`).
+fn document_answers_every_operation_gives(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::{Operation, ParameterIn};
+    use utoipa::openapi::{ContentBuilder, RefOr, ResponseBuilder};
+
+    fn error(description: &str) -> RefOr<utoipa::openapi::Response> {
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(description)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(utoipa::openapi::Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        )
+    }
+    fn add(op: &mut Operation, status: &str, description: &str) {
+        op.responses
+            .responses
+            .entry(status.to_string())
+            .or_insert_with(|| error(description));
+    }
+    for item in doc.paths.paths.values_mut() {
+        let ops = [
+            item.get.as_mut(),
+            item.put.as_mut(),
+            item.post.as_mut(),
+            item.delete.as_mut(),
+            item.patch.as_mut(),
+        ];
+        for op in ops.into_iter().flatten() {
+            // SecurityRequirement keeps its map private; its JSON form is the map itself.
+            let security = serde_json::to_value(&op.security).unwrap_or_default();
+            let schemes: Vec<&serde_json::Map<String, serde_json::Value>> = security
+                .as_array()
+                .map(|a| a.iter().filter_map(|r| r.as_object()).collect())
+                .unwrap_or_default();
+            let bearer: Vec<&serde_json::Value> =
+                schemes.iter().filter_map(|s| s.get("bearer")).collect();
+            if !bearer.is_empty() {
+                add(
+                    op,
+                    "401",
+                    "No token, or one that is wrong, expired or revoked",
+                );
+            }
+            if bearer
+                .iter()
+                .any(|scopes| scopes.as_array().is_some_and(|a| !a.is_empty()))
+            {
+                add(
+                    op,
+                    "403",
+                    "The token's account does not hold the role this needs",
+                );
+            }
+            let params = op.parameters.as_deref().unwrap_or_default();
+            let located = |place: ParameterIn| {
+                params
+                    .iter()
+                    .any(|p| matches!(p, RefOr::T(p) if p.parameter_in == place))
+            };
+            let (in_path, in_query) = (located(ParameterIn::Path), located(ParameterIn::Query));
+            if in_path {
+                add(op, "404", "Nothing of that id here, or not yours to see");
+            }
+            if in_path || in_query || op.request_body.is_some() {
+                add(
+                    op,
+                    "422",
+                    "A value is malformed or breaks a rule; `field` names it",
+                );
+            }
+        }
+    }
 }
 
 pub fn router() -> Router<AppState> {
-    let (router, doc) = api_router().split_for_parts();
+    let (router, _) = api_router().split_for_parts();
+    let doc = openapi();
     let json = doc.to_pretty_json().unwrap_or_else(|_| "{}".to_string());
     router.route(
         "/api/openapi.json",
@@ -137,6 +223,31 @@ where
                     "The request body is not what this endpoint takes: {}",
                     rejection.body_text()
                 ),
+            )))),
+        }
+    }
+}
+
+/// `Query<T>` whose rejections (a number that is not one, an unknown value) are JSON
+/// errors naming the query, as every other API mistake is.
+pub struct ApiQuery<T>(pub T);
+
+impl<T, S> FromRequestParts<S> for ApiQuery<T>
+where
+    T: serde::de::DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
+            Err(rejection) => Err(ApiError(AppError::Invalid(Invalid::new(
+                "query",
+                format!("The query is not valid: {}", rejection.body_text()),
             )))),
         }
     }
@@ -230,7 +341,7 @@ pub struct PageIn {
 }
 
 /// Replaces a page's title and text (coordinators).
-#[utoipa::path(put, path = "/api/v1/pages/{slug}", tag = "content", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/pages/{slug}", tag = "content", security(("bearer" = ["coordinator"])),
     params(("slug" = String, Path, description = "The page's address")),
     request_body = PageIn,
     responses((status = 200, body = PageOut), (status = 403, body = ErrorBody),
@@ -257,7 +368,7 @@ async fn get_settings(State(state): State<AppState>) -> ApiResult<Json<Branding>
 }
 
 /// Changes the programme's name, tagline, contact address and colours (coordinators).
-#[utoipa::path(put, path = "/api/v1/settings", tag = "content", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/settings", tag = "content", security(("bearer" = ["coordinator"])),
     request_body = Branding,
     responses((status = 200, body = Branding), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn put_settings(
@@ -284,7 +395,7 @@ async fn list_series(State(state): State<AppState>) -> ApiResult<Json<Vec<Series
 }
 
 /// Adds a series (coordinators). Mistakes name their field; a taken address is 422.
-#[utoipa::path(post, path = "/api/v1/series", tag = "programmes", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/series", tag = "programmes", security(("bearer" = ["coordinator"])),
     request_body = SeriesInput,
     responses((status = 201, body = Series), (status = 422, body = ErrorBody)))]
 async fn create_series(
@@ -299,7 +410,7 @@ async fn create_series(
 
 /// Changes a series' words (coordinators); its address stays.
 #[utoipa::path(put, path = "/api/v1/series/{slug}", tag = "programmes",
-    security(("bearer" = [])), params(("slug" = String, Path, description = "Series address")),
+    security(("bearer" = ["coordinator"])), params(("slug" = String, Path, description = "Series address")),
     request_body = SeriesInput,
     responses((status = 200, body = Series), (status = 404, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
@@ -315,7 +426,7 @@ async fn update_series(
 }
 
 /// Every account (administrators).
-#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = ["admin"])),
     responses((status = 200, body = [AccountOut]), (status = 403, body = ErrorBody)))]
 async fn list_accounts(Api(admin): Api<Admin>) -> ApiResult<Json<Vec<AccountOut>>> {
     let accounts = admin.accounts().await?;
@@ -338,7 +449,7 @@ pub struct NewAccountOut {
 }
 
 /// Adds an account; the reply carries its one-time set-up link (administrators).
-#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(post, path = "/api/v1/accounts", tag = "accounts", security(("bearer" = ["admin"])),
     request_body = NewAccountIn,
     responses((status = 201, body = NewAccountOut), (status = 403, body = ErrorBody),
                (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -364,7 +475,7 @@ pub struct AccessIn {
 
 /// Sets an account's roles and whether it is active (administrators). The last active
 /// administrator cannot be removed.
-#[utoipa::path(put, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = [])),
+#[utoipa::path(put, path = "/api/v1/accounts/{id}", tag = "accounts", security(("bearer" = ["admin"])),
     params(("id" = i64, Path, description = "Account id")),
     request_body = AccessIn,
     responses((status = 200, body = AccountOut), (status = 403, body = ErrorBody),

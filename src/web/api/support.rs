@@ -25,7 +25,7 @@ pub struct ReceiptOut {
 /// Files a self-request for peer support. No account is needed unless the programme asks
 /// for sign-in; with a token, the request also appears among the member's own. The answer
 /// carries the receipt code, which is not stored anywhere in readable form.
-#[utoipa::path(post, path = "/api/v1/support/requests", tag = "support",
+#[utoipa::path(post, path = "/api/v1/support/requests", security((), ("bearer" = [])), tag = "support",
     request_body = RequestInput,
     responses((status = 201, body = ReceiptOut), (status = 401, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
@@ -144,7 +144,7 @@ pub async fn mine(
 }
 
 /// Open requests, oldest first, naming no one (coordinators).
-#[utoipa::path(get, path = "/api/v1/support/queue", tag = "support", security(("bearer" = [])),
+#[utoipa::path(get, path = "/api/v1/support/queue", tag = "support", security(("bearer" = ["coordinator"])),
     responses((status = 200, body = [RequestSummary]), (status = 403, body = ErrorBody)))]
 pub async fn queue(
     State(_state): State<AppState>,
