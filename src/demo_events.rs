@@ -4,7 +4,7 @@
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
 
-use crate::domain::events::{EventDraft, EventInput, QuestionInput, ReadingInput};
+use crate::domain::events::{EventDraft, EventForm, QuestionInput, ReadingInput};
 use crate::store::{NewRegistration, Store};
 
 const ZONE: &str = "America/New_York";
@@ -15,8 +15,8 @@ fn next(today: Date, weeks: i64, weekday: Weekday) -> Date {
     base.nth_weekday(1, weekday).unwrap_or(base)
 }
 
-fn event(series: &str, title: &str, date: Date, start: &str, end: &str) -> EventInput {
-    EventInput {
+fn event(series: &str, title: &str, date: Date, start: &str, end: &str) -> EventForm {
+    EventForm {
         series: series.into(),
         title: title.into(),
         time_zone: ZONE.into(),
@@ -39,7 +39,7 @@ fn question(kind: &str, label: &str, required: bool, options: &str) -> QuestionI
     }
 }
 
-fn demo_inputs(today: Date) -> Vec<EventInput> {
+fn demo_inputs(today: Date) -> Vec<EventForm> {
     let dietary = question(
         "choice",
         "Lunch",
@@ -248,7 +248,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
     let today = jiff::Zoned::now().date();
     let mut lecture = None;
     for input in demo_inputs(today) {
-        let draft = EventDraft::parse(&input)
+        let draft = EventDraft::from_form(&input)
             .map_err(|e| anyhow::anyhow!("demo event '{}': {e}", input.title))?;
         let ids = store.create_events(&draft).await?;
         if input.series == "faculty-lecture-series" {
@@ -294,7 +294,7 @@ mod tests {
                 .checked_add(offset.days())
                 .expect("date");
             for input in demo_inputs(today) {
-                if let Err(e) = EventDraft::parse(&input) {
+                if let Err(e) = EventDraft::from_form(&input) {
                     panic!("{} on {today}: {e} ({})", input.title, e.field);
                 }
             }

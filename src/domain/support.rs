@@ -134,16 +134,22 @@ pub struct NewRequest {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct RequestInput {
     #[serde(default)]
+    #[schema(value_type = Vec<Topic>, required = true, min_items = 1)]
     pub topics: Vec<String>,
     #[serde(default)]
+    #[schema(value_type = Urgency, required = true)]
     pub urgency: String,
     #[serde(default)]
+    #[schema(value_type = ContactMode, required = true)]
     pub contact_mode: String,
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 120)]
     pub name: String,
     #[serde(default)]
+    #[schema(required = true, format = Email)]
     pub email: String,
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub phone: String,
     #[serde(default)]
     pub department: String,
@@ -151,7 +157,9 @@ pub struct RequestInput {
     pub contact_times: String,
     #[serde(default)]
     pub avoid: String,
+    /// Empty: no preference.
     #[serde(default)]
+    #[schema(value_type = Appointment)]
     pub appointment: String,
     #[serde(default)]
     pub rank: String,
@@ -167,8 +175,10 @@ pub struct RequestInput {
     pub named_helper: Option<i64>,
     /// Helpers from the public list to avoid (their account ids).
     #[serde(default)]
+    #[schema(max_items = 50)]
     pub avoid_helpers: Vec<i64>,
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub message: String,
 }
 
@@ -324,17 +334,21 @@ impl NewRequest {
 #[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 pub struct ReferralInput {
     #[serde(default)]
+    #[schema(required = true, min_length = 1, max_length = 120)]
     pub name: String,
     #[serde(default)]
+    #[schema(required = true, format = Email)]
     pub email: String,
     #[serde(default)]
     pub phone: String,
     #[serde(default)]
     pub department: String,
-    /// adverse_event, litigation or other
     #[serde(default)]
+    #[schema(value_type = ReferralReason, required = true)]
     pub reason: String,
+    /// [default: routine]
     #[serde(default)]
+    #[schema(value_type = Urgency)]
     pub urgency: String,
     /// Anything the helper should know; erased when the case closes.
     #[serde(default)]

@@ -453,7 +453,7 @@ async fn tokens_authenticate_the_api(db: TestDb) {
     )
     .await;
     assert_eq!(r.status, 422);
-    assert_eq!(r.json()["error"]["field"], "body");
+    assert_eq!(r.json()["error"]["field"], "roles[0]", "{}", r.body);
     let r = api(
         &app,
         Method::PUT,

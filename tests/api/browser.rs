@@ -249,7 +249,7 @@ async fn registering_for_an_event_and_checking_in_in_a_browser() {
     let id = crate::events::create_event(
         &app,
         &token,
-        serde_json::json!({"title": "Book club: Being Mortal", "capacity": "10",
+        serde_json::json!({"title": "Book club: Being Mortal", "capacity": 10,
             "questions": [{"kind": "choice", "label": "Tea or coffee?", "required": true,
                            "options": "Tea\nCoffee"}]}),
     )

@@ -94,7 +94,7 @@ async fn feeds_agree_with_an_independent_parser(db: TestDb) {
         json!({"title": "Lunchtime lecture", "series": "faculty-lecture-series",
                "date": first.to_string(), "start_time": "12:00", "end_time": "13:15",
                "repeat": "weekly", "repeat_until": until.to_string(),
-               "except_dates": excepted.to_string(), "capacity": "40"}),
+               "except_dates": [excepted.to_string()], "capacity": 40}),
     )
     .await;
     assert_eq!(ids.len(), 4, "five Wednesdays, one excepted");

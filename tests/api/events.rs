@@ -53,7 +53,7 @@ pub async fn create_event(app: &TestApp, token: &str, extra: Value) -> Vec<i64> 
         "start_time": "12:00",
         "end_time": "13:00",
         "audience": ["faculty"],
-        "capacity": "2",
+        "capacity": 2,
         "guests_allowed": true,
         // Most tests register guests directly; confirming by e-mail is tested on its own.
         "guests_confirm": false,
@@ -148,6 +148,20 @@ async fn registration_fills_places_then_the_waiting_list_and_cancelling_promotes
         "/api/v1/events",
         Some(&token),
         Some(json!({"title": "x", "time_zone": "Nowhere/Atlantis"})),
+    )
+    .await;
+    assert_eq!(bad.status, 422);
+    assert_eq!(bad.json()["error"]["field"], "date", "{}", bad.body);
+    let bad = api(
+        &app,
+        Method::POST,
+        "/api/v1/events",
+        Some(&token),
+        Some(
+            json!({"title": "x", "time_zone": "Nowhere/Atlantis", "date": future_date(3),
+                    "start_time": "12:00", "end_time": "13:00", "audience": ["faculty"],
+                    "capacity": 5}),
+        ),
     )
     .await;
     assert_eq!(bad.status, 422);
@@ -388,7 +402,7 @@ fn assert_capacity_and_order(replies: &[Value], capacity: usize) {
 async fn a_thousand_concurrent_registrations_never_exceed_capacity(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let token = coordinator_token(&app).await;
-    let id = create_event(&app, &token, json!({"capacity": "50"})).await[0];
+    let id = create_event(&app, &token, json!({"capacity": 50})).await[0];
     let replies = burst(&[app.url("")], id, 1000, 200).await;
     assert_capacity_and_order(&replies, 50);
     // The list agrees, and its order is the order of arrival.
@@ -498,7 +512,7 @@ async fn two_processes_on_one_postgres_never_exceed_capacity() {
         .json(
             &json!({"title": "Grand rounds", "time_zone": "America/Chicago",
                       "date": future_date(5), "start_time": "08:00", "end_time": "09:00",
-                      "audience": ["faculty"], "capacity": "50", "guests_allowed": true,
+                      "audience": ["faculty"], "capacity": 50, "guests_allowed": true,
                       "guests_confirm": false}),
         )
         .send()
@@ -517,7 +531,7 @@ async fn two_processes_on_one_postgres_never_exceed_capacity() {
 async fn a_lapsed_offer_passes_to_the_next_waiting(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let token = coordinator_token(&app).await;
-    let id = create_event(&app, &token, json!({"capacity": "1", "offer_hours": "12"})).await[0];
+    let id = create_event(&app, &token, json!({"capacity": 1, "offer_hours": 12})).await[0];
     let a = register_guest(&app, id, 1).await.json();
     let b = register_guest(&app, id, 2).await.json();
     let c = register_guest(&app, id, 3).await.json();
@@ -571,7 +585,7 @@ async fn a_lottery_is_drawn_fairly_and_reproducibly(db: TestDb) {
     let id = create_event(
         &app,
         &token,
-        json!({"capacity": "3", "allocation": "lottery",
+        json!({"capacity": 3, "allocation": "lottery",
                "lottery_at": format!("{}T09:00", future_date(3))}),
     )
     .await[0];
@@ -643,7 +657,7 @@ async fn private_events_use_a_neutral_title_and_are_erased_after(db: TestDb) {
         &app,
         &token,
         json!({"title": "Support circle after the ward 7 incident", "private": true,
-               "capacity": "5"}),
+               "capacity": 5}),
     )
     .await[0];
     // Members only: a guest form would tell anyone whether a colleague registered.
@@ -761,7 +775,7 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
     let id = create_event(
         &app,
         &token,
-        json!({"title": "Saturday academy", "for_minors": true, "capacity": "3",
+        json!({"title": "Saturday academy", "for_minors": true, "capacity": 3,
                "audience": ["students"]}),
     )
     .await[0];
@@ -917,7 +931,7 @@ async fn check_in_by_code_and_by_list_and_csv_exports(db: TestDb) {
     let id = create_event(
         &app,
         &token,
-        json!({"capacity": "5", "questions": [{"kind": "text", "label": "Dietary needs"}]}),
+        json!({"capacity": 5, "questions": [{"kind": "text", "label": "Dietary needs"}]}),
     )
     .await[0];
     let q = api(
@@ -1077,7 +1091,7 @@ async fn check_in_by_code_and_by_list_and_csv_exports(db: TestDb) {
 async fn changing_and_cancelling_an_event_tells_registrants(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let token = coordinator_token(&app).await;
-    let id = create_event(&app, &token, json!({"capacity": "1"})).await[0];
+    let id = create_event(&app, &token, json!({"capacity": 1})).await[0];
     register_guest(&app, id, 1).await;
     let waiting = register_guest(&app, id, 2).await.json();
     assert_eq!(waiting["status"], "waitlisted");
@@ -1090,7 +1104,7 @@ async fn changing_and_cancelling_an_event_tells_registrants(db: TestDb) {
         Some(
             json!({"title": "Journal club", "time_zone": "America/New_York",
                     "date": future_date(10), "start_time": "12:30", "end_time": "13:30",
-                    "audience": ["faculty"], "capacity": "2", "guests_allowed": true,
+                    "audience": ["faculty"], "capacity": 2, "guests_allowed": true,
                     "guests_confirm": false, "place": "Library seminar room"}),
         ),
     )
@@ -1106,7 +1120,7 @@ async fn changing_and_cancelling_an_event_tells_registrants(db: TestDb) {
         Some(json!({"title": "Journal club", "series": "no-such-series",
                     "time_zone": "America/New_York", "date": future_date(10),
                     "start_time": "12:30", "end_time": "13:30", "audience": ["faculty"],
-                    "capacity": "2"})),
+                    "capacity": 2})),
     )
     .await;
     assert_eq!(unknown.status, 409, "{}", unknown.body);
@@ -1134,7 +1148,7 @@ async fn changing_and_cancelling_an_event_tells_registrants(db: TestDb) {
     assert_eq!(late.status, 422, "{}", late.body);
     // A coordinator can give a place beyond capacity (an extra chair) to someone waiting;
     // not to someone already in, and not on another event's address.
-    let other = create_event(&app, &token, json!({"capacity": "1"})).await[0];
+    let other = create_event(&app, &token, json!({"capacity": 1})).await[0];
     register_guest(&app, other, 5).await;
     let waiting = register_guest(&app, other, 6).await.json();
     let rid = waiting["id"].as_i64().expect("id");
@@ -1512,7 +1526,7 @@ async fn guardians_agree_to_the_current_consent_text(db: TestDb) {
     let id = create_event(
         &app,
         &token,
-        json!({"title": "Career day", "for_minors": true, "capacity": "30"}),
+        json!({"title": "Career day", "for_minors": true, "capacity": 30}),
     )
     .await[0];
     let first = api(&app, Method::GET, "/api/v1/consent", None, None)

@@ -16,12 +16,13 @@ crate::on_both!(
     the_audience_filter_finds_events_beyond_the_first_five_hundred,
     every_urgent_request_alerts_the_coordinators,
     sealed_data_under_another_key_is_a_server_fault_not_a_conflict,
+    the_api_takes_typed_values_and_names_what_it_cannot_read,
 );
 
 async fn my_registrations_give_the_online_link_only_to_those_with_a_place(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let token = coordinator_token(&app).await;
-    let ids = create_event(&app, &token, json!({"capacity": "1"})).await;
+    let ids = create_event(&app, &token, json!({"capacity": 1})).await;
     let link = "https://video.example.edu/club";
     let seated = app.account("seated@example.edu", &[]).await;
     let waiting = app.account("waiting@example.edu", &[]).await;
@@ -362,4 +363,167 @@ fn the_web_layer_does_not_reach_around_the_handles() {
         }
     }
     assert!(files > 10, "read {files} files of src/web");
+}
+
+/// The JSON API takes numbers, booleans, choices and dates as such (issue 11), says which
+/// field it could not read, and its document says what it takes; the form, which sends
+/// text, becomes the same typed input and keeps what was typed beside its mistake.
+async fn the_api_takes_typed_values_and_names_what_it_cannot_read(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = coordinator_token(&app).await;
+    let date = crate::events::future_date(12);
+    let event = |extra: serde_json::Value| {
+        let mut body = json!({"title": "Book club", "time_zone": "America/New_York",
+            "date": date, "start_time": "12:00", "end_time": "13:00",
+            "audience": ["faculty"], "capacity": 12});
+        for (k, v) in extra.as_object().expect("object") {
+            body[k] = v.clone();
+        }
+        body
+    };
+    for (extra, field) in [
+        (json!({"capacity": "12"}), "capacity"),
+        (json!({"audience": ["faculty", "aliens"]}), "audience[1]"),
+        (json!({"allocation": "raffle"}), "allocation"),
+        (json!({"date": "06/03/2027"}), "date"),
+        (json!({"start_time": "noon"}), "start_time"),
+        (json!({"offer_hours": -1}), "offer_hours"),
+        (json!({"guests_allowed": "yes"}), "guests_allowed"),
+        (json!({"capcity": 5}), "capcity"),
+        (
+            json!({"questions": [{"kind": "text", "label": "Diet", "required": "no"}]}),
+            "questions[0].required",
+        ),
+    ] {
+        let r = api(
+            &app,
+            Method::POST,
+            "/api/v1/events",
+            Some(&token),
+            Some(event(extra.clone())),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{extra}: {}", r.body);
+        assert_eq!(r.json()["error"]["field"], field, "{extra}: {}", r.body);
+    }
+    let mut missing = event(json!({}));
+    missing.as_object_mut().expect("object").remove("capacity");
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/events",
+        Some(&token),
+        Some(missing),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["field"].clone()),
+        (422, json!("capacity")),
+        "{}",
+        r.body
+    );
+
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/events",
+        Some(&token),
+        Some(event(json!({"allocation": "first_come", "offer_hours": 12,
+                          "except_dates": [], "end_date": null}))),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.json()["ids"][0].as_i64().expect("id");
+    let r = api(
+        &app,
+        Method::GET,
+        &format!("/api/v1/events/{id}"),
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["capacity"], 12, "{}", r.body);
+
+    // A body that is not JSON names the body.
+    let r = reqwest::Client::new()
+        .post(format!("http://{}/api/v1/events", app.addr))
+        .bearer_auth(&token)
+        .header("content-type", "text/plain")
+        .body("capacity=12")
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(r.status(), 422);
+    let body: serde_json::Value = r.json().await.expect("json");
+    assert_eq!(body["error"]["field"], "body", "{body}");
+
+    // The document says the same: required fields, choices and bounds.
+    let doc = api(&app, Method::GET, "/api/openapi.json", None, None)
+        .await
+        .json();
+    let schema = &doc["components"]["schemas"]["EventInput"];
+    let required: Vec<&str> = schema["required"]
+        .as_array()
+        .expect("required")
+        .iter()
+        .filter_map(|v| v.as_str())
+        .collect();
+    for f in [
+        "title",
+        "time_zone",
+        "date",
+        "start_time",
+        "end_time",
+        "audience",
+        "capacity",
+    ] {
+        assert!(required.contains(&f), "{f} is required: {required:?}");
+    }
+    assert_eq!(
+        schema["properties"]["capacity"]["type"], "integer",
+        "{schema}"
+    );
+    assert_eq!(schema["properties"]["capacity"]["minimum"], 1, "{schema}");
+    assert_eq!(schema["properties"]["date"]["format"], "date", "{schema}");
+    let audience = doc["components"]["schemas"]["Audience"].to_string();
+    for choice in ["faculty", "residents", "students", "public"] {
+        assert!(audience.contains(choice), "{audience}");
+    }
+    let create = &doc["paths"]["/api/v1/events"]["post"];
+    assert_eq!(
+        create["security"],
+        json!([{"bearer": ["coordinator"]}]),
+        "{create}"
+    );
+    for status in ["201", "401", "403", "422"] {
+        assert!(
+            create["responses"].get(status).is_some(),
+            "{status}: {create}"
+        );
+    }
+
+    // The page sends text; a number that is not one is shown beside its field, as typed.
+    let mut coord = app
+        .signed_in("coord3@example.edu", &[Role::Coordinator])
+        .await;
+    let fields = [
+        ("title", "Book club"),
+        ("time_zone", "America/New_York"),
+        ("date", date.as_str()),
+        ("start_time", "12:00"),
+        ("end_time", "13:00"),
+        ("audience", "faculty"),
+        ("capacity", "a dozen"),
+    ];
+    let page = coord.post("/manage/events/new", &fields).await;
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body.contains("Capacity must be a whole number"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("value=\"a dozen\""),
+        "what was typed comes back"
+    );
 }

@@ -227,7 +227,7 @@ async fn control_characters_are_refused_with_the_field_named_and_nothing_is_lost
             "start_time": "12:00",
             "end_time": "13:00",
             "audience": ["faculty"],
-            "capacity": "5",
+            "capacity": 5,
         })),
     )
     .await;
@@ -1346,7 +1346,7 @@ async fn a_private_event_keeps_who_registered_and_what_they_answered_sealed(db: 
     let id = crate::events::create_event(
         &app,
         &token,
-        json!({"title": "Debrief after adverse event", "private": true, "capacity": "5",
+        json!({"title": "Debrief after adverse event", "private": true, "capacity": 5,
                "guests_allowed": false,
                "questions": [{"kind": "text", "label": "Anything we should know"}]}),
     )
@@ -1455,7 +1455,7 @@ async fn a_private_event_keeps_who_registered_and_what_they_answered_sealed(db: 
 
     // The flag cannot change now that someone registered.
     let change = json!({
-        "title": "Debrief after adverse event", "private": false, "capacity": "5",
+        "title": "Debrief after adverse event", "private": false, "capacity": 5,
         "time_zone": "America/New_York", "date": "2031-03-04", "start_time": "12:00",
         "end_time": "13:00", "audience": ["faculty"],
     });
@@ -1520,7 +1520,7 @@ async fn guests_are_limited_per_client_address(db: TestDb) {
     cfg.guest_registrations_per_address = 5;
     let app = TestApp::spawn_with(std::sync::Arc::new(db), cfg).await;
     let token = crate::events::coordinator_token(&app).await;
-    let id = crate::events::create_event(&app, &token, json!({"capacity": "300"})).await[0];
+    let id = crate::events::create_event(&app, &token, json!({"capacity": 300})).await[0];
     let mut statuses = Vec::new();
     for n in 0..8 {
         let r = api(
@@ -1563,7 +1563,7 @@ async fn a_guest_confirms_their_address_before_a_place_is_held(db: TestDb) {
     let id = crate::events::create_event(
         &app,
         &token,
-        json!({"capacity": "1", "guests_confirm": null, "title": "Careers in medicine day"}),
+        json!({"capacity": 1, "guests_confirm": null, "title": "Careers in medicine day"}),
     )
     .await[0];
     let mut ada = app.browser();
@@ -1788,9 +1788,8 @@ on_both!(a_place_on_a_cancelled_event_cannot_be_taken_or_given);
 async fn a_place_on_a_cancelled_event_cannot_be_taken_or_given(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let token = crate::events::coordinator_token(&app).await;
-    let id =
-        crate::events::create_event(&app, &token, json!({"capacity": "1", "offer_hours": "12"}))
-            .await[0];
+    let id = crate::events::create_event(&app, &token, json!({"capacity": 1, "offer_hours": 12}))
+        .await[0];
     let a = crate::events::register_guest(&app, id, 1).await.json();
     let b = crate::events::register_guest(&app, id, 2).await.json();
     let c = crate::events::register_guest(&app, id, 3).await.json();

@@ -388,7 +388,7 @@ async fn rotating_the_key_keeps_every_request_readable(db: TestDb) {
     );
     assert!(store.enqueue(&m).await.expect("queued"));
     // A private event's registrant, sealed, and the registration's link move too.
-    let draft = wecare::domain::events::EventDraft::parse(&wecare::domain::events::EventInput {
+    let draft = wecare::domain::events::EventDraft::from_form(&wecare::domain::events::EventForm {
         title: "Support circle".into(),
         time_zone: "America/New_York".into(),
         date: "2030-03-06".into(),

@@ -7,7 +7,7 @@ use crate::app::events::{self as work, SeriesTotals};
 use crate::app::{Coordinator, Error, Result};
 use crate::domain::accounts::{Account, Email};
 use crate::domain::events::{
-    Clearance, ClearancePolicy, Event, EventDraft, EventInput, local_input,
+    Clearance, ClearancePolicy, Event, EventDraft, EventInput, local_datetime,
 };
 use crate::domain::{Invalid, required_line};
 use crate::store::{EventCounts, NewRegistration, Registered, Registration, StoreError};
@@ -118,11 +118,11 @@ impl Coordinator {
         every_later_date: bool,
     ) -> Result<()> {
         let store = self.store();
-        input.repeat.clear();
+        input.repeat = None;
         let current = store.event(id).await?;
-        input.allocation = current.allocation.key().to_string();
-        if input.lottery_at.is_empty() {
-            input.lottery_at = local_input(current.lottery_at, &current.tz());
+        input.allocation = Some(current.allocation);
+        if input.lottery_at.is_none() {
+            input.lottery_at = local_datetime(current.lottery_at, &current.tz());
         }
         let mut changes = vec![(id, input.clone())];
         if every_later_date && let Some(r) = current.recurrence_id {

@@ -11,10 +11,10 @@ use super::questions::{parse_question, parse_reading};
 use super::{Allocation, Audience, MAX_CAPACITY, MAX_OCCURRENCES, Question, Reading, Repeat};
 use crate::domain::{Invalid, optional_line, optional_text, required_line};
 
-/// An event as typed into the form or sent to the API: all text, checked by `parse`.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-#[serde(default)]
-pub struct EventInput {
+/// An event's form as typed: all text, kept as typed so that a mistake shows it again.
+/// `EventInput::try_from` reads each field into its type, naming the field it cannot.
+#[derive(Debug, Clone, Default)]
+pub struct EventForm {
     pub title: String,
     pub body_md: String,
     /// A series' slug, or empty for a stand-alone event.
@@ -55,9 +55,100 @@ pub struct EventInput {
     pub readings: Vec<ReadingInput>,
 }
 
+/// Hours a freed place may be held for the person offered it: up to a week.
+pub const MAX_OFFER_HOURS: u32 = 168;
+
+/// An event with typed values, as the API takes it and a form becomes. `EventDraft::parse`
+/// checks the rules between them (an end after the start, a window before the event…).
+/// Times are wall-clock times in the event's own `time_zone`, as a coordinator thinks of
+/// them: a 12:00 lecture stays at 12:00 whatever the offset of the day.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventInput {
+    #[schema(min_length = 1, max_length = 150)]
+    pub title: String,
+    /// Markdown.
+    #[serde(default)]
+    #[schema(max_length = 20000)]
+    pub body_md: String,
+    /// A series' slug, or empty for a stand-alone event.
+    #[serde(default)]
+    pub series: String,
+    /// An IANA time zone name, e.g. America/New_York.
+    #[schema(example = "America/New_York")]
+    pub time_zone: String,
+    /// The (first) day, in the event's time zone.
+    #[schema(value_type = String, format = Date, example = "2027-03-06")]
+    pub date: Date,
+    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", example = "12:00")]
+    pub start_time: Time,
+    #[schema(value_type = String, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", example = "13:00")]
+    pub end_time: Time,
+    /// When it ends on a later day than it starts.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub end_date: Option<Date>,
+    #[serde(default)]
+    #[schema(max_length = 300)]
+    pub place: String,
+    /// An https:// address, given only to people with a place.
+    #[serde(default)]
+    #[schema(max_length = 500)]
+    pub online_url: String,
+    #[schema(min_items = 1)]
+    pub audience: Vec<Audience>,
+    #[schema(minimum = 1, maximum = 100000)]
+    pub capacity: i64,
+    /// When registration opens (none: open now), in the event's zone.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$", example = "2027-03-01T09:00")]
+    pub opens: Option<DateTime>,
+    /// When registration closes (none: when the event starts).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$")]
+    pub closes: Option<DateTime>,
+    #[serde(default)]
+    pub guests_allowed: bool,
+    /// Guests confirm their address by an e-mailed link before a place is held [default:
+    /// on whenever guests may register].
+    #[serde(default)]
+    pub guests_confirm: Option<bool>,
+    #[serde(default)]
+    pub private: bool,
+    #[serde(default)]
+    pub for_minors: bool,
+    /// [default: first_come]
+    #[serde(default)]
+    pub allocation: Option<Allocation>,
+    /// When a lottery is drawn, in the event's zone.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2})?$")]
+    pub lottery_at: Option<DateTime>,
+    /// Hours the next person has to accept a freed place; 0: it is theirs at once.
+    #[serde(default)]
+    #[schema(maximum = 168)]
+    pub offer_hours: u32,
+    /// [default: once]
+    #[serde(default)]
+    pub repeat: Option<Repeat>,
+    /// Last date of a repeating event.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date)]
+    pub repeat_until: Option<Date>,
+    /// Dates the repetition skips.
+    #[serde(default)]
+    #[schema(value_type = Vec<String>)]
+    pub except_dates: Vec<Date>,
+    #[serde(default)]
+    pub questions: Vec<QuestionInput>,
+    #[serde(default)]
+    pub readings: Vec<ReadingInput>,
+}
+
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default)]
 pub struct QuestionInput {
+    #[schema(value_type = super::QuestionKind)]
     pub kind: String,
     pub label: String,
     pub required: bool,
@@ -81,31 +172,112 @@ impl EventInput {
     /// The same event `days` later (or earlier): its date, end date and any registration
     /// window and draw move with it. For applying one change to later occurrences.
     pub fn moved_by_days(&self, days: i64) -> Result<EventInput, Invalid> {
-        let move_date = |field: &'static str, v: &str| -> Result<String, Invalid> {
-            if v.trim().is_empty() {
-                return Ok(String::new());
-            }
-            let d = parse_date(field, "Date", v)?;
-            d.checked_add(days.days())
-                .map(|d| d.to_string())
-                .map_err(|_| Invalid::new(field, "That date is out of range."))
-        };
-        let move_local = |field: &'static str, v: &str| -> Result<String, Invalid> {
-            match parse_local(field, "Date and time", v)? {
-                None => Ok(String::new()),
-                Some(dt) => dt
-                    .checked_add(days.days())
-                    .map(|d| d.strftime("%Y-%m-%dT%H:%M").to_string())
-                    .map_err(|_| Invalid::new(field, "That date is out of range.")),
-            }
+        let out_of_range = |field| Invalid::new(field, "That date is out of range.");
+        let date = |field, d: Date| d.checked_add(days.days()).map_err(|_| out_of_range(field));
+        let local = |field, d: Option<DateTime>| {
+            d.map(|d| d.checked_add(days.days()).map_err(|_| out_of_range(field)))
+                .transpose()
         };
         Ok(EventInput {
-            date: move_date("date", &self.date)?,
-            end_date: move_date("end_date", &self.end_date)?,
-            opens: move_local("opens", &self.opens)?,
-            closes: move_local("closes", &self.closes)?,
-            lottery_at: move_local("lottery_at", &self.lottery_at)?,
+            date: date("date", self.date)?,
+            end_date: self.end_date.map(|d| date("end_date", d)).transpose()?,
+            opens: local("opens", self.opens)?,
+            closes: local("closes", self.closes)?,
+            lottery_at: local("lottery_at", self.lottery_at)?,
             ..self.clone()
+        })
+    }
+}
+
+impl TryFrom<&EventForm> for EventInput {
+    type Error = Invalid;
+
+    /// Reads each field into its type; the first that does not read is named.
+    fn try_from(f: &EventForm) -> Result<Self, Invalid> {
+        let optional_date = |field, label, v: &str| {
+            Some(v.trim())
+                .filter(|v| !v.is_empty())
+                .map(|v| parse_date(field, label, v))
+                .transpose()
+        };
+        let mut audience = Vec::new();
+        for a in &f.audience {
+            for part in a.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+                let v = Audience::parse(part).ok_or_else(|| {
+                    Invalid::new(
+                        "audience",
+                        format!("'{part}' is not an audience; choose faculty, residents, students or public."),
+                    )
+                })?;
+                if !audience.contains(&v) {
+                    audience.push(v);
+                }
+            }
+        }
+        let capacity =
+            f.capacity.trim().parse().map_err(|_| {
+                Invalid::new("capacity", "Capacity must be a whole number of places.")
+            })?;
+        let allocation = Some(f.allocation.trim())
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                Allocation::parse(v)
+                    .ok_or_else(|| Invalid::new("allocation", "Choose first come or lottery."))
+            })
+            .transpose()?;
+        let offer_hours = if f.offer_hours.trim().is_empty() {
+            0
+        } else {
+            f.offer_hours.trim().parse().map_err(|_| {
+                Invalid::new(
+                    "offer_hours",
+                    format!("Hours to accept a freed place must be a whole number between 0 (at once) and {MAX_OFFER_HOURS}."),
+                )
+            })?
+        };
+        let repeat = Some(f.repeat.trim())
+            .filter(|v| !v.is_empty())
+            .map(|v| {
+                Repeat::parse(v)
+                    .ok_or_else(|| Invalid::new("repeat", "Choose how the event repeats."))
+            })
+            .transpose()?;
+        let mut except_dates = Vec::new();
+        for part in f
+            .except_dates
+            .split([',', '\n', ';'])
+            .map(str::trim)
+            .filter(|p| !p.is_empty())
+        {
+            except_dates.push(parse_date("except_dates", "Excepted date", part)?);
+        }
+        Ok(EventInput {
+            title: f.title.clone(),
+            body_md: f.body_md.clone(),
+            series: f.series.clone(),
+            time_zone: f.time_zone.clone(),
+            date: parse_date("date", "Date", &f.date)?,
+            start_time: parse_clock("start_time", "Start time", &f.start_time)?,
+            end_time: parse_clock("end_time", "End time", &f.end_time)?,
+            end_date: optional_date("end_date", "End date", &f.end_date)?,
+            place: f.place.clone(),
+            online_url: f.online_url.clone(),
+            audience,
+            capacity,
+            opens: parse_local("opens", "Registration opens", &f.opens)?,
+            closes: parse_local("closes", "Registration closes", &f.closes)?,
+            guests_allowed: f.guests_allowed,
+            guests_confirm: f.guests_confirm,
+            private: f.private,
+            for_minors: f.for_minors,
+            allocation,
+            lottery_at: parse_local("lottery_at", "Lottery draw", &f.lottery_at)?,
+            offer_hours,
+            repeat,
+            repeat_until: optional_date("repeat_until", "Repeat until", &f.repeat_until)?,
+            except_dates,
+            questions: f.questions.clone(),
+            readings: f.readings.clone(),
         })
     }
 }
@@ -273,19 +445,18 @@ pub fn repeat_dates(
 }
 
 impl EventDraft {
+    /// Checks what was typed into the form: each field read into its type, then the rules.
+    pub fn from_form(form: &EventForm) -> Result<Self, Invalid> {
+        Self::parse(&EventInput::try_from(form)?)
+    }
+
     pub fn parse(input: &EventInput) -> Result<Self, Invalid> {
         let title = required_line("title", "Title", &input.title, 150)?;
         let body_md = optional_text("body_md", "Description", &input.body_md, 20_000)?;
         let series = Some(input.series.trim().to_string()).filter(|s| !s.is_empty());
         let tz = parse_time_zone(&input.time_zone)?;
-        let date = parse_date("date", "Date", &input.date)?;
-        let start = parse_clock("start_time", "Start time", &input.start_time)?;
-        let end = parse_clock("end_time", "End time", &input.end_time)?;
-        let end_date = if input.end_date.trim().is_empty() {
-            date
-        } else {
-            parse_date("end_date", "End date", &input.end_date)?
-        };
+        let (date, start, end) = (input.date, input.start_time, input.end_time);
+        let end_date = input.end_date.unwrap_or(date);
         let first_start = in_zone("start_time", date.to_datetime(start), &tz)?;
         let first_end = in_zone("end_time", end_date.to_datetime(end), &tz)?;
         if first_end <= first_start {
@@ -310,16 +481,8 @@ impl EventDraft {
         }
         let mut audience = Vec::new();
         for a in &input.audience {
-            for part in a.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let v = Audience::parse(part).ok_or_else(|| {
-                    Invalid::new(
-                        "audience",
-                        format!("'{part}' is not an audience; choose faculty, residents, students or public."),
-                    )
-                })?;
-                if !audience.contains(&v) {
-                    audience.push(v);
-                }
+            if !audience.contains(a) {
+                audience.push(*a);
             }
         }
         if audience.is_empty() {
@@ -328,42 +491,26 @@ impl EventDraft {
                 "Choose at least one audience for the event.",
             ));
         }
-        let capacity: i64 =
-            input.capacity.trim().parse().map_err(|_| {
-                Invalid::new("capacity", "Capacity must be a whole number of places.")
-            })?;
+        let capacity = input.capacity;
         if !(1..=MAX_CAPACITY).contains(&capacity) {
             return Err(Invalid::new(
                 "capacity",
                 format!("Capacity must be between 1 and {MAX_CAPACITY}."),
             ));
         }
-        let allocation = if input.allocation.trim().is_empty() {
-            Allocation::FirstCome
-        } else {
-            Allocation::parse(input.allocation.trim())
-                .ok_or_else(|| Invalid::new("allocation", "Choose first come or lottery."))?
-        };
-        let offer_hours: i64 = if input.offer_hours.trim().is_empty() {
-            0
-        } else {
-            input.offer_hours.trim().parse().map_err(|_| {
-                Invalid::new(
-                    "offer_hours",
-                    "Hours to accept a freed place must be a whole number.",
-                )
-            })?
-        };
-        if !(0..=168).contains(&offer_hours) {
+        let allocation = input.allocation.unwrap_or(Allocation::FirstCome);
+        let offer_hours = i64::from(input.offer_hours);
+        if offer_hours > i64::from(MAX_OFFER_HOURS) {
             return Err(Invalid::new(
                 "offer_hours",
-                "Hours to accept a freed place must be between 0 (at once) and 168.",
+                format!(
+                    "Hours to accept a freed place must be between 0 (at once) and {MAX_OFFER_HOURS}."
+                ),
             ));
         }
-        let opens = parse_local("opens", "Registration opens", &input.opens)?
-            .map(|d| in_zone("opens", d, &tz))
-            .transpose()?;
-        let closes = parse_local("closes", "Registration closes", &input.closes)?
+        let opens = input.opens.map(|d| in_zone("opens", d, &tz)).transpose()?;
+        let closes = input
+            .closes
             .map(|d| in_zone("closes", d, &tz))
             .transpose()?;
         if let (Some(o), Some(c)) = (opens, closes)
@@ -380,7 +527,8 @@ impl EventDraft {
                 "Registration must close by the time the event starts.",
             ));
         }
-        let lottery = parse_local("lottery_at", "Lottery draw", &input.lottery_at)?
+        let lottery = input
+            .lottery_at
             .map(|d| in_zone("lottery_at", d, &tz))
             .transpose()?;
         let lottery = match (allocation, lottery) {
@@ -411,31 +559,9 @@ impl EventDraft {
                 "An event for school students cannot be private: guardians register without accounts.",
             ));
         }
-        let repeat = if input.repeat.trim().is_empty() {
-            Repeat::Once
-        } else {
-            Repeat::parse(input.repeat.trim())
-                .ok_or_else(|| Invalid::new("repeat", "Choose how the event repeats."))?
-        };
-        let until = if input.repeat_until.trim().is_empty() {
-            None
-        } else {
-            Some(parse_date(
-                "repeat_until",
-                "Repeat until",
-                &input.repeat_until,
-            )?)
-        };
-        let mut except = Vec::new();
-        for part in input
-            .except_dates
-            .split([',', '\n', ';'])
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-        {
-            except.push(parse_date("except_dates", "Excepted date", part)?);
-        }
-        let dates = repeat_dates(date, repeat, until, &except)?;
+        let repeat = input.repeat.unwrap_or(Repeat::Once);
+        let (until, except) = (input.repeat_until, &input.except_dates);
+        let dates = repeat_dates(date, repeat, until, except)?;
         let mut occurrences = Vec::with_capacity(dates.len());
         for d in dates {
             let s = in_zone("date", d.to_datetime(start), &tz)?;

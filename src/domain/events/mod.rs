@@ -14,7 +14,8 @@ mod questions;
 
 pub use allocation::{lottery_order, promotable};
 pub use draft::{
-    EventDraft, EventInput, Occurrence, QuestionInput, ReadingInput, parse_time_zone, repeat_dates,
+    EventDraft, EventForm, EventInput, MAX_OFFER_HOURS, Occurrence, QuestionInput, ReadingInput,
+    parse_time_zone, repeat_dates,
 };
 pub use minors::{Child, Clearance, ClearancePolicy, Consent, ConsentText, parse_consent};
 pub use questions::{Answer, parse_answers, parse_doi, parse_isbn, parse_question, parse_reading};
@@ -351,6 +352,11 @@ pub fn instant_text(unix: i64, tz: &TimeZone) -> String {
 }
 
 /// A timestamp as the value of an HTML `datetime-local` field in the zone.
+/// A moment as a wall-clock time in the event's zone (what `EventInput` takes).
+pub fn local_datetime(unix: Option<i64>, tz: &TimeZone) -> Option<jiff::civil::DateTime> {
+    unix.and_then(|u| local(u, tz)).map(|z| z.datetime())
+}
+
 pub fn local_input(unix: Option<i64>, tz: &TimeZone) -> String {
     unix.and_then(|u| local(u, tz))
         .map(|z| z.strftime("%Y-%m-%dT%H:%M").to_string())
@@ -362,8 +368,8 @@ mod tests {
     use super::*;
     use jiff::civil::Date;
 
-    fn input() -> EventInput {
-        EventInput {
+    fn input() -> EventForm {
+        EventForm {
             title: "Journal club".into(),
             time_zone: "America/New_York".into(),
             date: "2027-03-03".into(),
@@ -381,7 +387,7 @@ mod tests {
         i.repeat = "weekly".into();
         i.repeat_until = "2027-03-31".into();
         i.except_dates = "2027-03-24".into();
-        let d = EventDraft::parse(&i).expect("valid");
+        let d = EventDraft::from_form(&i).expect("valid");
         // 3, 10, 17, 31 March; the 24th is excepted. DST starts on 14 March 2027.
         assert_eq!(d.occurrences.len(), 4);
         let tz = TimeZone::get("America/New_York").expect("zone");
@@ -425,7 +431,7 @@ mod tests {
 
     #[test]
     fn mistakes_name_their_field() {
-        type Change = Box<dyn Fn(&mut EventInput)>;
+        type Change = Box<dyn Fn(&mut EventForm)>;
         let cases: Vec<(Change, &str)> = vec![
             (Box::new(|i| i.title.clear()), "title"),
             (
@@ -446,7 +452,7 @@ mod tests {
         for (change, field) in cases {
             let mut i = input();
             change(&mut i);
-            let e = EventDraft::parse(&i).expect_err(field);
+            let e = EventDraft::from_form(&i).expect_err(field);
             assert_eq!(e.field, field, "{}", e.message);
         }
     }

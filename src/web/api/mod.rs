@@ -203,28 +203,93 @@ pub fn router() -> Router<AppState> {
     )
 }
 
-/// `Json<T>` whose rejections (malformed JSON, a missing field) are API errors that say
-/// what is wrong, instead of axum's plain-text replies.
+/// A JSON body whose mistakes are API errors naming the field they concern: a value of the
+/// wrong type (`capacity`), an unknown choice (`audience[1]`), a missing or unknown field,
+/// or a body that is not JSON at all (`body`).
 pub struct ApiJson<T>(pub T);
 
 impl<T, S> FromRequest<S> for ApiJson<T>
 where
-    Json<T>: FromRequest<S, Rejection = axum::extract::rejection::JsonRejection>,
+    T: serde::de::DeserializeOwned,
     S: Send + Sync,
 {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(ApiError(AppError::Invalid(Invalid::new(
-                "body",
-                format!(
-                    "The request body is not what this endpoint takes: {}",
-                    rejection.body_text()
-                ),
-            )))),
+        let refuse =
+            |field: String, message: String| ApiError(AppError::BadInput { field, message });
+        let is_json = req
+            .headers()
+            .get(axum::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .map(|v| v.trim().to_ascii_lowercase())
+            .is_some_and(|m| {
+                m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+            });
+        if !is_json {
+            return Err(refuse(
+                "body".into(),
+                "Send the body as JSON, with Content-Type: application/json.".into(),
+            ));
         }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                refuse(
+                    "body".into(),
+                    format!("The body could not be read: {}", e.body_text()),
+                )
+            })?;
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let value: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let inner = e.inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return refuse(
+                    "body".into(),
+                    format!("The body is not valid JSON: {inner}."),
+                );
+            }
+            let path = e.path().to_string();
+            let message = inner.to_string();
+            let message = message.split(" at line ").next().unwrap_or(&message);
+            // serde names a missing field in its message, not in the path; an unknown one
+            // is in both.
+            let named = |prefix: &str| {
+                message
+                    .strip_prefix(prefix)
+                    .and_then(|rest| rest.split('`').nth(1))
+                    .map(str::to_string)
+            };
+            let (field, sentence) = if let Some(name) = named("missing field") {
+                let field = if path == "." {
+                    name
+                } else {
+                    format!("{path}.{name}")
+                };
+                (field, "This field is required.".to_string())
+            } else if message.starts_with("unknown field") {
+                let known = message.split_once("expected ").map_or("", |(_, k)| k);
+                (
+                    path,
+                    format!("There is no such field here; expected {known}."),
+                )
+            } else if path == "." {
+                (
+                    "body".to_string(),
+                    format!("The body is not what this takes: {message}."),
+                )
+            } else {
+                (
+                    path,
+                    format!("This value is not what the field takes: {message}."),
+                )
+            };
+            refuse(field, sentence)
+        })?;
+        de.end()
+            .map_err(|e| refuse("body".into(), format!("The body is not valid JSON: {e}.")))?;
+        Ok(ApiJson(value))
     }
 }
 

@@ -12,7 +12,7 @@ use crate::app::events as eventwork;
 use crate::app::events::manage::Registrants;
 use crate::domain::Invalid;
 use crate::domain::events::{
-    Audience, Event, EventInput, QuestionInput, ReadingInput, local_input,
+    Audience, Event, EventForm, EventInput, QuestionInput, ReadingInput, local_input,
 };
 use crate::domain::series::Series;
 use crate::store::{EventCounts, Registration};
@@ -64,7 +64,7 @@ struct FormView {
     id: Option<i64>,
     /// Later occurrences of the same repetition, which a change may also apply to.
     later: usize,
-    input: EventInput,
+    input: EventForm,
     series: Vec<Series>,
     error: Option<Invalid>,
     questions: Vec<QuestionInput>,
@@ -92,7 +92,7 @@ async fn form_page(
     coordinator: &Coordinator,
     ctx: Ctx,
     id: Option<i64>,
-    input: EventInput,
+    input: EventForm,
     error: Option<Invalid>,
 ) -> PageResult {
     let status = form_status(&error);
@@ -121,8 +121,8 @@ async fn form_page(
     )
 }
 
-/// The form's fields as an `EventInput`; rows are numbered (`q1_label`, `r2_title`…).
-pub fn input_from_form(form: &[(String, String)]) -> EventInput {
+/// The form's fields as typed; rows are numbered (`q1_label`, `r2_title`…).
+pub fn input_from_form(form: &[(String, String)]) -> EventForm {
     let get = |k: &str| {
         form.iter()
             .find(|(n, _)| n == k)
@@ -151,7 +151,7 @@ pub fn input_from_form(form: &[(String, String)]) -> EventInput {
         })
         .filter(|r| !r.title.trim().is_empty())
         .collect();
-    EventInput {
+    EventForm {
         title: get("title"),
         body_md: get("body_md"),
         series: get("series"),
@@ -186,13 +186,13 @@ pub fn input_from_form(form: &[(String, String)]) -> EventInput {
 }
 
 /// An event as the form shows it, in its own time zone.
-pub fn input_from_event(e: &Event) -> EventInput {
+pub fn input_from_event(e: &Event) -> EventForm {
     let tz = e.tz();
     let start = local_input(Some(e.starts_at), &tz);
     let end = local_input(Some(e.ends_at), &tz);
     let (date, start_time) = start.split_once('T').unwrap_or_default();
     let (end_date, end_time) = end.split_once('T').unwrap_or_default();
-    EventInput {
+    EventForm {
         title: e.title.clone(),
         body_md: e.body_md.clone(),
         series: e.series_slug.clone().unwrap_or_default(),
@@ -252,7 +252,7 @@ pub async fn new_form(
     ctx: Ctx,
     coordinator: Coordinator,
 ) -> PageResult {
-    let input = EventInput {
+    let input = EventForm {
         // The programme's own zone, as set for the service level.
         time_zone: coordinator.public().time_zone().await?,
         audience: vec!["faculty".into()],
@@ -286,7 +286,12 @@ pub async fn create(
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let input = input_from_form(&form);
-    match c.create_events(&input).await.map_err(on_form) {
+    let typed = EventInput::try_from(&input).map_err(crate::app::Error::from);
+    let created = match typed {
+        Ok(typed) => c.create_events(&typed).await.map_err(on_form),
+        Err(e) => Err(e),
+    };
+    match created {
         Ok(ids) => {
             let first = ids.first().copied().unwrap_or_default();
             Ok(Redirect::to(&format!("/manage/events/{first}/registrations")).into_response())
@@ -315,11 +320,14 @@ pub async fn update(
 ) -> PageResult {
     let input = input_from_form(&form);
     let every_later_date = form.iter().any(|(k, v)| k == "apply_to_later" && v == "1");
-    match coordinator
-        .change_event(id, input.clone(), every_later_date)
-        .await
-        .map_err(on_form)
-    {
+    let changed = match EventInput::try_from(&input) {
+        Ok(typed) => coordinator
+            .change_event(id, typed, every_later_date)
+            .await
+            .map_err(on_form),
+        Err(e) => Err(e.into()),
+    };
+    match changed {
         Ok(()) => Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response()),
         // What was typed comes back with the reason beside its field.
         Err(crate::app::Error::Invalid(e)) => {
