@@ -5,6 +5,7 @@ use super::{Admin, Error, Member, Public, Result};
 use crate::crypto;
 use crate::delivery::Writer;
 use crate::domain::accounts::{self, Account, AccountId, Email, NewPassword, Role};
+use crate::domain::ids::TokenId;
 use crate::domain::mail::MessageKind;
 use crate::domain::{Invalid, format_time, now, throttle};
 use crate::store::{ApiTokenInfo, NewAccount, Store};
@@ -157,8 +158,8 @@ impl Member {
     }
 
     /// Revokes one of this person's own tokens (anyone else's is not found).
-    pub async fn revoke_api_token(&self, id: i64) -> Result<()> {
-        Ok(self.store().revoke_api_token(self.id, id).await?)
+    pub async fn revoke_api_token(&self, id: TokenId) -> Result<()> {
+        Ok(self.store().revoke_api_token(self.id, id.0).await?)
     }
 
     /// Changes the password after checking the current one under the sign-in throttle (so

@@ -3,6 +3,7 @@
 
 use super::{Admin, Coordinator, Member, Public, Result};
 use crate::domain::content::Branding;
+use crate::domain::ids::MessageId;
 use crate::domain::mail::{MailTemplate, MessageKind};
 use crate::store::{JobInfo, OutboxEntry, OutboxStatus};
 
@@ -92,13 +93,13 @@ impl Admin {
     }
 
     /// Puts a failed or cancelled message back in the queue.
-    pub async fn retry_message(&self, id: i64) -> Result<()> {
-        Ok(self.store().requeue_message(id).await?)
+    pub async fn retry_message(&self, id: MessageId) -> Result<()> {
+        Ok(self.store().requeue_message(id.0).await?)
     }
 
     /// Stops a queued or failed message.
-    pub async fn cancel_message(&self, id: i64) -> Result<()> {
-        Ok(self.store().cancel_message(id).await?)
+    pub async fn cancel_message(&self, id: MessageId) -> Result<()> {
+        Ok(self.store().cancel_message(id.0).await?)
     }
 
     /// Queues a test message to this administrator through the configured route.

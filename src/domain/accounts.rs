@@ -4,7 +4,20 @@ use serde::{Deserialize, Serialize};
 
 use super::Invalid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(transparent)]
 pub struct AccountId(pub i64);
 
 /// What an account may do beyond being a member. Every signed-in account is a member;

@@ -25,6 +25,7 @@ pub mod content;
 pub mod defaults;
 pub mod events;
 pub mod helpers;
+pub mod ids;
 pub mod mail;
 pub mod matching;
 pub mod series;

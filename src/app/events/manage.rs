@@ -5,10 +5,12 @@
 
 use crate::app::events::{self as work, SeriesTotals};
 use crate::app::{Coordinator, Error, Result};
+use crate::domain::accounts::AccountId;
 use crate::domain::accounts::{Account, Email};
 use crate::domain::events::{
     Clearance, ClearancePolicy, Event, EventDraft, EventInput, local_datetime,
 };
+use crate::domain::ids::{EventId, RegistrationId};
 use crate::domain::{Invalid, required_line};
 use crate::store::{EventCounts, NewRegistration, Registered, Registration, StoreError};
 
@@ -68,8 +70,8 @@ fn clearance_problem(
 
 impl Coordinator {
     /// An event as coordinators see it (a private event's title too).
-    pub async fn event(&self, id: i64) -> Result<Event> {
-        Ok(self.store().event(id).await?)
+    pub async fn event(&self, id: EventId) -> Result<Event> {
+        Ok(self.store().event(id.0).await?)
     }
 
     /// Per-event figures, newest first, for one series (by its slug) or all.
@@ -88,8 +90,8 @@ impl Coordinator {
     }
 
     /// How many later dates a repeating event has (what "and every later date" changes).
-    pub async fn later_dates(&self, id: i64) -> Result<usize> {
-        let e = self.store().event(id).await?;
+    pub async fn later_dates(&self, id: EventId) -> Result<usize> {
+        let e = self.store().event(id.0).await?;
         Ok(match e.recurrence_id {
             Some(r) => self.store().later_occurrences(r, e.starts_at).await?.len(),
             None => 0,
@@ -110,16 +112,16 @@ impl Coordinator {
     /// series, which keep their distance from it. Every change is checked before any is
     /// saved, and all are saved (with their messages) in one transaction. The allocation
     /// is fixed once people registered; a lottery time left empty keeps the one set.
-    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = id))]
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = id.0))]
     pub async fn change_event(
         &self,
-        id: i64,
+        id: EventId,
         mut input: EventInput,
         every_later_date: bool,
     ) -> Result<()> {
         let store = self.store();
         input.repeat = None;
-        let current = store.event(id).await?;
+        let current = store.event(id.0).await?;
         input.allocation = Some(current.allocation);
         if input.lottery_at.is_none() {
             input.lottery_at = local_datetime(current.lottery_at, &current.tz());
@@ -137,30 +139,30 @@ impl Coordinator {
                     .parse()
                     .map_err(|_| anyhow::anyhow!("event {other} has no local date"))?;
                 let days = i64::from((day - this_day).get_days());
-                changes.push((other, input.moved_by_days(days)?));
+                changes.push((EventId(other), input.moved_by_days(days)?));
             }
         }
         let mut drafts = Vec::with_capacity(changes.len());
         for (eid, i) in &changes {
             drafts.push((*eid, EventDraft::parse(i)?));
         }
-        let list: Vec<(i64, &EventDraft)> = drafts.iter().map(|(id, d)| (*id, d)).collect();
+        let list: Vec<(i64, &EventDraft)> = drafts.iter().map(|(id, d)| (id.0, d)).collect();
         Ok(work::change_events(store, self.app().public_url(), &list).await?)
     }
 
     /// Cancels an event and tells everyone registered.
-    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = id))]
-    pub async fn cancel_event(&self, id: i64) -> Result<()> {
-        Ok(work::cancel_event(self.store(), self.app().public_url(), id).await?)
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = id.0))]
+    pub async fn cancel_event(&self, id: EventId) -> Result<()> {
+        Ok(work::cancel_event(self.store(), self.app().public_url(), id.0).await?)
     }
 
     /// Draws a lottery now rather than at its time; the seed is kept with the event.
-    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = id))]
-    pub async fn draw_lottery(&self, id: i64) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = id.0))]
+    pub async fn draw_lottery(&self, id: EventId) -> Result<()> {
         let seed = crate::crypto::random_hex(16);
-        match work::draw_lottery(self.store(), self.app().public_url(), id, &seed).await? {
+        match work::draw_lottery(self.store(), self.app().public_url(), id.0, &seed).await? {
             Some(_) => {
-                tracing::info!(event = id, by = self.id.0, "lottery drawn by hand");
+                tracing::info!(event = id.0, by = self.id.0, "lottery drawn by hand");
                 Ok(())
             }
             None => Err(Error::Conflict(NOT_A_LOTTERY)),
@@ -168,17 +170,17 @@ impl Coordinator {
     }
 
     /// Everyone registered for an event, in arrival order.
-    pub async fn registrations(&self, event_id: i64) -> Result<(Event, Vec<Registration>)> {
-        let e = self.store().event(event_id).await?;
-        let all = self.store().registrations_for(event_id).await?;
+    pub async fn registrations(&self, event_id: EventId) -> Result<(Event, Vec<Registration>)> {
+        let e = self.store().event(event_id.0).await?;
+        let all = self.store().registrations_for(event_id.0).await?;
         Ok((e, all))
     }
 
     /// The registrants page: the roster and the policy are read once for every adult.
-    pub async fn registrants(&self, event_id: i64) -> Result<Registrants> {
+    pub async fn registrants(&self, event_id: EventId) -> Result<Registrants> {
         let store = self.store();
         let (event, registrations) = self.registrations(event_id).await?;
-        let placed = store.event_volunteers(event_id).await?;
+        let placed = store.event_volunteers(event_id.0).await?;
         let mut volunteers = Vec::with_capacity(placed.len());
         if !placed.is_empty() {
             let roster = roster(store.clearances().await?);
@@ -197,9 +199,13 @@ impl Coordinator {
 
     /// One registration of an event; a registration of another event is not found, so
     /// that ids given the wrong way round can change nothing.
-    pub async fn registration(&self, event_id: i64, id: i64) -> Result<Registration> {
-        let r = self.store().registration(id).await?;
-        if r.event_id != event_id {
+    pub async fn registration(
+        &self,
+        event_id: EventId,
+        id: RegistrationId,
+    ) -> Result<Registration> {
+        let r = self.store().registration(id.0).await?;
+        if r.event_id != event_id.0 {
             return Err(Error::NotFound);
         }
         Ok(r)
@@ -208,12 +214,12 @@ impl Coordinator {
     /// Marks someone as arrived, or undoes it.
     pub async fn set_checked_in(
         &self,
-        event_id: i64,
-        id: i64,
+        event_id: EventId,
+        id: RegistrationId,
         arrived: bool,
     ) -> Result<Registration> {
         self.registration(event_id, id).await?;
-        Ok(self.store().set_checked_in(id, arrived).await?)
+        Ok(self.store().set_checked_in(id.0, arrived).await?)
     }
 
     /// The registration a scanned check-in code stands for, with its event.
@@ -232,14 +238,14 @@ impl Coordinator {
     }
 
     /// Gives someone waiting a place now, even when the event is full.
-    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id, registration = id))]
-    pub async fn give_place(&self, event_id: i64, id: i64) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id.0, registration = id.0))]
+    pub async fn give_place(&self, event_id: EventId, id: RegistrationId) -> Result<()> {
         self.registration(event_id, id).await?;
-        let e = self.store().event(event_id).await?;
-        work::give_place(self.store(), self.app().public_url(), &e, id).await?;
+        let e = self.store().event(event_id.0).await?;
+        work::give_place(self.store(), self.app().public_url(), &e, id.0).await?;
         tracing::info!(
-            event = event_id,
-            registration = id,
+            event = event_id.0,
+            registration = id.0,
             by = self.id.0,
             "place given by a coordinator"
         );
@@ -247,24 +253,24 @@ impl Coordinator {
     }
 
     /// Cancels someone's registration; the place goes to the next person waiting.
-    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id, registration = id))]
-    pub async fn cancel_registration(&self, event_id: i64, id: i64) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id.0, registration = id.0))]
+    pub async fn cancel_registration(&self, event_id: EventId, id: RegistrationId) -> Result<()> {
         self.registration(event_id, id).await?;
-        let e = self.store().event(event_id).await?;
-        work::cancel(self.store(), self.app().public_url(), &e, id).await?;
+        let e = self.store().event(event_id.0).await?;
+        work::cancel(self.store(), self.app().public_url(), &e, id.0).await?;
         Ok(())
     }
 
     /// Registers someone who asked by phone or at the door. Children are registered by a
     /// guardian, who gives consent on the event's page.
-    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id))]
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id.0))]
     pub async fn register_on_behalf(
         &self,
-        event_id: i64,
+        event_id: EventId,
         name: &str,
         email: &str,
     ) -> Result<Registered> {
-        let e = self.store().event(event_id).await?;
+        let e = self.store().event(event_id.0).await?;
         if e.for_minors {
             return Err(Invalid::new(
                 "add_email",
@@ -275,7 +281,7 @@ impl Coordinator {
         let name = required_line("add_name", "Their name", name, 120)?;
         let email = Email::parse(email).map_err(|e| Invalid::new("add_email", e.message))?;
         let r = NewRegistration {
-            event_id,
+            event_id: event_id.0,
             account_id: None,
             name,
             email: email.as_str().to_string(),
@@ -285,7 +291,7 @@ impl Coordinator {
         };
         let out = work::register_on_behalf(self.store(), self.app().public_url(), &e, &r).await?;
         tracing::info!(
-            event = event_id,
+            event = event_id.0,
             registration = out.id,
             by = self.id.0,
             "registered by a coordinator"
@@ -340,8 +346,8 @@ impl Coordinator {
 
     /// Places an adult on an event; on a students' event only while their clearance
     /// covers its date.
-    pub async fn add_event_volunteer(&self, event_id: i64, email: &str) -> Result<()> {
-        let e = self.store().event(event_id).await?;
+    pub async fn add_event_volunteer(&self, event_id: EventId, email: &str) -> Result<()> {
+        let e = self.store().event(event_id.0).await?;
         let account = self.adult(email).await?;
         let (policy, roster) = self.clearances().await?;
         if let Some(problem) = clearance_problem(&e, account.id.0, &roster, &policy)? {
@@ -353,14 +359,18 @@ impl Coordinator {
         }
         Ok(self
             .store()
-            .add_event_volunteer(event_id, account.id.0)
+            .add_event_volunteer(event_id.0, account.id.0)
             .await?)
     }
 
-    pub async fn remove_event_volunteer(&self, event_id: i64, account: i64) -> Result<()> {
+    pub async fn remove_event_volunteer(
+        &self,
+        event_id: EventId,
+        account: AccountId,
+    ) -> Result<()> {
         Ok(self
             .store()
-            .remove_event_volunteer(event_id, account)
+            .remove_event_volunteer(event_id.0, account.0)
             .await?)
     }
 }

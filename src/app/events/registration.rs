@@ -8,6 +8,7 @@ use crate::domain::accounts::{Account, Email};
 use crate::domain::events::{
     Child, ConsentText, Event, MAX_CHILDREN, Window, instant_text, parse_answers, parse_consent,
 };
+use crate::domain::ids::EventId;
 use crate::domain::series::Series;
 use crate::domain::{Invalid, now, required_line};
 use crate::store::{EventFilter, NewRegistration, Registered, Registration, StoreError};
@@ -155,8 +156,8 @@ impl Public {
         Ok(self.store().list_events(f).await?)
     }
 
-    pub async fn event(&self, id: i64) -> Result<Event> {
-        Ok(self.store().event(id).await?)
+    pub async fn event(&self, id: EventId) -> Result<Event> {
+        Ok(self.store().event(id.0).await?)
     }
 
     /// The whole programme for its calendar feed, with last month's and cancelled events
@@ -186,15 +187,15 @@ impl Public {
 
     /// Registers for an event from the form's fields, as `member` or as a guest, while
     /// registration is open. A mistake names its field; guests are limited per address.
-    #[tracing::instrument(skip_all, fields(event = event_id))]
+    #[tracing::instrument(skip_all, fields(event = event_id.0))]
     pub async fn register(
         &self,
-        event_id: i64,
+        event_id: EventId,
         form: &[(String, String)],
         member: Option<&Member>,
         address: &str,
     ) -> Result<Outcome> {
-        let e = self.store().event(event_id).await?;
+        let e = self.store().event(event_id.0).await?;
         check_window(&e)?;
         // Only students' events ask for consent: others skip reading its text.
         let consent = if e.for_minors {
@@ -299,10 +300,13 @@ impl Registrant {
 
 impl Member {
     /// This person's registration for an event, with its link's secret.
-    pub async fn registration_for(&self, event_id: i64) -> Result<Option<(Registration, String)>> {
+    pub async fn registration_for(
+        &self,
+        event_id: EventId,
+    ) -> Result<Option<(Registration, String)>> {
         match self
             .store()
-            .registration_for_account(event_id, self.id.0)
+            .registration_for_account(event_id.0, self.id.0)
             .await?
         {
             Some(r) => {

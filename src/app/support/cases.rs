@@ -11,6 +11,7 @@ use crate::app::{Coordinator, Error, Helper, Result};
 use crate::delivery::Writer;
 use crate::domain::accounts::AccountId;
 use crate::domain::cases::{ContactWhen, Outcome, Resource, parse_contact};
+use crate::domain::ids::{OfferId, RequestId};
 use crate::domain::mail::MessageKind;
 use crate::domain::matching::{self, Candidate};
 use crate::domain::sla::BusinessHours;
@@ -59,7 +60,7 @@ impl Helper {
     /// Accepts an offer made to this helper; the requester is told by e-mail, in the same
     /// transaction, that someone will be in touch.
     #[tracing::instrument(skip_all, fields(helper = self.id.0, offer))]
-    pub async fn accept_offer(&self, offer: i64) -> Result<Offer> {
+    pub async fn accept_offer(&self, offer: OfferId) -> Result<Offer> {
         let writer = Writer::load(
             self.store(),
             self.app().public_url(),
@@ -76,33 +77,33 @@ impl Helper {
         };
         Ok(self
             .store()
-            .answer_offer(offer, self.id, true, Some(&tell))
+            .answer_offer(offer.0, self.id, true, Some(&tell))
             .await?)
     }
 
     /// Declines an offer; the request passes to its next candidate.
     #[tracing::instrument(skip_all, fields(helper = self.id.0, offer))]
-    pub async fn decline_offer(&self, offer: i64) -> Result<Offer> {
+    pub async fn decline_offer(&self, offer: OfferId) -> Result<Offer> {
         let o = self
             .store()
-            .answer_offer(offer, self.id, false, None)
+            .answer_offer(offer.0, self.id, false, None)
             .await?;
         offer_next(self.store(), self.app().public_url(), o.request_id).await?;
         Ok(o)
     }
 
     /// One of this helper's cases, with who asked while it is open.
-    pub async fn case(&self, id: i64) -> Result<CaseFile> {
+    pub async fn case(&self, id: RequestId) -> Result<CaseFile> {
         let store = self.store();
-        let request = store.case_of(id, self.id).await?;
+        let request = store.case_of(id.0, self.id).await?;
         let (hours, _) = business_hours(store).await?;
         let (identity, message) = if request.status.is_open() {
-            store.case_identity(id, self.id).await?
+            store.case_identity(id.0, self.id).await?
         } else {
             (None, None)
         };
         Ok(CaseFile {
-            contacts: store.list_contacts(id).await?,
+            contacts: store.list_contacts(id.0).await?,
             resources: store.list_resources(true).await?,
             request,
             identity,
@@ -112,11 +113,11 @@ impl Helper {
     }
 
     /// Logs a contact on this helper's case; a mistake names its field.
-    #[tracing::instrument(skip_all, fields(helper = self.id.0, request = id))]
-    pub async fn log_contact(&self, id: i64, form: ContactForm<'_>) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(helper = self.id.0, request = id.0))]
+    pub async fn log_contact(&self, id: RequestId, form: ContactForm<'_>) -> Result<()> {
         let store = self.store();
         let known = store.active_resource_keys().await?;
-        let request = store.case_of(id, self.id).await?;
+        let request = store.case_of(id.0, self.id).await?;
         let (hours, _) = business_hours(store).await?;
         let when = ContactWhen {
             date: form.date,
@@ -126,20 +127,20 @@ impl Helper {
             now: now(),
         };
         let c = parse_contact(when, form.mode, form.minutes, form.resources, &known)?;
-        store.log_contact(id, self.id, &c).await?;
+        store.log_contact(id.0, self.id, &c).await?;
         Ok(())
     }
 
     /// Raises a safety concern on this helper's case: every coordinator is alerted at once
     /// and the case heads the queue. Raising it again sends nothing more.
-    #[tracing::instrument(skip_all, fields(helper = self.id.0, request = id))]
-    pub async fn raise_safety_concern(&self, id: i64) -> Result<bool> {
-        Ok(raise_safety_concern(self.store(), self.app().public_url(), id, self.id).await?)
+    #[tracing::instrument(skip_all, fields(helper = self.id.0, request = id.0))]
+    pub async fn raise_safety_concern(&self, id: RequestId) -> Result<bool> {
+        Ok(raise_safety_concern(self.store(), self.app().public_url(), id.0, self.id).await?)
     }
 
     /// Closes this helper's case; the requester receives the resource list.
-    #[tracing::instrument(skip_all, fields(helper = self.id.0, request = id))]
-    pub async fn close_case(&self, id: i64, outcome: Outcome) -> Result<()> {
+    #[tracing::instrument(skip_all, fields(helper = self.id.0, request = id.0))]
+    pub async fn close_case(&self, id: RequestId, outcome: Outcome) -> Result<()> {
         let store = self.store();
         let writer =
             Writer::load(store, self.app().public_url(), MessageKind::ResourceList).await?;
@@ -157,7 +158,7 @@ impl Helper {
             )
         };
         store
-            .close_case(id, self.id, outcome, Some(&farewell))
+            .close_case(id.0, self.id, outcome, Some(&farewell))
             .await?;
         Ok(())
     }
@@ -177,11 +178,11 @@ impl Coordinator {
 
     /// The best helpers for a waiting request, with their reasons. Refused when the
     /// programme works coordinator-blind.
-    pub async fn shortlist(&self, request_id: i64, n: usize) -> Result<Vec<Candidate>> {
-        if self.blind_for(request_id).await? {
+    pub async fn shortlist(&self, request_id: RequestId, n: usize) -> Result<Vec<Candidate>> {
+        if self.blind_for(request_id.0).await? {
             return Err(Error::Conflict(NO_SHORTLIST));
         }
-        let m = self.matching_inputs(request_id).await?;
+        let m = self.matching_inputs(request_id.0).await?;
         Ok(matching::shortlist(
             &m.helpers,
             &m.request,
@@ -197,16 +198,16 @@ impl Coordinator {
     /// coordinator-blind programme takes no hand-picked offers at all: even one sentence
     /// for every refusal would let a coordinator who tries helper after helper work out
     /// whom the person excluded.
-    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = request_id, helper))]
-    pub async fn offer(&self, request_id: i64, helper: i64) -> Result<Offer> {
-        if self.blind_for(request_id).await? {
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = request_id.0, helper))]
+    pub async fn offer(&self, request_id: RequestId, helper: AccountId) -> Result<Offer> {
+        if self.blind_for(request_id.0).await? {
             return Err(Error::Conflict(matching::BLIND_REFUSAL));
         }
-        let m = self.matching_inputs(request_id).await?;
+        let m = self.matching_inputs(request_id.0).await?;
         let h = m
             .helpers
             .iter()
-            .find(|h| h.id == helper)
+            .find(|h| h.id == helper.0)
             .ok_or_else(|| Invalid::new("helper", "This person is not an active helper."))?;
         if let Err(why) = matching::check(h, &m.request, m.policy, now()) {
             return Err(Invalid::new(
@@ -218,8 +219,8 @@ impl Coordinator {
         Ok(offer_to(
             self.store(),
             self.app().public_url(),
-            request_id,
-            AccountId(helper),
+            request_id.0,
+            AccountId(helper.0),
             Some(self.id),
         )
         .await?)
@@ -227,9 +228,9 @@ impl Coordinator {
 
     /// Passes a waiting request to its next suitable helper, chosen by the programme:
     /// what a coordinator-blind programme offers instead of a choice.
-    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = request_id))]
-    pub async fn offer_next(&self, request_id: i64) -> Result<()> {
-        if offer_next(self.store(), self.app().public_url(), request_id).await? {
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = request_id.0))]
+    pub async fn offer_next(&self, request_id: RequestId) -> Result<()> {
+        if offer_next(self.store(), self.app().public_url(), request_id.0).await? {
             Ok(())
         } else {
             Err(Error::Conflict(NOBODY_FREE))
@@ -238,10 +239,10 @@ impl Coordinator {
 
     /// Takes a request back from a helper who accepted but has not made contact, and
     /// passes it to the next candidate.
-    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = request_id))]
-    pub async fn take_back(&self, request_id: i64) -> Result<()> {
-        self.store().take_back(request_id).await?;
-        offer_next(self.store(), self.app().public_url(), request_id).await?;
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = request_id.0))]
+    pub async fn take_back(&self, request_id: RequestId) -> Result<()> {
+        self.store().take_back(request_id.0).await?;
+        offer_next(self.store(), self.app().public_url(), request_id.0).await?;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 use crate::app::{Coordinator, Error, Helper, Member, Result};
 use crate::domain::accounts::{AccountId, Role};
 use crate::domain::helpers::{HelperProfile, ProfileInput, parse_training};
+use crate::domain::ids::{ApplicationId, RequestId};
 use crate::domain::support::Identity;
 use crate::domain::{Invalid, now, required_line, required_text};
 use crate::store::{Application, HelperSummary, RequestSummary};
@@ -54,10 +55,10 @@ impl Coordinator {
         Ok(self.store().applications("pending").await?)
     }
 
-    pub async fn decide_application(&self, id: i64, approve: bool) -> Result<()> {
+    pub async fn decide_application(&self, id: ApplicationId, approve: bool) -> Result<()> {
         Ok(self
             .store()
-            .decide_application(id, approve, self.id)
+            .decide_application(id.0, approve, self.id)
             .await?)
     }
 
@@ -82,9 +83,9 @@ impl Coordinator {
     }
 
     /// One request, naming no one.
-    pub async fn request(&self, id: i64) -> Result<RequestView> {
-        let request = self.store().support_request(id).await?;
-        let escalated = self.store().is_escalated(id).await?;
+    pub async fn request(&self, id: RequestId) -> Result<RequestView> {
+        let request = self.store().support_request(id.0).await?;
+        let escalated = self.store().is_escalated(id.0).await?;
         let blind = request.filed_blind || self.store().coordinator_blind().await?;
         Ok(RequestView {
             request,
@@ -95,7 +96,7 @@ impl Coordinator {
 
     /// Who asked and what they wrote, where the rules allow a coordinator to see it
     /// (each look is written to the audit log before anything is opened).
-    pub async fn reveal(&self, id: i64) -> Result<(Option<Identity>, Option<String>)> {
-        Ok(self.store().identity_for_coordinator(id, self.id).await?)
+    pub async fn reveal(&self, id: RequestId) -> Result<(Option<Identity>, Option<String>)> {
+        Ok(self.store().identity_for_coordinator(id.0, self.id).await?)
     }
 }

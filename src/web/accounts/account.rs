@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::crypto;
 use crate::domain::accounts::{Account, NewPassword};
+use crate::domain::ids::TokenId;
 use crate::domain::mail::MessageKind;
 use crate::domain::{Invalid, now};
 use crate::store::ApiTokenInfo;
@@ -334,7 +335,7 @@ pub async fn create_token(ctx: Ctx, account: Member, Form(form): Form<TokenForm>
     )
 }
 
-pub async fn revoke_token(account: Member, Path(id): Path<i64>) -> PageResult {
+pub async fn revoke_token(account: Member, Path(id): Path<TokenId>) -> PageResult {
     account.revoke_api_token(id).await?;
     Ok(Redirect::to("/account").into_response())
 }

@@ -115,13 +115,13 @@ pub async fn create_account(
 pub async fn update_account(
     ctx: Ctx,
     admin: Admin,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<AccountId>>,
     axum::Form(pairs): axum::Form<Vec<(String, String)>>,
 ) -> PageResult {
     let active = value(&pairs, "active") == "1";
     let result = match roles_from(&pairs) {
         Ok(roles) => admin
-            .change_access(AccountId(id), &roles, active)
+            .change_access(id, &roles, active)
             .await
             .map_err(AppError::from),
         Err(e) => Err(e.into()),

@@ -11,8 +11,10 @@ use utoipa::ToSchema;
 
 use crate::app::support::cases::ContactForm;
 use crate::domain::Invalid;
+use crate::domain::accounts::AccountId;
 use crate::domain::cases::Outcome;
 use crate::domain::helpers::{HelperProfile, ProfileInput};
+use crate::domain::ids::{OfferId, RequestId};
 use crate::domain::matching::Candidate;
 use crate::store::{Offer, RequestSummary};
 use crate::web::AppState;
@@ -29,7 +31,7 @@ use crate::web::http::error::{ApiResult, AppError, ErrorBody};
 pub async fn shortlist(
     State(_state): State<AppState>,
     Api(c): Api<Coordinator>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<RequestId>,
 ) -> ApiResult<Json<Vec<Candidate>>> {
     // Scores and their reasons come from the person's sealed preferences.
     Ok(Json(c.shortlist(id, 3).await?))
@@ -44,7 +46,7 @@ pub async fn shortlist(
 pub async fn offer_next(
     State(_state): State<AppState>,
     Api(coordinator): Api<Coordinator>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<RequestId>,
 ) -> ApiResult<StatusCode> {
     coordinator.offer_next(id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -53,7 +55,7 @@ pub async fn offer_next(
 #[derive(Deserialize, ToSchema)]
 pub struct OfferIn {
     /// The helper's account id.
-    pub helper: i64,
+    pub helper: AccountId,
 }
 
 /// Offers a waiting request to a helper who meets every hard constraint (coordinators).
@@ -66,7 +68,7 @@ pub struct OfferIn {
 pub async fn offer(
     State(_state): State<AppState>,
     Api(c): Api<Coordinator>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<RequestId>,
     ApiJson(body): ApiJson<OfferIn>,
 ) -> ApiResult<(StatusCode, Json<Offer>)> {
     let o = c.offer(id, body.helper).await?;
@@ -131,7 +133,7 @@ pub struct AnswerIn {
 pub async fn answer(
     State(_state): State<AppState>,
     Api(a): Api<Helper>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<OfferId>,
     ApiJson(body): ApiJson<AnswerIn>,
 ) -> ApiResult<Json<Offer>> {
     let o = if body.accept {
@@ -178,7 +180,7 @@ pub struct ContactIn {
 pub async fn contact(
     State(_state): State<AppState>,
     Api(a): Api<Helper>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<RequestId>,
     ApiJson(body): ApiJson<ContactIn>,
 ) -> ApiResult<StatusCode> {
     a.log_contact(
@@ -210,7 +212,7 @@ pub struct CloseIn {
 pub async fn close(
     State(_state): State<AppState>,
     Api(a): Api<Helper>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<RequestId>,
     ApiJson(body): ApiJson<CloseIn>,
 ) -> ApiResult<StatusCode> {
     let outcome = Outcome::parse(&body.outcome).ok_or_else(|| {

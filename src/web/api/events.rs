@@ -13,6 +13,7 @@ use crate::app::events as eventwork;
 use crate::domain::Invalid;
 use crate::domain::events::ConsentText;
 use crate::domain::events::{Child, Event, EventInput, RegistrationStatus};
+use crate::domain::ids::{EventId, RegistrationId};
 use crate::store::{EventCounts, Registration};
 use crate::web::AppState;
 use crate::web::api::{ApiJson, ApiPath, ApiQuery};
@@ -59,7 +60,7 @@ pub async fn list_events(
     responses((status = 200, body = Event), (status = 404, body = ErrorBody)))]
 pub async fn get_event(
     State(state): State<AppState>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<EventId>,
 ) -> ApiResult<Json<Event>> {
     Ok(Json(state.app.public().event(id).await?.for_public()))
 }
@@ -99,7 +100,7 @@ pub async fn create_event(
 pub async fn update_event(
     State(_state): State<AppState>,
     Api(coordinator): Api<Coordinator>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<EventId>,
     ApiJson(input): ApiJson<EventInput>,
 ) -> ApiResult<Json<Event>> {
     coordinator.change_event(id, input, false).await?;
@@ -113,7 +114,7 @@ pub async fn update_event(
 pub async fn cancel_event(
     State(_state): State<AppState>,
     Api(coordinator): Api<Coordinator>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<EventId>,
 ) -> ApiResult<Json<Event>> {
     coordinator.cancel_event(id).await?;
     Ok(Json(coordinator.event(id).await?))
@@ -126,7 +127,7 @@ pub async fn cancel_event(
 pub async fn draw(
     State(_state): State<AppState>,
     Api(coordinator): Api<Coordinator>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<EventId>,
 ) -> ApiResult<Json<Event>> {
     coordinator.draw_lottery(id).await?;
     Ok(Json(coordinator.event(id).await?))
@@ -191,7 +192,7 @@ pub async fn register(
     State(state): State<AppState>,
     MaybeApiCaller(caller): MaybeApiCaller,
     ClientAddr(address): ClientAddr,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<EventId>,
     ApiJson(body): ApiJson<RegistrationIn>,
 ) -> ApiResult<axum::response::Response> {
     use axum::response::IntoResponse;
@@ -308,7 +309,7 @@ pub async fn cancel_registration(
 pub async fn registrations(
     State(_state): State<AppState>,
     Api(coordinator): Api<Coordinator>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<EventId>,
 ) -> ApiResult<Json<Vec<Registration>>> {
     Ok(Json(coordinator.registrations(id).await?.1))
 }
@@ -329,7 +330,7 @@ pub struct CheckInIn {
 pub async fn check_in(
     State(_state): State<AppState>,
     Api(coordinator): Api<Coordinator>,
-    ApiPath((id, registration)): ApiPath<(i64, i64)>,
+    ApiPath((id, registration)): ApiPath<(EventId, RegistrationId)>,
     ApiJson(body): ApiJson<CheckInIn>,
 ) -> ApiResult<Json<Registration>> {
     Ok(Json(

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::domain::Invalid;
+use crate::domain::ids::MessageId;
 use crate::domain::mail::{MailTemplate, MessageKind};
 use crate::store::{OutboxEntry, OutboxStatus};
 use crate::web::api::{ApiJson, ApiPath, ApiQuery};
@@ -48,7 +49,7 @@ pub async fn list_outbox(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn retry_message(
     Api(admin): Api<Admin>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<MessageId>,
 ) -> ApiResult<StatusCode> {
     admin.retry_message(id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -60,7 +61,7 @@ pub async fn retry_message(
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn cancel_message(
     Api(admin): Api<Admin>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<MessageId>,
 ) -> ApiResult<StatusCode> {
     admin.cancel_message(id).await?;
     Ok(StatusCode::NO_CONTENT)

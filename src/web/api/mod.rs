@@ -19,6 +19,7 @@ use utoipa_axum::routes;
 use crate::domain::Invalid;
 use crate::domain::accounts::{Account, AccountId, Role};
 use crate::domain::content::{Branding, Page, PageEdit};
+use crate::domain::ids::TokenId;
 use crate::domain::series::{Series, SeriesInput};
 use crate::store::ApiTokenInfo;
 use crate::web::AppState;
@@ -547,13 +548,13 @@ pub struct AccessIn {
                (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn update_account(
     Api(admin): Api<Admin>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<AccountId>,
     ApiJson(body): ApiJson<AccessIn>,
 ) -> ApiResult<Json<AccountOut>> {
     admin
-        .change_access(AccountId(id), &body.roles, body.active)
+        .change_access(id, &body.roles, body.active)
         .await?;
-    Ok(Json(admin.account_by_id(AccountId(id)).await?.into()))
+    Ok(Json(admin.account_by_id(id).await?.into()))
 }
 
 /// The caller's own API tokens (never the secrets).
@@ -570,7 +571,7 @@ async fn list_tokens(Api(a): Api<Member>) -> ApiResult<Json<Vec<ApiTokenInfo>>> 
 async fn revoke_token(
     State(_state): State<AppState>,
     Api(a): Api<Member>,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<TokenId>,
 ) -> ApiResult<StatusCode> {
     a.revoke_api_token(id).await?;
     Ok(StatusCode::NO_CONTENT)

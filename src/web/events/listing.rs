@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::app::events as eventwork;
 use crate::domain::calendar;
 use crate::domain::events::{Audience, ConsentText, Event, Window};
+use crate::domain::ids::EventId;
 use crate::domain::series::Series;
 use crate::domain::{Invalid, now};
 use crate::store::{EventFilter, Registration};
@@ -178,7 +179,7 @@ pub(super) async fn event_page_with(
     notice: Option<&'static str>,
 ) -> PageResult {
     let (mine, mine_secret) = match member {
-        Some(m) => match m.registration_for(e.id).await? {
+        Some(m) => match m.registration_for(EventId(e.id)).await? {
             Some((r, secret)) => (Some(r), secret),
             None => (None, String::new()),
         },
@@ -211,7 +212,7 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> PageResult {
     if let Some(id) = id.strip_suffix(".ics") {
-        let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+        let id = EventId(id.parse().map_err(|_| AppError::NotFound)?);
         let e = state.app.public().event(id).await?;
         // The online link goes only to people who hold a place.
         let with_link = match &member {
@@ -227,7 +228,7 @@ pub async fn show(
         );
         return Ok(ics(body, &format!("event-{id}.ics")));
     }
-    let id: i64 = id.parse().map_err(|_| AppError::NotFound)?;
+    let id = EventId(id.parse().map_err(|_| AppError::NotFound)?);
     let e = state.app.public().event(id).await?;
     event_page(&state, ctx, member.as_ref(), e, None, Vec::new()).await
 }

@@ -12,6 +12,7 @@ use crate::app::events as eventwork;
 use crate::app::events::registration::Registrant;
 use crate::domain::calendar;
 use crate::domain::events::Event;
+use crate::domain::ids::EventId;
 use crate::store::Registration;
 use crate::web::AppState;
 use crate::web::http::auth::{MaybeSignedIn, Member};
@@ -24,7 +25,7 @@ pub async fn register(
     ctx: Ctx,
     MaybeSignedIn(member): MaybeSignedIn,
     crate::web::http::auth::ClientAddr(address): crate::web::http::auth::ClientAddr,
-    Path(id): Path<i64>,
+    Path(id): Path<EventId>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let public = state.app.public();

@@ -10,8 +10,8 @@ pub mod input;
 pub mod layout;
 pub mod observe;
 
-/// A path with one numeric `{id}`.
+/// A path with one `{id}`, of the entity the route names.
 #[derive(serde::Deserialize)]
-pub struct IdPath {
-    pub id: i64,
+pub struct IdPath<T> {
+    pub id: T,
 }

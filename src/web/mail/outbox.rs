@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
+use crate::domain::ids::MessageId;
 use crate::store::{JobInfo, OutboxEntry, OutboxStatus};
 use crate::web::AppState;
 use crate::web::http::IdPath;
@@ -58,7 +59,7 @@ pub async fn show(
 
 pub async fn retry(
     admin: Admin,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<MessageId>>,
 ) -> Result<axum::response::Response, AppError> {
     admin.retry_message(id).await?;
     Ok(Redirect::to("/admin/outbox").into_response())
@@ -66,7 +67,7 @@ pub async fn retry(
 
 pub async fn cancel(
     admin: Admin,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<MessageId>>,
 ) -> Result<axum::response::Response, AppError> {
     admin.cancel_message(id).await?;
     Ok(Redirect::to("/admin/outbox").into_response())

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use crate::app::support::cases::{CaseFile, ContactForm};
 use crate::domain::cases::{Outcome, Resource};
+use crate::domain::ids::{OfferId, RequestId};
 use crate::domain::sla::BusinessHours;
 use crate::domain::support::{ContactMode, Identity};
 use crate::domain::{Invalid, now};
@@ -40,7 +41,7 @@ pub async fn helper_cases(State(_state): State<AppState>, ctx: Ctx, a: Helper) -
 pub async fn accept(
     State(_state): State<AppState>,
     a: Helper,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<OfferId>>,
 ) -> Result<axum::response::Response, AppError> {
     let offer = a.accept_offer(id).await?;
     Ok(Redirect::to(&format!("/helper/cases/{}", offer.request_id)).into_response())
@@ -49,7 +50,7 @@ pub async fn accept(
 pub async fn decline(
     State(_state): State<AppState>,
     a: Helper,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<OfferId>>,
 ) -> Result<axum::response::Response, AppError> {
     a.decline_offer(id).await?;
     Ok(Redirect::to("/helper/cases").into_response())
@@ -99,7 +100,7 @@ impl CaseView {
 async fn case_page(
     helper: &Helper,
     ctx: Ctx,
-    id: i64,
+    id: RequestId,
     error: Option<Invalid>,
     typed: Option<(String, String)>,
 ) -> PageResult {
@@ -133,7 +134,7 @@ pub async fn case(
     State(_state): State<AppState>,
     ctx: Ctx,
     a: Helper,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<RequestId>>,
 ) -> PageResult {
     case_page(&a, ctx, id, None, None).await
 }
@@ -142,7 +143,7 @@ pub async fn log_contact(
     State(_state): State<AppState>,
     ctx: Ctx,
     a: Helper,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<RequestId>>,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let one = |name: &str| {
@@ -178,7 +179,7 @@ pub async fn log_contact(
 pub async fn escalate(
     State(_state): State<AppState>,
     a: Helper,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<RequestId>>,
 ) -> Result<axum::response::Response, AppError> {
     a.raise_safety_concern(id).await?;
     Ok(Redirect::to(&format!("/helper/cases/{id}#safety")).into_response())
@@ -196,7 +197,7 @@ pub async fn close(
     State(_state): State<AppState>,
     ctx: Ctx,
     a: Helper,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<RequestId>>,
     Form(f): Form<CloseForm>,
 ) -> PageResult {
     match Outcome::parse(&f.outcome) {

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use crate::domain::helpers::{HelperProfile, ProfileInput};
+use crate::domain::ids::ApplicationId;
 use crate::domain::support::{Appointment, Topic};
 use crate::domain::{Invalid, accounts::AccountId, now};
 use crate::store::{Application, HelperSummary, PublicHelper};
@@ -183,13 +184,10 @@ pub async fn add_training(
     State(_state): State<AppState>,
     ctx: Ctx,
     c: Coordinator,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<AccountId>>,
     Form(f): Form<TrainingForm>,
 ) -> PageResult {
-    match c
-        .add_training(AccountId(id), &f.kind, &f.completed, &f.expires)
-        .await
-    {
+    match c.add_training(id, &f.kind, &f.completed, &f.expires).await {
         Ok(()) => Ok(Redirect::to("/support/helpers").into_response()),
         Err(crate::app::Error::Invalid(e)) => corps_page(&c, ctx, Some(e)).await,
         Err(e) => Err(e.into()),
@@ -282,7 +280,7 @@ pub struct DecisionForm {
 pub async fn decide(
     State(_state): State<AppState>,
     c: Coordinator,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<ApplicationId>>,
     Form(f): Form<DecisionForm>,
 ) -> Result<axum::response::Response, AppError> {
     let approve = match f.decision.as_str() {

@@ -3,6 +3,8 @@
 //! (audited), and the optimal plan for the whole queue.
 
 use crate::app::support::helpers::RequestView;
+use crate::domain::accounts::AccountId;
+use crate::domain::ids::RequestId;
 use crate::domain::matching::{self, Candidate};
 use crate::domain::now;
 use crate::domain::sla::{self, SlaState};
@@ -92,7 +94,7 @@ pub async fn case(
     State(_state): State<AppState>,
     ctx: Ctx,
     c: Coordinator,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<RequestId>>,
 ) -> PageResult {
     case_page(&c, ctx, id, None).await
 }
@@ -103,7 +105,7 @@ pub async fn reveal(
     State(_state): State<AppState>,
     ctx: Ctx,
     c: Coordinator,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<RequestId>>,
 ) -> PageResult {
     let (identity, message) = c.reveal(id).await?;
     case_page(&c, ctx, id, identity.map(|i| (i, message))).await
@@ -112,7 +114,7 @@ pub async fn reveal(
 async fn case_page(
     coordinator: &Coordinator,
     ctx: Ctx,
-    id: i64,
+    id: RequestId,
     revealed: Option<(Identity, Option<String>)>,
 ) -> PageResult {
     let RequestView {
@@ -124,7 +126,7 @@ async fn case_page(
     let (candidates, excluded) = if blind {
         (Vec::new(), Vec::new())
     } else {
-        shortlist_with_exclusions(coordinator, id).await?
+        shortlist_with_exclusions(coordinator, id.0).await?
     };
     render(&CaseView {
         l: ctx.layout(format!("Request {}", request.reference)),
@@ -222,7 +224,7 @@ pub async fn plan(State(_state): State<AppState>, ctx: Ctx, c: Coordinator) -> P
 pub async fn offer_next_page(
     State(_state): State<AppState>,
     coordinator: Coordinator,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<RequestId>>,
 ) -> Result<axum::response::Response, AppError> {
     coordinator.offer_next(id).await?;
     Ok(Redirect::to("/support/queue").into_response())
@@ -230,13 +232,13 @@ pub async fn offer_next_page(
 
 #[derive(Deserialize)]
 pub struct OfferForm {
-    helper: i64,
+    helper: AccountId,
 }
 
 pub async fn offer(
     State(_state): State<AppState>,
     c: Coordinator,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<RequestId>>,
     Form(f): Form<OfferForm>,
 ) -> Result<axum::response::Response, AppError> {
     c.offer(id, f.helper).await?;
@@ -248,7 +250,7 @@ pub async fn offer(
 pub async fn take_back(
     State(_state): State<AppState>,
     coordinator: Coordinator,
-    Path(IdPath { id }): Path<IdPath>,
+    Path(IdPath { id }): Path<IdPath<RequestId>>,
 ) -> Result<axum::response::Response, AppError> {
     coordinator.take_back(id).await?;
     Ok(Redirect::to(&format!("/support/queue/{id}")).into_response())

@@ -14,6 +14,7 @@ use crate::domain::Invalid;
 use crate::domain::events::{
     Audience, Event, EventForm, EventInput, QuestionInput, ReadingInput, local_input,
 };
+use crate::domain::ids::{EventId, RegistrationId};
 use crate::domain::series::Series;
 use crate::store::{EventCounts, Registration};
 use crate::web::AppState;
@@ -61,7 +62,7 @@ pub async fn list(
 #[template(path = "events/manage/event_form.html")]
 struct FormView {
     l: Layout,
-    id: Option<i64>,
+    id: Option<EventId>,
     /// Later occurrences of the same repetition, which a change may also apply to.
     later: usize,
     input: EventForm,
@@ -91,7 +92,7 @@ fn padded<T: Default + Clone>(mut v: Vec<T>, n: usize) -> Vec<T> {
 async fn form_page(
     coordinator: &Coordinator,
     ctx: Ctx,
-    id: Option<i64>,
+    id: Option<EventId>,
     input: EventForm,
     error: Option<Invalid>,
 ) -> PageResult {
@@ -305,7 +306,7 @@ pub async fn edit_form(
     State(_state): State<AppState>,
     ctx: Ctx,
     coordinator: Coordinator,
-    Path(id): Path<i64>,
+    Path(id): Path<EventId>,
 ) -> PageResult {
     let e = coordinator.event(id).await?;
     form_page(&coordinator, ctx, Some(id), input_from_event(&e), None).await
@@ -315,7 +316,7 @@ pub async fn update(
     State(_state): State<AppState>,
     ctx: Ctx,
     coordinator: Coordinator,
-    Path(id): Path<i64>,
+    Path(id): Path<EventId>,
     Form(form): Form<Vec<(String, String)>>,
 ) -> PageResult {
     let input = input_from_form(&form);
@@ -347,7 +348,7 @@ pub struct ConfirmForm {
 async fn confirmed(
     coordinator: &Coordinator,
     ctx: Ctx,
-    id: i64,
+    id: EventId,
     f: &ConfirmForm,
 ) -> Option<PageResult> {
     if f.confirm == "yes" {
@@ -361,7 +362,7 @@ pub async fn cancel_event(
     State(_state): State<AppState>,
     ctx: Ctx,
     coordinator: Coordinator,
-    Path(id): Path<i64>,
+    Path(id): Path<EventId>,
     Form(f): Form<ConfirmForm>,
 ) -> PageResult {
     if let Some(page) = confirmed(&coordinator, ctx, id, &f).await {
@@ -376,7 +377,7 @@ pub async fn draw(
     State(_state): State<AppState>,
     ctx: Ctx,
     c: Coordinator,
-    Path(id): Path<i64>,
+    Path(id): Path<EventId>,
     Form(f): Form<ConfirmForm>,
 ) -> PageResult {
     if let Some(page) = confirmed(&c, ctx, id, &f).await {
@@ -410,7 +411,7 @@ struct RegistrationsView {
 pub(super) async fn registrations_page(
     coordinator: &Coordinator,
     ctx: Ctx,
-    id: i64,
+    id: EventId,
     q: String,
     error: Option<Invalid>,
 ) -> PageResult {
@@ -459,7 +460,7 @@ pub async fn registrations(
     State(_state): State<AppState>,
     ctx: Ctx,
     coordinator: Coordinator,
-    Path(id): Path<i64>,
+    Path(id): Path<EventId>,
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
     registrations_page(&coordinator, ctx, id, q.q, None).await
@@ -477,7 +478,7 @@ pub struct CheckInForm {
 pub async fn check_in(
     State(_state): State<AppState>,
     coordinator: Coordinator,
-    Path((id, rid)): Path<(i64, i64)>,
+    Path((id, rid)): Path<(EventId, RegistrationId)>,
     Form(f): Form<CheckInForm>,
 ) -> PageResult {
     coordinator
@@ -507,7 +508,7 @@ pub async fn add_registration(
     State(_state): State<AppState>,
     ctx: Ctx,
     c: Coordinator,
-    Path(id): Path<i64>,
+    Path(id): Path<EventId>,
     Form(f): Form<AddForm>,
 ) -> PageResult {
     match c.register_on_behalf(id, &f.name, &f.email).await {
@@ -525,7 +526,7 @@ pub async fn add_registration(
 pub async fn give_place(
     State(_state): State<AppState>,
     c: Coordinator,
-    Path((id, rid)): Path<(i64, i64)>,
+    Path((id, rid)): Path<(EventId, RegistrationId)>,
 ) -> PageResult {
     c.give_place(id, rid).await?;
     Ok(Redirect::to(&format!("/manage/events/{id}/registrations#r{rid}")).into_response())
@@ -535,7 +536,7 @@ pub async fn give_place(
 pub async fn cancel_registration(
     State(_state): State<AppState>,
     coordinator: Coordinator,
-    Path((id, rid)): Path<(i64, i64)>,
+    Path((id, rid)): Path<(EventId, RegistrationId)>,
 ) -> PageResult {
     coordinator.cancel_registration(id, rid).await?;
     Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())

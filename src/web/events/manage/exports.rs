@@ -6,6 +6,7 @@ use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
 use super::events::SeriesQuery;
+use crate::domain::ids::EventId;
 use crate::web::AppState;
 use crate::web::http::auth::Coordinator;
 use crate::web::http::error::PageResult;
@@ -91,7 +92,7 @@ pub async fn counts_csv(
 pub async fn registrations_csv(
     State(_state): State<AppState>,
     coordinator: Coordinator,
-    Path(id): Path<i64>,
+    Path(id): Path<EventId>,
 ) -> PageResult {
     let (e, regs) = coordinator.registrations(id).await?;
     let mut header: Vec<String> = [

@@ -9,7 +9,9 @@ use serde::Deserialize;
 
 use super::events::registrations_page;
 use crate::domain::Invalid;
+use crate::domain::accounts::AccountId;
 use crate::domain::events::{Clearance, ClearancePolicy};
+use crate::domain::ids::EventId;
 use crate::web::AppState;
 use crate::web::http::auth::Coordinator;
 use crate::web::http::error::PageResult;
@@ -98,7 +100,7 @@ pub async fn add_volunteer(
     State(_state): State<AppState>,
     ctx: Ctx,
     coordinator: Coordinator,
-    Path(id): Path<i64>,
+    Path(id): Path<EventId>,
     Form(f): Form<VolunteerForm>,
 ) -> PageResult {
     let result = coordinator.add_event_volunteer(id, &f.email).await;
@@ -114,7 +116,7 @@ pub async fn add_volunteer(
 pub async fn remove_volunteer(
     State(_state): State<AppState>,
     coordinator: Coordinator,
-    Path((id, account)): Path<(i64, i64)>,
+    Path((id, account)): Path<(EventId, AccountId)>,
 ) -> PageResult {
     coordinator.remove_event_volunteer(id, account).await?;
     Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response())
