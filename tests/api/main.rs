@@ -5,6 +5,7 @@ mod helpers;
 mod sink;
 
 mod accounts;
+mod authorization;
 mod browser;
 mod calendars;
 mod cases;

@@ -551,9 +551,7 @@ async fn update_account(
     ApiPath(id): ApiPath<AccountId>,
     ApiJson(body): ApiJson<AccessIn>,
 ) -> ApiResult<Json<AccountOut>> {
-    admin
-        .change_access(id, &body.roles, body.active)
-        .await?;
+    admin.change_access(id, &body.roles, body.active).await?;
     Ok(Json(admin.account_by_id(id).await?.into()))
 }
 
