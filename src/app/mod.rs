@@ -42,7 +42,7 @@ pub enum Error {
     #[error("{0}")]
     Invalid(#[from] Invalid),
     #[error("{0}")]
-    Conflict(&'static str),
+    Conflict(crate::domain::conflict::Conflict),
     #[error("too many attempts")]
     Throttled { minutes: i64 },
     /// A limit on how often something may be done, with the sentence that explains it.

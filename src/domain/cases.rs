@@ -1,6 +1,7 @@
 //! The case lifecycle: offers, acceptance, contacts and closing, as rules. A transition
 //! that is not allowed from where a request stands is refused with a sentence saying why.
 
+use crate::domain::conflict::Conflict;
 use serde::{Deserialize, Serialize};
 
 use super::Invalid;
@@ -77,22 +78,20 @@ impl Outcome {
 }
 
 /// A coordinator may offer a request only while it waits for a helper.
-pub fn check_offer(status: RequestStatus) -> Result<(), &'static str> {
+pub fn check_offer(status: RequestStatus) -> Result<(), Conflict> {
     match status {
         RequestStatus::Submitted => Ok(()),
-        RequestStatus::Offered => Err(
-            "This request is already offered to a helper; wait for their answer or for the offer to expire.",
-        ),
-        _ => Err("This request already has a helper, or is closed."),
+        RequestStatus::Offered => Err(Conflict::RequestAlreadyOffered),
+        _ => Err(Conflict::RequestTaken),
     }
 }
 
 /// A contact can be logged, and a case closed, only by its helper while it is open.
-pub fn check_in_progress(status: RequestStatus) -> Result<(), &'static str> {
+pub fn check_in_progress(status: RequestStatus) -> Result<(), Conflict> {
     match status {
         RequestStatus::Accepted | RequestStatus::Contacted => Ok(()),
-        RequestStatus::Closed | RequestStatus::Withdrawn => Err("This case is closed."),
-        _ => Err("This case has not been accepted yet."),
+        RequestStatus::Closed | RequestStatus::Withdrawn => Err(Conflict::CaseClosed),
+        _ => Err(Conflict::CaseNotAccepted),
     }
 }
 
@@ -217,7 +216,7 @@ mod tests {
         assert!(check_in_progress(RequestStatus::Contacted).is_ok());
         assert_eq!(
             check_in_progress(RequestStatus::Closed),
-            Err("This case is closed.")
+            Err(Conflict::CaseClosed)
         );
         assert!(check_in_progress(RequestStatus::Submitted).is_err());
     }

@@ -264,12 +264,6 @@ fn avoided(h: &Helper, avoid: &str) -> bool {
         .any(|entry| entry_names(&entry, &name, &department))
 }
 
-/// What a coordinator is told, in a coordinator-blind programme, when they pick a helper
-/// by hand: no hand-picked offer is made, whoever the helper. Reasons such as "is the
-/// person asking" or "on their avoid list" would tell who asked, and even one neutral
-/// refusal, tried helper after helper, would tell whom the person excluded.
-pub const BLIND_REFUSAL: &str = "This programme works coordinator-blind: its requests go to the next suitable helper, chosen by the programme, not to a helper picked by hand. Use \"Offer to the next suitable helper\".";
-
 /// The hard constraints. Any one of them rules the helper out, whatever the score.
 pub fn check(h: &Helper, r: &Request, policy: Policy, now: i64) -> Result<(), Exclusion> {
     if !h.active {

@@ -21,6 +21,7 @@ macro_rules! choice {
 pub mod accounts;
 pub mod calendar;
 pub mod cases;
+pub mod conflict;
 pub mod content;
 pub mod defaults;
 pub mod events;

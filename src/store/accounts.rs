@@ -1,5 +1,6 @@
 //! Accounts, their roles, and one-time setup links.
 
+use crate::domain::conflict::Conflict;
 use sqlx::any::AnyRow;
 
 use super::outbox::{NewMessage, enqueue_in};
@@ -38,10 +39,6 @@ fn parse_roles(names: impl IntoIterator<Item = String>) -> Vec<Role> {
     roles
 }
 
-/// Why a change of roles was refused: nobody could administer the programme afterwards.
-pub const LAST_ADMIN: &str =
-    "This is the last active administrator. Make someone else an administrator first.";
-
 impl Store {
     pub async fn create_account(&self, new: NewAccount<'_>) -> StoreResult<Account> {
         let id = crypto::random_id();
@@ -58,9 +55,7 @@ impl Store {
         .bind(now)
         .execute(&mut *tx)
         .await
-        .map_err(conflict(
-            "An account with this e-mail address already exists.",
-        ))?;
+        .map_err(conflict(Conflict::EmailTaken))?;
         for role in new.roles {
             sqlx::query("INSERT INTO account_roles (account_id, role) VALUES ($1, $2)")
                 .bind(id)
@@ -165,7 +160,7 @@ impl Store {
     }
 
     /// Replaces an account's roles and active flag. Deactivating also ends its sessions.
-    /// Refused with `Conflict(LAST_ADMIN)` when it would leave no active administrator:
+    /// Refused with `Conflict(Conflict::LastAdmin)` when it would leave no active administrator:
     /// the rule is checked inside the transaction, after the administrators' rows are
     /// locked, so two administrators removing each other at once cannot leave none.
     pub async fn update_account_access(
@@ -224,7 +219,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if was_admin && get_i64(&left, "n")? == 0 {
-            return Err(StoreError::Conflict(LAST_ADMIN));
+            return Err(StoreError::Conflict(Conflict::LastAdmin));
         }
         tx.commit().await?;
         Ok(())

@@ -2,6 +2,7 @@
 //! Each row's hash covers the previous row's, so editing or deleting any row breaks the
 //! chain from there on, which `verify_audit` finds.
 
+use crate::domain::conflict::Conflict;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
@@ -147,9 +148,7 @@ impl Store {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Conflict(
-            "The audit log is busy; please try again.",
-        ))
+        Err(StoreError::Conflict(Conflict::AuditBusy))
     }
 
     pub async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {

@@ -1,6 +1,7 @@
 //! Offers and cases. Every change checks, in its UPDATE, that the request is where the
 //! transition starts from, so two people acting at once cannot both succeed.
 
+use crate::domain::conflict::Conflict;
 use serde::Serialize;
 
 use super::outbox::{NewMessage, enqueue_in};
@@ -68,7 +69,7 @@ impl Store {
             return Err(StoreError::Conflict(
                 check_offer(r.status)
                     .err()
-                    .unwrap_or("The request changed; look again."),
+                    .unwrap_or(Conflict::RequestChanged),
             ));
         }
         let id = crypto::random_id();
@@ -179,9 +180,7 @@ impl Store {
         .await?
         .rows_affected();
         if n != 1 {
-            return Err(StoreError::Conflict(
-                "This offer has already been answered, or it expired and passed to someone else.",
-            ));
+            return Err(StoreError::Conflict(Conflict::OfferAnswered));
         }
         let moved = if accept {
             sqlx::query(
@@ -206,9 +205,7 @@ impl Store {
             .rows_affected()
         };
         if moved != 1 {
-            return Err(StoreError::Conflict(
-                "The person withdrew this request, or it was taken back, while the offer was open: there is nothing to accept.",
-            ));
+            return Err(StoreError::Conflict(Conflict::RequestGoneWhileOffered));
         }
         if let (true, Some(m)) = (accept, &notice) {
             enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
@@ -349,9 +346,7 @@ impl Store {
         .await?
         .rows_affected();
         if n != 1 {
-            return Err(StoreError::Conflict(
-                "This case was closed or taken back while you were writing: the contact was not recorded.",
-            ));
+            return Err(StoreError::Conflict(Conflict::CaseChangedWhileWriting));
         }
         sqlx::query(
             "INSERT INTO support_contacts (id, request_id, contacted_at, mode, minutes, resources, recorded_at)
@@ -430,9 +425,7 @@ impl Store {
         .await?
         .rows_affected();
         if n == 0 {
-            return Err(StoreError::Conflict(
-                "This case changed meanwhile; look again.",
-            ));
+            return Err(StoreError::Conflict(Conflict::CaseChanged));
         }
         if let Some(m) = &message {
             enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
@@ -552,9 +545,7 @@ impl Store {
             self.wake_delivery();
             return Ok(true);
         }
-        Err(StoreError::Conflict(
-            "The audit log is busy; please raise the concern again.",
-        ))
+        Err(StoreError::Conflict(Conflict::AuditBusyRaiseAgain))
     }
 
     /// Whether the request was filed while the programme worked coordinator-blind.
@@ -586,16 +577,12 @@ impl Store {
     ) -> StoreResult<(Option<Identity>, Option<String>)> {
         let r = self.support_request(request_id).await?;
         if !r.status.is_open() {
-            return Err(StoreError::Conflict(
-                "Who asked is not shown for closed or withdrawn requests.",
-            ));
+            return Err(StoreError::Conflict(Conflict::IdentityGone));
         }
         if (self.coordinator_blind().await? || self.filed_blind(request_id).await?)
             && !self.is_escalated(request_id).await?
         {
-            return Err(StoreError::Conflict(
-                "This programme works coordinator-blind: who asked is shown to coordinators only after a helper raises a safety concern.",
-            ));
+            return Err(StoreError::Conflict(Conflict::IdentityBlind));
         }
         self.audit(
             Some(coordinator),
@@ -648,9 +635,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if row.is_none() {
-            return Err(StoreError::Conflict(
-                "Only a request accepted but not yet contacted can be taken back.",
-            ));
+            return Err(StoreError::Conflict(Conflict::NotTakeBackable));
         }
         let n = sqlx::query(
             "UPDATE support_offers SET status = 'expired', responded_at = $1
@@ -662,9 +647,7 @@ impl Store {
         .await?
         .rows_affected();
         if n != 1 {
-            return Err(StoreError::Conflict(
-                "This request's accepted offer was not found: it changed while you were looking.",
-            ));
+            return Err(StoreError::Conflict(Conflict::AcceptedOfferMissing));
         }
         tx.commit().await?;
         Ok(())

@@ -1,5 +1,6 @@
 //! Pages, branding settings and series.
 
+use crate::domain::conflict::Conflict;
 use sqlx::any::AnyRow;
 
 use super::{Store, StoreError, StoreResult, get_i64, get_string};
@@ -216,9 +217,7 @@ impl Store {
         .bind(&s.audience)
         .execute(&self.pool)
         .await
-        .map_err(super::conflict(
-            "Another series already has this address; choose another.",
-        ))?;
+        .map_err(super::conflict(Conflict::SeriesAddressTaken))?;
         self.series_by_slug(&s.slug).await
     }
 

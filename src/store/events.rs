@@ -4,6 +4,7 @@
 //! has one writer at a time), so capacity is never exceeded and the waiting list keeps
 //! arrival order across any number of requests and processes.
 
+use crate::domain::conflict::Conflict;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 
@@ -144,10 +145,6 @@ pub(super) struct Locked {
     pub(super) status: EventStatus,
     pub(super) private: bool,
 }
-
-/// Why an event's `private` flag may not change once people have registered: their rows
-/// were written sealed or in clear, and a flag that moved would leave them the other way.
-pub const PRIVATE_FLAG_FIXED: &str = "People have registered for this event, so it cannot be made private or public now; cancel it and create a new one instead.";
 
 impl EventCounts {
     /// When the event starts, in its own zone.
@@ -352,12 +349,10 @@ impl Store {
         let o = d
             .occurrences
             .first()
-            .ok_or(StoreError::Conflict("An event needs a date."))?;
+            .ok_or(StoreError::Conflict(Conflict::EventNeedsDate))?;
         let locked = self.lock_event(&mut *tx, id).await?;
         if locked.status == EventStatus::Cancelled {
-            return Err(StoreError::Conflict(
-                "This event has been cancelled and can no longer be changed.",
-            ));
+            return Err(StoreError::Conflict(Conflict::EventCancelledUnchangeable));
         }
         if locked.private != d.private
             && sqlx::query("SELECT 1 AS x FROM registrations WHERE event_id = $1 LIMIT 1")
@@ -366,7 +361,7 @@ impl Store {
                 .await?
                 .is_some()
         {
-            return Err(StoreError::Conflict(PRIVATE_FLAG_FIXED));
+            return Err(StoreError::Conflict(Conflict::PrivateFlagFixed));
         }
         let series_id = series_id(&mut *tx, d.series.as_deref()).await?;
         sqlx::query(
@@ -616,9 +611,7 @@ async fn series_id(conn: &mut AnyConnection, slug: Option<&str>) -> StoreResult<
         .await?
         .map(|r| get_i64(&r, "id"))
         .transpose()?
-        .ok_or(StoreError::Conflict(
-            "There is no such series; choose one from the list.",
-        ))
+        .ok_or(StoreError::Conflict(Conflict::NoSuchSeries))
         .map(Some)
 }
 

@@ -1,6 +1,7 @@
 //! The helper corps: profiles, training records, and the view of helpers that matching
 //! takes.
 
+use crate::domain::conflict::Conflict;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -363,9 +364,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?;
         if pending.is_some() {
-            return Err(super::StoreError::Conflict(
-                "Your application is already with the coordinators.",
-            ));
+            return Err(super::StoreError::Conflict(Conflict::ApplicationPending));
         }
         sqlx::query(
             "INSERT INTO helper_applications (id, account_id, motivation, department, status, created_at)
@@ -428,9 +427,7 @@ impl Store {
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or(super::StoreError::Conflict(
-            "This application was already decided, or does not exist.",
-        ))?;
+        .ok_or(super::StoreError::Conflict(Conflict::ApplicationDecided))?;
         if approve {
             let account = get_i64(&row, "account_id")?;
             sqlx::query(

@@ -3,6 +3,7 @@
 use super::{Store, StoreError, StoreResult, get_string};
 use crate::crypto;
 use crate::domain::accounts::AccountId;
+use crate::domain::conflict::Conflict;
 use crate::domain::mail::{MailTemplate, MessageKind};
 
 impl Store {
@@ -101,9 +102,7 @@ impl Store {
         receive: bool,
     ) -> StoreResult<()> {
         if !kind.optional() {
-            return Err(StoreError::Conflict(
-                "This message cannot be switched off: something you take part in depends on it.",
-            ));
+            return Err(StoreError::Conflict(Conflict::MessageRequired));
         }
         let address = address.trim().to_lowercase();
         if receive {

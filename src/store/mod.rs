@@ -26,16 +26,15 @@ use sqlx::{AnyPool, Row};
 
 use crate::config::DatabaseUrl;
 
-pub use accounts::{LAST_ADMIN, NewAccount};
+pub use accounts::NewAccount;
 pub use audit::{AuditEntry, AuditHead, AuditReport, AuditRow};
 pub use cases::{Contact, Offer};
-pub use events::{EventChange, EventCounts, EventFilter, PRIVATE_FLAG_FIXED, Promoted};
+pub use events::{EventChange, EventCounts, EventFilter, Promoted};
 pub use helpers::{Application, HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
 pub use registrations::{
-    GUEST_CONFIRM_SECS, GUEST_LIMIT_REACHED, GuestLimit, NewRegistration, PendingGuest, Registered,
-    Registration,
+    GUEST_CONFIRM_SECS, GuestLimit, NewRegistration, PendingGuest, Registered, Registration,
 };
 pub use support::{FeedbackSummary, RequestSummary, SupportSettings};
 pub use tokens::ApiTokenInfo;
@@ -50,9 +49,9 @@ pub enum Backend {
 pub enum StoreError {
     #[error("not found")]
     NotFound,
-    /// A uniqueness rule was broken; the text names what, for the person.
+    /// A rule of the programme, or a change made meanwhile, refused this: which one.
     #[error("{0}")]
-    Conflict(&'static str),
+    Conflict(crate::domain::conflict::Conflict),
     /// Sealed data that does not open (a wrong or missing data key, or a damaged row): a
     /// fault of the server, not of the person asking, logged as such.
     #[error("{0}")]
@@ -64,7 +63,7 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Unique violations become `Conflict(what)`; everything else stays a database error.
-fn conflict(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+fn conflict(what: crate::domain::conflict::Conflict) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| match &e {
         sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what),
         _ => StoreError::Database(e),

@@ -1,6 +1,7 @@
 //! The outbox: messages written in the transaction of the change that causes them, then
 //! claimed by one delivery worker at a time (in any instance), sent, and marked.
 
+use crate::domain::conflict::Conflict;
 use serde::Serialize;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
@@ -179,9 +180,7 @@ pub(super) async fn enqueue_in(
         if !confidential {
             return Ok(value.to_string());
         }
-        let key = key.ok_or(StoreError::Conflict(
-            "This server was started without a data key, so it cannot send peer-support messages.",
-        ))?;
+        let key = key.ok_or(StoreError::Conflict(Conflict::NoDataKey))?;
         Ok(key.seal(&outbox_context(id, column), value))
     };
     let (to_stored, text, html) = (
@@ -461,9 +460,7 @@ impl Store {
         .await?
         .rows_affected();
         if n == 0 {
-            return Err(self
-                .outbox_state_error(id, "Only a failed or cancelled message can be sent again.")
-                .await);
+            return Err(self.outbox_state_error(id, Conflict::NotResendable).await);
         }
         self.wake_delivery();
         Ok(())
@@ -481,14 +478,12 @@ impl Store {
         .await?
         .rows_affected();
         if n == 0 {
-            return Err(self
-                .outbox_state_error(id, "Only a queued or failed message can be cancelled.")
-                .await);
+            return Err(self.outbox_state_error(id, Conflict::NotCancellable).await);
         }
         Ok(())
     }
 
-    async fn outbox_state_error(&self, id: i64, msg: &'static str) -> StoreError {
+    async fn outbox_state_error(&self, id: i64, msg: Conflict) -> StoreError {
         match sqlx::query("SELECT 1 AS x FROM outbox WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)

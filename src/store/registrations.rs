@@ -2,6 +2,7 @@
 //! promotions, offers of a freed place, lotteries, reminders, check-in, a member's
 //! registrations and personal calendar feed, and the secrets in registration links.
 
+use crate::domain::conflict::Conflict;
 use sqlx::AnyConnection;
 use sqlx::any::AnyRow;
 
@@ -268,11 +269,7 @@ impl Store {
                 let plain = self
                     .data_key()?
                     .open(&person_context(r.id, "answers"), &stored)
-                    .map_err(|_| {
-                        StoreError::Conflict(
-                            "A registration does not open with this server's data key.",
-                        )
-                    })?;
+                    .map_err(|_| StoreError::Unsealable("a registration's answers"))?;
                 r.answers = serde_json::from_str(&plain).unwrap_or_default();
             }
         }
@@ -388,7 +385,7 @@ impl Store {
         .await?
         .ok_or(StoreError::NotFound)?;
         if get_string(&row, "status")? == EventStatus::Cancelled.key() {
-            return Err(StoreError::Conflict("This event has been cancelled."));
+            return Err(StoreError::Conflict(Conflict::EventCancelled));
         }
         let capacity = get_i64(&row, "capacity")?;
         let lottery_pending = get_string(&row, "allocation")? == Allocation::Lottery.key()
@@ -444,7 +441,7 @@ impl Store {
                 });
             }
             if limit.is_some_and(|l| guests_from_here > l.per_hour) {
-                return Err(StoreError::Conflict(GUEST_LIMIT_REACHED));
+                return Err(StoreError::Conflict(Conflict::GuestLimitReached));
             }
             // Someone who cancelled and comes back joins at the end, like anyone new.
             sqlx::query("DELETE FROM registrations WHERE id = $1")
@@ -454,7 +451,7 @@ impl Store {
             (taken, waiting) = place_counts(&mut tx, r.event_id).await?;
         }
         if limit.is_some_and(|l| guests_from_here > l.per_hour) {
-            return Err(StoreError::Conflict(GUEST_LIMIT_REACHED));
+            return Err(StoreError::Conflict(Conflict::GuestLimitReached));
         }
         let places = (r.children.len() as i64).max(1);
         let status = if lottery_pending {
@@ -757,12 +754,8 @@ impl Store {
         notice: impl FnOnce(&Promoted) -> Option<NewMessage>,
     ) -> StoreResult<Promoted> {
         let mut tx = self.begin_write().await?;
-        self.lock_scheduled_event_of(
-            &mut tx,
-            id,
-            "This event has been cancelled: no place can be given.",
-        )
-        .await?;
+        self.lock_scheduled_event_of(&mut tx, id, Conflict::EventCancelledNoPlace)
+            .await?;
         let row = sqlx::query(
             "UPDATE registrations SET status = 'confirmed', offer_expires_at = NULL, updated_at = $2
              WHERE id = $1 AND status IN ('waitlisted', 'offered', 'entered')
@@ -773,7 +766,7 @@ impl Store {
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::Conflict(
-            "Only someone waiting (or offered a place, or in a draw) can be given a place.",
+            Conflict::NotWaiting,
         ))?;
         let (name, email) = self.person_of(&row)?;
         let p = Promoted {
@@ -798,7 +791,7 @@ impl Store {
         &self,
         conn: &mut AnyConnection,
         id: i64,
-        cancelled: &'static str,
+        cancelled: Conflict,
     ) -> StoreResult<Locked> {
         let event_id = get_i64(
             &sqlx::query("SELECT event_id FROM registrations WHERE id = $1")
@@ -819,12 +812,8 @@ impl Store {
     /// event still takes place (with the event locked, like every change to places).
     pub async fn accept_place(&self, id: i64) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
-        self.lock_scheduled_event_of(
-            &mut tx,
-            id,
-            "This event has been cancelled, so the place can no longer be taken.",
-        )
-        .await?;
+        self.lock_scheduled_event_of(&mut tx, id, Conflict::EventCancelledOfferGone)
+            .await?;
         let n = sqlx::query(
             "UPDATE registrations SET status = 'confirmed', offer_expires_at = NULL,
                  updated_at = $2
@@ -839,9 +828,7 @@ impl Store {
         if n == 1 {
             Ok(())
         } else {
-            Err(StoreError::Conflict(
-                "This offer has expired or was already answered.",
-            ))
+            Err(StoreError::Conflict(Conflict::PlaceOfferGone))
         }
     }
 
@@ -1110,9 +1097,7 @@ impl Store {
             )
             .await?;
         if n == 0 {
-            return Err(StoreError::Conflict(
-                "This registration was cancelled; it cannot be checked in.",
-            ));
+            return Err(StoreError::Conflict(Conflict::CheckInCancelled));
         }
         self.registration(id).await
     }
@@ -1215,10 +1200,6 @@ pub struct GuestLimit<'a> {
     pub per_hour: i64,
 }
 
-/// What a registration refused for the client address's limit says (see `GuestLimit`).
-pub const GUEST_LIMIT_REACHED: &str =
-    "Too many registrations without an account came from this network in the last hour.";
-
 /// Counts one guest registration for `limit` inside `conn`'s transaction; the count in
 /// the current hour.
 async fn count_guest(conn: &mut AnyConnection, limit: &GuestLimit<'_>) -> StoreResult<i64> {
@@ -1270,7 +1251,7 @@ impl Store {
         if let Some(l) = &limit
             && count_guest(&mut tx, l).await? > l.per_hour
         {
-            return Err(StoreError::Conflict(GUEST_LIMIT_REACHED));
+            return Err(StoreError::Conflict(Conflict::GuestLimitReached));
         }
         // An expired one for the address makes room; a live one is kept, with its link.
         sqlx::query(

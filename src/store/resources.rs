@@ -3,6 +3,7 @@
 use super::{Store, StoreResult, get_i64, get_string};
 use crate::crypto;
 use crate::domain::cases::{Resource, default_resources};
+use crate::domain::conflict::Conflict;
 
 fn resource_from_row(r: &sqlx::any::AnyRow) -> StoreResult<Resource> {
     Ok(Resource {
@@ -49,7 +50,7 @@ impl Store {
         .bind(crate::domain::now())
         .execute(&self.pool)
         .await
-        .map_err(super::conflict("An entry with this name already exists."))?;
+        .map_err(super::conflict(Conflict::ResourceNameTaken))?;
         Ok(())
     }
 
@@ -86,7 +87,7 @@ impl Store {
             .await?;
         if existing.is_some() {
             return Err(super::StoreError::Conflict(
-                "An entry with this name already exists; change that one instead.",
+                Conflict::ResourceNameTakenChange,
             ));
         }
         self.insert_resource(r, get_i64(&row, "m")? + 10).await

@@ -2,6 +2,7 @@
 //! key on the way in and opened on the way out, so nothing above sees ciphertext and
 //! nothing below (the database, its backups) sees identities.
 
+use crate::domain::conflict::Conflict;
 use serde::Serialize;
 use sqlx::any::AnyRow;
 
@@ -173,9 +174,7 @@ impl Store {
                 Err(e) => return Err(e.into()),
             }
         }
-        Err(StoreError::Conflict(
-            "Could not file the request; please send it again.",
-        ))
+        Err(StoreError::Conflict(Conflict::RequestNotFiled))
     }
 
     /// Several requests by id, in one query (ids that name none are left out).
@@ -254,7 +253,7 @@ impl Store {
             drop(tx);
             // Unknown codes are NotFound (one answer for all of them); known ones are closed.
             self.support_request_by_receipt(code).await?;
-            return Err(StoreError::Conflict("This request is already closed."));
+            return Err(StoreError::Conflict(Conflict::RequestClosed));
         }
         tx.commit().await?;
         self.support_request_by_receipt(code).await
@@ -637,9 +636,7 @@ impl Store {
             tx.commit().await?;
             return Ok(());
         }
-        Err(StoreError::Conflict(
-            "The audit log is busy; please try again.",
-        ))
+        Err(StoreError::Conflict(Conflict::AuditBusy))
     }
 
     /// Open requests still waiting for a first contact, with their helper if any.
@@ -678,9 +675,7 @@ impl Store {
         .bind(crypto::secret_digest(code))
         .fetch_optional(&mut *tx)
         .await?
-        .ok_or(StoreError::Conflict(
-            "Feedback can be given once, after the request is closed.",
-        ))?;
+        .ok_or(StoreError::Conflict(Conflict::FeedbackOnce))?;
         let month = jiff::Timestamp::from_second(get_opt_i64(&row, "closed_at")?.unwrap_or(0))
             .map(|t| t.strftime("%Y-%m").to_string())
             .unwrap_or_default();

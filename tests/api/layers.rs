@@ -324,6 +324,29 @@ async fn sealed_data_under_another_key_is_a_server_fault_not_a_conflict(db: Test
     assert_eq!(identity.expect("identity").email, "sealed@example.org");
 }
 
+/// The store answers with data, not words: every refusal is a `Conflict` kind, and the
+/// sentence a person reads is the kind's, chosen where the answer is presented.
+#[test]
+fn the_store_refuses_with_kinds_not_sentences() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/store");
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir).expect("src/store") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("source");
+        files += 1;
+        for (i, line) in text.lines().enumerate() {
+            let refusal = line.contains("Conflict(\"") || line.contains("conflict(\"");
+            assert!(
+                !refusal,
+                "{}:{}: a sentence in the store: {line}",
+                path.display(),
+                i + 1
+            );
+        }
+    }
+    assert!(files > 10, "read {files} files of src/store");
+}
+
 /// The web layer acts through `app`'s handles: it never names the store's escape hatch,
 /// and never switches off the lint that refuses it (`clippy.toml`).
 #[test]

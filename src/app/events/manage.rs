@@ -7,16 +7,13 @@ use crate::app::events::{self as work, SeriesTotals};
 use crate::app::{Coordinator, Error, Result};
 use crate::domain::accounts::AccountId;
 use crate::domain::accounts::{Account, Email};
+use crate::domain::conflict::Conflict;
 use crate::domain::events::{
     Clearance, ClearancePolicy, Event, EventDraft, EventInput, local_datetime,
 };
 use crate::domain::ids::{EventId, RegistrationId};
 use crate::domain::{Invalid, required_line};
 use crate::store::{EventCounts, NewRegistration, Registered, Registration, StoreError};
-
-/// Why a lottery could not be drawn by hand.
-pub const NOT_A_LOTTERY: &str =
-    "This event's places are not drawn by lottery, or were drawn already.";
 
 /// An event's registrants page: everyone registered, and each adult placed on it with why
 /// their clearance no longer covers it.
@@ -165,7 +162,7 @@ impl Coordinator {
                 tracing::info!(event = id.0, by = self.id.0, "lottery drawn by hand");
                 Ok(())
             }
-            None => Err(Error::Conflict(NOT_A_LOTTERY)),
+            None => Err(Error::Conflict(Conflict::NotALottery)),
         }
     }
 

@@ -9,6 +9,7 @@ pub mod registration;
 
 use crate::delivery::Writer;
 use crate::domain::calendar::{self, Entry};
+use crate::domain::conflict::Conflict;
 use crate::domain::events::{Event, EventDraft, RegistrationStatus, instant_text};
 use crate::domain::mail::MessageKind;
 use crate::domain::now;
@@ -184,7 +185,7 @@ pub async fn register(
         per_hour: i64::from(caller.guest_registrations_per_hour),
     });
     let too_many = |e: crate::store::StoreError| match e {
-        crate::store::StoreError::Conflict(m) if m == crate::store::GUEST_LIMIT_REACHED => {
+        crate::store::StoreError::Conflict(Conflict::GuestLimitReached) => {
             RegisterError::TooManyFromAddress {
                 per_hour: caller.guest_registrations_per_hour,
             }
@@ -302,7 +303,7 @@ pub async fn confirm_guest(
         crate::domain::events::Window::Closed | crate::domain::events::Window::Cancelled
     ) {
         return Err(crate::store::StoreError::Conflict(
-            "Registration for this event has closed, so the registration could not be confirmed.",
+            Conflict::RegistrationClosed,
         ));
     }
     let r = store.take_pending_guest(secret).await?;

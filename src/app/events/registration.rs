@@ -5,6 +5,7 @@
 use crate::app::events::{self as work, Caller, Outcome, RegisterError};
 use crate::app::{Error, Member, Public, Result};
 use crate::domain::accounts::{Account, Email};
+use crate::domain::conflict::Conflict;
 use crate::domain::events::{
     Child, ConsentText, Event, MAX_CHILDREN, Window, instant_text, parse_answers, parse_consent,
 };
@@ -15,9 +16,6 @@ use crate::store::{EventFilter, NewRegistration, Registered, Registration, Store
 
 /// How far back feeds reach, so that calendars keep last month's entries.
 const FEED_PAST_SECS: i64 = 30 * 86_400;
-
-/// Why a confirmation link no longer works (expired, used, or never issued alike).
-pub const CONFIRM_LINK_GONE: &str = "This link has expired or has been used already. Register again from the event's page if you still want a place.";
 
 /// Someone holding a registration's secret link.
 pub struct Registrant {
@@ -39,7 +37,7 @@ fn check_window(e: &Event) -> std::result::Result<(), Invalid> {
             "event",
             "Registration for this event has closed.",
         )),
-        Window::Cancelled => Err(Invalid::new("event", "This event has been cancelled.")),
+        Window::Cancelled => Err(Invalid::new("event", Conflict::EventCancelled)),
     }
 }
 
@@ -230,7 +228,7 @@ impl Public {
             .pending_guest(secret)
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => Error::Conflict(CONFIRM_LINK_GONE),
+                StoreError::NotFound => Error::Conflict(Conflict::ConfirmLinkGone),
                 e => e.into(),
             })?;
         let e = self.store().event(pending.event_id).await?;
@@ -242,7 +240,7 @@ impl Public {
         work::confirm_guest(self.store(), self.app().public_url(), secret)
             .await
             .map_err(|e| match e {
-                StoreError::NotFound => Error::Conflict(CONFIRM_LINK_GONE),
+                StoreError::NotFound => Error::Conflict(Conflict::ConfirmLinkGone),
                 e => e.into(),
             })
     }

@@ -11,6 +11,7 @@ use crate::app::{Coordinator, Error, Helper, Result};
 use crate::delivery::Writer;
 use crate::domain::accounts::AccountId;
 use crate::domain::cases::{ContactWhen, Outcome, Resource, parse_contact};
+use crate::domain::conflict::Conflict;
 use crate::domain::ids::{OfferId, RequestId};
 use crate::domain::mail::MessageKind;
 use crate::domain::matching::{self, Candidate};
@@ -18,12 +19,6 @@ use crate::domain::sla::BusinessHours;
 use crate::domain::support::Identity;
 use crate::domain::{Invalid, now};
 use crate::store::{Contact, Offer, RequestSummary};
-
-/// Why a request could not be passed on: nobody suitable is free.
-pub const NOBODY_FREE: &str = "No helper can take this request now: it waits in the queue, and is offered again when a helper is free.";
-
-/// Why a coordinator-blind programme shows no shortlist.
-pub const NO_SHORTLIST: &str = "This programme works coordinator-blind: requests are matched automatically, and no shortlist is shown.";
 
 /// Everything a helper's case page shows.
 pub struct CaseFile {
@@ -180,7 +175,7 @@ impl Coordinator {
     /// programme works coordinator-blind.
     pub async fn shortlist(&self, request_id: RequestId, n: usize) -> Result<Vec<Candidate>> {
         if self.blind_for(request_id.0).await? {
-            return Err(Error::Conflict(NO_SHORTLIST));
+            return Err(Error::Conflict(Conflict::NoShortlist));
         }
         let m = self.matching_inputs(request_id.0).await?;
         Ok(matching::shortlist(
@@ -201,7 +196,7 @@ impl Coordinator {
     #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = request_id.0, helper))]
     pub async fn offer(&self, request_id: RequestId, helper: AccountId) -> Result<Offer> {
         if self.blind_for(request_id.0).await? {
-            return Err(Error::Conflict(matching::BLIND_REFUSAL));
+            return Err(Error::Conflict(Conflict::BlindRefusal));
         }
         let m = self.matching_inputs(request_id.0).await?;
         let h = m
@@ -233,7 +228,7 @@ impl Coordinator {
         if offer_next(self.store(), self.app().public_url(), request_id.0).await? {
             Ok(())
         } else {
-            Err(Error::Conflict(NOBODY_FREE))
+            Err(Error::Conflict(Conflict::NobodyFree))
         }
     }
 

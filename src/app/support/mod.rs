@@ -173,7 +173,7 @@ pub async fn offer_next(
             // The request changed meanwhile (withdrawn, or offered by a coordinator): there
             // is nothing to pass on, and the other requests of a job run still are.
             Err(StoreError::Conflict(why)) => {
-                tracing::info!(request = request_id, "not passed on: {why}");
+                tracing::info!(request = request_id, refusal = ?why, "not passed on");
                 Ok(false)
             }
             Err(e) => Err(e),

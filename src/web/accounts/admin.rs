@@ -105,8 +105,9 @@ pub async fn create_account(
             "Back to accounts",
         ),
         Err(AppError::Invalid(e)) => accounts_page(&admin, ctx, name, email, Some(e)).await,
-        Err(AppError::Conflict(m)) => {
-            accounts_page(&admin, ctx, name, email, Some(Invalid::new("email", m))).await
+        // An address already in use is shown beside the address.
+        Err(AppError::Conflict(c)) => {
+            accounts_page(&admin, ctx, name, email, Some(Invalid::new("email", c))).await
         }
         Err(e) => Err(e),
     }

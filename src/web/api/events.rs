@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::app::events as eventwork;
-use crate::domain::Invalid;
 use crate::domain::events::ConsentText;
 use crate::domain::events::{Child, Event, EventInput, RegistrationStatus};
 use crate::domain::ids::{EventId, RegistrationId};
@@ -20,7 +19,7 @@ use crate::web::api::{ApiJson, ApiPath, ApiQuery};
 use crate::web::events::listing::{ListQuery, filter_from};
 use crate::web::events::manage::consent::ConsentIn;
 use crate::web::http::auth::{Api, ClientAddr, Coordinator, MaybeApiCaller, Member};
-use crate::web::http::error::{ApiResult, AppError, ErrorBody};
+use crate::web::http::error::{ApiResult, ErrorBody};
 
 #[derive(Deserialize, IntoParams)]
 pub struct EventsQuery {
@@ -75,19 +74,14 @@ pub struct Created {
 /// their field.
 #[utoipa::path(post, path = "/api/v1/events", tag = "events", security(("bearer" = ["coordinator"])),
     request_body = EventInput,
-    responses((status = 201, body = Created), (status = 422, body = ErrorBody)))]
+    responses((status = 201, body = Created), (status = 409, body = ErrorBody, description = "No such series (`field`: series)"),
+               (status = 422, body = ErrorBody)))]
 pub async fn create_event(
     State(_state): State<AppState>,
     Api(coordinator): Api<Coordinator>,
     ApiJson(input): ApiJson<EventInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let ids = coordinator
-        .create_events(&input)
-        .await
-        .map_err(|e| match e {
-            crate::app::Error::Conflict(m) => AppError::from(Invalid::new("series", m)),
-            e => e.into(),
-        })?;
+    let ids = coordinator.create_events(&input).await?;
     Ok((StatusCode::CREATED, Json(Created { ids })))
 }
 

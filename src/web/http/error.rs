@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Serialize;
 
 use crate::domain::Invalid;
+use crate::domain::conflict::Conflict;
 use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
@@ -24,7 +25,7 @@ pub enum AppError {
     #[error("{0}")]
     Invalid(#[from] Invalid),
     #[error("{0}")]
-    Conflict(String),
+    Conflict(Conflict),
     /// Input refused before any handler saw it (a control character), naming the field
     /// as the client sent it.
     #[error("{message}")]
@@ -44,7 +45,7 @@ impl From<StoreError> for AppError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => AppError::NotFound,
-            StoreError::Conflict(what) => AppError::Conflict(what.to_string()),
+            StoreError::Conflict(what) => AppError::Conflict(what),
             // PostgreSQL refuses NUL in text (22021); every input is checked before it gets
             // here, so this is a last net that still answers with a sentence, not a 500.
             StoreError::Database(sqlx::Error::Database(d)) if d.code().as_deref() == Some("22021") => {
@@ -71,14 +72,42 @@ impl From<crate::app::Error> for AppError {
             E::Forbidden => AppError::Forbidden,
             E::SignInRequired => AppError::Unauthorized,
             E::Invalid(i) => AppError::Invalid(i),
-            // Refusals that concern one field of the form that asked are shown beside it.
-            E::Conflict(m @ crate::store::LAST_ADMIN) => AppError::Invalid(Invalid::new("role", m)),
-            E::Conflict(m) => AppError::Conflict(m.to_string()),
+            // Keeping the last administrator is a rule about the roles typed in.
+            E::Conflict(c @ Conflict::LastAdmin) => AppError::Invalid(Invalid::new("role", c)),
+            E::Conflict(c) => AppError::Conflict(c),
             E::Throttled { minutes } => AppError::Throttled { minutes },
             E::Limited(m) => AppError::Limited(m),
             E::Database(e) => e.into(),
             E::Unexpected(e) => AppError::Internal(e),
         }
+    }
+}
+
+/// The field a refusal concerns, when it concerns one: shown beside it on the form that
+/// asked, and named in the API's 409.
+fn field_of(c: Conflict) -> Option<&'static str> {
+    match c {
+        Conflict::LastAdmin => Some("role"),
+        Conflict::EmailTaken => Some("email"),
+        Conflict::NoSuchSeries => Some("series"),
+        Conflict::PrivateFlagFixed => Some("private"),
+        Conflict::SeriesAddressTaken => Some("slug"),
+        Conflict::ResourceNameTaken | Conflict::ResourceNameTakenChange => Some("name"),
+        Conflict::ApplicationPending => Some("motivation"),
+        Conflict::EventNeedsDate => Some("date"),
+        _ => None,
+    }
+}
+
+/// A refusal that concerns one field becomes that field's mistake, so that a form is
+/// shown again with the sentence beside the field instead of an error page.
+pub fn on_its_field(e: crate::app::Error) -> crate::app::Error {
+    match e {
+        crate::app::Error::Conflict(c) => match field_of(c) {
+            Some(field) => Invalid::new(field, c).into(),
+            None => e,
+        },
+        e => e,
     }
 }
 
@@ -125,7 +154,7 @@ impl AppError {
             AppError::Csrf => "This form has expired or was sent from another site. Go back, reload the page and try again.".into(),
             AppError::Invalid(i) => i.message.clone(),
             AppError::BadInput { message, .. } => message.clone(),
-            AppError::Conflict(m) => m.clone(),
+            AppError::Conflict(c) => c.sentence().to_string(),
             AppError::Throttled { minutes } => format!(
                 "Too many unsuccessful attempts. Please wait {minutes} minute{} and try again.",
                 if *minutes == 1 { "" } else { "s" }
@@ -207,7 +236,7 @@ pub struct ErrorDetail {
     /// A stable machine-readable code: not_found, unauthorized, forbidden, invalid, conflict, throttled, internal.
     pub code: &'static str,
     pub message: String,
-    /// The input field at fault, for `invalid`.
+    /// The input field at fault, for `invalid`, and the one a `conflict` concerns.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
 }
@@ -219,6 +248,7 @@ impl IntoResponse for ApiError {
         let field = match &e {
             AppError::Invalid(i) => Some(i.field.to_string()),
             AppError::BadInput { field, .. } => Some(field.clone()),
+            AppError::Conflict(c) => field_of(*c).map(str::to_string),
             _ => None,
         };
         let mut resp = (

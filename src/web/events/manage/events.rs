@@ -270,14 +270,7 @@ pub async fn new_form(
 /// Refusals of the event's form (an unknown series, a private flag fixed by registrations)
 /// are shown beside their field like any other mistake.
 fn on_form(e: crate::app::Error) -> crate::app::Error {
-    use crate::app::Error;
-    match e {
-        Error::Conflict(m) if m == crate::store::PRIVATE_FLAG_FIXED => {
-            Invalid::new("private", m).into()
-        }
-        Error::Conflict(m) => Invalid::new("series", m).into(),
-        e => e,
-    }
+    crate::web::http::error::on_its_field(e)
 }
 
 pub async fn create(
