@@ -27,32 +27,57 @@ pub struct HelperProfile {
 
 pub const MAX_CAPACITY: u32 = 10;
 
-/// The raw fields of a profile form.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
+/// A helper's profile with typed values, as the API takes it and the page's form becomes
+/// (`ProfileInput::try_from(&ProfileForm)`); `HelperProfile::parse` checks the rest.
+#[derive(Debug, Clone, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ProfileInput {
     #[serde(default)]
+    #[schema(max_length = 120)]
     pub department: String,
     #[serde(default)]
-    pub appointment: String,
+    pub appointment: Option<Appointment>,
     #[serde(default)]
+    #[schema(max_length = 60)]
     pub rank: String,
-    /// Several values separated by commas.
+    /// Self-described, any number.
     #[serde(default)]
-    pub genders: String,
+    pub genders: Vec<String>,
     #[serde(default)]
-    pub race_ethnicities: String,
+    pub race_ethnicities: Vec<String>,
     #[serde(default)]
-    pub languages: String,
+    pub languages: Vec<String>,
     #[serde(default)]
-    pub topics: Vec<String>,
+    pub topics: Vec<Topic>,
+    /// How many people the helper can support at once.
+    #[schema(maximum = 10)]
+    pub capacity: u32,
+    /// Away until the end of this day (UTC): no offers meanwhile.
     #[serde(default)]
-    pub capacity: String,
-    /// YYYY-MM-DD, or empty.
+    #[schema(value_type = Option<String>, format = Date)]
+    pub away_until: Option<jiff::civil::Date>,
     #[serde(default)]
-    pub away_until: String,
-    #[serde(default)]
+    #[schema(max_length = 1000)]
     pub bio: String,
     #[serde(default)]
+    pub bio_public: bool,
+}
+
+/// The profile form as typed, kept to show again beside a mistake.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileForm {
+    pub department: String,
+    pub appointment: String,
+    pub rank: String,
+    /// Several values separated by commas.
+    pub genders: String,
+    pub race_ethnicities: String,
+    pub languages: String,
+    pub topics: Vec<String>,
+    pub capacity: String,
+    /// YYYY-MM-DD, or empty.
+    pub away_until: String,
+    pub bio: String,
     pub bio_public: bool,
 }
 
@@ -65,6 +90,12 @@ pub fn split_list(text: &str) -> Vec<String> {
         }
     }
     out
+}
+
+/// A list given as values (the API): each trimmed and cut to 60 characters, without
+/// empties or repeats, and a value holding separators split as the form's text is.
+pub fn clean_list(values: &[String]) -> Vec<String> {
+    split_list(&values.join(","))
 }
 
 /// A calendar date (YYYY-MM-DD) as the Unix time of its end in UTC, so that "away until
@@ -84,21 +115,65 @@ pub fn date_end(field: &'static str, text: &str) -> Result<Option<i64>, Invalid>
     Ok(Some(end.timestamp().as_second()))
 }
 
-impl HelperProfile {
-    pub fn parse(input: &ProfileInput) -> Result<Self, Invalid> {
+fn parse_date(field: &'static str, text: &str) -> Result<Option<jiff::civil::Date>, Invalid> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    text.parse()
+        .map(Some)
+        .map_err(|_| Invalid::new(field, "Write the date as YYYY-MM-DD, such as 2027-03-31."))
+}
+
+impl TryFrom<&ProfileForm> for ProfileInput {
+    type Error = Invalid;
+
+    /// Reads each field into its type; the first that does not read is named.
+    fn try_from(f: &ProfileForm) -> Result<Self, Invalid> {
         let appointment =
-            match input.appointment.trim() {
+            match f.appointment.trim() {
                 "" => None,
                 a => Some(Appointment::parse(a).ok_or_else(|| {
                     Invalid::new("appointment", "Choose clinical or non-clinical.")
                 })?),
             };
-        let capacity: u32 = input.capacity.trim().parse().map_err(|_| {
+        let capacity = f.capacity.trim().parse().map_err(|_| {
             Invalid::new(
                 "capacity",
                 format!("Give a number of people from 0 to {MAX_CAPACITY}."),
             )
         })?;
+        let mut topics = Vec::new();
+        for t in &f.topics {
+            topics.push(
+                Topic::parse(t)
+                    .ok_or_else(|| Invalid::new("topics", format!("'{t}' is not a topic.")))?,
+            );
+        }
+        Ok(ProfileInput {
+            department: f.department.clone(),
+            appointment,
+            rank: f.rank.clone(),
+            genders: split_list(&f.genders),
+            race_ethnicities: split_list(&f.race_ethnicities),
+            languages: split_list(&f.languages),
+            topics,
+            capacity,
+            away_until: parse_date("away_until", &f.away_until)?,
+            bio: f.bio.clone(),
+            bio_public: f.bio_public,
+        })
+    }
+}
+
+impl HelperProfile {
+    /// Checks what was typed into the form: each field read into its type, then the rules.
+    pub fn from_form(form: &ProfileForm) -> Result<Self, Invalid> {
+        Self::parse(&ProfileInput::try_from(form)?)
+    }
+
+    pub fn parse(input: &ProfileInput) -> Result<Self, Invalid> {
+        let (appointment, capacity) = (input.appointment, input.capacity);
         if capacity > MAX_CAPACITY {
             return Err(Invalid::new(
                 "capacity",
@@ -107,10 +182,8 @@ impl HelperProfile {
         }
         let mut topics = Vec::new();
         for t in &input.topics {
-            let topic = Topic::parse(t)
-                .ok_or_else(|| Invalid::new("topics", format!("'{t}' is not a topic.")))?;
-            if !topics.contains(&topic) {
-                topics.push(topic);
+            if !topics.contains(t) {
+                topics.push(*t);
             }
         }
         let bio = input.bio.trim().to_string();
@@ -129,12 +202,16 @@ impl HelperProfile {
             )?,
             appointment,
             rank: super::optional_line("rank", "The rank", &input.rank, 60)?,
-            genders: split_list(&input.genders),
-            race_ethnicities: split_list(&input.race_ethnicities),
-            languages: split_list(&input.languages),
+            genders: clean_list(&input.genders),
+            race_ethnicities: clean_list(&input.race_ethnicities),
+            languages: clean_list(&input.languages),
             topics,
             capacity,
-            away_until: date_end("away_until", &input.away_until)?,
+            away_until: input
+                .away_until
+                .map(|d| date_end("away_until", &d.to_string()))
+                .transpose()?
+                .flatten(),
             bio,
             bio_public: input.bio_public,
         })
@@ -211,47 +288,50 @@ mod tests {
 
     #[test]
     fn a_profile_is_checked() {
-        let ok = ProfileInput {
+        let ok = ProfileForm {
             capacity: "2".into(),
             genders: "woman, Woman; non-binary".into(),
             topics: vec!["burnout".into()],
             away_until: "2027-01-31".into(),
             ..Default::default()
         };
-        let p = HelperProfile::parse(&ok).expect("valid");
+        let p = HelperProfile::from_form(&ok).expect("valid");
         assert_eq!(p.genders, vec!["woman", "non-binary"]);
         assert!(p.away_until.is_some());
         for (change, field) in [
             (
-                ProfileInput {
+                ProfileForm {
                     capacity: "eleven".into(),
                     ..ok.clone()
                 },
                 "capacity",
             ),
             (
-                ProfileInput {
+                ProfileForm {
                     capacity: "11".into(),
                     ..ok.clone()
                 },
                 "capacity",
             ),
             (
-                ProfileInput {
+                ProfileForm {
                     away_until: "31/01/2027".into(),
                     ..ok.clone()
                 },
                 "away_until",
             ),
             (
-                ProfileInput {
+                ProfileForm {
                     topics: vec!["x".into()],
                     ..ok.clone()
                 },
                 "topics",
             ),
         ] {
-            assert_eq!(HelperProfile::parse(&change).expect_err(field).field, field);
+            assert_eq!(
+                HelperProfile::from_form(&change).expect_err(field).field,
+                field
+            );
         }
     }
 

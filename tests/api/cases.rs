@@ -1069,7 +1069,7 @@ async fn the_case_api_follows_the_same_rules(db: TestDb) {
         Method::PUT,
         "/api/v1/helper/profile".into(),
         h.clone(),
-        Some(json!({"capacity": "99"})),
+        Some(json!({"capacity": 99})),
     )
     .await;
     assert_eq!(r.status, 422);
@@ -1078,7 +1078,7 @@ async fn the_case_api_follows_the_same_rules(db: TestDb) {
         Method::PUT,
         "/api/v1/helper/profile".into(),
         h.clone(),
-        Some(json!({"capacity": "2", "department": "Surgery", "topics": ["burnout"]})),
+        Some(json!({"capacity": 2, "department": "Surgery", "topics": ["burnout"]})),
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.body);

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use crate::domain::helpers::{HelperProfile, ProfileInput};
+use crate::domain::helpers::{HelperProfile, ProfileForm, ProfileInput};
 use crate::domain::ids::ApplicationId;
 use crate::domain::support::{Appointment, Topic};
 use crate::domain::{Invalid, accounts::AccountId, now};
@@ -23,7 +23,7 @@ use crate::web::http::layout::{Ctx, Layout, field_error, form_status, render, re
 #[template(path = "support/helper_profile.html")]
 struct ProfileView {
     l: Layout,
-    input: ProfileInput,
+    input: ProfileForm,
     saved: bool,
     error: Option<Invalid>,
 }
@@ -49,8 +49,8 @@ fn date_text(t: Option<i64>) -> String {
         .unwrap_or_default()
 }
 
-fn input_of(p: &HelperProfile) -> ProfileInput {
-    ProfileInput {
+fn input_of(p: &HelperProfile) -> ProfileForm {
+    ProfileForm {
         department: p.department.clone(),
         appointment: p
             .appointment
@@ -91,7 +91,7 @@ pub async fn save_profile(
             .map(|(_, v)| v.clone())
             .unwrap_or_default()
     };
-    let input = ProfileInput {
+    let input = ProfileForm {
         department: one("department"),
         appointment: one("appointment"),
         rank: one("rank"),
@@ -108,7 +108,11 @@ pub async fn save_profile(
         bio: one("bio"),
         bio_public: one("bio_public") == "1",
     };
-    match a.save_profile(&input).await {
+    let saved = match ProfileInput::try_from(&input) {
+        Ok(typed) => a.save_profile(&typed).await,
+        Err(e) => Err(e.into()),
+    };
+    match saved {
         Ok(p) => render(&ProfileView {
             l: ctx.layout("My helper profile"),
             input: input_of(&p),
