@@ -173,6 +173,8 @@ pub struct TestApp {
     pub db: Arc<TestDb>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
+    /// Set by a test that makes mail or a timed job fail on purpose.
+    failures_expected: std::sync::atomic::AtomicBool,
 }
 
 impl TestApp {
@@ -204,6 +206,7 @@ impl TestApp {
             db,
             stop: Some(tx),
             task: Some(task),
+            failures_expected: std::sync::atomic::AtomicBool::new(false),
         }
     }
 
@@ -247,10 +250,79 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// This test makes a message or a timed job fail on purpose: the check at the end of
+    /// the test lets those pass.
+    pub fn expect_failures(&self) {
+        self.failures_expected
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// A failed message or timed-job run that no test asserted on, read with a connection of
+/// its own (the server's pool lives on the test's runtime, which is ending).
+fn unexpected_failures(url: String) -> Vec<String> {
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        runtime.block_on(async move {
+            use sqlx::{Connection, Row};
+            sqlx::any::install_default_drivers();
+            let mut conn = sqlx::AnyConnection::connect(&url)
+                .await
+                .expect("a connection to check for background failures");
+            let mut out = Vec::new();
+            let mail = sqlx::query(
+                "SELECT kind, server_reply FROM outbox WHERE status = 'failed' ORDER BY id",
+            )
+            .fetch_all(&mut conn)
+            .await
+            .expect("failed messages");
+            for r in mail {
+                let kind: String = r.try_get("kind").unwrap_or_default();
+                let why: Option<String> = r.try_get("server_reply").unwrap_or_default();
+                out.push(format!(
+                    "message {kind} failed: {}",
+                    why.unwrap_or_default()
+                ));
+            }
+            let jobs =
+                sqlx::query("SELECT name, last_result FROM jobs WHERE last_result LIKE 'failed:%'")
+                    .fetch_all(&mut conn)
+                    .await
+                    .expect("failed job runs");
+            for r in jobs {
+                let name: String = r.try_get("name").unwrap_or_default();
+                let why: Option<String> = r.try_get("last_result").unwrap_or_default();
+                out.push(format!("job {name} {}", why.unwrap_or_default()));
+            }
+            let _ = conn.close().await;
+            out
+        })
+    })
+    .join()
+    .unwrap_or_default()
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
+        }
+        // A failure in the server's background (a message that could not be sent, a job
+        // run that failed) would otherwise pass unnoticed in its log.
+        let expected = self
+            .failures_expected
+            .load(std::sync::atomic::Ordering::Relaxed);
+        if !expected && !std::thread::panicking() {
+            let failures = unexpected_failures(self.db.database().driver_url().to_string());
+            assert!(
+                failures.is_empty(),
+                "the server failed in the background during this test (call \
+                 app.expect_failures() if the test means it): {failures:#?}"
+            );
         }
     }
 }

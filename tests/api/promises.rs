@@ -264,6 +264,7 @@ async fn control_characters_are_refused_with_the_field_named_and_nothing_is_lost
 
 async fn a_message_that_cannot_be_built_fails_alone_and_exhausted_ones_fail_at_claim(db: TestDb) {
     let app = TestApp::spawn(db).await;
+    app.expect_failures();
     // A programme name stored before names were checked, with a line break in it.
     let mut branding = app.store.branding().await.expect("branding");
     branding.name = "Well\nBeing".into();
