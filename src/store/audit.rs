@@ -151,6 +151,31 @@ impl Store {
         Err(StoreError::Conflict(Conflict::AuditBusy))
     }
 
+    /// Appends one entry per subject in one transaction (one commit for a whole queue).
+    pub async fn audit_each(
+        &self,
+        actor: Option<AccountId>,
+        action: &str,
+        subjects: &[String],
+    ) -> StoreResult<()> {
+        if subjects.is_empty() {
+            return Ok(());
+        }
+        'attempt: for _ in 0..10 {
+            let mut tx = self.begin_write().await?;
+            for subject in subjects {
+                match append_in(&mut tx, actor, action, subject).await {
+                    Ok(()) => {}
+                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue 'attempt,
+                    Err(e) => return Err(e.into()),
+                }
+            }
+            tx.commit().await?;
+            return Ok(());
+        }
+        Err(StoreError::Conflict(Conflict::AuditBusy))
+    }
+
     pub async fn list_audit(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
         let rows = sqlx::query(
             "SELECT seq, at, actor, action, subject FROM audit_log ORDER BY seq DESC LIMIT $1",

@@ -413,16 +413,55 @@ impl Store {
         id: i64,
         accounts: &[i64],
     ) -> StoreResult<crate::domain::matching::Request> {
-        use sqlx::Row;
-        let key = self.data_key()?;
         let row = sqlx::query(
-            "SELECT topics, sealed_identity, sealed_preferences, owner_index
+            "SELECT id, topics, sealed_identity, sealed_preferences, owner_index
              FROM support_requests WHERE id = $1",
         )
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
+        self.matching_request_from(&row, accounts)
+    }
+
+    /// What matching needs of several requests, in one query, in the order of `ids`.
+    pub async fn requests_for_matching(
+        &self,
+        ids: &[i64],
+        accounts: &[i64],
+    ) -> StoreResult<Vec<crate::domain::matching::Request>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let list = super::placeholders(ids.len());
+        let rows = super::bind_ids(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT id, topics, sealed_identity, sealed_preferences, owner_index
+                 FROM support_requests WHERE id IN ({list})"
+            ))),
+            ids,
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut found = rows
+            .iter()
+            .map(|r| self.matching_request_from(r, accounts))
+            .collect::<StoreResult<Vec<_>>>()?;
+        found.sort_by_key(|r| ids.iter().position(|i| *i == r.id));
+        if found.len() != ids.len() {
+            return Err(StoreError::NotFound);
+        }
+        Ok(found)
+    }
+
+    fn matching_request_from(
+        &self,
+        row: &sqlx::any::AnyRow,
+        accounts: &[i64],
+    ) -> StoreResult<crate::domain::matching::Request> {
+        use sqlx::Row;
+        let key = self.data_key()?;
+        let id = get_i64(row, "id")?;
         let open = |column: &str| -> StoreResult<Option<String>> {
             match row.try_get::<Option<String>, _>(column)? {
                 Some(v) => key
@@ -455,7 +494,7 @@ impl Store {
             requester_account,
             department: identity.department,
             avoid: identity.avoid,
-            topics: get_string(&row, "topics")?
+            topics: get_string(row, "topics")?
                 .split(',')
                 .filter_map(Topic::parse)
                 .collect(),

@@ -17,6 +17,7 @@ crate::on_both!(
     every_urgent_request_alerts_the_coordinators,
     sealed_data_under_another_key_is_a_server_fault_not_a_conflict,
     the_api_takes_typed_values_and_names_what_it_cannot_read,
+    the_queue_plan_audits_each_request_it_opens,
 );
 
 async fn my_registrations_give_the_online_link_only_to_those_with_a_place(db: TestDb) {
@@ -548,5 +549,48 @@ async fn the_api_takes_typed_values_and_names_what_it_cannot_read(db: TestDb) {
     assert!(
         page.body.contains("value=\"a dozen\""),
         "what was typed comes back"
+    );
+}
+
+/// The plan for the queue reads every waiting request in one query and audits each look,
+/// all in one transaction (issue 11: no query per row); one entry per request.
+async fn the_queue_plan_audits_each_request_it_opens(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let r = crate::helpers::file_request(
+            &app.store,
+            &format!("Planned Person {i}"),
+            &format!("planned{i}@example.org"),
+            "",
+        )
+        .await;
+        ids.push(r.id);
+    }
+    let mut coord = app
+        .signed_in("planner@example.edu", &[Role::Coordinator])
+        .await;
+    let plan = coord.get("/support/queue/plan").await;
+    assert_eq!(plan.status, 200, "{}", plan.body);
+    assert!(
+        !plan.body.contains("Planned Person"),
+        "the plan names no one"
+    );
+    let audit = app.store.list_audit(100).await.expect("audit");
+    for id in &ids {
+        let looks = audit
+            .iter()
+            .filter(|e| {
+                e.action == "coordinator_matching_view"
+                    && e.subject == format!("support_request:{id}")
+            })
+            .count();
+        assert_eq!(looks, 1, "request {id}: {audit:?}");
+    }
+    let report = app.store.verify_audit().await.expect("verify");
+    assert!(
+        report.broken_at.is_none(),
+        "the chain holds: {:?}",
+        report.broken_at
     );
 }

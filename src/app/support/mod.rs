@@ -202,11 +202,18 @@ pub async fn plan_queue(store: &Store, opener: Opener) -> StoreResult<QueuePlan>
         .collect();
     let helpers = store.helpers_for_matching().await?;
     let ids: Vec<i64> = helpers.iter().map(|h| h.account).collect();
-    let mut wanted = Vec::with_capacity(queue.len());
-    for r in &queue {
-        record_opening(store, opener, r.id).await?;
-        wanted.push(store.request_for_matching(r.id, &ids).await?);
+    let requests: Vec<i64> = queue.iter().map(|r| r.id).collect();
+    // Every look is audited, all in one transaction, before anything is opened.
+    if let Opener::Coordinator(c) = opener {
+        let subjects: Vec<String> = requests
+            .iter()
+            .map(|id| format!("support_request:{id}"))
+            .collect();
+        store
+            .audit_each(Some(c), "coordinator_matching_view", &subjects)
+            .await?;
     }
+    let wanted = store.requests_for_matching(&requests, &ids).await?;
     let (weights, policy) = store.matching_rules().await?;
     let scores = matching::score_matrix(&helpers, &wanted, &weights, policy, now());
     let optimal = matching::assign(&helpers, &scores);
