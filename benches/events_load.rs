@@ -128,7 +128,7 @@ async fn burst(base: &str, token: &str, n: usize, concurrency: usize) {
         .json(
             &json!({"title": "Saturday academy", "time_zone": "America/New_York",
                       "date": date, "start_time": "09:00", "end_time": "13:00",
-                      "audience": ["public"], "capacity": "50", "guests_allowed": true,
+                      "audience": ["public"], "capacity": 50, "guests_allowed": true,
                       "guests_confirm": false}),
         )
         .send()

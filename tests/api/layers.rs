@@ -430,6 +430,42 @@ async fn the_api_takes_typed_values_and_names_what_it_cannot_read(db: TestDb) {
         assert_eq!(r.status, 422, "{extra}: {}", r.body);
         assert_eq!(r.json()["error"]["field"], field, "{extra}: {}", r.body);
     }
+    // A refused value is not echoed back: it may be someone's name or words.
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/events",
+        Some(&token),
+        Some(event(
+            json!({"capacity": "Ada Lovelace, about her burnout"}),
+        )),
+    )
+    .await;
+    assert_eq!(r.status, 422);
+    assert!(!r.body.contains("Ada Lovelace"), "{}", r.body);
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/support/requests",
+        None,
+        Some(
+            json!({"topics": ["burnout"], "urgency": "routine", "contact_mode": "email",
+                    "name": ["Grace Hopper"], "email": "grace@example.org"}),
+        ),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["error"]["field"].clone()),
+        (422, json!("name")),
+        "{}",
+        r.body
+    );
+    assert!(
+        !r.body.contains("Grace") && !r.body.contains("grace@"),
+        "{}",
+        r.body
+    );
+
     let mut missing = event(json!({}));
     missing.as_object_mut().expect("object").remove("capacity");
     let r = api(

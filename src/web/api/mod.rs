@@ -275,15 +275,21 @@ where
                     path,
                     format!("There is no such field here; expected {known}."),
                 )
-            } else if path == "." {
-                (
-                    "body".to_string(),
-                    format!("The body is not what this takes: {message}."),
-                )
             } else {
+                // serde quotes the value it refused ("invalid type: string \"…\""); the
+                // answer says only what was expected, so no text sent (a name, a message)
+                // is echoed into a response that proxies or clients may log.
+                let expected = message
+                    .split_once(", expected ")
+                    .map_or("a value of another type", |(_, e)| e);
+                let field = if path == "." {
+                    "body".to_string()
+                } else {
+                    path
+                };
                 (
-                    path,
-                    format!("This value is not what the field takes: {message}."),
+                    field,
+                    format!("This value is not what the field takes: expected {expected}."),
                 )
             };
             refuse(field, sentence)
