@@ -101,18 +101,19 @@ pub fn clean_list(values: &[String]) -> Vec<String> {
 /// A calendar date (YYYY-MM-DD) as the Unix time of its end in UTC, so that "away until
 /// the 3rd" includes the 3rd.
 pub fn date_end(field: &'static str, text: &str) -> Result<Option<i64>, Invalid> {
-    let text = text.trim();
-    if text.is_empty() {
+    let Some(d) = parse_date(field, text)? else {
         return Ok(None);
-    }
-    let d: jiff::civil::Date = text
-        .parse()
-        .map_err(|_| Invalid::new(field, "Write the date as YYYY-MM-DD, such as 2027-03-31."))?;
+    };
+    day_end(d).map(Some).map_err(|e| Invalid { field, ..e })
+}
+
+/// The Unix time of the end of `d` in UTC.
+fn day_end(d: jiff::civil::Date) -> Result<i64, Invalid> {
     let end = d
         .to_datetime(jiff::civil::Time::MAX)
         .to_zoned(jiff::tz::TimeZone::UTC)
-        .map_err(|_| Invalid::new(field, "This date is out of range."))?;
-    Ok(Some(end.timestamp().as_second()))
+        .map_err(|_| Invalid::new("away_until", "This date is out of range."))?;
+    Ok(end.timestamp().as_second())
 }
 
 fn parse_date(field: &'static str, text: &str) -> Result<Option<jiff::civil::Date>, Invalid> {
@@ -207,11 +208,7 @@ impl HelperProfile {
             languages: clean_list(&input.languages),
             topics,
             capacity,
-            away_until: input
-                .away_until
-                .map(|d| date_end("away_until", &d.to_string()))
-                .transpose()?
-                .flatten(),
+            away_until: input.away_until.map(day_end).transpose()?,
             bio,
             bio_public: input.bio_public,
         })

@@ -137,18 +137,7 @@ impl Store {
         action: &str,
         subject: &str,
     ) -> StoreResult<()> {
-        for _ in 0..10 {
-            let mut tx = self.begin_write().await?;
-            match append_in(&mut tx, actor, action, subject).await {
-                Ok(()) => {
-                    tx.commit().await?;
-                    return Ok(());
-                }
-                Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
-                Err(e) => return Err(e.into()),
-            }
-        }
-        Err(StoreError::Conflict(Conflict::AuditBusy))
+        self.audit_each(actor, action, &[subject.to_string()]).await
     }
 
     /// Appends one entry per subject in one transaction (one commit for a whole queue).

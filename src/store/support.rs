@@ -413,15 +413,10 @@ impl Store {
         id: i64,
         accounts: &[i64],
     ) -> StoreResult<crate::domain::matching::Request> {
-        let row = sqlx::query(
-            "SELECT id, topics, sealed_identity, sealed_preferences, owner_index
-             FROM support_requests WHERE id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        self.matching_request_from(&row, accounts)
+        self.requests_for_matching(&[id], accounts)
+            .await?
+            .pop()
+            .ok_or(StoreError::NotFound)
     }
 
     /// What matching needs of several requests, in one query, in the order of `ids`.

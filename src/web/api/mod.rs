@@ -282,6 +282,11 @@ where
                 let expected = message
                     .split_once(", expected ")
                     .map_or("a value of another type", |(_, e)| e);
+                // Rust's names for numbers mean nothing to a client.
+                let expected = match expected {
+                    "i64" | "i32" | "u64" | "u32" | "u16" | "u8" => "a whole number",
+                    other => other,
+                };
                 let field = if path == "." {
                     "body".to_string()
                 } else {
