@@ -275,7 +275,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
                     children: Vec::new(),
                     consent: None,
                 },
-                None,
+                crate::store::Arrival::Direct,
                 |_, _| None,
             )
             .await?;

@@ -452,21 +452,20 @@ impl Store {
         blind: bool,
         by: Option<AccountId>,
     ) -> StoreResult<()> {
-        if self.coordinator_blind().await? == blind {
+        for _ in 0..10 {
+            let mut tx = self.begin_write().await?;
+            match super::support::put_coordinator_blind_in(&mut tx, blind, by).await {
+                Ok(()) => {}
+                // Another instance appended to the audit log first: run it again.
+                Err(StoreError::Database(sqlx::Error::Database(d))) if d.is_unique_violation() => {
+                    continue;
+                }
+                Err(e) => return Err(e),
+            }
+            tx.commit().await?;
             return Ok(());
         }
-        self.set_flag_setting("support_coordinator_blind", blind)
-            .await?;
-        self.audit(
-            by,
-            if blind {
-                "settings.coordinator_blind_on"
-            } else {
-                "settings.coordinator_blind_off"
-            },
-            "settings:support_coordinator_blind",
-        )
-        .await
+        Err(StoreError::Conflict(Conflict::AuditBusy))
     }
 
     /// Whether only signed-in members may ask for support (off: anyone may).
@@ -488,13 +487,6 @@ impl Store {
             Some(r) => get_string(&r, "setting_value")? == "1",
             None => false,
         })
-    }
-
-    async fn set_flag_setting(&self, key: &str, on: bool) -> StoreResult<()> {
-        let mut tx = self.begin_write().await?;
-        super::put_setting(&mut tx, key, if on { "1" } else { "0" }).await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// A helper raises a safety concern on their case: coordinators may now see who asked,
@@ -576,20 +568,28 @@ impl Store {
         coordinator: AccountId,
     ) -> StoreResult<(Option<Identity>, Option<String>)> {
         let r = self.support_request(request_id).await?;
-        if !r.status.is_open() {
-            return Err(StoreError::Conflict(Conflict::IdentityGone));
-        }
-        if (self.coordinator_blind().await? || self.filed_blind(request_id).await?)
+        let target = format!("support_request:{request_id}");
+        let refusal = if !r.status.is_open() {
+            Some(Conflict::IdentityGone)
+        } else if (self.coordinator_blind().await? || self.filed_blind(request_id).await?)
             && !self.is_escalated(request_id).await?
         {
-            return Err(StoreError::Conflict(Conflict::IdentityBlind));
+            Some(Conflict::IdentityBlind)
+        } else {
+            None
+        };
+        // A refused look is audited too: who tried to see whom is what a reviewer asks.
+        if let Some(why) = refusal {
+            self.audit(
+                Some(coordinator),
+                "coordinator_view_identity_refused",
+                &target,
+            )
+            .await?;
+            return Err(StoreError::Conflict(why));
         }
-        self.audit(
-            Some(coordinator),
-            "coordinator_view_identity",
-            &format!("support_request:{request_id}"),
-        )
-        .await?;
+        self.audit(Some(coordinator), "coordinator_view_identity", &target)
+            .await?;
         Ok((
             self.support_identity(request_id).await?,
             self.request_message(request_id).await?,

@@ -123,18 +123,20 @@ impl Store {
         edit: &PageEdit,
         by: AccountId,
     ) -> StoreResult<Page> {
-        let done = sqlx::query(
-            "UPDATE pages SET title = $1, body_md = $2, updated_at = $3, updated_by = $4
-             WHERE slug = $5",
-        )
-        .bind(&edit.title)
-        .bind(&edit.body_md)
-        .bind(crate::domain::now())
-        .bind(by.0)
-        .bind(slug)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
+        let done = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE pages SET title = $1, body_md = $2, updated_at = $3, updated_by = $4
+                     WHERE slug = $5",
+                )
+                .bind(&edit.title)
+                .bind(&edit.body_md)
+                .bind(crate::domain::now())
+                .bind(by.0)
+                .bind(slug),
+            )
+            .await?;
+        if done == 0 {
             return Err(StoreError::NotFound);
         }
         self.page(slug).await
@@ -204,18 +206,19 @@ impl Store {
         s: &crate::domain::series::SeriesInput,
     ) -> StoreResult<Series> {
         let id = crate::crypto::random_id();
-        sqlx::query(
-            "INSERT INTO series (id, slug, title, summary, body_md, audience, sort_order)
-             VALUES ($1, $2, $3, $4, $5, $6,
-                 (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM series))",
+        self.write_one(
+            sqlx::query(
+                "INSERT INTO series (id, slug, title, summary, body_md, audience, sort_order)
+                 VALUES ($1, $2, $3, $4, $5, $6,
+                     (SELECT COALESCE(MAX(sort_order), 0) + 10 FROM series))",
+            )
+            .bind(id)
+            .bind(&s.slug)
+            .bind(&s.title)
+            .bind(&s.summary)
+            .bind(&s.body_md)
+            .bind(&s.audience),
         )
-        .bind(id)
-        .bind(&s.slug)
-        .bind(&s.title)
-        .bind(&s.summary)
-        .bind(&s.body_md)
-        .bind(&s.audience)
-        .execute(&self.pool)
         .await
         .map_err(super::conflict(Conflict::SeriesAddressTaken))?;
         self.series_by_slug(&s.slug).await
@@ -227,18 +230,19 @@ impl Store {
         slug: &str,
         s: &crate::domain::series::SeriesInput,
     ) -> StoreResult<Series> {
-        let n = sqlx::query(
-            "UPDATE series SET title = $2, summary = $3, body_md = $4, audience = $5
-             WHERE slug = $1",
-        )
-        .bind(slug)
-        .bind(&s.title)
-        .bind(&s.summary)
-        .bind(&s.body_md)
-        .bind(&s.audience)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let n = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE series SET title = $2, summary = $3, body_md = $4, audience = $5
+                     WHERE slug = $1",
+                )
+                .bind(slug)
+                .bind(&s.title)
+                .bind(&s.summary)
+                .bind(&s.body_md)
+                .bind(&s.audience),
+            )
+            .await?;
         if n == 0 {
             return Err(StoreError::NotFound);
         }

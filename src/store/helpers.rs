@@ -96,7 +96,7 @@ impl Store {
         p: &HelperProfile,
     ) -> StoreResult<()> {
         let topics: Vec<String> = p.topics.iter().map(|t| t.key().to_string()).collect();
-        sqlx::query(
+        self.write_one(sqlx::query(
             "INSERT INTO helper_profiles (account_id, department, appointment, career_rank, genders,
                  race_ethnicities, languages, topics, capacity, away_until, bio, bio_public, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
@@ -117,8 +117,7 @@ impl Store {
         .bind(p.away_until)
         .bind(&p.bio)
         .bind(i64::from(p.bio_public))
-        .bind(crate::domain::now())
-        .execute(&self.pool)
+        .bind(crate::domain::now()))
         .await?;
         Ok(())
     }
@@ -131,19 +130,20 @@ impl Store {
         expires_at: i64,
         by: AccountId,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO helper_training (id, account_id, kind, completed_at, expires_at,
-                 recorded_by, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        self.write_one(
+            sqlx::query(
+                "INSERT INTO helper_training (id, account_id, kind, completed_at, expires_at,
+                     recorded_by, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(crypto::random_id())
+            .bind(account.0)
+            .bind(kind.key())
+            .bind(completed_at)
+            .bind(expires_at)
+            .bind(by.0)
+            .bind(crate::domain::now()),
         )
-        .bind(crypto::random_id())
-        .bind(account.0)
-        .bind(kind.key())
-        .bind(completed_at)
-        .bind(expires_at)
-        .bind(by.0)
-        .bind(crate::domain::now())
-        .execute(&self.pool)
         .await?;
         Ok(())
     }

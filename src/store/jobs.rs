@@ -17,12 +17,11 @@ pub struct JobInfo {
 impl Store {
     /// Makes sure a job has its row; the first run is due at `first_run_at`.
     pub async fn ensure_job(&self, name: &str, first_run_at: i64) -> StoreResult<()> {
-        sqlx::query(
+        self.write_one(sqlx::query(
             "INSERT INTO jobs (name, next_run_at) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING",
         )
         .bind(name)
-        .bind(first_run_at)
-        .execute(&self.pool)
+        .bind(first_run_at))
         .await?;
         Ok(())
     }
@@ -31,17 +30,18 @@ impl Store {
     /// holds it; a claim whose lease ran out (the instance died) can be taken over.
     pub async fn claim_job(&self, name: &str, worker: &str, lease_secs: i64) -> StoreResult<bool> {
         let now = crate::domain::now();
-        let n = sqlx::query(
-            "UPDATE jobs SET claimed_by = $1, lease_until = $2, last_started_at = $3
-             WHERE name = $4 AND next_run_at <= $3 AND (lease_until IS NULL OR lease_until < $3)",
-        )
-        .bind(worker)
-        .bind(now + lease_secs)
-        .bind(now)
-        .bind(name)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let n = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE jobs SET claimed_by = $1, lease_until = $2, last_started_at = $3
+                     WHERE name = $4 AND next_run_at <= $3 AND (lease_until IS NULL OR lease_until < $3)",
+                )
+                .bind(worker)
+                .bind(now + lease_secs)
+                .bind(now)
+                .bind(name),
+            )
+            .await?;
         Ok(n == 1)
     }
 
@@ -53,17 +53,18 @@ impl Store {
         next_run_at: i64,
         result: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "UPDATE jobs SET next_run_at = $1, lease_until = NULL, last_finished_at = $2,
-                 last_result = $3
-             WHERE name = $4 AND claimed_by = $5",
+        self.write_one(
+            sqlx::query(
+                "UPDATE jobs SET next_run_at = $1, lease_until = NULL, last_finished_at = $2,
+                     last_result = $3
+                 WHERE name = $4 AND claimed_by = $5",
+            )
+            .bind(next_run_at)
+            .bind(crate::domain::now())
+            .bind(result)
+            .bind(name)
+            .bind(worker),
         )
-        .bind(next_run_at)
-        .bind(crate::domain::now())
-        .bind(result)
-        .bind(name)
-        .bind(worker)
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
@@ -107,11 +108,7 @@ impl Store {
             // Guests' registrations never confirmed: their names and addresses go.
             ("DELETE FROM guest_confirmations WHERE expires_at < $1", now),
         ] {
-            n += sqlx::query(sql)
-                .bind(cutoff)
-                .execute(&self.pool)
-                .await?
-                .rows_affected();
+            n += self.write_one(sqlx::query(sql).bind(cutoff)).await?;
         }
         Ok(n)
     }

@@ -54,7 +54,7 @@ impl Store {
         t: &MailTemplate,
         by: AccountId,
     ) -> StoreResult<()> {
-        sqlx::query(
+        self.write_one(sqlx::query(
             "INSERT INTO mail_templates (kind, subject, body, updated_at, updated_by)
              VALUES ($1, $2, $3, $4, $5)
              ON CONFLICT (kind) DO UPDATE SET subject = $2, body = $3, updated_at = $4, updated_by = $5",
@@ -63,17 +63,14 @@ impl Store {
         .bind(&t.subject)
         .bind(&t.body)
         .bind(crate::domain::now())
-        .bind(by.0)
-        .execute(&self.pool)
+        .bind(by.0))
         .await?;
         Ok(())
     }
 
     /// Goes back to the default wording.
     pub async fn reset_mail_template(&self, kind: MessageKind) -> StoreResult<()> {
-        sqlx::query("DELETE FROM mail_templates WHERE kind = $1")
-            .bind(kind.key())
-            .execute(&self.pool)
+        self.write_one(sqlx::query("DELETE FROM mail_templates WHERE kind = $1").bind(kind.key()))
             .await?;
         Ok(())
     }
@@ -106,20 +103,22 @@ impl Store {
         }
         let address = address.trim().to_lowercase();
         if receive {
-            sqlx::query("DELETE FROM mail_optouts WHERE address = $1 AND kind = $2")
+            self.write_one(
+                sqlx::query("DELETE FROM mail_optouts WHERE address = $1 AND kind = $2")
+                    .bind(&address)
+                    .bind(kind.key()),
+            )
+            .await?;
+        } else {
+            self.write_one(
+                sqlx::query(
+                    "INSERT INTO mail_optouts (address, kind, created_at) VALUES ($1, $2, $3)
+                     ON CONFLICT (address, kind) DO NOTHING",
+                )
                 .bind(&address)
                 .bind(kind.key())
-                .execute(&self.pool)
-                .await?;
-        } else {
-            sqlx::query(
-                "INSERT INTO mail_optouts (address, kind, created_at) VALUES ($1, $2, $3)
-                 ON CONFLICT (address, kind) DO NOTHING",
+                .bind(crate::domain::now()),
             )
-            .bind(&address)
-            .bind(kind.key())
-            .bind(crate::domain::now())
-            .execute(&self.pool)
             .await?;
         }
         Ok(())
@@ -165,12 +164,9 @@ impl Store {
 
     /// Forgets unsubscribe links older than `before`: a year-old message's link expires.
     pub async fn prune_unsubscribe_links(&self, before: i64) -> StoreResult<u64> {
-        Ok(
-            sqlx::query("DELETE FROM unsubscribe_links WHERE created_at < $1")
-                .bind(before)
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
+        self.write_one(
+            sqlx::query("DELETE FROM unsubscribe_links WHERE created_at < $1").bind(before),
         )
+        .await
     }
 }

@@ -92,7 +92,7 @@ impl Store {
         background: &str,
         training: &str,
     ) -> StoreResult<()> {
-        sqlx::query(
+        self.write_one(sqlx::query(
             "INSERT INTO volunteer_clearances (account_id, background_check_on, youth_training_on, updated_at)
              VALUES ($1, $2, $3, $4)
              ON CONFLICT (account_id) DO UPDATE SET background_check_on = excluded.background_check_on,
@@ -101,8 +101,7 @@ impl Store {
         .bind(account)
         .bind(background)
         .bind(training)
-        .bind(now())
-        .execute(&self.pool)
+        .bind(now()))
         .await?;
         Ok(())
     }
@@ -129,24 +128,26 @@ impl Store {
     }
 
     pub async fn add_event_volunteer(&self, event_id: i64, account: i64) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO event_volunteers (event_id, account_id, added_at) VALUES ($1, $2, $3)
-             ON CONFLICT (event_id, account_id) DO NOTHING",
+        self.write_one(
+            sqlx::query(
+                "INSERT INTO event_volunteers (event_id, account_id, added_at) VALUES ($1, $2, $3)
+                 ON CONFLICT (event_id, account_id) DO NOTHING",
+            )
+            .bind(event_id)
+            .bind(account)
+            .bind(now()),
         )
-        .bind(event_id)
-        .bind(account)
-        .bind(now())
-        .execute(&self.pool)
         .await?;
         Ok(())
     }
 
     pub async fn remove_event_volunteer(&self, event_id: i64, account: i64) -> StoreResult<()> {
-        sqlx::query("DELETE FROM event_volunteers WHERE event_id = $1 AND account_id = $2")
-            .bind(event_id)
-            .bind(account)
-            .execute(&self.pool)
-            .await?;
+        self.write_one(
+            sqlx::query("DELETE FROM event_volunteers WHERE event_id = $1 AND account_id = $2")
+                .bind(event_id)
+                .bind(account),
+        )
+        .await?;
         Ok(())
     }
 

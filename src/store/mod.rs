@@ -34,7 +34,8 @@ pub use helpers::{Application, HelperSummary, PublicHelper};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
 pub use registrations::{
-    GUEST_CONFIRM_SECS, GuestLimit, NewRegistration, PendingGuest, Registered, Registration,
+    Arrival, GUEST_CONFIRM_SECS, GuestLimit, NewRegistration, PendingGuest, Registered,
+    Registration,
 };
 pub use support::{FeedbackSummary, RequestSummary, SupportSettings};
 pub use tokens::ApiTokenInfo;
@@ -63,10 +64,14 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Unique violations become `Conflict(what)`; everything else stays a database error.
-fn conflict(what: crate::domain::conflict::Conflict) -> impl FnOnce(sqlx::Error) -> StoreError {
-    move |e| match &e {
-        sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what),
-        _ => StoreError::Database(e),
+fn conflict<E: Into<StoreError>>(
+    what: crate::domain::conflict::Conflict,
+) -> impl FnOnce(E) -> StoreError {
+    move |e| match e.into() {
+        StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+            StoreError::Conflict(what)
+        }
+        other => other,
     }
 }
 
@@ -243,17 +248,6 @@ impl Store {
         tx.commit().await?;
         Ok(n)
     }
-
-    /// One write that returns a row (`… RETURNING`), in the writers' queue.
-    async fn write_returning<'q>(
-        &self,
-        q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    ) -> StoreResult<Option<sqlx::any::AnyRow>> {
-        let mut tx = self.begin_write().await?;
-        let row = q.fetch_optional(&mut *tx).await?;
-        tx.commit().await?;
-        Ok(row)
-    }
 }
 
 /// Writes one programme setting (the `settings` table holds branding, service level,
@@ -300,4 +294,52 @@ fn get_string(row: &AnyRow, col: &str) -> StoreResult<String> {
 
 fn get_opt_i64(row: &AnyRow, col: &str) -> StoreResult<Option<i64>> {
     Ok(row.try_get::<Option<i64>, _>(col)?)
+}
+
+#[cfg(test)]
+mod tests {
+    /// Every write takes `begin_write` (on SQLite, this process's writing turn): a
+    /// statement run straight on the pool must only read. Checked over the source, so
+    /// that a new write on the pool fails here rather than as a stall under load.
+    #[test]
+    fn statements_on_the_pool_only_read() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/store");
+        let mut offenders = Vec::new();
+        for entry in std::fs::read_dir(&dir).expect("src/store is readable") {
+            let path = entry.expect("a directory entry").path();
+            let text = std::fs::read_to_string(&path).expect("a source file");
+            let text = text.split("#[cfg(test)]").next().unwrap_or("");
+            for (at, _) in text.match_indices("&self.pool") {
+                let before = &text[..at];
+                let Some(mut start) = before.rfind("sqlx::query") else {
+                    continue;
+                };
+                // A statement assembled in `sql` first: its text starts where `sql` does.
+                if before[start..].starts_with("sqlx::query(sqlx::AssertSqlSafe") {
+                    start = before[..start].rfind("sql = ").unwrap_or(start);
+                }
+                let statement = before[start..]
+                    .split('"')
+                    .nth(1)
+                    .unwrap_or("")
+                    .trim_start()
+                    .to_ascii_uppercase();
+                let reads = ["SELECT", "WITH", "PRAGMA"]
+                    .iter()
+                    .any(|k| statement.starts_with(k));
+                if !reads {
+                    let line = before.matches('\n').count() + 1;
+                    offenders.push(format!("{}:{line}", path.display()));
+                }
+            }
+            if path.file_name().is_some_and(|n| n != "mod.rs") {
+                assert!(
+                    !text.contains("pool.begin"),
+                    "{} opens a transaction without begin_write",
+                    path.display()
+                );
+            }
+        }
+        assert!(offenders.is_empty(), "writes on the pool: {offenders:?}");
+    }
 }

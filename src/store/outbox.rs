@@ -449,16 +449,17 @@ impl Store {
     /// Puts a failed or cancelled message back in the queue, to be tried at once.
     pub async fn requeue_message(&self, id: i64) -> StoreResult<()> {
         let now = crate::domain::now();
-        let n = sqlx::query(
-            "UPDATE outbox SET status = 'queued', next_attempt_at = $1, updated_at = $1,
-                 attempts = 0, claimed_by = NULL
-             WHERE id = $2 AND status IN ('failed', 'cancelled') AND body_text <> ''",
-        )
-        .bind(now)
-        .bind(id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let n = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE outbox SET status = 'queued', next_attempt_at = $1, updated_at = $1,
+                         attempts = 0, claimed_by = NULL
+                     WHERE id = $2 AND status IN ('failed', 'cancelled') AND body_text <> ''",
+                )
+                .bind(now)
+                .bind(id),
+            )
+            .await?;
         if n == 0 {
             return Err(self.outbox_state_error(id, Conflict::NotResendable).await);
         }
@@ -468,15 +469,13 @@ impl Store {
 
     /// Stops a message that has not gone out yet.
     pub async fn cancel_message(&self, id: i64) -> StoreResult<()> {
-        let n = sqlx::query(
+        let n = self.write_one(sqlx::query(
             "UPDATE outbox SET status = 'cancelled', updated_at = $1, server_reply = 'cancelled by an administrator'
              WHERE id = $2 AND status IN ('queued', 'failed')",
         )
         .bind(crate::domain::now())
-        .bind(id)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        .bind(id))
+        .await?;
         if n == 0 {
             return Err(self.outbox_state_error(id, Conflict::NotCancellable).await);
         }
@@ -498,12 +497,12 @@ impl Store {
     /// Deletes finished messages (sent or cancelled) older than `before`. Failed ones stay
     /// until someone has looked at them.
     pub async fn prune_outbox(&self, before: i64) -> StoreResult<u64> {
-        Ok(sqlx::query(
-            "DELETE FROM outbox WHERE status IN ('sent', 'cancelled') AND updated_at < $1",
+        self.write_one(
+            sqlx::query(
+                "DELETE FROM outbox WHERE status IN ('sent', 'cancelled') AND updated_at < $1",
+            )
+            .bind(before),
         )
-        .bind(before)
-        .execute(&self.pool)
-        .await?
-        .rows_affected())
+        .await
     }
 }

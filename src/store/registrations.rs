@@ -365,13 +365,28 @@ impl Store {
     pub async fn register(
         &self,
         r: &NewRegistration,
-        limit: Option<GuestLimit<'_>>,
+        arrival: Arrival<'_>,
         mail: impl FnOnce(&Registered, &str) -> Option<NewMessage>,
     ) -> StoreResult<Registered> {
         let mut tx = self.begin_write().await?;
-        let guests_from_here = match &limit {
-            Some(l) => count_guest(&mut tx, l).await?,
-            None => 0,
+        let (limit, guests_from_here) = match &arrival {
+            Arrival::Guest(l) => (Some(l), count_guest(&mut tx, l).await?),
+            Arrival::Confirming { secret } => {
+                // The link is used up by the registration it makes, or not at all.
+                let n = sqlx::query(
+                    "DELETE FROM guest_confirmations WHERE secret_digest = $1 AND expires_at > $2",
+                )
+                .bind(crypto::secret_digest(secret))
+                .bind(now())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n != 1 {
+                    return Err(StoreError::NotFound);
+                }
+                (None, 0)
+            }
+            Arrival::Direct => (None, 0),
         };
         // Taking the arrival number locks the event's row (as FOR UPDATE would) and
         // says what decides the outcome, in one statement. A number taken by someone
@@ -1191,6 +1206,17 @@ async fn waitlist_position(
     get_i64(&row, "n")
 }
 
+/// How a registration arrives, which decides what else its transaction does.
+pub enum Arrival<'a> {
+    /// A guest registering themselves, counted against their address's hourly limit.
+    Guest(GuestLimit<'a>),
+    /// A guest following the link that confirms their address: the link is used up in
+    /// the transaction that makes the registration, so a failure leaves it working.
+    Confirming { secret: &'a str },
+    /// A member, or a coordinator registering someone.
+    Direct,
+}
+
 /// A limit on guest registrations from one client address, counted in the registration's
 /// own transaction (one durable commit per registration, not two).
 #[derive(Debug, Clone, Copy)]
@@ -1326,23 +1352,6 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        self.open_pending(&row)
-    }
-
-    /// Takes the registration a confirmation link holds (once: the link then stops
-    /// working).
-    pub async fn take_pending_guest(&self, secret: &str) -> StoreResult<NewRegistration> {
-        let row = self
-            .write_returning(
-                sqlx::query(
-                    "DELETE FROM guest_confirmations WHERE secret_digest = $1 AND expires_at > $2
-                     RETURNING id, sealed_registration",
-                )
-                .bind(crypto::secret_digest(secret))
-                .bind(now()),
-            )
-            .await?
-            .ok_or(StoreError::NotFound)?;
         self.open_pending(&row)
     }
 

@@ -33,7 +33,7 @@ impl Store {
     }
 
     async fn insert_resource(&self, r: &Resource, order: i64) -> StoreResult<()> {
-        sqlx::query(
+        self.write_one(sqlx::query(
             "INSERT INTO resources (id, resource_key, name, what, how_to_reach, hours, confidential,
                  sort_order, active, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9)
@@ -47,8 +47,7 @@ impl Store {
         .bind(&r.hours)
         .bind(i64::from(r.confidential))
         .bind(order)
-        .bind(crate::domain::now())
-        .execute(&self.pool)
+        .bind(crate::domain::now()))
         .await
         .map_err(super::conflict(Conflict::ResourceNameTaken))?;
         Ok(())
@@ -94,22 +93,23 @@ impl Store {
     }
 
     pub async fn update_resource(&self, r: &Resource) -> StoreResult<()> {
-        let n = sqlx::query(
-            "UPDATE resources SET name = $1, what = $2, how_to_reach = $3, hours = $4,
-                 confidential = $5, active = $6, updated_at = $7
-             WHERE resource_key = $8",
-        )
-        .bind(&r.name)
-        .bind(&r.what)
-        .bind(&r.how_to_reach)
-        .bind(&r.hours)
-        .bind(i64::from(r.confidential))
-        .bind(i64::from(r.active))
-        .bind(crate::domain::now())
-        .bind(&r.key)
-        .execute(&self.pool)
-        .await?
-        .rows_affected();
+        let n = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE resources SET name = $1, what = $2, how_to_reach = $3, hours = $4,
+                         confidential = $5, active = $6, updated_at = $7
+                     WHERE resource_key = $8",
+                )
+                .bind(&r.name)
+                .bind(&r.what)
+                .bind(&r.how_to_reach)
+                .bind(&r.hours)
+                .bind(i64::from(r.confidential))
+                .bind(i64::from(r.active))
+                .bind(crate::domain::now())
+                .bind(&r.key),
+            )
+            .await?;
         if n == 0 {
             return Err(super::StoreError::NotFound);
         }

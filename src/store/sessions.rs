@@ -61,10 +61,11 @@ impl Store {
     }
 
     pub async fn end_session(&self, secret: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM sessions WHERE id_digest = $1")
-            .bind(crypto::secret_digest(secret))
-            .execute(&self.pool)
-            .await?;
+        self.write_one(
+            sqlx::query("DELETE FROM sessions WHERE id_digest = $1")
+                .bind(crypto::secret_digest(secret)),
+        )
+        .await?;
         Ok(())
     }
 }

@@ -87,26 +87,24 @@ impl Store {
     /// silently producing data no one can read later.
     pub async fn check_data_key(&self, key: &DataKey) -> StoreResult<Result<(), String>> {
         const CTX: &str = "settings:data_key_check";
+        // Written first if absent, then read: of two instances starting at once with
+        // different keys, the first to write sets the check and the other fails it.
+        self.write_one(
+            sqlx::query(
+                "INSERT INTO settings (setting_key, setting_value) VALUES ('data_key_check', $1)
+                 ON CONFLICT (setting_key) DO NOTHING",
+            )
+            .bind(key.seal(CTX, "wecare")),
+        )
+        .await?;
         let row =
             sqlx::query("SELECT setting_value FROM settings WHERE setting_key = 'data_key_check'")
-                .fetch_optional(&self.pool)
+                .fetch_one(&self.pool)
                 .await?;
-        match row {
-            None => {
-                sqlx::query(
-                    "INSERT INTO settings (setting_key, setting_value) VALUES ('data_key_check', $1)
-                     ON CONFLICT (setting_key) DO NOTHING",
-                )
-                .bind(key.seal(CTX, "wecare"))
-                .execute(&self.pool)
-                .await?;
-                Ok(Ok(()))
-            }
-            Some(r) => Ok(key
-                .open(CTX, &get_string(&r, "setting_value")?)
-                .map(|_| ())
-                .map_err(|e| e.to_string())),
-        }
+        Ok(key
+            .open(CTX, &get_string(&row, "setting_value")?)
+            .map(|_| ())
+            .map_err(|e| e.to_string()))
     }
 
     /// Records a request and returns it with its receipt code (shown once, stored only as
@@ -504,17 +502,17 @@ impl Store {
     /// urgency, time to first contact, the contacts (date, mode, minutes, resources) and
     /// the outcome. Returns how many requests were erased.
     pub async fn purge_identities(&self, before: i64) -> StoreResult<u64> {
-        Ok(sqlx::query(
-            "UPDATE support_requests SET sealed_identity = NULL, sealed_preferences = NULL,
-                 sealed_message = NULL, owner_index = NULL
-             WHERE status IN ('closed', 'withdrawn') AND closed_at < $1
-               AND (sealed_identity IS NOT NULL OR sealed_preferences IS NOT NULL
-                    OR sealed_message IS NOT NULL OR owner_index IS NOT NULL)",
+        self.write_one(
+            sqlx::query(
+                "UPDATE support_requests SET sealed_identity = NULL, sealed_preferences = NULL,
+                         sealed_message = NULL, owner_index = NULL
+                     WHERE status IN ('closed', 'withdrawn') AND closed_at < $1
+                       AND (sealed_identity IS NOT NULL OR sealed_preferences IS NOT NULL
+                            OR sealed_message IS NOT NULL OR owner_index IS NOT NULL)",
+            )
+            .bind(before),
         )
-        .bind(before)
-        .execute(&self.pool)
-        .await?
-        .rows_affected())
+        .await
     }
 }
 
@@ -625,47 +623,25 @@ impl Store {
     ) -> StoreResult<()> {
         for _ in 0..10 {
             let mut tx = self.begin_write().await?;
-            let was_blind = sqlx::query(
-                "SELECT setting_value FROM settings WHERE setting_key = 'support_coordinator_blind'",
-            )
-            .fetch_optional(&mut *tx)
-            .await?
-            .map(|r| get_string(&r, "setting_value"))
-            .transpose()?
-            .is_some_and(|v| v == "1");
             for (key, value) in sla_pairs(&s.service_level) {
                 super::put_setting(&mut tx, key, &value).await?;
             }
             for (key, value) in super::helpers::matching_rule_pairs(&s.weights, &s.policy) {
                 super::put_setting(&mut tx, &key, &value).await?;
             }
-            let flag = |on: bool| if on { "1" } else { "0" };
             for (key, on) in [
-                ("support_coordinator_blind", s.coordinator_blind),
                 ("support_requires_sign_in", s.requires_sign_in),
                 ("support_requester_chooses", s.requester_chooses),
             ] {
-                super::put_setting(&mut tx, key, flag(on)).await?;
+                super::put_setting(&mut tx, key, if on { "1" } else { "0" }).await?;
             }
-            if was_blind != s.coordinator_blind {
-                let action = if s.coordinator_blind {
-                    "settings.coordinator_blind_on"
-                } else {
-                    "settings.coordinator_blind_off"
-                };
-                match super::audit::append_in(
-                    &mut tx,
-                    by,
-                    action,
-                    "settings:support_coordinator_blind",
-                )
-                .await
-                {
-                    Ok(()) => {}
-                    // Another instance appended to the audit log first: run it again.
-                    Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue,
-                    Err(e) => return Err(e.into()),
+            match put_coordinator_blind_in(&mut tx, s.coordinator_blind, by).await {
+                Ok(()) => {}
+                // Another instance appended to the audit log first: run it again.
+                Err(StoreError::Database(sqlx::Error::Database(d))) if d.is_unique_violation() => {
+                    continue;
                 }
+                Err(e) => return Err(e),
             }
             tx.commit().await?;
             return Ok(());
@@ -741,4 +717,32 @@ impl Store {
             would_recommend: get_i64(&row, "recommend")?,
         })
     }
+}
+
+/// Sets coordinator-blind working inside the caller's transaction, and audits a change
+/// with who made it there too: the flag read, its change and the audit entry are one
+/// act, so two coordinators switching it at once leave one entry per real change.
+pub(super) async fn put_coordinator_blind_in(
+    tx: &mut sqlx::AnyConnection,
+    blind: bool,
+    by: Option<AccountId>,
+) -> StoreResult<()> {
+    const KEY: &str = "support_coordinator_blind";
+    let was_blind = sqlx::query("SELECT setting_value FROM settings WHERE setting_key = $1")
+        .bind(KEY)
+        .fetch_optional(&mut *tx)
+        .await?
+        .map(|r| get_string(&r, "setting_value"))
+        .transpose()?
+        .is_some_and(|v| v == "1");
+    if was_blind == blind {
+        return Ok(());
+    }
+    super::put_setting(tx, KEY, if blind { "1" } else { "0" }).await?;
+    let action = if blind {
+        "settings.coordinator_blind_on"
+    } else {
+        "settings.coordinator_blind_off"
+    };
+    Ok(super::audit::append_in(tx, by, action, "settings:support_coordinator_blind").await?)
 }

@@ -58,18 +58,17 @@ impl Store {
     }
 
     pub async fn throttle_lock(&self, key: &str, until: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE throttle_key = $2")
-            .bind(until)
-            .bind(key)
-            .execute(&self.pool)
-            .await?;
+        self.write_one(
+            sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE throttle_key = $2")
+                .bind(until)
+                .bind(key),
+        )
+        .await?;
         Ok(())
     }
 
     pub async fn throttle_clear(&self, key: &str) -> StoreResult<()> {
-        sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1")
-            .bind(key)
-            .execute(&self.pool)
+        self.write_one(sqlx::query("DELETE FROM login_throttle WHERE throttle_key = $1").bind(key))
             .await?;
         Ok(())
     }

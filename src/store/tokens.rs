@@ -37,7 +37,7 @@ impl Store {
     ) -> StoreResult<(i64, String)> {
         let id = crypto::random_id();
         let secret = format!("{TOKEN_PREFIX}{}", crypto::random_hex(32));
-        sqlx::query(
+        self.write_one(sqlx::query(
             "INSERT INTO api_tokens (id, account_id, name, token_digest, created_at, expires_at)
              VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -46,8 +46,7 @@ impl Store {
         .bind(name)
         .bind(crypto::secret_digest(&secret))
         .bind(crate::domain::now())
-        .bind(expires_at)
-        .execute(&self.pool)
+        .bind(expires_at))
         .await?;
         Ok((id, secret))
     }
@@ -116,16 +115,18 @@ impl Store {
 
     /// Revokes one of the account's tokens. Another account's token is "not found".
     pub async fn revoke_api_token(&self, account: AccountId, token_id: i64) -> StoreResult<()> {
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1
-             WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL",
-        )
-        .bind(crate::domain::now())
-        .bind(token_id)
-        .bind(account.0)
-        .execute(&self.pool)
-        .await?;
-        if done.rows_affected() == 0 {
+        let done = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $1
+                     WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL",
+                )
+                .bind(crate::domain::now())
+                .bind(token_id)
+                .bind(account.0),
+            )
+            .await?;
+        if done == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())

@@ -32,6 +32,11 @@ impl AuditView {
         match key {
             "view_identity" => "A helper opened who asked, on their case",
             "coordinator_view_identity" => "A coordinator opened who asked",
+            "coordinator_view_identity_refused" => {
+                "A coordinator asked to see who asked, and was refused"
+            }
+            "settings.coordinator_blind_on" => "Coordinator-blind working was switched on",
+            "settings.coordinator_blind_off" => "Coordinator-blind working was switched off",
             "coordinator_matching_view" => "A coordinator looked at the matching",
             "safety_escalation" => "A helper raised a safety concern",
             "event.lottery_drawn" => "A lottery was drawn",

@@ -110,6 +110,12 @@ impl TestDb {
             .await
             .expect("test database opens")
     }
+
+    /// Runs SQL on the test database as an operator would, outside the application
+    /// (several statements may be given at once).
+    pub async fn run_sql(&self, sql: &str) {
+        run_admin_sql(self.database().driver_url(), sql).await;
+    }
 }
 
 async fn run_admin_sql(admin_url: &str, sql: &str) {

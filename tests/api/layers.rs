@@ -18,6 +18,7 @@ crate::on_both!(
     sealed_data_under_another_key_is_a_server_fault_not_a_conflict,
     the_api_takes_typed_values_and_names_what_it_cannot_read,
     the_queue_plan_audits_each_request_it_opens,
+    a_confirmation_link_is_used_up_only_by_the_registration_it_makes,
 );
 
 async fn my_registrations_give_the_online_link_only_to_those_with_a_place(db: TestDb) {
@@ -629,4 +630,72 @@ async fn the_queue_plan_audits_each_request_it_opens(db: TestDb) {
         "the chain holds: {:?}",
         report.broken_at
     );
+}
+
+/// The link that confirms a guest's address is used up in the transaction that makes the
+/// registration: if that fails, the guest can follow the link again (before, the link
+/// was spent first and a failure lost the registration).
+async fn a_confirmation_link_is_used_up_only_by_the_registration_it_makes(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let token = coordinator_token(&app).await;
+    let id = create_event(&app, &token, json!({"guests_confirm": null})).await[0];
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/events/{id}/registrations"),
+        None,
+        Some(json!({"name": "Ada Quarrie", "email": "ada@example.org"})),
+    )
+    .await;
+    assert_eq!(r.status, 202, "{}", r.body);
+    let mail = crate::cases::mail_to(&app, "ada@example.org").await;
+    let link: String = mail
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .split("/registration/confirm/")
+        .nth(1)
+        .expect("a confirmation link")
+        .chars()
+        .take_while(|c| c.is_ascii_hexdigit())
+        .collect();
+    // The database refuses the registration, as a full disk or a lost connection would.
+    let (refuse, allow) = match app.store.backend() {
+        wecare::store::Backend::Sqlite => (
+            "CREATE TRIGGER refuse_registrations BEFORE INSERT ON registrations
+             BEGIN SELECT RAISE(ABORT, 'refused for the test'); END",
+            "DROP TRIGGER refuse_registrations",
+        ),
+        wecare::store::Backend::Postgres => (
+            "CREATE FUNCTION refuse_registrations() RETURNS trigger LANGUAGE plpgsql AS
+                 $$ BEGIN RAISE EXCEPTION 'refused for the test'; END $$;
+             CREATE TRIGGER refuse_registrations BEFORE INSERT ON registrations
+                 FOR EACH ROW EXECUTE FUNCTION refuse_registrations()",
+            "DROP TRIGGER refuse_registrations ON registrations",
+        ),
+    };
+    app.db.run_sql(refuse).await;
+    let mut ada = app.browser();
+    let failed = ada
+        .post(&format!("/registration/confirm/{link}"), &[])
+        .await;
+    assert_eq!(failed.status, 500, "{}", failed.body);
+    assert!(
+        app.store
+            .registrations_for(id)
+            .await
+            .expect("list")
+            .is_empty()
+    );
+    app.db.run_sql(allow).await;
+    let r = ada
+        .post(&format!("/registration/confirm/{link}"), &[])
+        .await;
+    assert_eq!(r.status, 303, "the link still works: {}", r.body);
+    let regs = app.store.registrations_for(id).await.expect("list");
+    assert_eq!(regs.len(), 1);
+    assert_eq!(regs[0].email, "ada@example.org");
+    let again = ada
+        .post(&format!("/registration/confirm/{link}"), &[])
+        .await;
+    assert_eq!(again.status, 409, "and then works no more: {}", again.body);
 }

@@ -840,6 +840,15 @@ async fn coordinator_blind_answers_say_nothing_about_who_asked(db: TestDb) {
             .any(|e| e.action == "settings.coordinator_blind_off" && e.actor.is_some()),
         "{switched:?}"
     );
+    // The refused look is on record too, with who tried.
+    assert!(
+        switched
+            .iter()
+            .any(|e| e.action == "coordinator_view_identity_refused"
+                && e.subject == format!("support_request:{by_other}")
+                && e.actor.is_some()),
+        "{switched:?}"
+    );
 }
 
 on_both!(the_form_promises_what_the_settings_in_force_do);

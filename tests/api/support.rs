@@ -412,7 +412,7 @@ async fn rotating_the_key_keeps_every_request_readable(db: TestDb) {
                 children: Vec::new(),
                 consent: None,
             },
-            None,
+            wecare::store::Arrival::Direct,
             |_, _| None,
         )
         .await

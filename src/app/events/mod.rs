@@ -14,8 +14,8 @@ use crate::domain::events::{Event, EventDraft, RegistrationStatus, instant_text}
 use crate::domain::mail::MessageKind;
 use crate::domain::now;
 use crate::store::{
-    Attachment, EventChange, GuestLimit, NewMessage, NewRegistration, Promoted, Registered, Store,
-    StoreResult,
+    Arrival, Attachment, EventChange, GuestLimit, NewMessage, NewRegistration, Promoted,
+    Registered, Store, StoreResult,
 };
 
 /// Reminders go out this long before an event starts.
@@ -184,6 +184,7 @@ pub async fn register(
         key: &key,
         per_hour: i64::from(caller.guest_registrations_per_hour),
     });
+    let arrival = || limit.map_or(Arrival::Direct, Arrival::Guest);
     let too_many = |e: crate::store::StoreError| match e {
         crate::store::StoreError::Conflict(Conflict::GuestLimitReached) => {
             RegisterError::TooManyFromAddress {
@@ -203,7 +204,7 @@ pub async fn register(
         if e.guests_confirm {
             let expires_at = if store.is_registered(e.id, &r.email).await? {
                 // Sends its confirmation again (at most once an hour).
-                register_now(store, public_url, e, r, limit)
+                register_now(store, public_url, e, r, arrival())
                     .await
                     .map_err(too_many)?;
                 t + crate::store::GUEST_CONFIRM_SECS
@@ -217,7 +218,7 @@ pub async fn register(
         }
     }
     Ok(Outcome::Registered(
-        register_now(store, public_url, e, r, limit)
+        register_now(store, public_url, e, r, arrival())
             .await
             .map_err(too_many)?,
     ))
@@ -306,9 +307,15 @@ pub async fn confirm_guest(
             Conflict::RegistrationClosed,
         ));
     }
-    let r = store.take_pending_guest(secret).await?;
     // Counted when the guest asked; confirming is not a second registration.
-    register_now(store, public_url, &e, &r, None).await
+    register_now(
+        store,
+        public_url,
+        &e,
+        &pending,
+        Arrival::Confirming { secret },
+    )
+    .await
 }
 
 /// A coordinator registers someone (who asked by phone, say): no guest limit and no
@@ -319,7 +326,7 @@ pub async fn register_on_behalf(
     e: &Event,
     r: &NewRegistration,
 ) -> StoreResult<Registered> {
-    register_now(store, public_url, e, r, None).await
+    register_now(store, public_url, e, r, Arrival::Direct).await
 }
 
 async fn register_now(
@@ -327,7 +334,7 @@ async fn register_now(
     public_url: &url::Url,
     e: &Event,
     r: &NewRegistration,
-    limit: Option<GuestLimit<'_>>,
+    arrival: Arrival<'_>,
 ) -> StoreResult<Registered> {
     let [confirm, entered, waiting] = Writer::load_all(
         store,
@@ -374,7 +381,7 @@ async fn register_now(
         }
     };
     let out = store
-        .register(r, limit, |out, _| {
+        .register(r, arrival, |out, _| {
             compose(out, &r.name, format!("event_registration:{}", out.id))
         })
         .await?;
