@@ -81,12 +81,14 @@ async fn hash(password: NewPassword) -> Result<String> {
 
 impl Public {
     /// Whether nobody can administer the programme yet (the sign-in page says how to start).
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn no_admin_yet(&self) -> Result<bool> {
         Ok(self.store().count_active_admins().await? == 0)
     }
 
     /// Signs in: a new session replacing `old` (its secret, if the browser had one), or
     /// `None` for a wrong address or password. Refused while throttled.
+    #[tracing::instrument(skip_all)]
     pub async fn sign_in(
         &self,
         email: &str,
@@ -104,12 +106,14 @@ impl Public {
         Ok(Some(Session { account, secret }))
     }
 
+    #[tracing::instrument(skip_all)]
     pub async fn sign_out(&self, secret: &str) -> Result<()> {
         Ok(self.store().end_session(secret).await?)
     }
 
     /// The account a set-up link is for; an unknown, used or expired link gets one
     /// message, so nothing tells which it was.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn setup_link_account(&self, secret: &str) -> Result<Account> {
         match self.store().setup_link_account(secret).await {
             Ok(a) => Ok(a),
@@ -123,6 +127,7 @@ impl Public {
     }
 
     /// Sets the first password through a set-up link, which is then used up, and signs in.
+    #[tracing::instrument(skip_all)]
     pub async fn use_setup_link(&self, secret: &str, password: NewPassword) -> Result<Session> {
         self.setup_link_account(secret).await?;
         let id = self
@@ -141,11 +146,13 @@ impl Public {
 }
 
 impl Member {
+    #[tracing::instrument(skip_all, level = "debug", fields(member = self.id.0))]
     pub async fn api_tokens(&self) -> Result<Vec<ApiTokenInfo>> {
         Ok(self.store().list_api_tokens(self.id).await?)
     }
 
     /// A new API token for this person; the secret is shown once.
+    #[tracing::instrument(skip_all, fields(member = self.id.0))]
     pub async fn create_api_token(
         &self,
         name: &str,
@@ -158,6 +165,7 @@ impl Member {
     }
 
     /// Revokes one of this person's own tokens (anyone else's is not found).
+    #[tracing::instrument(skip_all, fields(member = self.id.0, token = id.0))]
     pub async fn revoke_api_token(&self, id: TokenId) -> Result<()> {
         Ok(self.store().revoke_api_token(self.id, id.0).await?)
     }
@@ -165,6 +173,7 @@ impl Member {
     /// Changes the password after checking the current one under the sign-in throttle (so
     /// a stolen session cannot guess it). Every other session ends; `keep` is the digest of
     /// the one that asked. The person is told by e-mail, in the same transaction.
+    #[tracing::instrument(skip_all, fields(member = self.id.0))]
     pub async fn change_password(
         &self,
         current: &str,
@@ -205,10 +214,12 @@ impl Member {
 }
 
 impl Admin {
+    #[tracing::instrument(skip_all, level = "debug", fields(admin = self.id.0))]
     pub async fn accounts(&self) -> Result<Vec<Account>> {
         Ok(self.store().list_accounts().await?)
     }
 
+    #[tracing::instrument(skip_all, level = "debug", fields(admin = self.id.0, account = id.0))]
     pub async fn account_by_id(&self, id: AccountId) -> Result<Account> {
         Ok(self.store().account(id).await?)
     }

@@ -6,11 +6,13 @@ use crate::store::{AuditReport, AuditRow};
 
 impl Admin {
     /// A page of entries, newest first, older than `before` (a sequence number).
+    #[tracing::instrument(skip_all, level = "debug", fields(admin = self.id.0))]
     pub async fn audit_page(&self, before: Option<i64>, limit: i64) -> Result<Vec<AuditRow>> {
         Ok(self.store().audit_page(before, limit).await?)
     }
 
     /// Checks the whole chain.
+    #[tracing::instrument(skip_all, level = "debug", fields(admin = self.id.0))]
     pub async fn verify_audit(&self) -> Result<AuditReport> {
         Ok(self.store().verify_audit().await?)
     }

@@ -112,6 +112,7 @@ impl App {
     }
 
     /// The account a browser session belongs to, if it is live.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn by_session(&self, secret: &str) -> Result<Option<Member>> {
         Ok(self
             .store
@@ -121,6 +122,7 @@ impl App {
     }
 
     /// The account an API token belongs to, if it is live.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn by_api_token(&self, token: &str) -> Result<Option<Member>> {
         Ok(self
             .store

@@ -11,6 +11,7 @@ pub struct Observer {
 
 impl App {
     /// The observer a bearer token stands for, if any.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn observer(&self, token: &str) -> Result<Option<Observer>> {
         if let Some(expected) = &self.settings.metrics_token
             && bool::from(subtle::ConstantTimeEq::ct_eq(
@@ -35,6 +36,7 @@ impl Observer {
     }
 
     /// Messages in the outbox by status.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn outbox_counts(&self) -> Result<Vec<(OutboxStatus, i64)>> {
         Ok(self.app.store.outbox_counts().await?)
     }

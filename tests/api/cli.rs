@@ -545,7 +545,10 @@ async fn json_logs_have_one_line_per_request_and_no_identities() {
         &url,
         &["--demo"],
         Stdio::from(log),
-        &[("WECARE_LOG_FORMAT", "json"), ("WECARE_LOG", "info")],
+        &[
+            ("WECARE_LOG_FORMAT", "json"),
+            ("WECARE_LOG", "info,wecare=debug"),
+        ],
     )
     .await;
     let addr: std::net::SocketAddr = format!("127.0.0.1:{}", s.1).parse().expect("addr");

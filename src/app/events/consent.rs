@@ -5,6 +5,7 @@ use crate::domain::events::ConsentText;
 
 impl Public {
     /// The text guardians agree to now, with its version.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn consent_text(&self) -> Result<ConsentText> {
         Ok(self.store().consent_text().await?)
     }
@@ -13,6 +14,7 @@ impl Public {
 impl Coordinator {
     /// Replaces the consent text; it gets a new version, and registrations keep the
     /// version their guardian agreed to.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0))]
     pub async fn replace_consent_text(&self, text: &str) -> Result<ConsentText> {
         let new = ConsentText::new_version(text, jiff::Timestamp::now())?;
         self.store().save_consent_text(&new).await?;

@@ -67,11 +67,13 @@ fn clearance_problem(
 
 impl Coordinator {
     /// An event as coordinators see it (a private event's title too).
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0, event = id.0))]
     pub async fn event(&self, id: EventId) -> Result<Event> {
         Ok(self.store().event(id.0).await?)
     }
 
     /// Per-event figures, newest first, for one series (by its slug) or all.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]
     pub async fn event_counts(&self, series_slug: &str) -> Result<Vec<EventCounts>> {
         let series_id = if series_slug.is_empty() {
             None
@@ -82,11 +84,13 @@ impl Coordinator {
     }
 
     /// Totals per series over every event.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]
     pub async fn series_totals(&self) -> Result<Vec<SeriesTotals>> {
         Ok(work::series_totals(&self.event_counts("").await?))
     }
 
     /// How many later dates a repeating event has (what "and every later date" changes).
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0, event = id.0))]
     pub async fn later_dates(&self, id: EventId) -> Result<usize> {
         let e = self.store().event(id.0).await?;
         Ok(match e.recurrence_id {
@@ -167,6 +171,7 @@ impl Coordinator {
     }
 
     /// Everyone registered for an event, in arrival order.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0, event = event_id.0))]
     pub async fn registrations(&self, event_id: EventId) -> Result<(Event, Vec<Registration>)> {
         let e = self.store().event(event_id.0).await?;
         let all = self.store().registrations_for(event_id.0).await?;
@@ -174,6 +179,7 @@ impl Coordinator {
     }
 
     /// The registrants page: the roster and the policy are read once for every adult.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0, event = event_id.0))]
     pub async fn registrants(&self, event_id: EventId) -> Result<Registrants> {
         let store = self.store();
         let (event, registrations) = self.registrations(event_id).await?;
@@ -196,6 +202,7 @@ impl Coordinator {
 
     /// One registration of an event; a registration of another event is not found, so
     /// that ids given the wrong way round can change nothing.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0, event = event_id.0, registration = id.0))]
     pub async fn registration(
         &self,
         event_id: EventId,
@@ -209,6 +216,7 @@ impl Coordinator {
     }
 
     /// Marks someone as arrived, or undoes it.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id.0, registration = id.0))]
     pub async fn set_checked_in(
         &self,
         event_id: EventId,
@@ -220,6 +228,7 @@ impl Coordinator {
     }
 
     /// The registration a scanned check-in code stands for, with its event.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]
     pub async fn check_in_code(&self, token: &str) -> Result<(Registration, Event)> {
         let id = self.store().check_in_id(token)?;
         let r = self.store().registration(id).await?;
@@ -228,6 +237,7 @@ impl Coordinator {
     }
 
     /// Marks the holder of a scanned check-in code as arrived.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0))]
     pub async fn check_in_by_code(&self, token: &str) -> Result<()> {
         let id = self.store().check_in_id(token)?;
         self.store().set_checked_in(id, true).await?;
@@ -297,11 +307,13 @@ impl Coordinator {
     }
 
     /// The clearance roster with the policy in force.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]
     pub async fn clearances(&self) -> Result<(ClearancePolicy, Vec<Clearance>)> {
         let policy = self.store().clearance_policy().await?;
         Ok((policy, roster(self.store().clearances().await?)))
     }
 
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0))]
     pub async fn save_clearance_policy(&self, p: &ClearancePolicy) -> Result<()> {
         Ok(self.store().save_clearance_policy(p).await?)
     }
@@ -323,6 +335,7 @@ impl Coordinator {
     }
 
     /// Records an adult's background check and youth-protection training dates.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0))]
     pub async fn save_clearance(
         &self,
         email: &str,
@@ -343,6 +356,7 @@ impl Coordinator {
 
     /// Places an adult on an event; on a students' event only while their clearance
     /// covers its date.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id.0))]
     pub async fn add_event_volunteer(&self, event_id: EventId, email: &str) -> Result<()> {
         let e = self.store().event(event_id.0).await?;
         let account = self.adult(email).await?;
@@ -360,6 +374,7 @@ impl Coordinator {
             .await?)
     }
 
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id.0, account = account.0))]
     pub async fn remove_event_volunteer(
         &self,
         event_id: EventId,

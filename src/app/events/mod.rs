@@ -172,6 +172,7 @@ impl From<crate::store::StoreError> for RegisterError {
 /// e-mail address each hour; someone already registered gets their registration back
 /// whatever the limits. A guest of an event that asks for it first confirms their
 /// address: only then is a place held.
+#[tracing::instrument(skip_all)]
 pub async fn register(
     store: &Store,
     public_url: &url::Url,
@@ -292,6 +293,7 @@ async fn hold_for_confirmation(
 /// A guest follows the link that confirms their address: the registration they asked
 /// for is made now (a place, the waiting list or the draw, as for anyone arriving now).
 /// The link works once.
+#[tracing::instrument(skip_all)]
 pub async fn confirm_guest(
     store: &Store,
     public_url: &url::Url,
@@ -320,6 +322,7 @@ pub async fn confirm_guest(
 
 /// A coordinator registers someone (who asked by phone, say): no guest limit and no
 /// registration window, the same confirmation to the person.
+#[tracing::instrument(skip_all)]
 pub async fn register_on_behalf(
     store: &Store,
     public_url: &url::Url,
@@ -442,6 +445,7 @@ impl PromotionMail {
 }
 
 /// Cancels a registration; freed places go to those waiting, who are told.
+#[tracing::instrument(skip_all)]
 pub async fn cancel(
     store: &Store,
     public_url: &url::Url,
@@ -456,6 +460,7 @@ pub async fn cancel(
 
 /// A coordinator gives someone waiting a place now (an extra chair); they are told as
 /// anyone promoted is.
+#[tracing::instrument(skip_all)]
 pub async fn give_place(
     store: &Store,
     public_url: &url::Url,
@@ -469,6 +474,7 @@ pub async fn give_place(
 }
 
 /// Saves a change to an event and tells everyone registered, with the new calendar entry.
+#[tracing::instrument(skip_all, fields(event = id))]
 pub async fn change_event(
     store: &Store,
     public_url: &url::Url,
@@ -498,6 +504,7 @@ fn after_change(before: &Event, draft: &EventDraft) -> Event {
 
 /// Saves several changes in one transaction ("this and every later date"), each event's
 /// registrants told of theirs: all are saved and their messages queued, or none is.
+#[tracing::instrument(skip_all)]
 pub async fn change_events(
     store: &Store,
     public_url: &url::Url,
@@ -546,6 +553,7 @@ pub async fn change_events(
 
 /// Cancels an event and tells everyone registered; the attachment removes it from their
 /// calendars.
+#[tracing::instrument(skip_all, fields(event = id))]
 pub async fn cancel_event(store: &Store, public_url: &url::Url, id: i64) -> StoreResult<()> {
     let w = Writer::load(store, public_url, MessageKind::EventCancelled).await?;
     let mut e = store.event(id).await?;
@@ -570,6 +578,7 @@ pub async fn cancel_event(store: &Store, public_url: &url::Url, id: i64) -> Stor
 
 /// Draws every lottery that is due. The seed is random, kept with the event and written
 /// to the audit log, so the order can be recomputed by anyone who checks.
+#[tracing::instrument(skip_all)]
 pub async fn draw_due_lotteries(store: &Store, public_url: &url::Url) -> StoreResult<usize> {
     let mut drawn = 0;
     for id in store.lotteries_due(now()).await? {
@@ -582,6 +591,7 @@ pub async fn draw_due_lotteries(store: &Store, public_url: &url::Url) -> StoreRe
     Ok(drawn)
 }
 
+#[tracing::instrument(skip_all, fields(event = id))]
 pub async fn draw_lottery(
     store: &Store,
     public_url: &url::Url,
@@ -626,6 +636,7 @@ pub async fn draw_lottery(
 }
 
 /// Offers of a freed place that lapsed pass to the next waiting.
+#[tracing::instrument(skip_all)]
 pub async fn lapse_offers(store: &Store, public_url: &url::Url) -> StoreResult<u64> {
     let at = now();
     let events = store.events_with_lapsed_offers(at).await?;
@@ -644,6 +655,7 @@ pub async fn lapse_offers(store: &Store, public_url: &url::Url) -> StoreResult<u
 }
 
 /// Reminders for confirmed registrants of events starting within `REMINDER_HOURS`.
+#[tracing::instrument(skip_all)]
 pub async fn send_reminders(store: &Store, public_url: &url::Url) -> StoreResult<usize> {
     let at = now();
     let due = store.reminders_due(at, at + REMINDER_HOURS * 3600).await?;
@@ -683,6 +695,7 @@ pub async fn send_reminders(store: &Store, public_url: &url::Url) -> StoreResult
 }
 
 /// Erases private events' registrations and minors' details when their time comes.
+#[tracing::instrument(skip_all)]
 pub async fn erase_due(store: &Store, minors_days: u32) -> StoreResult<u64> {
     store
         .erase_event_registrations(now(), i64::from(minors_days))

@@ -146,20 +146,24 @@ impl From<RegisterError> for Error {
 
 impl Public {
     /// The programme's time zone (business hours), in which months are counted.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn time_zone(&self) -> Result<String> {
         Ok(self.store().service_level_settings().await?.time_zone)
     }
 
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn events(&self, f: &EventFilter) -> Result<Vec<Event>> {
         Ok(self.store().list_events(f).await?)
     }
 
+    #[tracing::instrument(skip_all, level = "debug", fields(event = id.0))]
     pub async fn event(&self, id: EventId) -> Result<Event> {
         Ok(self.store().event(id.0).await?)
     }
 
     /// The whole programme for its calendar feed, with last month's and cancelled events
     /// (so that calendars show the cancellation).
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn programme_feed(&self) -> Result<Vec<Event>> {
         self.events(&EventFilter {
             from: now() - FEED_PAST_SECS,
@@ -170,6 +174,7 @@ impl Public {
     }
 
     /// One series for its calendar feed.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn series_feed(&self, slug: &str) -> Result<(Series, Vec<Event>)> {
         let s = self.store().series_by_slug(slug).await?;
         let events = self
@@ -210,6 +215,7 @@ impl Public {
     }
 
     /// A registration by the secret of its link.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn registrant(&self, secret: &str) -> Result<Registrant> {
         let registration = self.store().registration_by_secret(secret).await?;
         let event = self.store().event(registration.event_id).await?;
@@ -222,6 +228,7 @@ impl Public {
     }
 
     /// What a guest's confirmation link would confirm.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn pending_guest(&self, secret: &str) -> Result<(NewRegistration, Event)> {
         let pending = self
             .store()
@@ -236,6 +243,7 @@ impl Public {
     }
 
     /// Follows a guest's confirmation link: only now is a place held.
+    #[tracing::instrument(skip_all)]
     pub async fn confirm_guest(&self, secret: &str) -> Result<Registered> {
         work::confirm_guest(self.store(), self.app().public_url(), secret)
             .await
@@ -246,6 +254,7 @@ impl Public {
     }
 
     /// A member's personal feed, by its secret token: what they registered for.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn personal_feed(&self, token: &str) -> Result<Vec<(Event, Registration)>> {
         let account = self.store().calendar_owner(token).await?;
         let mut mine = self
@@ -275,6 +284,7 @@ impl Registrant {
     }
 
     /// Cancels the registration; the place goes to the next person waiting.
+    #[tracing::instrument(skip_all)]
     pub async fn cancel(self) -> Result<Registrant> {
         work::cancel(
             self.public.store(),
@@ -287,6 +297,7 @@ impl Registrant {
     }
 
     /// Takes the place offered from the waiting list.
+    #[tracing::instrument(skip_all)]
     pub async fn accept_place(self) -> Result<Registrant> {
         self.public
             .store()
@@ -298,6 +309,8 @@ impl Registrant {
 
 impl Member {
     /// This person's registration for an event, with its link's secret.
+    // No account or event in the span: who registered for what stays out of the log.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn registration_for(
         &self,
         event_id: EventId,
@@ -318,6 +331,7 @@ impl Member {
     /// This person's events still to come, each with its registration and link's secret.
     /// The online link is only for those who hold a place: not for those waiting, nor
     /// after a cancellation.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn my_events(&self) -> Result<Vec<(Event, Registration, String)>> {
         let mut mine = Vec::new();
         for (mut e, r) in self.store().registrations_of(self.id.0, now()).await? {
@@ -332,6 +346,7 @@ impl Member {
 
     /// The address of this person's calendar feed; `renew` makes a new one and the old
     /// stops working.
+    #[tracing::instrument(skip_all, fields(member = self.id.0))]
     pub async fn calendar_feed_url(&self, renew: bool) -> Result<String> {
         let token = self.store().calendar_token(self.id.0, renew).await?;
         let base = self.app().public_url().as_str().trim_end_matches('/');

@@ -43,11 +43,13 @@ pub struct ContactForm<'a> {
 
 impl Helper {
     /// Offers waiting for this helper's answer, each with its request (naming no one).
+    #[tracing::instrument(skip_all, level = "debug", fields(helper = self.id.0))]
     pub async fn offers(&self) -> Result<Vec<(Offer, RequestSummary)>> {
         Ok(self.store().pending_offers(self.id).await?)
     }
 
     /// This helper's cases, open and closed.
+    #[tracing::instrument(skip_all, level = "debug", fields(helper = self.id.0))]
     pub async fn cases(&self) -> Result<Vec<RequestSummary>> {
         Ok(self.store().helper_cases(self.id).await?)
     }
@@ -88,6 +90,7 @@ impl Helper {
     }
 
     /// One of this helper's cases, with who asked while it is open.
+    #[tracing::instrument(skip_all, level = "debug", fields(helper = self.id.0, request = id.0))]
     pub async fn case(&self, id: RequestId) -> Result<CaseFile> {
         let store = self.store();
         let request = store.case_of(id.0, self.id).await?;
@@ -167,12 +170,14 @@ impl Coordinator {
     }
 
     /// What matching sees for one request (the look is audited before anything opens).
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = request_id))]
     pub async fn matching_inputs(&self, request_id: i64) -> Result<MatchingInputs> {
         Ok(matching_inputs(self.store(), request_id, Opener::Coordinator(self.id)).await?)
     }
 
     /// The best helpers for a waiting request, with their reasons. Refused when the
     /// programme works coordinator-blind.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0, request = request_id.0))]
     pub async fn shortlist(&self, request_id: RequestId, n: usize) -> Result<Vec<Candidate>> {
         if self.blind_for(request_id.0).await? {
             return Err(Error::Conflict(Conflict::NoShortlist));
@@ -242,6 +247,7 @@ impl Coordinator {
     }
 
     /// The waiting queue scored against every helper (each request's look is audited).
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0))]
     pub async fn queue_plan(&self) -> Result<QueuePlan> {
         Ok(plan_queue(self.store(), Opener::Coordinator(self.id)).await?)
     }

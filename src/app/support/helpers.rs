@@ -19,6 +19,7 @@ pub struct RequestView {
 
 impl Member {
     /// Applies to join the helper corps; coordinators decide.
+    #[tracing::instrument(skip_all, fields(member = self.id.0))]
     pub async fn apply_to_help(&self, motivation: &str, department: &str) -> Result<()> {
         let m = required_text("motivation", "A few words on why", motivation, 1000)?;
         let d = required_line("department", "Your department", department, 120)?;
@@ -33,11 +34,13 @@ impl Member {
 }
 
 impl Helper {
+    #[tracing::instrument(skip_all, level = "debug", fields(helper = self.id.0))]
     pub async fn profile(&self) -> Result<HelperProfile> {
         Ok(self.store().helper_profile(self.id).await?)
     }
 
     /// Replaces this helper's profile; a mistake names its field.
+    #[tracing::instrument(skip_all, fields(helper = self.id.0))]
     pub async fn save_profile(&self, input: &ProfileInput) -> Result<HelperProfile> {
         let p = HelperProfile::parse(input)?;
         self.store().save_helper_profile(self.id, &p).await?;
@@ -46,15 +49,18 @@ impl Helper {
 }
 
 impl Coordinator {
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]
     pub async fn helpers(&self) -> Result<Vec<HelperSummary>> {
         Ok(self.store().list_helpers().await?)
     }
 
     /// Applications to help that wait for a decision.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]
     pub async fn pending_applications(&self) -> Result<Vec<Application>> {
         Ok(self.store().applications("pending").await?)
     }
 
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, application = id.0))]
     pub async fn decide_application(&self, id: ApplicationId, approve: bool) -> Result<()> {
         Ok(self
             .store()
@@ -64,6 +70,7 @@ impl Coordinator {
 
     /// Records training a helper completed, from the form's kind and dates; only helpers
     /// have training records (anyone else is not found, whatever the form says).
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, helper = helper.0))]
     pub async fn add_training(
         &self,
         helper: AccountId,
@@ -83,6 +90,7 @@ impl Coordinator {
     }
 
     /// One request, naming no one.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0, request = id.0))]
     pub async fn request(&self, id: RequestId) -> Result<RequestView> {
         let request = self.store().support_request(id.0).await?;
         let escalated = self.store().is_escalated(id.0).await?;
@@ -96,6 +104,7 @@ impl Coordinator {
 
     /// Who asked and what they wrote, where the rules allow a coordinator to see it
     /// (each look is written to the audit log before anything is opened).
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0, request = id.0))]
     pub async fn reveal(&self, id: RequestId) -> Result<(Option<Identity>, Option<String>)> {
         Ok(self.store().identity_for_coordinator(id.0, self.id).await?)
     }

@@ -47,6 +47,7 @@ async fn record_opening(store: &Store, opener: Opener, request_id: i64) -> Store
     Ok(())
 }
 
+#[tracing::instrument(skip_all, fields(request = request_id))]
 pub async fn matching_inputs(
     store: &Store,
     request_id: i64,
@@ -74,6 +75,7 @@ pub struct CoordinatorAlerts {
 }
 
 impl CoordinatorAlerts {
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn load(store: &Store, public_url: &url::Url) -> StoreResult<Self> {
         let writer = Writer::load(store, public_url, MessageKind::CoordinatorAlert).await?;
         let coordinators = store
@@ -107,6 +109,7 @@ impl CoordinatorAlerts {
 /// A helper raises a safety concern on their case: every coordinator is alerted at once
 /// (in the transaction that records it), and the case heads the queue. Raising it again
 /// sends nothing more. Returns whether this call raised it.
+#[tracing::instrument(skip_all, fields(helper = helper.0, request = request_id))]
 pub async fn raise_safety_concern(
     store: &Store,
     public_url: &url::Url,
@@ -123,6 +126,7 @@ pub async fn raise_safety_concern(
 
 /// Offers a request to a helper and tells them by e-mail (in the same transaction). The
 /// e-mail says only that a colleague asked and where to answer.
+#[tracing::instrument(skip_all, fields(helper = helper.0, request = request_id))]
 pub async fn offer_to(
     store: &Store,
     public_url: &url::Url,
@@ -158,6 +162,7 @@ pub async fn offer_to(
 
 /// Offers a request to its best helper who has not already declined it or let an offer
 /// expire. Returns whether someone was found; if not, the request waits in the queue.
+#[tracing::instrument(skip_all, fields(request = request_id))]
 pub async fn offer_next(
     store: &Store,
     public_url: &url::Url,
@@ -193,6 +198,7 @@ pub struct QueuePlan {
     pub optimal: matching::Assignment,
 }
 
+#[tracing::instrument(skip_all)]
 pub async fn plan_queue(store: &Store, opener: Opener) -> StoreResult<QueuePlan> {
     let queue: Vec<crate::store::RequestSummary> = store
         .support_queue()

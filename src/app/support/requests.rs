@@ -70,25 +70,30 @@ fn checked_request(input: &RequestInput, public_helpers: &[PublicHelper]) -> Res
 
 impl Public {
     /// Whether the programme asks people to sign in before asking for support.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn support_requires_sign_in(&self) -> Result<bool> {
         Ok(self.store().support_requires_sign_in().await?)
     }
 
     /// Whether people choose their helper among the best public matches.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn requester_chooses(&self) -> Result<bool> {
         Ok(self.store().support_requester_chooses().await?)
     }
 
     /// The helpers who chose to be listed publicly.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn public_helpers(&self) -> Result<Vec<PublicHelper>> {
         Ok(self.store().public_helpers().await?)
     }
 
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn business_hours(&self) -> Result<(BusinessHours, ServiceLevelSettings)> {
         business_hours(self.store()).await
     }
 
     /// What the request form promises, from the settings in force now.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn support_promises(&self) -> Result<Vec<String>> {
         let (_, sla) = business_hours(self.store()).await?;
         Ok(crate::domain::support::promises(&PromiseSettings {
@@ -163,6 +168,7 @@ impl Public {
     /// The request a receipt code belongs to, looked up under the per-address throttle: a
     /// wrong code counts as a failed attempt, so codes cannot be guessed by trying many.
     /// Every kind of wrong code gets the same answer.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn requester(&self, typed: &str, address: &str) -> Result<Requester> {
         let store = self.store();
         let t = now();
@@ -208,6 +214,8 @@ impl Public {
 impl Member {
     /// Refers a colleague for proactive outreach. The referrer learns only that it was
     /// received: not who takes it, nor whether the colleague accepts.
+    // No account in the span: who refers or asks is never written to the log.
+    #[tracing::instrument(skip_all)]
     pub async fn refer(&self, input: &ReferralInput) -> Result<()> {
         let r =
             NewRequest::parse_referral(input, &format!("{} <{}>", self.display_name, self.email))?;
@@ -216,6 +224,7 @@ impl Member {
     }
 
     /// The requests this person filed while signed in, newest first.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn my_support_requests(&self) -> Result<Vec<RequestSummary>> {
         Ok(self.store().my_support_requests(self.id).await?)
     }
@@ -237,6 +246,7 @@ impl Requester {
     /// The helpers this person may choose from while the request waits: the best three of
     /// the shortlist among those listed publicly. Empty unless the programme lets people
     /// choose.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn choices(&self) -> Result<Vec<PublicHelper>> {
         let store = self.public.store();
         if self.request.status != RequestStatus::Submitted
@@ -263,6 +273,7 @@ impl Requester {
     }
 
     /// Offers the request to one of the helpers in [`Requester::choices`].
+    #[tracing::instrument(skip_all, fields(helper = helper.0))]
     pub async fn choose(self, helper: AccountId) -> Result<Requester> {
         if !self.choices().await?.iter().any(|c| c.account == helper.0) {
             return Err(Invalid::new("helper", "Choose one of the helpers shown.").into());
@@ -281,6 +292,7 @@ impl Requester {
     }
 
     /// Withdraws the request; its free text is erased at once.
+    #[tracing::instrument(skip_all)]
     pub async fn withdraw(self) -> Result<Requester> {
         let request = self
             .public
@@ -292,6 +304,7 @@ impl Requester {
 
     /// Feedback after the request closed: how helpful (1 to 5) and whether they would
     /// recommend it. Kept apart from the request, in counts.
+    #[tracing::instrument(skip_all)]
     pub async fn give_feedback(&self, helpful: u8, recommend: bool) -> Result<()> {
         Ok(self
             .public
@@ -303,10 +316,12 @@ impl Requester {
 
 impl Coordinator {
     /// Open requests, oldest first, naming no one.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]
     pub async fn support_queue(&self) -> Result<Vec<RequestSummary>> {
         Ok(self.store().support_queue().await?)
     }
 
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]
     pub async fn feedback_summary(&self) -> Result<crate::store::FeedbackSummary> {
         Ok(self.store().feedback_summary().await?)
     }

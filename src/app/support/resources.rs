@@ -7,6 +7,7 @@ use crate::domain::cases::Resource;
 
 impl Public {
     /// The resources in use, as the public page lists them.
+    #[tracing::instrument(skip_all, level = "debug")]
     pub async fn resources(&self) -> Result<Vec<Resource>> {
         Ok(self.store().list_resources(false).await?)
     }
@@ -14,6 +15,7 @@ impl Public {
 
 impl Coordinator {
     /// Every resource, archived ones too, each with how often helpers referred to it.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]
     pub async fn resources_with_counts(&self) -> Result<Vec<(Resource, i64)>> {
         let counts = self.store().resource_referral_counts().await?;
         Ok(self
@@ -32,6 +34,7 @@ impl Coordinator {
     }
 
     /// Adds a resource; a name already in use is refused beside its field.
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0))]
     pub async fn add_resource(&self, r: &Resource) -> Result<()> {
         self.store().add_resource(r).await.map_err(|e| match e {
             crate::store::StoreError::Conflict(m) => Invalid::new("name", m).into(),
@@ -39,6 +42,7 @@ impl Coordinator {
         })
     }
 
+    #[tracing::instrument(skip_all, fields(coordinator = self.id.0))]
     pub async fn update_resource(&self, r: &Resource) -> Result<()> {
         Ok(self.store().update_resource(r).await?)
     }
