@@ -9,7 +9,7 @@ use tokio::net::TcpListener;
 use crate::config::{ConfigError, DatabaseUrl, MailConfig, ServeConfig};
 use crate::delivery::Transport;
 use crate::domain::accounts::{Email, Role};
-use crate::domain::support::{NewRequest, RequestInput};
+use crate::domain::support::{ContactMode, NewRequest, RequestInput, Topic, Urgency};
 use crate::jobs::JobSettings;
 use crate::store::{NewAccount, Store, StoreError};
 use crate::web::{AppState, Metrics, WebSettings};
@@ -76,23 +76,16 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
     crate::demo_events::seed(store).await?;
     if store.support_queue().await?.is_empty() {
         for (topics, urgency, mode, name, email) in DEMO_REQUESTS {
-            let input = RequestInput {
-                topics: topics.iter().map(|t| t.to_string()).collect(),
-                urgency: urgency.to_string(),
-                contact_mode: mode.to_string(),
-                name: name.to_string(),
-                email: email.to_string(),
-                phone: "+1 555 0100".into(),
-                contact_times: "Weekday afternoons".into(),
-                ..Default::default()
-            };
+            let mut input = RequestInput::new(topics.to_vec(), urgency, mode, name, email);
+            input.phone = "+1 555 0100".into();
+            input.contact_times = "Weekday afternoons".into();
             let (r, _) = store
                 .create_support_request(&NewRequest::parse(&input)?, None, &[])
                 .await?;
             // The request after an adverse event is with the demo helper, who raised a
             // safety concern: the queue shows it first, flagged, and the helper's case page
             // what happens next.
-            if topics.contains(&"grief_or_adverse_event") {
+            if topics.contains(&Topic::GriefOrAdverseEvent) {
                 let helper = store
                     .account_by_email(&Email::parse("helper@example.edu")?)
                     .await?
@@ -109,25 +102,25 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
 }
 
 /// Made-up people (`example.org` addresses reach no one).
-const DEMO_REQUESTS: [(&[&str], &str, &str, &str, &str); 3] = [
+const DEMO_REQUESTS: [(&[Topic], Urgency, ContactMode, &str, &str); 3] = [
     (
-        &["burnout", "work_life_balance"],
-        "routine",
-        "email",
+        &[Topic::Burnout, Topic::WorkLifeBalance],
+        Urgency::Routine,
+        ContactMode::Email,
         "Dr. Imani Castellanos",
         "imani.c@example.org",
     ),
     (
-        &["grief_or_adverse_event"],
-        "soon",
-        "phone",
+        &[Topic::GriefOrAdverseEvent],
+        Urgency::Soon,
+        ContactMode::Phone,
         "Dr. Tobias Ferreira-Lund",
         "t.ferreira@example.org",
     ),
     (
-        &["career_advancement"],
-        "routine",
-        "video",
+        &[Topic::CareerAdvancement],
+        Urgency::Routine,
+        ContactMode::Video,
         "Dr. Hana Okonkwo",
         "hana.okonkwo@example.org",
     ),
@@ -136,7 +129,7 @@ const DEMO_REQUESTS: [(&[&str], &str, &str, &str, &str); 3] = [
 /// Profiles and current training for the demo helpers, so matching has someone to offer.
 async fn seed_demo_helpers(store: &Store) -> anyhow::Result<()> {
     use crate::domain::helpers::{HelperProfile, TrainingKind};
-    use crate::domain::support::{Appointment, Topic};
+    use crate::domain::support::Appointment;
     let year = 365 * 24 * 3600;
     let now = crate::domain::now();
     let helpers = [

@@ -104,12 +104,78 @@ pub struct NewContact {
     pub resources: Vec<String>,
 }
 
+/// The "log a contact" form as typed, kept to show again beside a mistake.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(default)]
+pub struct ContactForm {
+    pub date: String,
+    pub time: String,
+    pub mode: String,
+    pub minutes: String,
+    pub resources: Vec<String>,
+}
+
+/// A contact with typed values, as the API takes it and the form becomes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactInput {
+    /// The day in the programme's time zone; with `time`, or both left out for now.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Date, example = "2027-03-31")]
+    pub date: Option<jiff::civil::Date>,
+    /// The time of day in the programme's time zone.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", example = "14:30")]
+    pub time: Option<jiff::civil::Time>,
+    pub mode: ContactMode,
+    #[schema(minimum = 1, maximum = 600)]
+    pub minutes: u32,
+    /// Keys from the resource directory.
+    #[serde(default)]
+    pub resources: Vec<String>,
+}
+
+impl TryFrom<&ContactForm> for ContactInput {
+    type Error = Invalid;
+
+    fn try_from(f: &ContactForm) -> Result<Self, Invalid> {
+        let date = match f.date.trim() {
+            "" => None,
+            d => Some(d.parse().map_err(|_| {
+                Invalid::new(
+                    "date",
+                    "Give the date of the contact as YYYY-MM-DD, such as 2027-03-31.",
+                )
+            })?),
+        };
+        let time = match f.time.trim() {
+            "" => None,
+            t => Some(t.parse().map_err(|_| {
+                Invalid::new(
+                    "time",
+                    "Give the time of the contact as HH:MM, such as 14:30.",
+                )
+            })?),
+        };
+        Ok(Self {
+            date,
+            time,
+            mode: ContactMode::parse(f.mode.trim())
+                .ok_or_else(|| Invalid::new("mode", "Choose how the contact happened."))?,
+            minutes: f.minutes.trim().parse().map_err(|_| {
+                Invalid::new("minutes", "Give the length in minutes, from 1 to 600.")
+            })?,
+            resources: f.resources.clone(),
+        })
+    }
+}
+
 /// When a contact happened, as the helper gives it: a date and a time of day in the
-/// programme's zone. Both empty means now.
+/// programme's zone. Both absent means now.
 #[derive(Debug, Clone, Copy)]
 pub struct ContactWhen<'a> {
-    pub date: &'a str,
-    pub time: &'a str,
+    pub date: Option<jiff::civil::Date>,
+    pub time: Option<jiff::civil::Time>,
     pub zone: &'a jiff::tz::TimeZone,
     /// When the request arrived: no contact can come before it.
     pub requested_at: i64,
@@ -121,22 +187,22 @@ const CLOCK_SKEW_SECS: i64 = 5 * 60;
 
 impl ContactWhen<'_> {
     fn parse(&self) -> Result<i64, Invalid> {
-        let (date, time) = (self.date.trim(), self.time.trim());
-        if date.is_empty() && time.is_empty() {
-            return Ok(self.now);
-        }
-        let d: jiff::civil::Date = date.parse().map_err(|_| {
-            Invalid::new(
-                "date",
-                "Give the date of the contact as YYYY-MM-DD, such as 2027-03-31.",
-            )
-        })?;
-        let t: jiff::civil::Time = time.parse().map_err(|_| {
-            Invalid::new(
-                "time",
-                "Give the time of the contact as HH:MM, such as 14:30.",
-            )
-        })?;
+        let (d, t) = match (self.date, self.time) {
+            (None, None) => return Ok(self.now),
+            (Some(d), Some(t)) => (d, t),
+            (None, Some(_)) => {
+                return Err(Invalid::new(
+                    "date",
+                    "Give the date of the contact as YYYY-MM-DD, such as 2027-03-31.",
+                ));
+            }
+            (Some(_), None) => {
+                return Err(Invalid::new(
+                    "time",
+                    "Give the time of the contact as HH:MM, such as 14:30.",
+                ));
+            }
+        };
         let at = d
             .to_datetime(t)
             .to_zoned(self.zone.clone())
@@ -162,22 +228,19 @@ impl ContactWhen<'_> {
 /// `known` are the directory's resource keys.
 pub fn parse_contact(
     when: ContactWhen<'_>,
-    mode: &str,
-    minutes: &str,
-    resources: &[String],
+    input: &ContactInput,
     known: &[String],
 ) -> Result<NewContact, Invalid> {
     let at = when.parse()?;
-    let mode = ContactMode::parse(mode)
-        .ok_or_else(|| Invalid::new("mode", "Choose how the contact happened."))?;
-    let minutes: u32 = minutes
-        .trim()
-        .parse()
-        .ok()
-        .filter(|m| (1..=600).contains(m))
-        .ok_or_else(|| Invalid::new("minutes", "Give the length in minutes, from 1 to 600."))?;
+    let (mode, minutes) = (input.mode, input.minutes);
+    if !(1..=600).contains(&minutes) {
+        return Err(Invalid::new(
+            "minutes",
+            "Give the length in minutes, from 1 to 600.",
+        ));
+    }
     let mut picked: Vec<String> = Vec::new();
-    for r in resources {
+    for r in &input.resources {
         if !known.contains(r) {
             return Err(Invalid::new(
                 "resources",
@@ -226,20 +289,30 @@ mod tests {
         let now = 2_000_000_000;
         let zone = jiff::tz::TimeZone::get("America/New_York").expect("zone");
         let when = ContactWhen {
-            date: "",
-            time: "",
+            date: None,
+            time: None,
             zone: &zone,
             requested_at: now - 86_400,
             now,
         };
         let known = vec!["eap".to_string()];
-        let c = parse_contact(when, "phone", "45", &["eap".into(), "eap".into()], &known)
-            .expect("valid");
-        assert_eq!((c.at, c.minutes, c.resources.len()), (now, 45, 1));
         let field = |mode: &str, minutes: &str, res: &[String]| {
-            parse_contact(when, mode, minutes, res, &known)
-                .expect_err("refused")
-                .field
+            let form = ContactForm {
+                mode: mode.into(),
+                minutes: minutes.into(),
+                resources: res.to_vec(),
+                ..Default::default()
+            };
+            ContactInput::try_from(&form)
+                .and_then(|input| parse_contact(when, &input, &known))
+                .map(|c| (c.at, c.minutes, c.resources.len()))
+        };
+        assert_eq!(
+            field("phone", "45", &["eap".into(), "eap".into()]),
+            Ok((now, 45, 1))
+        );
+        let field = |mode: &str, minutes: &str, res: &[String]| {
+            field(mode, minutes, res).expect_err("refused").field
         };
         assert_eq!(field("fax", "45", &[]), "mode");
         assert_eq!(field("phone", "0", &[]), "minutes");
@@ -252,9 +325,17 @@ mod tests {
         // Unix 2,000,000,000 is 2033-05-18 03:33:20 UTC: 23:33:20 on the 17th in New York.
         let now = 2_000_000_000;
         let at = |date: &str, time: &str, requested_at: i64| {
+            let form = ContactForm {
+                date: date.into(),
+                time: time.into(),
+                mode: "phone".into(),
+                minutes: "5".into(),
+                ..Default::default()
+            };
+            let input = ContactInput::try_from(&form)?;
             ContactWhen {
-                date,
-                time,
+                date: input.date,
+                time: input.time,
                 zone: &zone,
                 requested_at,
                 now,

@@ -64,7 +64,8 @@ pub struct ProfileInput {
 }
 
 /// The profile form as typed, kept to show again beside a mistake.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
 pub struct ProfileForm {
     pub department: String,
     pub appointment: String,
@@ -78,6 +79,7 @@ pub struct ProfileForm {
     /// YYYY-MM-DD, or empty.
     pub away_until: String,
     pub bio: String,
+    #[serde(deserialize_with = "super::ticked")]
     pub bio_public: bool,
 }
 

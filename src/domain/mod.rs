@@ -51,6 +51,13 @@ impl Invalid {
     }
 }
 
+/// A form checkbox: ticked when sent with any value but "0" (browsers send "on" or the
+/// input's `value`), not ticked when absent (with `#[serde(default)]`).
+pub fn ticked<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    let v = <String as serde::Deserialize>::deserialize(d)?;
+    Ok(!v.is_empty() && v != "0")
+}
+
 /// Seconds since the Unix epoch: how the store keeps time on both databases.
 pub fn now() -> i64 {
     jiff::Timestamp::now().as_second()

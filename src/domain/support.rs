@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Invalid;
+use super::accounts::AccountId;
 
 choice!(
     /// What the conversation would be about; counted in de-identified statistics.
@@ -130,56 +131,194 @@ pub struct NewRequest {
     pub reason: Option<ReferralReason>,
 }
 
-/// The raw fields of a request, from a form or the API.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-pub struct RequestInput {
-    #[serde(default)]
-    #[schema(value_type = Vec<Topic>, required = true, min_items = 1)]
+/// A request as the page's form sends it: text, with the checkboxes repeated. It
+/// becomes a `RequestInput` by `TryFrom`, which names the first field that does not read.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct RequestForm {
     pub topics: Vec<String>,
-    #[serde(default)]
-    #[schema(value_type = Urgency, required = true)]
     pub urgency: String,
-    #[serde(default)]
-    #[schema(value_type = ContactMode, required = true)]
     pub contact_mode: String,
-    #[serde(default)]
-    #[schema(required = true, min_length = 1, max_length = 120)]
     pub name: String,
-    #[serde(default)]
-    #[schema(required = true, format = Email)]
+    pub email: String,
+    pub phone: String,
+    pub department: String,
+    pub contact_times: String,
+    pub avoid: String,
+    pub appointment: String,
+    pub rank: String,
+    pub gender: String,
+    pub race_ethnicity: String,
+    pub language: String,
+    #[serde(deserialize_with = "super::ticked")]
+    pub outside_department: bool,
+    /// An account id from the public list, or empty.
+    pub named_helper: String,
+    pub avoid_helpers: Vec<String>,
+    pub message: String,
+}
+
+/// A self-request with typed values, as the API takes it and the form becomes.
+/// `NewRequest::parse` then checks lengths and the rules between fields.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RequestInput {
+    #[schema(min_items = 1)]
+    pub topics: Vec<Topic>,
+    pub urgency: Urgency,
+    pub contact_mode: ContactMode,
+    #[schema(min_length = 1, max_length = 120)]
+    pub name: String,
+    #[schema(format = Email)]
     pub email: String,
     #[serde(default)]
     #[schema(max_length = 40)]
     pub phone: String,
     #[serde(default)]
+    #[schema(max_length = 120)]
     pub department: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub contact_times: String,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub avoid: String,
-    /// Empty: no preference.
+    /// Absent: no preference.
     #[serde(default)]
-    #[schema(value_type = Appointment)]
-    pub appointment: String,
+    pub appointment: Option<Appointment>,
     #[serde(default)]
+    #[schema(max_length = 60)]
     pub rank: String,
     #[serde(default)]
+    #[schema(max_length = 60)]
     pub gender: String,
     #[serde(default)]
+    #[schema(max_length = 80)]
     pub race_ethnicity: String,
     #[serde(default)]
+    #[schema(max_length = 60)]
     pub language: String,
     #[serde(default)]
     pub outside_department: bool,
+    /// A helper from the public list, asked for by name.
     #[serde(default)]
-    pub named_helper: Option<i64>,
-    /// Helpers from the public list to avoid (their account ids).
+    pub named_helper: Option<AccountId>,
+    /// Helpers from the public list to avoid.
     #[serde(default)]
     #[schema(max_items = 50)]
-    pub avoid_helpers: Vec<i64>,
+    pub avoid_helpers: Vec<AccountId>,
     #[serde(default)]
     #[schema(max_length = 1000)]
     pub message: String,
+}
+
+impl RequestInput {
+    /// The required answers; everything else empty.
+    pub fn new(
+        topics: Vec<Topic>,
+        urgency: Urgency,
+        contact_mode: ContactMode,
+        name: &str,
+        email: &str,
+    ) -> Self {
+        Self {
+            topics,
+            urgency,
+            contact_mode,
+            name: name.to_string(),
+            email: email.to_string(),
+            phone: String::new(),
+            department: String::new(),
+            contact_times: String::new(),
+            avoid: String::new(),
+            appointment: None,
+            rank: String::new(),
+            gender: String::new(),
+            race_ethnicity: String::new(),
+            language: String::new(),
+            outside_department: false,
+            named_helper: None,
+            avoid_helpers: Vec::new(),
+            message: String::new(),
+        }
+    }
+}
+
+/// An account id typed in a form (a `<select>` or checkbox value).
+fn account_in(field: &'static str, v: &str, mistake: &str) -> Result<AccountId, Invalid> {
+    v.trim()
+        .parse()
+        .map(AccountId)
+        .map_err(|_| Invalid::new(field, mistake))
+}
+
+impl TryFrom<&RequestForm> for RequestInput {
+    type Error = Invalid;
+
+    fn try_from(f: &RequestForm) -> Result<Self, Invalid> {
+        let mut topics = Vec::new();
+        for t in &f.topics {
+            topics.push(
+                Topic::parse(t.trim()).ok_or_else(|| {
+                    Invalid::new("topics", "Choose the topics from those offered.")
+                })?,
+            );
+        }
+        let urgency = Urgency::parse(f.urgency.trim()).ok_or_else(|| {
+            Invalid::new("urgency", "Choose how soon you would like to hear from us.")
+        })?;
+        let contact_mode = ContactMode::parse(f.contact_mode.trim()).ok_or_else(|| {
+            Invalid::new("contact_mode", "Choose how you would like to be reached.")
+        })?;
+        let appointment = match f.appointment.trim() {
+            "" => None,
+            a => Some(Appointment::parse(a).ok_or_else(|| {
+                Invalid::new(
+                    "appointment",
+                    "Choose clinical, non-clinical, or no preference.",
+                )
+            })?),
+        };
+        let named_helper = match f.named_helper.trim() {
+            "" => None,
+            h => Some(account_in(
+                "named_helper",
+                h,
+                "Choose a helper from the list, or no one in particular.",
+            )?),
+        };
+        let avoid_helpers = f
+            .avoid_helpers
+            .iter()
+            .map(|h| {
+                account_in(
+                    "avoid_helpers",
+                    h,
+                    "Choose the helpers to avoid from the list.",
+                )
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Self {
+            topics,
+            urgency,
+            contact_mode,
+            name: f.name.clone(),
+            email: f.email.clone(),
+            phone: f.phone.clone(),
+            department: f.department.clone(),
+            contact_times: f.contact_times.clone(),
+            avoid: f.avoid.clone(),
+            appointment,
+            rank: f.rank.clone(),
+            gender: f.gender.clone(),
+            race_ethnicity: f.race_ethnicity.clone(),
+            language: f.language.clone(),
+            outside_department: f.outside_department,
+            named_helper,
+            avoid_helpers,
+            message: f.message.clone(),
+        })
+    }
 }
 
 pub const MAX_MESSAGE_CHARS: usize = 1000;
@@ -191,11 +330,8 @@ impl NewRequest {
     pub fn parse(input: &RequestInput) -> Result<Self, Invalid> {
         let mut topics = Vec::new();
         for t in &input.topics {
-            let topic = Topic::parse(t).ok_or_else(|| {
-                Invalid::new("topics", format!("'{t}' is not one of the topics offered."))
-            })?;
-            if !topics.contains(&topic) {
-                topics.push(topic);
+            if !topics.contains(t) {
+                topics.push(*t);
             }
         }
         if topics.is_empty() {
@@ -204,12 +340,7 @@ impl NewRequest {
                 "Choose at least one topic (\"Something else\" is fine).",
             ));
         }
-        let urgency = Urgency::parse(&input.urgency).ok_or_else(|| {
-            Invalid::new("urgency", "Choose how soon you would like to hear from us.")
-        })?;
-        let contact_mode = ContactMode::parse(&input.contact_mode).ok_or_else(|| {
-            Invalid::new("contact_mode", "Choose how you would like to be reached.")
-        })?;
+        let (urgency, contact_mode) = (input.urgency, input.contact_mode);
         let name = super::required_line("name", "Your name", &input.name, 120)?;
         let email = super::accounts::Email::parse(&input.email)?
             .as_str()
@@ -221,15 +352,6 @@ impl NewRequest {
                 "You asked to be called: give a phone number, or choose another way to be reached.",
             ));
         }
-        let appointment = match input.appointment.trim() {
-            "" => None,
-            a => Some(Appointment::parse(a).ok_or_else(|| {
-                Invalid::new(
-                    "appointment",
-                    "Choose clinical, non-clinical, or no preference.",
-                )
-            })?),
-        };
         let message = optional_text("message", "The message", &input.message, MAX_MESSAGE_CHARS)?;
         Ok(Self {
             channel: Channel::SelfRequest,
@@ -251,7 +373,7 @@ impl NewRequest {
                 referred_by: String::new(),
             },
             preferences: Preferences {
-                appointment,
+                appointment: input.appointment,
                 rank: optional_line("rank", "The rank", &input.rank, 60)?,
                 gender: optional_line("gender", "The gender", &input.gender, 60)?,
                 race_ethnicity: optional_text(
@@ -262,9 +384,9 @@ impl NewRequest {
                 )?,
                 language: optional_line("language", "The language", &input.language, 60)?,
                 outside_department: input.outside_department,
-                named_helper: input.named_helper,
+                named_helper: input.named_helper.map(|h| h.0),
                 avoid_helpers: {
-                    let mut ids = input.avoid_helpers.clone();
+                    let mut ids: Vec<i64> = input.avoid_helpers.iter().map(|h| h.0).collect();
                     ids.sort_unstable();
                     ids.dedup();
                     if ids.len() > 50 {
@@ -273,7 +395,7 @@ impl NewRequest {
                             "Choose at most 50 helpers to avoid.",
                         ));
                     }
-                    if input.named_helper.is_some_and(|h| ids.contains(&h)) {
+                    if input.named_helper.is_some_and(|h| ids.contains(&h.0)) {
                         return Err(Invalid::new(
                             "avoid_helpers",
                             "You asked for this helper by name and to avoid them: choose one.",
@@ -290,18 +412,13 @@ impl NewRequest {
     /// Checks a referral: someone else is reached out to. Outreach is an invitation, so
     /// the request waits for a helper like any other and may end with "declined".
     pub fn parse_referral(input: &ReferralInput, referrer: &str) -> Result<Self, Invalid> {
-        let reason = ReferralReason::parse(&input.reason)
-            .ok_or_else(|| Invalid::new("reason", "Choose why you are referring them."))?;
+        let reason = input.reason;
         let name = super::required_line("name", "Their name", &input.name, 120)?;
         let email = super::accounts::Email::parse(&input.email)?
             .as_str()
             .to_string();
         let phone = optional_line("phone", "The phone number", &input.phone, 40)?;
-        let urgency = match input.urgency.trim() {
-            "" => Urgency::Routine,
-            u => Urgency::parse(u)
-                .ok_or_else(|| Invalid::new("urgency", "Choose how soon to reach out."))?,
-        };
+        let urgency = input.urgency;
         Ok(Self {
             channel: Channel::Referral,
             topics: vec![match reason {
@@ -330,29 +447,65 @@ impl NewRequest {
     }
 }
 
-/// The fields of a referral.
-#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
-pub struct ReferralInput {
-    #[serde(default)]
-    #[schema(required = true, min_length = 1, max_length = 120)]
+/// A referral as the page's form sends it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ReferralForm {
     pub name: String,
-    #[serde(default)]
-    #[schema(required = true, format = Email)]
+    pub email: String,
+    pub phone: String,
+    pub department: String,
+    pub reason: String,
+    pub urgency: String,
+    pub message: String,
+}
+
+/// A referral with typed values, as the API takes it and the form becomes.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReferralInput {
+    #[schema(min_length = 1, max_length = 120)]
+    pub name: String,
+    #[schema(format = Email)]
     pub email: String,
     #[serde(default)]
+    #[schema(max_length = 40)]
     pub phone: String,
     #[serde(default)]
+    #[schema(max_length = 120)]
     pub department: String,
-    #[serde(default)]
-    #[schema(value_type = ReferralReason, required = true)]
-    pub reason: String,
-    /// [default: routine]
-    #[serde(default)]
-    #[schema(value_type = Urgency)]
-    pub urgency: String,
+    pub reason: ReferralReason,
+    #[serde(default = "routine")]
+    pub urgency: Urgency,
     /// Anything the helper should know; erased when the case closes.
     #[serde(default)]
+    #[schema(max_length = 1000)]
     pub message: String,
+}
+
+fn routine() -> Urgency {
+    Urgency::Routine
+}
+
+impl TryFrom<&ReferralForm> for ReferralInput {
+    type Error = Invalid;
+
+    fn try_from(f: &ReferralForm) -> Result<Self, Invalid> {
+        Ok(Self {
+            reason: ReferralReason::parse(f.reason.trim())
+                .ok_or_else(|| Invalid::new("reason", "Choose why you are referring them."))?,
+            urgency: match f.urgency.trim() {
+                "" => Urgency::Routine,
+                u => Urgency::parse(u)
+                    .ok_or_else(|| Invalid::new("urgency", "Choose how soon to reach out."))?,
+            },
+            name: f.name.clone(),
+            email: f.email.clone(),
+            phone: f.phone.clone(),
+            department: f.department.clone(),
+            message: f.message.clone(),
+        })
+    }
 }
 
 /// The letters of receipt codes: no 0/O, 1/I/L, so that codes read back without doubt.
@@ -393,14 +546,13 @@ mod tests {
     use super::*;
 
     fn input() -> RequestInput {
-        RequestInput {
-            topics: vec!["burnout".into()],
-            urgency: "soon".into(),
-            contact_mode: "email".into(),
-            name: "Dr. Jane Roe".into(),
-            email: "jane@example.edu".into(),
-            ..Default::default()
-        }
+        RequestInput::new(
+            vec![Topic::Burnout],
+            Urgency::Soon,
+            ContactMode::Email,
+            "Dr. Jane Roe",
+            "jane@example.edu",
+        )
     }
 
     #[test]
@@ -410,7 +562,7 @@ mod tests {
         i.topics.clear();
         assert_eq!(NewRequest::parse(&i).expect_err("topics").field, "topics");
         let mut i = input();
-        i.contact_mode = "phone".into();
+        i.contact_mode = ContactMode::Phone;
         assert_eq!(NewRequest::parse(&i).expect_err("phone").field, "phone");
         let mut i = input();
         i.email = "jane".into();

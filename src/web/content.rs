@@ -1,7 +1,7 @@
 //! Coordinators' editing of the programme's pages and branding.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;

@@ -259,11 +259,25 @@ async fn a_case_goes_from_offer_to_close_and_only_its_helper_sees_who_asked(db: 
     let r = ben
         .post(
             &format!("/helper/cases/{id}/contacts"),
-            &[("date", ""), ("mode", "phone"), ("minutes", "0")],
+            &[
+                ("date", ""),
+                ("mode", "phone"),
+                ("minutes", "0"),
+                ("resources", "eap"),
+            ],
         )
         .await;
     assert_eq!(r.status, 422);
     assert!(r.body.contains("Give the length in minutes"));
+    // What was typed comes back: the way it happened, the minutes, the resources.
+    assert!(
+        r.body.contains(r#"value="phone" checked"#)
+            && r.body
+                .contains(r#"name="minutes" inputmode="numeric" size="4" value="0""#)
+            && r.body.contains(r#"value="eap" checked"#),
+        "{}",
+        r.body
+    );
     let r = ben
         .post(
             &format!("/helper/cases/{id}/contacts"),
@@ -448,15 +462,9 @@ async fn the_audit_log_finds_edited_and_deleted_entries(db: TestDb) {
 async fn identities_are_erased_after_the_retention_period(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let owner = app.account("owner@example.edu", &[]).await;
-    let input = wecare::domain::support::RequestInput {
-        topics: vec!["burnout".into(), "other".into()],
-        urgency: "routine".into(),
-        contact_mode: "email".into(),
-        name: "Perpetua Vance".into(),
-        email: "perpetua@example.org".into(),
-        message: "something".into(),
-        ..Default::default()
-    };
+    let mut input = crate::helpers::routine_request("Perpetua Vance", "perpetua@example.org");
+    input.topics.push(wecare::domain::support::Topic::Other);
+    input.message = "something".into();
     let request = wecare::domain::support::NewRequest::parse(&input).expect("valid");
     let (open, _) = app
         .store
@@ -1174,6 +1182,34 @@ async fn the_case_api_follows_the_same_rules(db: TestDb) {
     )
     .await;
     assert_eq!(r.status, 204, "{}", r.body);
+    // Typed values: the mode is one of the modes, minutes a number, a date a date.
+    for (body, field) in [
+        (json!({"mode": "fax", "minutes": 30}), "mode"),
+        (json!({"mode": "video", "minutes": "30"}), "minutes"),
+        (json!({"mode": "video", "minutes": 0}), "minutes"),
+        (
+            json!({"mode": "video", "minutes": 30, "date": "31/03/2027", "time": "10:00"}),
+            "date",
+        ),
+        (
+            json!({"mode": "video", "minutes": 30, "date": "2027-03-31"}),
+            "time",
+        ),
+        (
+            json!({"mode": "video", "minutes": 30, "notes": "no free text"}),
+            "notes",
+        ),
+    ] {
+        let r = call(
+            Method::POST,
+            format!("/api/v1/helper/cases/{id}/contacts"),
+            h.clone(),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{body}: {}", r.body);
+        assert_eq!(r.json()["error"]["field"], field, "{body}: {}", r.body);
+    }
     let r = call(
         Method::POST,
         format!("/api/v1/helper/cases/{id}/close"),
@@ -1182,6 +1218,7 @@ async fn the_case_api_follows_the_same_rules(db: TestDb) {
     )
     .await;
     assert_eq!(r.status, 422);
+    assert_eq!(r.json()["error"]["field"], "outcome", "{}", r.body);
     let r = call(
         Method::POST,
         format!("/api/v1/helper/cases/{id}/close"),

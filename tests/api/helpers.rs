@@ -502,6 +502,19 @@ pub async fn add_account(store: &Store, email: &str, roles: &[Role]) -> Account 
         .expect("account created")
 }
 
+/// A routine request about burnout, to be answered by e-mail: the typed input the API
+/// takes, for a test to change what it is about.
+pub fn routine_request(name: &str, email: &str) -> wecare::domain::support::RequestInput {
+    use wecare::domain::support::{ContactMode, RequestInput, Topic, Urgency};
+    RequestInput::new(
+        vec![Topic::Burnout],
+        Urgency::Routine,
+        ContactMode::Email,
+        name,
+        email,
+    )
+}
+
 /// A routine request about burnout, by e-mail, filed straight through the store.
 pub async fn file_request(
     store: &Store,
@@ -509,15 +522,8 @@ pub async fn file_request(
     email: &str,
     department: &str,
 ) -> wecare::store::RequestSummary {
-    let input = wecare::domain::support::RequestInput {
-        topics: vec!["burnout".into()],
-        urgency: "routine".into(),
-        contact_mode: "email".into(),
-        name: name.into(),
-        email: email.into(),
-        department: department.into(),
-        ..Default::default()
-    };
+    let mut input = routine_request(name, email);
+    input.department = department.into();
     let request = wecare::domain::support::NewRequest::parse(&input).expect("valid");
     store
         .create_support_request(&request, None, &[])

@@ -467,6 +467,94 @@ async fn the_api_takes_typed_values_and_names_what_it_cannot_read(db: TestDb) {
         r.body
     );
 
+    // A request for support takes its choices as enums, its helpers as account ids, and
+    // says which field it cannot read (never what was typed in it).
+    let request = |extra: serde_json::Value| {
+        let mut body = json!({"topics": ["burnout"], "urgency": "routine",
+            "contact_mode": "email", "name": "Grace Hopper", "email": "grace@example.org"});
+        for (k, v) in extra.as_object().expect("object") {
+            if v.is_null() {
+                body.as_object_mut().expect("object").remove(k);
+            } else {
+                body[k] = v.clone();
+            }
+        }
+        body
+    };
+    for (extra, field) in [
+        (json!({"topics": ["burnout", "astrology"]}), "topics[1]"),
+        (json!({"urgency": "whenever"}), "urgency"),
+        (json!({"urgency": null}), "urgency"),
+        (json!({"contact_mode": "pigeon"}), "contact_mode"),
+        (json!({"appointment": "surgical"}), "appointment"),
+        (json!({"named_helper": "Dr. Who"}), "named_helper"),
+        (json!({"named_helper": 999_999}), "named_helper"),
+        (json!({"avoid_helpers": [1, "two"]}), "avoid_helpers[1]"),
+        (json!({"outside_department": "yes"}), "outside_department"),
+        (json!({"topics": []}), "topics"),
+    ] {
+        let r = api(
+            &app,
+            Method::POST,
+            "/api/v1/support/requests",
+            None,
+            Some(request(extra.clone())),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{extra}: {}", r.body);
+        assert_eq!(r.json()["error"]["field"], field, "{extra}: {}", r.body);
+        assert!(!r.body.contains("Grace"), "{extra}: {}", r.body);
+    }
+    let member = app.account("referrer@example.edu", &[]).await;
+    let member_token = app.token_for(&member).await;
+    for (body, field) in [
+        (
+            json!({"name": "Alan Turing", "email": "alan@example.org", "reason": "gossip"}),
+            "reason",
+        ),
+        (
+            json!({"name": "Alan Turing", "email": "alan@example.org"}),
+            "reason",
+        ),
+        (
+            json!({"name": "Alan Turing", "email": "alan@example.org",
+                   "reason": "adverse_event", "urgency": "later"}),
+            "urgency",
+        ),
+    ] {
+        let r = api(
+            &app,
+            Method::POST,
+            "/api/v1/support/referrals",
+            Some(&member_token),
+            Some(body.clone()),
+        )
+        .await;
+        assert_eq!(r.status, 422, "{body}: {}", r.body);
+        assert_eq!(r.json()["error"]["field"], field, "{body}: {}", r.body);
+    }
+    // The page's form becomes the same typed input: a topic not offered is named there.
+    let mut visitor = app.browser();
+    let r = visitor
+        .post(
+            "/support/request",
+            &[
+                ("topics", "astrology"),
+                ("urgency", "routine"),
+                ("contact_mode", "email"),
+                ("name", "Grace Hopper"),
+                ("email", "grace@example.org"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("Choose the topics from those offered"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("Grace Hopper"), "what was typed comes back");
+
     let mut missing = event(json!({}));
     missing.as_object_mut().expect("object").remove("capacity");
     let r = api(

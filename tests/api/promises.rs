@@ -673,14 +673,9 @@ async fn coordinator_blind_answers_say_nothing_about_who_asked(db: TestDb) {
         .await
         .expect("blind");
     let input = |name: &str, email: &str| wecare::domain::support::RequestInput {
-        topics: vec!["burnout".into()],
-        urgency: "routine".into(),
-        contact_mode: "email".into(),
-        name: name.into(),
-        email: email.into(),
         department: "Surgery".into(),
         avoid: "Dr. Nobody".into(),
-        ..Default::default()
+        ..crate::helpers::routine_request(name, email)
     };
     let file = |owner: Option<AccountId>, name: &'static str, email: &'static str| {
         let store = app.store.clone();

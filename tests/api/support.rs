@@ -356,13 +356,8 @@ async fn rotating_the_key_keeps_every_request_readable(db: TestDb) {
     let store = store.with_data_key(old.clone());
     let owner = crate::helpers::add_account(&store, "o@example.edu", &[]).await;
     let input = RequestInput {
-        topics: vec!["burnout".into()],
-        urgency: "routine".into(),
-        contact_mode: "email".into(),
-        name: NAME.into(),
-        email: EMAIL.into(),
         message: MESSAGE.into(),
-        ..Default::default()
+        ..crate::helpers::routine_request(NAME, EMAIL)
     };
     let (r, _) = store
         .create_support_request(

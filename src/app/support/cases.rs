@@ -10,7 +10,7 @@ use crate::app::support::{
 use crate::app::{Coordinator, Error, Helper, Result};
 use crate::delivery::Writer;
 use crate::domain::accounts::AccountId;
-use crate::domain::cases::{ContactWhen, Outcome, Resource, parse_contact};
+use crate::domain::cases::{ContactInput, ContactWhen, Outcome, Resource, parse_contact};
 use crate::domain::conflict::Conflict;
 use crate::domain::ids::{OfferId, RequestId};
 use crate::domain::mail::MessageKind;
@@ -30,15 +30,6 @@ pub struct CaseFile {
     /// Every resource, archived ones too, so that old referrals keep their names.
     pub resources: Vec<Resource>,
     pub hours: BusinessHours,
-}
-
-/// A contact as the helper typed it: the date and time in the programme's time zone.
-pub struct ContactForm<'a> {
-    pub date: &'a str,
-    pub time: &'a str,
-    pub mode: &'a str,
-    pub minutes: &'a str,
-    pub resources: &'a [String],
 }
 
 impl Helper {
@@ -112,19 +103,19 @@ impl Helper {
 
     /// Logs a contact on this helper's case; a mistake names its field.
     #[tracing::instrument(skip_all, fields(helper = self.id.0, request = id.0))]
-    pub async fn log_contact(&self, id: RequestId, form: ContactForm<'_>) -> Result<()> {
+    pub async fn log_contact(&self, id: RequestId, input: &ContactInput) -> Result<()> {
         let store = self.store();
         let known = store.active_resource_keys().await?;
         let request = store.case_of(id.0, self.id).await?;
         let (hours, _) = business_hours(store).await?;
         let when = ContactWhen {
-            date: form.date,
-            time: form.time,
+            date: input.date,
+            time: input.time,
             zone: hours.time_zone(),
             requested_at: request.created_at,
             now: now(),
         };
-        let c = parse_contact(when, form.mode, form.minutes, form.resources, &known)?;
+        let c = parse_contact(when, input, &known)?;
         store.log_contact(id.0, self.id, &c).await?;
         Ok(())
     }

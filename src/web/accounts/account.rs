@@ -1,7 +1,7 @@
 //! Signing in and out, one's own account: password, API tokens, and first-time setup links.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};

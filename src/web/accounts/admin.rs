@@ -3,12 +3,14 @@
 use askama::Template;
 use axum::extract::Path;
 use axum::response::{IntoResponse, Redirect};
+use serde::Deserialize;
 
 use crate::domain::Invalid;
 use crate::domain::accounts::{Account, AccountId, Role};
 use crate::web::http::IdPath;
 use crate::web::http::auth::Admin;
 use crate::web::http::error::{AppError, PageResult};
+use crate::web::http::form::Form;
 use crate::web::http::layout::notice;
 use crate::web::http::layout::{Ctx, Layout, field_error, form_status, render_status};
 
@@ -54,40 +56,37 @@ pub async fn accounts(ctx: Ctx, admin: Admin) -> PageResult {
     accounts_page(&admin, ctx, String::new(), String::new(), None).await
 }
 
-/// Roles from a form's repeated `role` fields (checkboxes).
-fn roles_from(pairs: &[(String, String)]) -> Result<Vec<Role>, Invalid> {
-    let mut roles = Vec::new();
-    for (k, v) in pairs {
-        if k == "role"
-            && let Some(r) = Role::parse(v)?
-        {
-            roles.push(r);
+/// An account as the administrators' forms send it: `role` repeats, one per ticked box.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct AccountForm {
+    display_name: String,
+    email: String,
+    #[serde(rename = "role")]
+    roles: Vec<String>,
+    #[serde(deserialize_with = "crate::domain::ticked")]
+    active: bool,
+}
+
+impl AccountForm {
+    /// The ticked roles, each once.
+    fn roles(&self) -> Result<Vec<Role>, Invalid> {
+        let mut roles = Vec::new();
+        for v in &self.roles {
+            if let Some(r) = Role::parse(v)? {
+                roles.push(r);
+            }
         }
+        roles.sort();
+        roles.dedup();
+        Ok(roles)
     }
-    roles.sort();
-    roles.dedup();
-    Ok(roles)
 }
 
-fn value<'a>(pairs: &'a [(String, String)], name: &str) -> &'a str {
-    pairs
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default()
-}
-
-// Checkboxes repeat a name, which `Form<Struct>` cannot hold; a list of pairs can.
-pub async fn create_account(
-    ctx: Ctx,
-    admin: Admin,
-    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
-) -> PageResult {
-    let name = value(&pairs, "display_name").to_string();
-    let email = value(&pairs, "email").to_string();
-    let result = match roles_from(&pairs) {
+pub async fn create_account(ctx: Ctx, admin: Admin, Form(form): Form<AccountForm>) -> PageResult {
+    let result = match form.roles() {
         Ok(roles) => admin
-            .create_account(&email, &name, &roles)
+            .create_account(&form.email, &form.display_name, &roles)
             .await
             .map_err(AppError::from),
         Err(e) => Err(e.into()),
@@ -104,10 +103,13 @@ pub async fn create_account(
             "/admin/accounts",
             "Back to accounts",
         ),
-        Err(AppError::Invalid(e)) => accounts_page(&admin, ctx, name, email, Some(e)).await,
+        Err(AppError::Invalid(e)) => {
+            accounts_page(&admin, ctx, form.display_name, form.email, Some(e)).await
+        }
         // An address already in use is shown beside the address.
         Err(AppError::Conflict(c)) => {
-            accounts_page(&admin, ctx, name, email, Some(Invalid::new("email", c))).await
+            let e = Invalid::new("email", c);
+            accounts_page(&admin, ctx, form.display_name, form.email, Some(e)).await
         }
         Err(e) => Err(e),
     }
@@ -117,12 +119,11 @@ pub async fn update_account(
     ctx: Ctx,
     admin: Admin,
     Path(IdPath { id }): Path<IdPath<AccountId>>,
-    axum::Form(pairs): axum::Form<Vec<(String, String)>>,
+    Form(form): Form<AccountForm>,
 ) -> PageResult {
-    let active = value(&pairs, "active") == "1";
-    let result = match roles_from(&pairs) {
+    let result = match form.roles() {
         Ok(roles) => admin
-            .change_access(id, &roles, active)
+            .change_access(id, &roles, form.active)
             .await
             .map_err(AppError::from),
         Err(e) => Err(e.into()),

@@ -9,10 +9,8 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::app::support::cases::ContactForm;
-use crate::domain::Invalid;
 use crate::domain::accounts::AccountId;
-use crate::domain::cases::Outcome;
+use crate::domain::cases::{ContactInput, Outcome};
 use crate::domain::helpers::{HelperProfile, ProfileInput};
 use crate::domain::ids::{OfferId, RequestId};
 use crate::domain::matching::Candidate;
@@ -20,7 +18,7 @@ use crate::store::{Offer, RequestSummary};
 use crate::web::AppState;
 use crate::web::api::{ApiJson, ApiPath};
 use crate::web::http::auth::{Api, Coordinator, Helper};
-use crate::web::http::error::{ApiResult, AppError, ErrorBody};
+use crate::web::http::error::{ApiResult, ErrorBody};
 
 /// The best three helpers for a request, with the reasons for each score (coordinators).
 #[utoipa::path(get, path = "/api/v1/support/requests/{id}/shortlist", tag = "matching",
@@ -154,53 +152,27 @@ pub async fn cases(
     Ok(Json(a.cases().await?))
 }
 
-#[derive(Deserialize, ToSchema)]
-pub struct ContactIn {
-    /// YYYY-MM-DD in the programme's time zone; with `time`, or both left out for now.
-    #[serde(default)]
-    pub date: String,
-    /// HH:MM in the programme's time zone.
-    #[serde(default)]
-    pub time: String,
-    /// email, phone, video or in_person
-    pub mode: String,
-    pub minutes: u32,
-    /// Keys from the resource directory.
-    #[serde(default)]
-    pub resources: Vec<String>,
-}
-
 /// Logs a contact on the caller's case: when, how, how long, which resources. There is
 /// no free-text field.
 #[utoipa::path(post, path = "/api/v1/helper/cases/{id}/contacts", tag = "helpers",
     security(("bearer" = ["helper"])), params(("id" = i64, Path, description = "Request id")),
-    request_body = ContactIn,
+    request_body = ContactInput,
     responses((status = 204), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
                (status = 422, body = ErrorBody)))]
 pub async fn contact(
     State(_state): State<AppState>,
     Api(a): Api<Helper>,
     ApiPath(id): ApiPath<RequestId>,
-    ApiJson(body): ApiJson<ContactIn>,
+    ApiJson(input): ApiJson<ContactInput>,
 ) -> ApiResult<StatusCode> {
-    a.log_contact(
-        id,
-        ContactForm {
-            date: &body.date,
-            time: &body.time,
-            mode: &body.mode,
-            minutes: &body.minutes.to_string(),
-            resources: &body.resources,
-        },
-    )
-    .await?;
+    a.log_contact(id, &input).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 #[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct CloseIn {
-    /// met, declined, unreachable or referred_on
-    pub outcome: String,
+    pub outcome: Outcome,
 }
 
 /// Closes the caller's case; what the person wrote is erased.
@@ -215,12 +187,6 @@ pub async fn close(
     ApiPath(id): ApiPath<RequestId>,
     ApiJson(body): ApiJson<CloseIn>,
 ) -> ApiResult<StatusCode> {
-    let outcome = Outcome::parse(&body.outcome).ok_or_else(|| {
-        AppError::from(Invalid::new(
-            "outcome",
-            "Use met, declined, unreachable or referred_on.",
-        ))
-    })?;
-    a.close_case(id, outcome).await?;
+    a.close_case(id, body.outcome).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,8 +2,8 @@
 //! confirmation links to (status, check-in code, cancel, accept a place), a member's own
 //! registrations and their personal calendar feed.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 

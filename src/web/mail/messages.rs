@@ -2,8 +2,8 @@
 //! message with a preview; everyone chooses which optional messages they get; a one-click
 //! link in each optional message switches it off without signing in.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
@@ -193,15 +193,19 @@ pub async fn edit(
     }
 }
 
+/// The account page's e-mail choices: `receive` repeats, once per ticked kind.
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct ChoicesForm {
+    receive: Vec<String>,
+}
+
 /// Saves the account page's e-mail choices: each optional kind ticked or not.
-pub async fn save_choices(account: Member, Form(pairs): Form<Vec<(String, String)>>) -> PageResult {
+pub async fn save_choices(account: Member, Form(form): Form<ChoicesForm>) -> PageResult {
     let choices: Vec<(MessageKind, bool)> = MessageKind::ALL
         .into_iter()
         .filter(|k| k.optional())
-        .map(|kind| {
-            let receive = pairs.iter().any(|(k, v)| k == "receive" && v == kind.key());
-            (kind, receive)
-        })
+        .map(|kind| (kind, form.receive.iter().any(|v| v == kind.key())))
         .collect();
     account.set_mail_choices(&choices).await?;
     Ok(Redirect::to("/account#mail").into_response())

@@ -1,14 +1,14 @@
 //! A helper's own offers and cases: answer an offer, see who asked (each view audited), log
 //! contacts without free text, escalate, and close a case, which erases the message.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
-use crate::app::support::cases::{CaseFile, ContactForm};
-use crate::domain::cases::{Outcome, Resource};
+use crate::app::support::cases::CaseFile;
+use crate::domain::cases::{ContactForm, ContactInput, Outcome, Resource};
 use crate::domain::ids::{OfferId, RequestId};
 use crate::domain::sla::BusinessHours;
 use crate::domain::support::{ContactMode, Identity};
@@ -68,8 +68,8 @@ struct CaseView {
     error: Option<Invalid>,
     /// The programme's business hours: its zone, for contact times.
     hours: BusinessHours,
-    /// The contact form's date and time: what was typed, or now in the programme's zone.
-    when: (String, String),
+    /// The contact form: what was typed, or now in the programme's zone.
+    contact: ContactForm,
 }
 
 impl CaseView {
@@ -85,6 +85,9 @@ impl CaseView {
             .find(|r| r.key == key)
             .map(|r| r.name.clone())
             .unwrap_or_else(|| key.to_string())
+    }
+    fn picked(&self, key: &str) -> bool {
+        self.contact.resources.iter().any(|r| r == key)
     }
     fn local(&self, unix: &i64) -> String {
         self.hours.local_text(*unix)
@@ -102,7 +105,7 @@ async fn case_page(
     ctx: Ctx,
     id: RequestId,
     error: Option<Invalid>,
-    typed: Option<(String, String)>,
+    typed: Option<ContactForm>,
 ) -> PageResult {
     let CaseFile {
         request,
@@ -112,7 +115,14 @@ async fn case_page(
         resources,
         hours,
     } = helper.case(id).await?;
-    let when = typed.unwrap_or_else(|| hours.local_fields(now()));
+    let contact = typed.unwrap_or_else(|| {
+        let (date, time) = hours.local_fields(now());
+        ContactForm {
+            date,
+            time,
+            ..Default::default()
+        }
+    });
     let status = form_status(&error);
     render_status(
         status,
@@ -125,7 +135,7 @@ async fn case_page(
             message,
             error,
             hours,
-            when,
+            contact,
         },
     )
 }
@@ -144,34 +154,16 @@ pub async fn log_contact(
     ctx: Ctx,
     a: Helper,
     Path(IdPath { id }): Path<IdPath<RequestId>>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(form): Form<ContactForm>,
 ) -> PageResult {
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
+    let logged = match ContactInput::try_from(&form) {
+        Ok(input) => a.log_contact(id, &input).await,
+        Err(e) => Err(e.into()),
     };
-    let resources: Vec<String> = pairs
-        .iter()
-        .filter(|(k, _)| k == "resources")
-        .map(|(_, v)| v.clone())
-        .collect();
-    let form = ContactForm {
-        date: one("date"),
-        time: one("time"),
-        mode: one("mode"),
-        minutes: one("minutes"),
-        resources: &resources,
-    };
-    match a.log_contact(id, form).await {
+    match logged {
         Ok(()) => Ok(Redirect::to(&format!("/helper/cases/{id}")).into_response()),
-        // What was typed comes back with the reason beside its field.
-        Err(crate::app::Error::Invalid(e)) => {
-            let typed = (one("date").to_string(), one("time").to_string());
-            case_page(&a, ctx, id, Some(e), Some(typed)).await
-        }
+        // Everything typed comes back, with the reason beside its field.
+        Err(crate::app::Error::Invalid(e)) => case_page(&a, ctx, id, Some(e), Some(form)).await,
         Err(e) => Err(e.into()),
     }
 }

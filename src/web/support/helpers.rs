@@ -1,8 +1,8 @@
 //! The helper corps: a helper's own profile, applying to become a helper and the decision,
 //! the coordinators' list with training records, and the public "meet our helpers" page.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
@@ -82,32 +82,8 @@ pub async fn save_profile(
     State(_state): State<AppState>,
     ctx: Ctx,
     a: Helper,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(input): Form<ProfileForm>,
 ) -> PageResult {
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let input = ProfileForm {
-        department: one("department"),
-        appointment: one("appointment"),
-        rank: one("rank"),
-        genders: one("genders"),
-        race_ethnicities: one("race_ethnicities"),
-        languages: one("languages"),
-        topics: pairs
-            .iter()
-            .filter(|(k, _)| k == "topics")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        capacity: one("capacity"),
-        away_until: one("away_until"),
-        bio: one("bio"),
-        bio_public: one("bio_public") == "1",
-    };
     let saved = match ProfileInput::try_from(&input) {
         Ok(typed) => a.save_profile(&typed).await,
         Err(e) => Err(e.into()),

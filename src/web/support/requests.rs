@@ -3,7 +3,6 @@
 //! helper, feedback, withdrawal, and a member's own requests.
 
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -11,19 +10,21 @@ use serde::Deserialize;
 use crate::app::support::requests::Requester;
 use crate::domain::Invalid;
 use crate::domain::support::{
-    Appointment, ContactMode, ReferralInput, ReferralReason, RequestInput, Topic, Urgency,
+    Appointment, ContactMode, ReferralForm, ReferralInput, ReferralReason, RequestForm,
+    RequestInput, Topic, Urgency,
 };
 use crate::store::RequestSummary;
 use crate::web::AppState;
 use crate::web::http::auth::{ClientAddr, MaybeSignedIn, Member};
 use crate::web::http::error::{AppError, PageResult};
+use crate::web::http::form::Form;
 use crate::web::http::layout::{Ctx, Layout, field_error, render, render_status};
 
 #[derive(Template)]
 #[template(path = "support/request.html")]
 struct RequestView {
     l: Layout,
-    input: RequestInput,
+    input: RequestForm,
     /// Helpers who chose to be listed publicly, to be asked for by name.
     public_helpers: Vec<crate::store::PublicHelper>,
     error: Option<Invalid>,
@@ -51,10 +52,13 @@ impl RequestView {
         Appointment::ALL
     }
     fn is_named(&self, id: &i64) -> bool {
-        self.input.named_helper == Some(*id)
+        self.input.named_helper.trim() == id.to_string()
     }
     fn is_avoided(&self, id: &i64) -> bool {
-        self.input.avoid_helpers.contains(id)
+        self.input
+            .avoid_helpers
+            .iter()
+            .any(|h| h.trim() == id.to_string())
     }
 }
 
@@ -63,9 +67,9 @@ pub async fn request_form(State(state): State<AppState>, ctx: Ctx) -> PageResult
     if ctx.account.is_none() && public.support_requires_sign_in().await? {
         return Err(AppError::Unauthorized);
     }
-    let input = RequestInput {
-        urgency: "routine".into(),
-        contact_mode: "email".into(),
+    let input = RequestForm {
+        urgency: Urgency::Routine.key().into(),
+        contact_mode: ContactMode::Email.key().into(),
         email: ctx
             .account
             .as_ref()
@@ -87,50 +91,11 @@ pub async fn request_form(State(state): State<AppState>, ctx: Ctx) -> PageResult
     })
 }
 
-/// A form's fields (topics repeat) as the API's input.
-fn input_from_pairs(pairs: &[(String, String)]) -> RequestInput {
-    let one = |name: &str| {
-        pairs
-            .iter()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    RequestInput {
-        topics: pairs
-            .iter()
-            .filter(|(k, _)| k == "topics")
-            .map(|(_, v)| v.clone())
-            .collect(),
-        urgency: one("urgency"),
-        contact_mode: one("contact_mode"),
-        name: one("name"),
-        email: one("email"),
-        phone: one("phone"),
-        department: one("department"),
-        contact_times: one("contact_times"),
-        avoid: one("avoid"),
-        appointment: one("appointment"),
-        rank: one("rank"),
-        gender: one("gender"),
-        race_ethnicity: one("race_ethnicity"),
-        language: one("language"),
-        outside_department: one("outside_department") == "1",
-        named_helper: one("named_helper").parse().ok(),
-        avoid_helpers: pairs
-            .iter()
-            .filter(|(k, _)| k == "avoid_helpers")
-            .filter_map(|(_, v)| v.parse().ok())
-            .collect(),
-        message: one("message"),
-    }
-}
-
 #[derive(Template)]
 #[template(path = "support/refer.html")]
 struct ReferView {
     l: Layout,
-    input: ReferralInput,
+    input: ReferralForm,
     received: bool,
     error: Option<Invalid>,
 }
@@ -147,7 +112,7 @@ impl ReferView {
 pub async fn refer_form(ctx: Ctx, _: Member) -> PageResult {
     render(&ReferView {
         l: ctx.layout("Refer a colleague"),
-        input: ReferralInput::default(),
+        input: ReferralForm::default(),
         received: false,
         error: None,
     })
@@ -159,12 +124,16 @@ pub async fn refer(
     State(_state): State<AppState>,
     ctx: Ctx,
     a: Member,
-    Form(input): Form<ReferralInput>,
+    Form(input): Form<ReferralForm>,
 ) -> PageResult {
-    match a.refer(&input).await {
+    let referred = match ReferralInput::try_from(&input) {
+        Ok(typed) => a.refer(&typed).await,
+        Err(e) => Err(e.into()),
+    };
+    match referred {
         Ok(()) => render(&ReferView {
             l: ctx.layout("Referral received"),
-            input: ReferralInput::default(),
+            input: ReferralForm::default(),
             received: true,
             error: None,
         }),
@@ -196,11 +165,14 @@ pub async fn submit(
     State(state): State<AppState>,
     ctx: Ctx,
     MaybeSignedIn(account): MaybeSignedIn,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(input): Form<RequestForm>,
 ) -> PageResult {
     let public = state.app.public();
-    let input = input_from_pairs(&pairs);
-    let filed = match public.ask_for_support(&input, account.as_ref()).await {
+    let asked = match RequestInput::try_from(&input) {
+        Ok(typed) => public.ask_for_support(&typed, account.as_ref()).await,
+        Err(e) => Err(e.into()),
+    };
+    let filed = match asked {
         Ok(filed) => filed,
         // Everything typed comes back, with the reason beside its field.
         Err(crate::app::Error::Invalid(e)) => {

@@ -1,8 +1,8 @@
 //! The resource directory: public, edited by coordinators, with how often helpers
 //! suggested each entry.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;

@@ -1,7 +1,7 @@
 //! The programme's peer-support settings page: hours, service levels, alerts, matching.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Deserialize;

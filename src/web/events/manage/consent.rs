@@ -2,8 +2,8 @@
 //! change it here; each change is a new version, earlier ones stay readable, and every
 //! consent records the version that was agreed to.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::State;
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;

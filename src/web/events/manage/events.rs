@@ -2,8 +2,8 @@
 //! and readings), cancelling, drawing a lottery, the registrant list with check-in,
 //! CSV exports, per-event counts, and the volunteer roster for students' events.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;

@@ -1,8 +1,8 @@
 //! Coordinators' programme series: add one, change its words. A series' address never
 //! changes once made, so its page and calendar feed keep working for subscribers.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 

@@ -1,8 +1,8 @@
 //! The roster of adults cleared to work with school students (background check and
 //! youth-protection training), and placing them on students' events.
 
+use crate::web::http::form::Form;
 use askama::Template;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
