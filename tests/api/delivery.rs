@@ -76,6 +76,45 @@ async fn outbox_column(db: &TestDb, column: &str) -> Vec<String> {
     rows.into_iter().map(|r| r.0.unwrap_or_default()).collect()
 }
 
+/// Waits until the outbox satisfies `ready` (polled, never a fixed pause), or fails after
+/// 30 s with what the outbox held.
+async fn wait_for_outbox(
+    store: &Store,
+    what: &str,
+    ready: impl Fn(&[wecare::store::OutboxEntry]) -> bool,
+) -> Vec<wecare::store::OutboxEntry> {
+    let start = std::time::Instant::now();
+    loop {
+        let all = store.list_outbox(None, 1000).await.expect("list");
+        if ready(&all) {
+            return all;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the outbox never reached {what}: {all:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until every row of the outbox is sent, read from the database as another
+/// process wrote it. Then nothing more can reach the sink: a row is marked sent only after
+/// the server accepted its message, so any copy would already be there.
+async fn wait_until_all_sent(db: &TestDb, n: usize) {
+    let start = std::time::Instant::now();
+    loop {
+        let statuses = outbox_column(db, "status").await;
+        if statuses.len() == n && statuses.iter().all(|s| s == "sent") {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "not every message was marked sent: {statuses:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn wait_until_status(store: &Store, status: OutboxStatus, n: usize) {
     for _ in 0..200 {
         let count = store
@@ -245,10 +284,14 @@ async fn a_permanent_refusal_is_shown_and_can_be_retried_or_cancelled(db: TestDb
     let id = failed[0].id;
 
     // Sent again: refused again, and shown so.
+    // Requeued (its attempts start again at 0) by the time the answer came: it fails again.
     let r = admin.post(&format!("/admin/outbox/{id}/retry"), &[]).await;
     assert_eq!(r.status, 303, "{}", r.body);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    wait_until_status(&app.store, OutboxStatus::Failed, 1).await;
+    wait_for_outbox(&app.store, "the retried message failed again", |all| {
+        all.iter()
+            .any(|m| m.id == id && m.status == OutboxStatus::Failed && m.attempts >= 1)
+    })
+    .await;
     // Cancelled: it stays cancelled, and a cancelled message cannot be cancelled twice.
     let r = admin.post(&format!("/admin/outbox/{id}/cancel"), &[]).await;
     assert_eq!(r.status, 303, "{}", r.body);
@@ -261,12 +304,16 @@ async fn a_permanent_refusal_is_shown_and_can_be_retried_or_cancelled(db: TestDb
     // A temporary refusal is retried, not failed.
     let m = test_message(&app.store, "tempfail@example.edu", "t:temp").await;
     app.store.enqueue(&m).await.expect("enqueue");
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let queued = app
-        .store
-        .list_outbox(Some(OutboxStatus::Queued), 10)
-        .await
-        .expect("list");
+    let all = wait_for_outbox(&app.store, "a tried temporary refusal", |all| {
+        all.iter().any(|m| {
+            m.to == "tempfail@example.edu" && m.attempts >= 1 && m.status != OutboxStatus::Sending
+        })
+    })
+    .await;
+    let queued: Vec<_> = all
+        .into_iter()
+        .filter(|m| m.status == OutboxStatus::Queued)
+        .collect();
     assert_eq!(queued.len(), 1, "{queued:?}");
     assert!(
         queued[0]
@@ -635,13 +682,17 @@ async fn an_outage_delays_messages_but_loses_and_doubles_none() {
         .await;
         app.store.enqueue(&m).await.expect("enqueue");
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let waiting = app
-        .store
-        .list_outbox(Some(OutboxStatus::Queued), 100)
-        .await
-        .expect("list");
-    assert_eq!(waiting.len(), 20, "all wait while the server is down");
+    let waiting = wait_for_outbox(&app.store, "every message tried once", |all| {
+        all.len() == 20
+            && all
+                .iter()
+                .all(|m| m.attempts >= 1 && m.status != OutboxStatus::Sending)
+    })
+    .await;
+    assert!(
+        waiting.iter().all(|m| m.status == OutboxStatus::Queued),
+        "all wait while the server is down: {waiting:?}"
+    );
     assert!(waiting.iter().all(|m| m.attempts >= 1), "{waiting:?}");
     assert!(
         waiting.iter().all(|m| m.server_reply.is_some()),
@@ -650,11 +701,11 @@ async fn an_outage_delays_messages_but_loses_and_doubles_none() {
 
     sink.resume();
     let got = sink.wait_for(20, Duration::from_secs(60)).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let got_later = sink.messages();
-    assert_eq!(got_later.len(), 20, "no message twice");
-    assert_eq!(distinct_ids(&got).len(), 20);
+    // Once every row is marked sent, nothing more can arrive: a message is marked only
+    // after the server accepted it, so a copy would already be in the sink.
     wait_until_status(&app.store, OutboxStatus::Sent, 20).await;
+    assert_eq!(sink.messages().len(), 20, "no message twice");
+    assert_eq!(distinct_ids(&got).len(), 20);
     app.stop().await;
 }
 
@@ -702,7 +753,7 @@ async fn a_killed_process_loses_and_doubles_nothing() {
     )
     .await;
     let got = sink.wait_for(40, Duration::from_secs(60)).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    wait_until_all_sent(&db, 40).await;
     assert_eq!(sink.messages().len(), 40, "nothing doubled");
     assert_eq!(distinct_ids(&got).len(), 40);
     drop(second);
@@ -746,7 +797,7 @@ async fn two_processes_deliver_each_message_once() {
         start_server_with(&db.url, &args, Stdio::null(), &[])
     );
     let got = sink.wait_for(200, Duration::from_secs(120)).await;
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    wait_until_all_sent(&db, 200).await;
     assert_eq!(sink.messages().len(), 200, "no message twice");
     assert_eq!(distinct_ids(&got).len(), 200);
     let mut workers = outbox_column(&db, "claimed_by").await;
@@ -952,7 +1003,7 @@ async fn outbox_throughput_and_hand_off_delay_are_measured() {
             at(100)
         );
         // Everything arrived, and nothing twice.
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        wait_until_all_sent(&db, backlog + signups).await;
         let all = sink.messages();
         assert_eq!(all.len(), backlog + signups, "no message twice");
         assert_eq!(distinct_ids(&all).len(), backlog + signups);

@@ -1210,7 +1210,7 @@ async fn reminders_carry_the_readings_and_go_once(db: TestDb) {
     let reminder = mail_to(&app, "guest1@example.org", "Subject: Reminder").await;
     assert!(reminder.contains("10.1001/jama.2018.12777"), "{reminder}");
     run_job(&app, "event-reminders").await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.mail_settled().await;
     let count = app
         .db
         .mail_files()

@@ -257,6 +257,32 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Waits until nothing in the outbox is queued or being sent: every message written
+    /// so far has been handed off (to the mail folder or the SMTP server), so a count of
+    /// what arrived is final. Polls; never a fixed pause.
+    pub async fn mail_settled(&self) {
+        use wecare::store::OutboxStatus;
+        let start = std::time::Instant::now();
+        loop {
+            let pending = self
+                .store
+                .list_outbox(None, 1000)
+                .await
+                .expect("outbox")
+                .into_iter()
+                .filter(|m| matches!(m.status, OutboxStatus::Queued | OutboxStatus::Sending))
+                .count();
+            if pending == 0 {
+                return;
+            }
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(30),
+                "{pending} messages are still waiting to be sent"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// This test makes a message or a timed job fail on purpose: the check at the end of
     /// the test lets those pass.
     pub fn expect_failures(&self) {

@@ -107,7 +107,7 @@ async fn a_withdrawn_request_cannot_be_accepted_and_its_person_is_not_told_a_pee
         "cancelled"
     );
     // Whatever else was sent, nothing told the person a peer would contact them.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.mail_settled().await;
     let outbox = app.store.list_outbox(None, 100).await.expect("outbox");
     assert!(
         !outbox.iter().any(|m| m.kind == "requester_update"),
@@ -553,7 +553,7 @@ async fn a_safety_concern_alerts_every_coordinator_at_once_and_heads_the_queue(d
     helper
         .post(&format!("/helper/cases/{id}/escalate"), &[])
         .await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.mail_settled().await;
     let alerts = app
         .db
         .mail_files()
@@ -932,7 +932,7 @@ async fn the_form_promises_what_the_settings_in_force_do(db: TestDb) {
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
     crate::cases::mail_to(&app, "quinn@example.org").await;
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    app.mail_settled().await;
     let to_quinn: Vec<String> = app
         .db
         .mail_files()
