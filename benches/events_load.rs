@@ -117,6 +117,8 @@ async fn burst(base: &str, token: &str, n: usize, concurrency: usize) {
         .pool_max_idle_per_host(concurrency)
         .build()
         .expect("client");
+    // The load generator's own calendar: an event two weeks from today.
+    #[allow(clippy::disallowed_methods)]
     let date = jiff::Zoned::now()
         .date()
         .checked_add(jiff::ToSpan::days(14))

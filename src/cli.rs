@@ -384,7 +384,7 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
             )?;
             let store = startup::prepare_store(&c.database).await?;
             let n = store
-                .purge_identities(crate::domain::now() - i64::from(days) * 86_400)
+                .purge_identities(store.now() - i64::from(days) * 86_400)
                 .await
                 .map_err(|e| ConfigError(format!("erasing identities failed ({e})")))?;
             println!(
@@ -552,7 +552,7 @@ async fn admin(c: &Common, cmd: &AdminCommand) -> Result<(), ConfigError> {
             let name = crate::domain::required_line("name", "The token's name", name, 80)
                 .map_err(invalid)?;
             let expires_at = match expires_days {
-                Some(d @ 1..=3650) => Some(crate::domain::now() + i64::from(*d) * 86_400),
+                Some(d @ 1..=3650) => Some(store.now() + i64::from(*d) * 86_400),
                 Some(d) => {
                     return Err(ConfigError(format!(
                         "--expires-days is {d}; give a number of days from 1 to 3650, or leave it out for a token that works until revoked"

@@ -245,7 +245,7 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
     if store.has_events().await? {
         return Ok(());
     }
-    let today = jiff::Zoned::now().date();
+    let today = store.clock().today();
     let mut lecture = None;
     for input in demo_inputs(today) {
         let draft = EventDraft::from_form(&input)

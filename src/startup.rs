@@ -91,7 +91,7 @@ pub async fn seed_demo(store: &Store) -> anyhow::Result<()> {
                     .await?
                     .id;
                 let offer = store
-                    .offer_request(r.id, helper, None, crate::domain::now() + 3600, None)
+                    .offer_request(r.id, helper, None, store.now() + 3600, None)
                     .await?;
                 store.answer_offer(offer.id, helper, true, None).await?;
                 store.escalate_case(r.id, helper, &[]).await?;
@@ -131,7 +131,7 @@ async fn seed_demo_helpers(store: &Store) -> anyhow::Result<()> {
     use crate::domain::helpers::{HelperProfile, TrainingKind};
     use crate::domain::support::Appointment;
     let year = 365 * 24 * 3600;
-    let now = crate::domain::now();
+    let now = store.now();
     let helpers = [
         (
             "helper@example.edu",

@@ -7,7 +7,7 @@ use crate::delivery::Writer;
 use crate::domain::accounts::{self, Account, AccountId, Email, NewPassword, Role};
 use crate::domain::ids::TokenId;
 use crate::domain::mail::MessageKind;
-use crate::domain::{Invalid, format_time, now, throttle};
+use crate::domain::{Invalid, format_time, throttle};
 use crate::store::{ApiTokenInfo, NewAccount, Store};
 
 /// How long a set-up link stays valid.
@@ -27,7 +27,7 @@ async fn check_credentials(
     password: &str,
     address: &str,
 ) -> Result<Option<Account>> {
-    let t = now();
+    let t = store.now();
     let account_key = throttle::account_key(email);
     let address_key = throttle::address_key(address);
     let locked = store
@@ -196,7 +196,7 @@ impl Member {
             MessageKind::PasswordChanged,
         )
         .await?;
-        let when = format_time(now());
+        let when = format_time(self.now());
         let notice = writer.to(
             self.email.as_str(),
             &[
@@ -246,7 +246,7 @@ impl Admin {
             .await?;
         let writer =
             Writer::load(store, self.app().public_url(), MessageKind::AccountSetup).await?;
-        let expires = format_time(now() + SETUP_LINK_SECS);
+        let expires = format_time(self.now() + SETUP_LINK_SECS);
         let mail = |secret: &str| {
             writer.to(
                 account.email.as_str(),

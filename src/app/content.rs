@@ -42,7 +42,7 @@ impl Public {
             .store()
             .list_events(&EventFilter {
                 series_id: Some(series.id),
-                from: crate::domain::now(),
+                from: self.now(),
                 ..Default::default()
             })
             .await?;

@@ -101,6 +101,11 @@ impl App {
         &self.settings.public_url
     }
 
+    /// Now, by the programme's clock (the store's): what pages and jobs compare against.
+    pub fn now(&self) -> i64 {
+        self.store.now()
+    }
+
     /// How long a browser session lasts (the cookie says the same).
     pub fn session_ttl_secs(&self) -> i64 {
         self.settings.session_ttl_secs
@@ -232,6 +237,16 @@ macro_rules! role_handle {
             fn store(&self) -> &Store {
                 &self.0.app.store
             }
+
+            /// Now, by the programme's clock.
+            pub fn now(&self) -> i64 {
+                self.0.app.now()
+            }
+
+            /// Today's date, by the programme's clock.
+            pub fn today(&self) -> jiff::civil::Date {
+                self.0.today()
+            }
         }
     };
 }
@@ -257,6 +272,16 @@ impl Public {
     fn app(&self) -> &App {
         &self.app
     }
+
+    /// Now, by the programme's clock.
+    pub fn now(&self) -> i64 {
+        self.app.now()
+    }
+
+    /// Today's date, by the programme's clock.
+    pub fn today(&self) -> jiff::civil::Date {
+        self.app.store.clock().today()
+    }
 }
 
 impl Member {
@@ -266,5 +291,15 @@ impl Member {
 
     fn app(&self) -> &App {
         &self.app
+    }
+
+    /// Now, by the programme's clock.
+    pub fn now(&self) -> i64 {
+        self.app.now()
+    }
+
+    /// Today's date, by the programme's clock.
+    pub fn today(&self) -> jiff::civil::Date {
+        self.app.store.clock().today()
     }
 }

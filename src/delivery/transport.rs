@@ -59,7 +59,13 @@ impl Transport {
     }
 
     /// Sends one message; the answer is the server's acceptance (or where the file went).
-    pub async fn send(&self, email: &Message, m: &OutboxMessage) -> Result<String, SendError> {
+    /// `now` names a folder file by when it was written (its erasure is counted from it).
+    pub async fn send(
+        &self,
+        email: &Message,
+        m: &OutboxMessage,
+        now: i64,
+    ) -> Result<String, SendError> {
         match self {
             Self::Smtp(t) => match t.send(email.clone()).await {
                 Ok(r) => Ok(format!(
@@ -72,7 +78,7 @@ impl Transport {
                 Err(e) => Err(SendError::Temporary(e.to_string())),
             },
             Self::Folder(dir) => {
-                let name = folder_file_name(crate::domain::now(), m.id, m.confidential);
+                let name = folder_file_name(now, m.id, m.confidential);
                 let tmp = dir.join(format!(".{name}.tmp"));
                 let path = dir.join(&name);
                 let bytes = email.formatted();
@@ -95,8 +101,9 @@ impl Transport {
 pub fn erase_confidential_files(
     dir: &std::path::Path,
     older_than_secs: i64,
+    now: i64,
 ) -> std::io::Result<usize> {
-    let cutoff = crate::domain::now() - older_than_secs;
+    let cutoff = now - older_than_secs;
     let mut erased = 0;
     let mut failed = None;
     for entry in std::fs::read_dir(dir)? {

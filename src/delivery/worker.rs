@@ -126,14 +126,18 @@ async fn deliver(
             return;
         }
     };
-    let outcome =
-        match tokio::time::timeout(settings.send_timeout, transport.send(&email, &m)).await {
-            Ok(r) => r,
-            Err(_) => Err(SendError::Temporary(format!(
-                "no answer from the mail server within {} s",
-                settings.send_timeout.as_secs()
-            ))),
-        };
+    let outcome = match tokio::time::timeout(
+        settings.send_timeout,
+        transport.send(&email, &m, store.now()),
+    )
+    .await
+    {
+        Ok(r) => r,
+        Err(_) => Err(SendError::Temporary(format!(
+            "no answer from the mail server within {} s",
+            settings.send_timeout.as_secs()
+        ))),
+    };
     let outcome = match outcome {
         Ok(r) => Ok(redact_addresses(&r)),
         Err(SendError::Permanent(r)) => Err(SendError::Permanent(redact_addresses(&r))),
@@ -166,7 +170,7 @@ async fn deliver(
             let wait = backoff_secs(m.attempts, settings.retry_base_secs, jitter);
             tracing::info!(id = m.id, kind = %m.kind, attempt = m.attempts, retry_in_secs = wait, "delivery failed for now: {reply}");
             store
-                .message_retry_at(m.id, worker, crate::domain::now() + wait, &reply)
+                .message_retry_at(m.id, worker, store.now() + wait, &reply)
                 .await
         }
     };

@@ -58,11 +58,6 @@ pub fn ticked<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> 
     Ok(!v.is_empty() && v != "0")
 }
 
-/// Seconds since the Unix epoch: how the store keeps time on both databases.
-pub fn now() -> i64 {
-    jiff::Timestamp::now().as_second()
-}
-
 /// A timestamp for people to read, in UTC.
 pub fn format_time(unix: impl std::borrow::Borrow<i64>) -> String {
     jiff::Timestamp::from_second(*unix.borrow())

@@ -74,7 +74,7 @@ impl TimedJob for OutboxCleanup {
 
     fn run<'a>(&'a self, cx: &'a JobContext<'a>) -> JobFuture<'a> {
         Box::pin(async move {
-            let now = crate::domain::now();
+            let now = cx.store.now();
             let messages = cx.store.prune_outbox(now - OUTBOX_KEEP_SECS).await?;
             let links = cx
                 .store

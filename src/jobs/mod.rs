@@ -84,7 +84,7 @@ pub async fn run(
     worker: String,
     mut stop: watch::Receiver<bool>,
 ) {
-    let now = crate::domain::now();
+    let now = store.now();
     for job in JOBS {
         if let Err(e) = store.ensure_job(job.name(), now).await {
             tracing::warn!(job = job.name(), error = %e, "registering a timed job failed");
@@ -136,7 +136,7 @@ pub async fn run_if_due(
             (Outcome::Failed(why.clone()), why)
         }
     };
-    let next = crate::domain::now() + job.every_secs();
+    let next = store.now() + job.every_secs();
     if let Err(e) = store.finish_job(job.name(), worker, next, &result).await {
         tracing::warn!(job = job.name(), error = %e, "recording a timed job's result failed");
     }

@@ -37,11 +37,15 @@ impl TimedJob for Retention {
     fn run<'a>(&'a self, cx: &'a JobContext<'a>) -> JobFuture<'a> {
         Box::pin(async move {
             let days = cx.settings.retention_days;
-            let before = crate::domain::now() - i64::from(days) * 86_400;
+            let before = cx.store.now() - i64::from(days) * 86_400;
             let n = cx.store.purge_identities(before).await?;
             let mut files = 0;
             if let Some(dir) = &cx.settings.mail_folder {
-                files = crate::delivery::erase_confidential_files(dir, i64::from(days) * 86_400)?;
+                files = crate::delivery::erase_confidential_files(
+                    dir,
+                    i64::from(days) * 86_400,
+                    cx.store.now(),
+                )?;
             }
             Ok(format!(
                 "erased the identities of {n} requests closed more than {days} days ago, and {files} confidential messages from the mail folder"
@@ -84,7 +88,7 @@ async fn service_level(store: &Store, settings: &JobSettings) -> anyhow::Result<
     use crate::domain::sla::{BusinessHours, SlaState, state};
     let sla = store.service_level_settings().await?;
     let hours = BusinessHours::parse(&sla).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let now = crate::domain::now();
+    let now = store.now();
     let reminder =
         crate::delivery::Writer::load(store, &settings.public_url, MessageKind::HelperReminder)
             .await?;

@@ -42,7 +42,7 @@ fn parse_roles(names: impl IntoIterator<Item = String>) -> Vec<Role> {
 impl Store {
     pub async fn create_account(&self, new: NewAccount<'_>) -> StoreResult<Account> {
         let id = crypto::random_id();
-        let now = crate::domain::now();
+        let now = self.now();
         let mut tx = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO accounts (id, email, display_name, password_hash, active, created_at)
@@ -247,7 +247,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         if let Some(m) = notice {
-            enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
+            enqueue_in(&mut tx, m, self).await?;
         }
         tx.commit().await?;
         if notice.is_some() {
@@ -272,11 +272,11 @@ impl Store {
         )
         .bind(crypto::secret_digest(&secret))
         .bind(id.0)
-        .bind(crate::domain::now() + valid_secs)
+        .bind(self.now() + valid_secs)
         .execute(&mut *tx)
         .await?;
         if let Some(make) = mail {
-            enqueue_in(&mut tx, &make(&secret), self.data_key.as_deref()).await?;
+            enqueue_in(&mut tx, &make(&secret), self).await?;
         }
         tx.commit().await?;
         if mail.is_some() {
@@ -292,7 +292,7 @@ impl Store {
              WHERE token_digest = $1 AND used_at IS NULL AND expires_at > $2",
         )
         .bind(crypto::secret_digest(secret))
-        .bind(crate::domain::now())
+        .bind(self.now())
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
@@ -301,7 +301,7 @@ impl Store {
 
     /// Uses a setup link to set the password, once: a second use finds nothing.
     pub async fn use_setup_link(&self, secret: &str, hash: &str) -> StoreResult<AccountId> {
-        let now = crate::domain::now();
+        let now = self.now();
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE setup_links SET used_at = $1

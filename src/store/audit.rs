@@ -88,6 +88,7 @@ pub struct AuditRow {
 /// the caller runs its transaction again.
 pub(super) async fn append_in(
     conn: &mut sqlx::AnyConnection,
+    at: i64,
     actor: Option<AccountId>,
     action: &str,
     subject: &str,
@@ -102,7 +103,6 @@ pub(super) async fn append_in(
         ),
         None => (1, GENESIS.to_string()),
     };
-    let at = crate::domain::now();
     let actor = actor.map(|a| a.0);
     let hash = row_hash(&prev, seq, at, actor, action, subject);
     sqlx::query(
@@ -153,7 +153,7 @@ impl Store {
         'attempt: for _ in 0..10 {
             let mut tx = self.begin_write().await?;
             for subject in subjects {
-                match append_in(&mut tx, actor, action, subject).await {
+                match append_in(&mut tx, self.now(), actor, action, subject).await {
                     Ok(()) => {}
                     Err(sqlx::Error::Database(d)) if d.is_unique_violation() => continue 'attempt,
                     Err(e) => return Err(e.into()),

@@ -52,7 +52,7 @@ impl Store {
         respond_by: i64,
         mail: Option<&NewMessage>,
     ) -> StoreResult<Offer> {
-        let now = crate::domain::now();
+        let now = self.now();
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE support_requests SET status = 'offered', updated_at = $1
@@ -86,7 +86,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if let Some(m) = mail {
-            enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
+            enqueue_in(&mut tx, m, self).await?;
         }
         tx.commit().await?;
         if mail.is_some() {
@@ -115,7 +115,7 @@ impl Store {
              ORDER BY o.offered_at",
         )
         .bind(helper.0)
-        .bind(crate::domain::now())
+        .bind(self.now())
         .fetch_all(&self.pool)
         .await?;
         let offers = rows
@@ -145,7 +145,7 @@ impl Store {
         accept: bool,
         tell_requester: Option<&(dyn Fn(&Identity) -> NewMessage + Sync)>,
     ) -> StoreResult<Offer> {
-        let now = crate::domain::now();
+        let now = self.now();
         let row = sqlx::query(
             "SELECT id, request_id, helper_id, status, offered_at, respond_by FROM support_offers
              WHERE id = $1 AND helper_id = $2",
@@ -208,7 +208,7 @@ impl Store {
             return Err(StoreError::Conflict(Conflict::RequestGoneWhileOffered));
         }
         if let (true, Some(m)) = (accept, &notice) {
-            enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
+            enqueue_in(&mut tx, m, self).await?;
         }
         tx.commit().await?;
         if notice.is_some() {
@@ -239,7 +239,7 @@ impl Store {
     /// Offers past their time: marked expired, and their requests back in the queue.
     /// Returns the requests concerned.
     pub async fn expire_offers(&self) -> StoreResult<Vec<i64>> {
-        let now = crate::domain::now();
+        let now = self.now();
         let mut tx = self.begin_write().await?;
         let rows = sqlx::query(
             "UPDATE support_offers SET status = 'expired', responded_at = $1
@@ -328,7 +328,7 @@ impl Store {
     ) -> StoreResult<()> {
         let r = self.case_of(request_id, helper).await?;
         check_in_progress(r.status).map_err(StoreError::Conflict)?;
-        let now = crate::domain::now();
+        let now = self.now();
         let mut tx = self.begin_write().await?;
         // The case must still be this helper's and open when the contact is written; the
         // earliest contact is the first, whatever order they are logged in.
@@ -410,7 +410,7 @@ impl Store {
             }
             _ => None,
         };
-        let now = crate::domain::now();
+        let now = self.now();
         let mut tx = self.begin_write().await?;
         let n = sqlx::query(
             "UPDATE support_requests SET status = 'closed', closed_at = $1, updated_at = $1,
@@ -428,7 +428,7 @@ impl Store {
             return Err(StoreError::Conflict(Conflict::CaseChanged));
         }
         if let Some(m) = &message {
-            enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
+            enqueue_in(&mut tx, m, self).await?;
         }
         tx.commit().await?;
         if message.is_some() {
@@ -454,7 +454,7 @@ impl Store {
     ) -> StoreResult<()> {
         for _ in 0..10 {
             let mut tx = self.begin_write().await?;
-            match super::support::put_coordinator_blind_in(&mut tx, blind, by).await {
+            match super::support::put_coordinator_blind_in(&mut tx, self.now(), blind, by).await {
                 Ok(()) => {}
                 // Another instance appended to the audit log first: run it again.
                 Err(StoreError::Database(sqlx::Error::Database(d))) if d.is_unique_violation() => {
@@ -508,7 +508,7 @@ impl Store {
                  WHERE id = $2 AND helper_id = $3 AND status IN ('accepted', 'contacted')
                    AND escalated_at IS NULL",
             )
-            .bind(crate::domain::now())
+            .bind(self.now())
             .bind(request_id)
             .bind(helper.0)
             .execute(&mut *tx)
@@ -519,6 +519,7 @@ impl Store {
             }
             match super::audit::append_in(
                 &mut tx,
+                self.now(),
                 Some(helper),
                 "safety_escalation",
                 &format!("support_request:{request_id}"),
@@ -531,7 +532,7 @@ impl Store {
                 Err(e) => return Err(e.into()),
             }
             for m in alerts {
-                enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
+                enqueue_in(&mut tx, m, self).await?;
             }
             tx.commit().await?;
             self.wake_delivery();
@@ -623,7 +624,7 @@ impl Store {
     /// (a coordinator's decision once the service level is missed). The helper counts as
     /// having passed on it, and it returns to the queue.
     pub async fn take_back(&self, request_id: i64) -> StoreResult<()> {
-        let now = crate::domain::now();
+        let now = self.now();
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE support_requests SET status = 'submitted', helper_id = NULL, updated_at = $1

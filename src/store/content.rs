@@ -43,7 +43,7 @@ impl Store {
     /// Puts in the default pages and series where they are missing. Never overwrites what
     /// a coordinator has written, so it is safe on every start.
     pub async fn seed_defaults(&self) -> StoreResult<()> {
-        let now = crate::domain::now();
+        let now = self.now();
         let mut tx = self.begin_write().await?;
         for p in defaults::PAGES {
             sqlx::query(
@@ -131,7 +131,7 @@ impl Store {
                 )
                 .bind(&edit.title)
                 .bind(&edit.body_md)
-                .bind(crate::domain::now())
+                .bind(self.now())
                 .bind(by.0)
                 .bind(slug),
             )

@@ -17,7 +17,6 @@ use crate::domain::events::{
     Allocation, Audience, Event, EventDraft, EventStatus, Occurrence, Question, QuestionKind,
     Reading, ReadingKind, RegistrationStatus,
 };
-use crate::domain::now;
 
 /// What to filter the event listing by.
 #[derive(Debug, Clone, Default)]
@@ -195,7 +194,7 @@ impl Store {
         let recurrence = (d.occurrences.len() > 1).then(crypto::random_id);
         for o in &d.occurrences {
             let id = crypto::random_id();
-            insert_event(&mut tx, id, series_id, recurrence, d, o).await?;
+            insert_event(&mut tx, id, series_id, recurrence, d, o, self.now()).await?;
             replace_questions_and_readings(&mut tx, id, &d.questions, &d.readings).await?;
             ids.push(id);
         }
@@ -389,14 +388,14 @@ impl Store {
         .bind(i64::from(d.private))
         .bind(i64::from(d.for_minors))
         .bind(d.offer_hours)
-        .bind(now())
+        .bind(self.now())
         .bind(i64::from(d.guests_confirm))
         .execute(&mut *tx)
         .await?;
         replace_questions_and_readings(&mut *tx, id, &d.questions, &d.readings).await?;
         for r in self.active_registrations(&mut *tx, id).await? {
             if let Some(m) = (c.notice)(&r) {
-                enqueue_in(&mut *tx, &m, self.data_key.as_deref()).await?;
+                enqueue_in(&mut *tx, &m, self).await?;
             }
         }
         let locked = Locked {
@@ -425,12 +424,12 @@ impl Store {
              WHERE id = $1",
         )
         .bind(id)
-        .bind(now())
+        .bind(self.now())
         .execute(&mut *tx)
         .await?;
         for r in self.active_registrations(&mut tx, id).await? {
             if let Some(m) = notice(&r) {
-                enqueue_in(&mut tx, &m, self.data_key.as_deref()).await?;
+                enqueue_in(&mut tx, &m, self).await?;
             }
         }
         tx.commit().await?;
@@ -459,7 +458,7 @@ impl Store {
         .bind(series_id.unwrap_or(0))
         .fetch_all(&self.pool)
         .await?;
-        let at = now();
+        let at = self.now();
         rows.iter()
             .map(|r| {
                 let erased = get_opt_i64(r, "erased_at")?.is_some();
@@ -626,8 +625,8 @@ async fn insert_event(
     recurrence: Option<i64>,
     d: &EventDraft,
     o: &Occurrence,
+    at: i64,
 ) -> StoreResult<()> {
-    let at = now();
     sqlx::query(
         "INSERT INTO events (id, series_id, recurrence_id, title, body_md, time_zone, starts_at,
              ends_at, place, online_url, audience, capacity, opens_at, closes_at, guests_allowed,

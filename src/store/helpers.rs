@@ -117,7 +117,7 @@ impl Store {
         .bind(p.away_until)
         .bind(&p.bio)
         .bind(i64::from(p.bio_public))
-        .bind(crate::domain::now()))
+        .bind(self.now()))
         .await?;
         Ok(())
     }
@@ -142,7 +142,7 @@ impl Store {
             .bind(completed_at)
             .bind(expires_at)
             .bind(by.0)
-            .bind(crate::domain::now()),
+            .bind(self.now()),
         )
         .await?;
         Ok(())
@@ -192,7 +192,7 @@ impl Store {
              LEFT JOIN helper_profiles p ON p.account_id = a.id
              WHERE a.active = 1
              ORDER BY a.display_name, a.id",
-            crate::domain::now() - RECENT_OFFER_SECS,
+            self.now() - RECENT_OFFER_SECS,
             Role::Helper.as_str()
         )))
         .fetch_all(&self.pool)
@@ -374,7 +374,7 @@ impl Store {
         .bind(account.0)
         .bind(motivation)
         .bind(department)
-        .bind(crate::domain::now())
+        .bind(self.now())
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -415,7 +415,7 @@ impl Store {
         approve: bool,
         by: AccountId,
     ) -> StoreResult<()> {
-        let now = crate::domain::now();
+        let now = self.now();
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
             "UPDATE helper_applications SET status = $1, decided_at = $2, decided_by = $3

@@ -29,7 +29,7 @@ impl Store {
     /// Claims a due job for `worker`. Returns false when it is not due or another instance
     /// holds it; a claim whose lease ran out (the instance died) can be taken over.
     pub async fn claim_job(&self, name: &str, worker: &str, lease_secs: i64) -> StoreResult<bool> {
-        let now = crate::domain::now();
+        let now = self.now();
         let n = self
             .write_one(
                 sqlx::query(
@@ -60,7 +60,7 @@ impl Store {
                  WHERE name = $4 AND claimed_by = $5",
             )
             .bind(next_run_at)
-            .bind(crate::domain::now())
+            .bind(self.now())
             .bind(result)
             .bind(name)
             .bind(worker),
@@ -93,7 +93,7 @@ impl Store {
     /// Housekeeping: expired sessions, used or expired set-up links, old throttle rows.
     /// Returns how many rows went.
     pub async fn delete_expired_sign_in_data(&self) -> StoreResult<u64> {
-        let now = crate::domain::now();
+        let now = self.now();
         let mut n = 0;
         for (sql, cutoff) in [
             ("DELETE FROM sessions WHERE expires_at < $1", now),

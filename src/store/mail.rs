@@ -62,7 +62,7 @@ impl Store {
         .bind(kind.key())
         .bind(&t.subject)
         .bind(&t.body)
-        .bind(crate::domain::now())
+        .bind(self.now())
         .bind(by.0))
         .await?;
         Ok(())
@@ -117,7 +117,7 @@ impl Store {
                 )
                 .bind(&address)
                 .bind(kind.key())
-                .bind(crate::domain::now()),
+                .bind(self.now()),
             )
             .await?;
         }

@@ -4,7 +4,6 @@
 
 use super::{Store, StoreResult, get_i64, get_string};
 use crate::domain::events::{ClearancePolicy, ConsentText};
-use crate::domain::now;
 
 impl Store {
     /// How long clearances last, as the programme has set it.
@@ -101,7 +100,7 @@ impl Store {
         .bind(account)
         .bind(background)
         .bind(training)
-        .bind(now()))
+        .bind(self.now()))
         .await?;
         Ok(())
     }
@@ -135,7 +134,7 @@ impl Store {
             )
             .bind(event_id)
             .bind(account)
-            .bind(now()),
+            .bind(self.now()),
         )
         .await?;
         Ok(())

@@ -86,6 +86,7 @@ pub struct Store {
     /// rather than in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
     /// and gives the slowest requests of a burst long, uneven waits.
     write_turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    clock: crate::clock::Clock,
 }
 
 /// A write transaction; on SQLite it also holds this process's writing turn until it
@@ -169,6 +170,7 @@ impl Store {
             delivery_wakeup: Default::default(),
             data_key: None,
             write_turn: Default::default(),
+            clock: Default::default(),
         })
     }
 
@@ -176,6 +178,16 @@ impl Store {
     pub fn with_data_key(mut self, key: crate::sealing::DataKey) -> Self {
         self.data_key = Some(std::sync::Arc::new(key));
         self
+    }
+
+    /// Now, by the programme's clock: every time the store writes or compares.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
+    }
+
+    /// The clock this store (and everything built on it) reads.
+    pub fn clock(&self) -> &crate::clock::Clock {
+        &self.clock
     }
 
     pub fn backend(&self) -> Backend {

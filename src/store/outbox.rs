@@ -9,7 +9,6 @@ use sqlx::any::AnyRow;
 use super::{Backend, Store, StoreError, StoreResult, get_i64, get_opt_i64, get_string};
 use crate::crypto;
 use crate::domain::mail::{Composed, MAX_ATTEMPTS, MessageKind};
-use crate::sealing::DataKey;
 
 /// A file sent with a message (a calendar entry, say).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,9 +169,9 @@ fn entry_from_row(row: &AnyRow) -> StoreResult<OutboxEntry> {
 pub(super) async fn enqueue_in(
     conn: &mut AnyConnection,
     m: &NewMessage,
-    key: Option<&DataKey>,
+    store: &Store,
 ) -> StoreResult<bool> {
-    let now = crate::domain::now();
+    let (now, key) = (store.now(), store.data_key.as_deref());
     let to = m.to.trim().to_lowercase();
     let id = crypto::random_id();
     let confidential = m.kind.info().confidential || m.sealed;
@@ -244,7 +243,7 @@ impl Store {
     /// Queues one message on its own (when nothing else changes with it).
     pub async fn enqueue(&self, m: &NewMessage) -> StoreResult<bool> {
         let mut tx = self.begin_write().await?;
-        let written = enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
+        let written = enqueue_in(&mut tx, m, self).await?;
         tx.commit().await?;
         self.wake_delivery();
         Ok(written)
@@ -271,7 +270,7 @@ impl Store {
         limit: i64,
         lease_secs: i64,
     ) -> StoreResult<Vec<OutboxMessage>> {
-        let now = crate::domain::now();
+        let now = self.now();
         let lock = match self.backend {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
@@ -342,7 +341,7 @@ impl Store {
     /// Marks a claimed message handed off and erases its body: the mail server has it now,
     /// and bodies can hold one-time links.
     pub async fn message_sent(&self, id: i64, worker: &str, reply: &str) -> StoreResult<bool> {
-        let now = crate::domain::now();
+        let now = self.now();
         let n = self
             .write_one(
                 sqlx::query(
@@ -375,7 +374,7 @@ impl Store {
                  WHERE id = $4 AND claimed_by = $5 AND status = 'sending'",
             )
             .bind(at)
-            .bind(crate::domain::now())
+            .bind(self.now())
             .bind(reply.to_string())
             .bind(id)
             .bind(worker.to_string()),
@@ -399,7 +398,7 @@ impl Store {
                  WHERE id = $4 AND claimed_by = $5 AND status = 'sending'",
             )
             .bind(status.as_str())
-            .bind(crate::domain::now())
+            .bind(self.now())
             .bind(reply.to_string())
             .bind(id)
             .bind(worker.to_string()),
@@ -448,7 +447,7 @@ impl Store {
 
     /// Puts a failed or cancelled message back in the queue, to be tried at once.
     pub async fn requeue_message(&self, id: i64) -> StoreResult<()> {
-        let now = crate::domain::now();
+        let now = self.now();
         let n = self
             .write_one(
                 sqlx::query(
@@ -473,7 +472,7 @@ impl Store {
             "UPDATE outbox SET status = 'cancelled', updated_at = $1, server_reply = 'cancelled by an administrator'
              WHERE id = $2 AND status IN ('queued', 'failed')",
         )
-        .bind(crate::domain::now())
+        .bind(self.now())
         .bind(id))
         .await?;
         if n == 0 {

@@ -14,7 +14,6 @@ use crate::domain::events::{
     Allocation, Answer, Child, Consent, Event, EventStatus, RegistrationStatus, lottery_order,
     promotable,
 };
-use crate::domain::now;
 
 /// Someone's registration as the programme keeps it.
 #[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
@@ -370,14 +369,14 @@ impl Store {
     ) -> StoreResult<Registered> {
         let mut tx = self.begin_write().await?;
         let (limit, guests_from_here) = match &arrival {
-            Arrival::Guest(l) => (Some(l), count_guest(&mut tx, l).await?),
+            Arrival::Guest(l) => (Some(l), count_guest(&mut tx, l, self.now()).await?),
             Arrival::Confirming { secret } => {
                 // The link is used up by the registration it makes, or not at all.
                 let n = sqlx::query(
                     "DELETE FROM guest_confirmations WHERE secret_digest = $1 AND expires_at > $2",
                 )
                 .bind(crypto::secret_digest(secret))
-                .bind(now())
+                .bind(self.now())
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
@@ -478,7 +477,7 @@ impl Store {
         };
         let id = crypto::random_id();
         let secret = self.registration_secret(id)?;
-        let at = now();
+        let at = self.now();
         // A private event's registrants are sealed like peer-support requests.
         let (stored_name, stored_email) = if private {
             let key = self.data_key()?;
@@ -547,7 +546,7 @@ impl Store {
             secret: secret.clone(),
         };
         if let Some(m) = mail(&out, &secret) {
-            enqueue_in(&mut tx, &m, self.data_key.as_deref()).await?;
+            enqueue_in(&mut tx, &m, self).await?;
         }
         tx.commit().await?;
         self.wake_delivery();
@@ -746,7 +745,7 @@ impl Store {
              WHERE id = $1 AND status <> 'cancelled'",
         )
         .bind(id)
-        .bind(now())
+        .bind(self.now())
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -777,7 +776,7 @@ impl Store {
              RETURNING id, name, email, sealed",
         )
         .bind(id)
-        .bind(now())
+        .bind(self.now())
         .fetch_optional(&mut *tx)
         .await?
         .ok_or(StoreError::Conflict(
@@ -793,7 +792,7 @@ impl Store {
             offer_expires_at: None,
         };
         if let Some(m) = notice(&p) {
-            enqueue_in(&mut tx, &m, self.data_key.as_deref()).await?;
+            enqueue_in(&mut tx, &m, self).await?;
         }
         tx.commit().await?;
         self.wake_delivery();
@@ -835,7 +834,7 @@ impl Store {
              WHERE id = $1 AND status = 'offered' AND offer_expires_at > $2",
         )
         .bind(id)
-        .bind(now())
+        .bind(self.now())
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -872,7 +871,7 @@ impl Store {
             .map(|r| Ok((get_i64(r, "id")?, get_i64(r, "places")?)))
             .collect::<StoreResult<_>>()?;
         let chosen = promotable(locked.capacity - taken, &queue);
-        let at = now();
+        let at = self.now();
         let (status, expires) = if locked.offer_hours > 0 {
             (
                 RegistrationStatus::Offered,
@@ -907,7 +906,7 @@ impl Store {
                 offer_expires_at: expires,
             };
             if let Some(m) = notice(&p) {
-                enqueue_in(conn, &m, self.data_key.as_deref()).await?;
+                enqueue_in(conn, &m, self).await?;
             }
             out.push(p);
         }
@@ -999,7 +998,7 @@ impl Store {
         let order = lottery_order(seed, &ids);
         let mut free = locked.capacity;
         let mut waiting = 0;
-        let at = now();
+        let at = self.now();
         for (rank, id) in order.iter().enumerate() {
             let Some(row) = rows.iter().find(|r| get_i64(r, "id").ok() == Some(*id)) else {
                 continue;
@@ -1033,7 +1032,7 @@ impl Store {
             };
             let position = (status == RegistrationStatus::Waitlisted).then_some(waiting);
             if let Some(m) = notice(&p, position) {
-                enqueue_in(&mut tx, &m, self.data_key.as_deref()).await?;
+                enqueue_in(&mut tx, &m, self).await?;
             }
         }
         sqlx::query(
@@ -1084,14 +1083,14 @@ impl Store {
             "UPDATE registrations SET reminded_at = $2 WHERE id = $1 AND reminded_at IS NULL",
         )
         .bind(id)
-        .bind(now())
+        .bind(self.now())
         .execute(&mut *tx)
         .await?
         .rows_affected();
         if n == 1
             && let Some(m) = m
         {
-            enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
+            enqueue_in(&mut tx, m, self).await?;
         }
         tx.commit().await?;
         self.wake_delivery();
@@ -1107,8 +1106,8 @@ impl Store {
                      WHERE id = $1 AND status <> 'cancelled'",
                 )
                 .bind(id)
-                .bind(arrived.then(now))
-                .bind(now()),
+                .bind(arrived.then(|| self.now()))
+                .bind(self.now()),
             )
             .await?;
         if n == 0 {
@@ -1146,7 +1145,7 @@ impl Store {
             .bind(account)
             .bind(crypto::secret_digest(&token))
             .bind(nonce)
-            .bind(now()),
+            .bind(self.now()),
         )
         .await?;
         Ok(token)
@@ -1228,8 +1227,7 @@ pub struct GuestLimit<'a> {
 
 /// Counts one guest registration for `limit` inside `conn`'s transaction; the count in
 /// the current hour.
-async fn count_guest(conn: &mut AnyConnection, limit: &GuestLimit<'_>) -> StoreResult<i64> {
-    let t = now();
+async fn count_guest(conn: &mut AnyConnection, limit: &GuestLimit<'_>, t: i64) -> StoreResult<i64> {
     super::throttle::count_in(conn, limit.key, t - 3600, t).await
 }
 
@@ -1272,10 +1270,10 @@ impl Store {
     ) -> StoreResult<PendingGuest> {
         let key = self.data_key()?;
         let person_key = sealed_person_key(key, &r.email);
-        let at = now();
+        let at = self.now();
         let mut tx = self.begin_write().await?;
         if let Some(l) = &limit
-            && count_guest(&mut tx, l).await? > l.per_hour
+            && count_guest(&mut tx, l, self.now()).await? > l.per_hour
         {
             return Err(StoreError::Conflict(Conflict::GuestLimitReached));
         }
@@ -1335,7 +1333,7 @@ impl Store {
                 created: false,
             }
         };
-        enqueue_in(&mut tx, &mail(&pending), self.data_key.as_deref()).await?;
+        enqueue_in(&mut tx, &mail(&pending), self).await?;
         tx.commit().await?;
         self.wake_delivery();
         Ok(pending)
@@ -1348,7 +1346,7 @@ impl Store {
              WHERE secret_digest = $1 AND expires_at > $2",
         )
         .bind(crypto::secret_digest(secret))
-        .bind(now())
+        .bind(self.now())
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;

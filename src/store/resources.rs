@@ -47,7 +47,7 @@ impl Store {
         .bind(&r.hours)
         .bind(i64::from(r.confidential))
         .bind(order)
-        .bind(crate::domain::now()))
+        .bind(self.now()))
         .await
         .map_err(super::conflict(Conflict::ResourceNameTaken))?;
         Ok(())
@@ -106,7 +106,7 @@ impl Store {
                 .bind(&r.hours)
                 .bind(i64::from(r.confidential))
                 .bind(i64::from(r.active))
-                .bind(crate::domain::now())
+                .bind(self.now())
                 .bind(&r.key),
             )
             .await?;

@@ -14,7 +14,7 @@ impl Store {
         replaces: Option<&str>,
     ) -> StoreResult<String> {
         let secret = crypto::random_hex(32);
-        let now = crate::domain::now();
+        let now = self.now();
         let mut tx = self.begin_write().await?;
         if let Some(old) = replaces {
             sqlx::query("DELETE FROM sessions WHERE id_digest = $1")
@@ -48,7 +48,7 @@ impl Store {
              WHERE s.id_digest = $1 AND s.expires_at > $2 AND a.active = 1",
         )
         .bind(crypto::secret_digest(secret))
-        .bind(crate::domain::now())
+        .bind(self.now())
         .fetch_optional(&self.pool)
         .await?;
         match row {

@@ -118,7 +118,7 @@ impl Store {
         alerts: &[super::NewMessage],
     ) -> StoreResult<(RequestSummary, String)> {
         let key = self.data_key()?;
-        let now = crate::domain::now();
+        let now = self.now();
         let id = crypto::random_id();
         let code = new_receipt_code();
         let topics: Vec<&str> = r.topics.iter().map(|t| t.key()).collect();
@@ -160,7 +160,7 @@ impl Store {
             match inserted {
                 Ok(_) => {
                     for m in alerts {
-                        super::outbox::enqueue_in(&mut tx, m, self.data_key.as_deref()).await?;
+                        super::outbox::enqueue_in(&mut tx, m, self).await?;
                     }
                     tx.commit().await?;
                     if !alerts.is_empty() {
@@ -220,7 +220,7 @@ impl Store {
 
     /// Withdraws an open request; its free text is erased at once.
     pub async fn withdraw_support_request(&self, code: &str) -> StoreResult<RequestSummary> {
-        let now = crate::domain::now();
+        let now = self.now();
         let digest = crypto::secret_digest(code);
         // One transaction: the request is withdrawn and any offer still open on it is
         // cancelled, so no helper can accept it afterwards.
@@ -635,7 +635,7 @@ impl Store {
             ] {
                 super::put_setting(&mut tx, key, if on { "1" } else { "0" }).await?;
             }
-            match put_coordinator_blind_in(&mut tx, s.coordinator_blind, by).await {
+            match put_coordinator_blind_in(&mut tx, self.now(), s.coordinator_blind, by).await {
                 Ok(()) => {}
                 // Another instance appended to the audit log first: run it again.
                 Err(StoreError::Database(sqlx::Error::Database(d))) if d.is_unique_violation() => {
@@ -724,6 +724,7 @@ impl Store {
 /// act, so two coordinators switching it at once leave one entry per real change.
 pub(super) async fn put_coordinator_blind_in(
     tx: &mut sqlx::AnyConnection,
+    now: i64,
     blind: bool,
     by: Option<AccountId>,
 ) -> StoreResult<()> {
@@ -744,5 +745,5 @@ pub(super) async fn put_coordinator_blind_in(
     } else {
         "settings.coordinator_blind_off"
     };
-    Ok(super::audit::append_in(tx, by, action, "settings:support_coordinator_blind").await?)
+    Ok(super::audit::append_in(tx, now, by, action, "settings:support_coordinator_blind").await?)
 }

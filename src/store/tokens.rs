@@ -45,7 +45,7 @@ impl Store {
         .bind(account.0)
         .bind(name)
         .bind(crypto::secret_digest(&secret))
-        .bind(crate::domain::now())
+        .bind(self.now())
         .bind(expires_at))
         .await?;
         Ok((id, secret))
@@ -54,7 +54,7 @@ impl Store {
     /// The active account a bearer token acts for, if the token is known, not revoked and
     /// not expired (an expired token is refused like an unknown one).
     pub async fn api_token_account(&self, secret: &str) -> StoreResult<Option<Account>> {
-        let now = crate::domain::now();
+        let now = self.now();
         let row = sqlx::query(
             "SELECT t.id, t.account_id, t.last_used_at FROM api_tokens t
              JOIN accounts a ON a.id = t.account_id
@@ -121,7 +121,7 @@ impl Store {
                     "UPDATE api_tokens SET revoked_at = $1
                      WHERE id = $2 AND account_id = $3 AND revoked_at IS NULL",
                 )
-                .bind(crate::domain::now())
+                .bind(self.now())
                 .bind(token_id)
                 .bind(account.0),
             )

@@ -81,7 +81,7 @@ async fn feeds_agree_with_an_independent_parser(db: TestDb) {
     let app = TestApp::spawn(db).await;
     let token = coordinator_token(&app).await;
     // Next year's March: daylight saving starts on its second Sunday in New York.
-    let year = jiff::Zoned::now().year() + 1;
+    let year = app.store.clock().today().year() + 1;
     let first = Date::new(year, 3, 1)
         .expect("date")
         .nth_weekday_of_month(1, Weekday::Wednesday)

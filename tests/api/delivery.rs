@@ -645,7 +645,7 @@ async fn a_timed_job_runs_in_one_instance(db: TestDb) {
     let won = [x.expect("claim a"), y.expect("claim b")];
     assert_eq!(won.iter().filter(|w| **w).count(), 1, "{won:?}");
     let winner = if won[0] { "a" } else { "b" };
-    a.finish_job("test-job", winner, wecare::domain::now() + 3600, "did it")
+    a.finish_job("test-job", winner, a.now() + 3600, "did it")
         .await
         .expect("finish");
     assert!(!b.claim_job("test-job", "b", 60).await.expect("not due"));

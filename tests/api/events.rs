@@ -35,8 +35,11 @@ pub async fn coordinator_token(app: &TestApp) -> String {
     app.token_for(&c).await
 }
 
+/// A date `days` from today, for an event a test creates. From the real calendar: every
+/// test app starts on the real clock, and a test that moves its app's clock moves it after.
 pub fn future_date(days: i64) -> String {
     use jiff::ToSpan;
+    #[allow(clippy::disallowed_methods)]
     jiff::Zoned::now()
         .date()
         .checked_add(days.days())
@@ -110,16 +113,10 @@ async fn mail_to(app: &TestApp, address: &str, containing: &str) -> String {
     panic!("no message to {address} containing {containing:?} arrived");
 }
 
-async fn sql(db: &TestDb, text: &str) {
-    sqlx::any::install_default_drivers();
-    use sqlx::Connection;
-    let mut conn = sqlx::AnyConnection::connect(db.database().driver_url())
-        .await
-        .expect("connect");
-    sqlx::query(sqlx::AssertSqlSafe(text.to_string()))
-        .execute(&mut conn)
-        .await
-        .expect("sql");
+/// Moves the app's clock to `after` seconds past the end of event `id`.
+async fn move_past_the_event(app: &TestApp, id: i64, after: i64) {
+    let ends_at = app.store.event(id).await.expect("event").ends_at;
+    app.store.clock().advance(ends_at + after - app.store.now());
 }
 
 async fn run_job(app: &TestApp, name: &str) {
@@ -549,12 +546,8 @@ async fn a_lapsed_offer_passes_to_the_next_waiting(db: TestDb) {
         offer.contains(&secret_of(&b)),
         "the offer links to their page"
     );
-    // B lets it lapse; C is offered the place.
-    sql(
-        &app.db,
-        "UPDATE registrations SET offer_expires_at = 1 WHERE status = 'offered'",
-    )
-    .await;
+    // B lets it lapse (the twelve hours pass); C is offered the place.
+    app.store.clock().advance(13 * 3600);
     run_job(&app, "event-place-offers").await;
     let regs = registrations_of(&app, &token, id).await;
     let status = |n: &str| {
@@ -742,11 +735,7 @@ async fn private_events_use_a_neutral_title_and_are_erased_after(db: TestDb) {
     .await;
     assert_eq!(denied.status, 403);
     // After the event, registrations are erased; the counts stay.
-    sql(
-        &app.db,
-        &format!("UPDATE events SET starts_at = 100, ends_at = 200 WHERE id = {id}"),
-    )
-    .await;
+    move_past_the_event(&app, id, 86_400).await;
     run_job(&app, "event-erasure").await;
     assert!(registrations_of(&app, &token, id).await.is_empty());
     let counts = api(
@@ -855,7 +844,7 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
         )
         .await;
     assert_eq!(old.status, 303, "{}", old.body);
-    let today = jiff::Zoned::now().date().to_string();
+    let today = app.store.clock().today().to_string();
     coord
         .post(
             "/manage/volunteers",
@@ -913,11 +902,7 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
     assert_eq!(app.store.event_volunteers(id).await.expect("list").len(), 2);
 
     // Thirty days after the event the children's details go; the counts stay.
-    sql(
-        &app.db,
-        &format!("UPDATE events SET starts_at = 100, ends_at = 200 WHERE id = {id}"),
-    )
-    .await;
+    move_past_the_event(&app, id, 31 * 86_400).await;
     run_job(&app, "event-erasure").await;
     assert!(registrations_of(&app, &token, id).await.is_empty());
     let counts = app.store.event_counts(None).await.expect("counts");
@@ -1197,15 +1182,11 @@ async fn reminders_carry_the_readings_and_go_once(db: TestDb) {
     )
     .await[0];
     register_guest(&app, id, 1).await;
-    let soon = wecare::domain::now() + 3600;
-    sql(
-        &app.db,
-        &format!(
-            "UPDATE events SET starts_at = {soon}, ends_at = {} WHERE id = {id}",
-            soon + 3600
-        ),
-    )
-    .await;
+    // An hour before it starts.
+    let starts_at = app.store.event(id).await.expect("event").starts_at;
+    app.store
+        .clock()
+        .advance(starts_at - 3600 - app.store.now());
     run_job(&app, "event-reminders").await;
     let reminder = mail_to(&app, "guest1@example.org", "Subject: Reminder").await;
     assert!(reminder.contains("10.1001/jama.2018.12777"), "{reminder}");

@@ -560,7 +560,7 @@ pub async fn file_request(
 
 /// Records a current training (done yesterday, valid a year) so the helper gets offers.
 pub async fn train(store: &Store, helper: wecare::domain::accounts::AccountId) {
-    let now = wecare::domain::now();
+    let now = store.now();
     store
         .add_training(
             helper,

@@ -53,13 +53,7 @@ async fn a_withdrawn_request_cannot_be_accepted_and_its_person_is_not_told_a_pee
         filed_with_code(&app, "Ottilie Fairweather", "ottilie@example.org").await;
     let offer = app
         .store
-        .offer_request(
-            request_id,
-            helper_id,
-            None,
-            wecare::domain::now() + 3600,
-            None,
-        )
+        .offer_request(request_id, helper_id, None, app.store.now() + 3600, None)
         .await
         .expect("offered");
     assert!(
@@ -119,7 +113,7 @@ async fn a_withdrawn_request_cannot_be_accepted_and_its_person_is_not_told_a_pee
     let second = filed(&app, "Second Person", "second@example.org").await;
     let offer = app
         .store
-        .offer_request(second, helper_id, None, wecare::domain::now() + 3600, None)
+        .offer_request(second, helper_id, None, app.store.now() + 3600, None)
         .await
         .expect("offered");
     sql(
@@ -142,15 +136,9 @@ async fn a_withdrawn_request_cannot_be_accepted_and_its_person_is_not_told_a_pee
         "offered",
         "the refused answer rolled back"
     );
-    // The offer-expiry job leaves a withdrawn request alone and carries on with the rest.
-    sql(
-        &app.db,
-        &format!(
-            "UPDATE support_offers SET respond_by = 1 WHERE id = {}",
-            offer.id
-        ),
-    )
-    .await;
+    // The offer-expiry job leaves a withdrawn request alone and carries on with the rest:
+    // two hours on, the offer's hour to answer has passed.
+    app.store.clock().advance(2 * 3600);
     assert!(app.store.expire_offers().await.expect("expired").is_empty());
     assert_eq!(
         app.store
@@ -385,7 +373,7 @@ async fn files_that_hold_identities_are_the_services_own() {
     );
 
     // Files older than the retention period: the confidential one goes, the other stays.
-    let old = wecare::domain::now() - 91 * 86_400;
+    let old = app.store.now() - 91 * 86_400;
     let old_secret = app.db.mail_dir().join(format!("{old}-1-confidential.eml"));
     let old_plain = app.db.mail_dir().join(format!("{old}-2.eml"));
     std::fs::write(&old_secret, "To: someone@example.org").expect("write");
@@ -588,15 +576,19 @@ async fn a_contact_is_recorded_at_the_time_the_helper_gives(db: TestDb) {
     let helper_id = AccountId(crate::cases::id_of(&app, "noor@example.edu").await);
     let id = filed(&app, "Contact Timing", "timing@example.org").await;
     crate::cases::give_case(&app, id, helper_id).await;
-    // The request arrived a day ago (so that a morning time today is after it).
-    let created = wecare::domain::now() - 86_400;
-    sql(
-        &app.db,
-        &format!("UPDATE support_requests SET created_at = {created} WHERE id = {id}"),
-    )
-    .await;
+    // A day later (so that a morning time today is after the request arrived). The
+    // helper's session has lapsed overnight: they sign in again.
+    app.store.clock().advance(86_400);
+    assert_eq!(
+        helper.get(&format!("/helper/cases/{id}")).await.status,
+        303,
+        "yesterday's session is over"
+    );
+    helper
+        .sign_in("noor@example.edu", crate::helpers::PASSWORD)
+        .await;
     let zone = jiff::tz::TimeZone::get("America/New_York").expect("zone");
-    let local_now = jiff::Timestamp::now().to_zoned(zone.clone());
+    let local_now = app.store.clock().timestamp().to_zoned(zone.clone());
     let earlier = local_now
         .checked_sub(jiff::SignedDuration::from_mins(90))
         .expect("time");
@@ -909,7 +901,7 @@ async fn the_form_promises_what_the_settings_in_force_do(db: TestDb) {
         .id;
     let offer = app
         .store
-        .offer_request(id, pia, None, wecare::domain::now() + 3600, None)
+        .offer_request(id, pia, None, app.store.now() + 3600, None)
         .await
         .expect("offer");
     let mut helper = app.browser();
@@ -968,7 +960,7 @@ async fn urgency_sets_its_own_promise_and_offer_window(db: TestDb) {
         .expect("saved");
     let at_work = {
         let hours = wecare::domain::sla::BusinessHours::parse(&sla).expect("valid");
-        hours.is_open(wecare::domain::now())
+        hours.is_open(app.store.now())
     };
 
     let mut person = app.browser();
@@ -1162,14 +1154,14 @@ async fn api_tokens_expire_and_show_their_last_use(db: TestDb) {
     let account = app.account("tok@example.edu", &[]).await;
     let (_, old) = app
         .store
-        .create_api_token(account.id, "old", Some(wecare::domain::now() - 1))
+        .create_api_token(account.id, "old", Some(app.store.now() - 1))
         .await
         .expect("token");
     let r = api(&app, Method::GET, "/api/v1/me", Some(&old), None).await;
     assert_eq!(r.status, 401, "an expired token is refused: {}", r.body);
     let (_, fresh) = app
         .store
-        .create_api_token(account.id, "fresh", Some(wecare::domain::now() + 3600))
+        .create_api_token(account.id, "fresh", Some(app.store.now() + 3600))
         .await
         .expect("token");
     let r = reqwest::Client::new()

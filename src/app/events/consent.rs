@@ -16,7 +16,7 @@ impl Coordinator {
     /// version their guardian agreed to.
     #[tracing::instrument(skip_all, fields(coordinator = self.id.0))]
     pub async fn replace_consent_text(&self, text: &str) -> Result<ConsentText> {
-        let new = ConsentText::new_version(text, jiff::Timestamp::now())?;
+        let new = ConsentText::new_version(text, self.store().clock().timestamp())?;
         self.store().save_consent_text(&new).await?;
         tracing::info!(version = %new.version, by = self.id.0, "consent text changed");
         Ok(new)

@@ -343,11 +343,7 @@ impl Coordinator {
         youth_training_on: &str,
     ) -> Result<()> {
         let account = self.adult(email).await?;
-        let (b, t) = Clearance::parse(
-            background_check_on,
-            youth_training_on,
-            jiff::Zoned::now().date(),
-        )?;
+        let (b, t) = Clearance::parse(background_check_on, youth_training_on, self.today())?;
         Ok(self
             .store()
             .save_clearance(account.id.0, &b.to_string(), &t.to_string())

@@ -12,7 +12,6 @@ use crate::domain::calendar::{self, Entry};
 use crate::domain::conflict::Conflict;
 use crate::domain::events::{Event, EventDraft, RegistrationStatus, instant_text};
 use crate::domain::mail::MessageKind;
-use crate::domain::now;
 use crate::store::{
     Arrival, Attachment, EventChange, GuestLimit, NewMessage, NewRegistration, Promoted,
     Registered, Store, StoreResult,
@@ -79,7 +78,8 @@ fn write(
 }
 
 /// The event as one calendar entry.
-pub fn entry(e: &Event, public_url: &url::Url, with_online_link: bool) -> Entry {
+/// `now` stamps the entry (when this copy of it was made).
+pub fn entry(e: &Event, public_url: &url::Url, with_online_link: bool, now: i64) -> Entry {
     let base = public_url.as_str().trim_end_matches('/');
     let url = format!("{base}{}", event_path(e.id));
     let mut description = if e.private {
@@ -114,16 +114,16 @@ pub fn entry(e: &Event, public_url: &url::Url, with_online_link: bool) -> Entry 
         starts_at: e.starts_at,
         ends_at: e.ends_at,
         cancelled: e.status == crate::domain::events::EventStatus::Cancelled,
-        updated_at: now(),
+        updated_at: now,
     }
 }
 
 /// An `.ics` attachment holding one event, for messages about it.
-pub fn ics_attachment(e: &Event, public_url: &url::Url) -> Attachment {
+pub fn ics_attachment(e: &Event, public_url: &url::Url, now: i64) -> Attachment {
     Attachment {
         name: "event.ics".to_string(),
         content_type: "text/calendar; charset=utf-8; method=PUBLISH".to_string(),
-        body: calendar::calendar(e.public_title(), &[entry(e, public_url, true)]),
+        body: calendar::calendar(e.public_title(), &[entry(e, public_url, true, now)]),
     }
 }
 
@@ -195,7 +195,7 @@ pub async fn register(
         e => RegisterError::Store(e),
     };
     if r.account_id.is_none() {
-        let t = now();
+        let t = store.now();
         if store.guest_registrations_since(&r.email, t - 3600).await?
             >= crate::domain::events::GUEST_REGISTRATIONS_PER_HOUR
             && !store.is_registered(e.id, &r.email).await?
@@ -283,7 +283,7 @@ async fn hold_for_confirmation(
             let key = if p.created {
                 format!("event_confirm_address:{}", p.id)
             } else {
-                format!("event_confirm_address:{}:{}", p.id, now() / 3600)
+                format!("event_confirm_address:{}:{}", p.id, store.now() / 3600)
             };
             write(e, &w, &r.email, &values, key, None)
         })
@@ -302,7 +302,7 @@ pub async fn confirm_guest(
     let pending = store.pending_guest(secret).await?;
     let e = store.event(pending.event_id).await?;
     if matches!(
-        e.window(now()),
+        e.window(store.now()),
         crate::domain::events::Window::Closed | crate::domain::events::Window::Cancelled
     ) {
         return Err(crate::store::StoreError::Conflict(
@@ -349,7 +349,7 @@ async fn register_now(
         ],
     )
     .await?;
-    let attachment = ics_attachment(e, public_url);
+    let attachment = ics_attachment(e, public_url, store.now());
     let compose = |out: &Registered, name: &str, key: String| -> Option<NewMessage> {
         let mut v = values(
             e,
@@ -392,7 +392,7 @@ async fn register_now(
     // address): its confirmation goes again to that address, at most once an hour.
     if !out.created && r.account_id.is_none() {
         let existing = store.registration(out.id).await?;
-        let again = format!("event_registration_again:{}:{}", out.id, now() / 3600);
+        let again = format!("event_registration_again:{}:{}", out.id, store.now() / 3600);
         if let Some(m) = compose(&out, &existing.name, again) {
             store.enqueue(&m).await?;
         }
@@ -404,6 +404,8 @@ async fn register_now(
 struct PromotionMail {
     promoted: Writer,
     offered: Writer,
+    /// When the mail was written: part of its key, so each promotion is its own message.
+    now: i64,
 }
 
 impl PromotionMail {
@@ -414,11 +416,15 @@ impl PromotionMail {
             [MessageKind::EventPromoted, MessageKind::EventPlaceOffered],
         )
         .await?;
-        Ok(Self { promoted, offered })
+        Ok(Self {
+            promoted,
+            offered,
+            now: store.now(),
+        })
     }
 
     fn write(&self, e: &Event, public_url: &url::Url, p: &Promoted) -> NewMessage {
-        let key = format!("event_promoted:{}:{}", p.id, now());
+        let key = format!("event_promoted:{}:{}", p.id, self.now);
         if p.status == RegistrationStatus::Offered {
             let mut v = values(e, &self.offered, &p.name, &p.secret, false);
             v.retain(|(k, _)| *k != "link");
@@ -438,7 +444,7 @@ impl PromotionMail {
                 &p.email,
                 &v,
                 key,
-                Some(ics_attachment(e, public_url)),
+                Some(ics_attachment(e, public_url, self.now)),
             )
         }
     }
@@ -516,7 +522,7 @@ pub async fn change_events(
     for (id, draft) in changes {
         afters.push(after_change(&store.event(*id).await?, draft));
     }
-    let stamp = now();
+    let stamp = store.now();
     type Notice<'a> = Box<dyn Fn(&Promoted) -> Option<NewMessage> + Send + Sync + 'a>;
     let notices: Vec<(Notice<'_>, Notice<'_>)> = afters
         .iter()
@@ -530,7 +536,7 @@ pub async fn change_events(
                     &r.email,
                     &v,
                     format!("event_changed:{}:{stamp}", r.id),
-                    Some(ics_attachment(after, public_url)),
+                    Some(ics_attachment(after, public_url, store.now())),
                 ))
             });
             let promoted: Notice<'_> =
@@ -570,7 +576,7 @@ pub async fn cancel_event(store: &Store, public_url: &url::Url, id: i64) -> Stor
                 &r.email,
                 &v,
                 format!("event_cancelled:{}", r.id),
-                Some(ics_attachment(&e, public_url)),
+                Some(ics_attachment(&e, public_url, store.now())),
             ))
         })
         .await
@@ -581,7 +587,7 @@ pub async fn cancel_event(store: &Store, public_url: &url::Url, id: i64) -> Stor
 #[tracing::instrument(skip_all)]
 pub async fn draw_due_lotteries(store: &Store, public_url: &url::Url) -> StoreResult<usize> {
     let mut drawn = 0;
-    for id in store.lotteries_due(now()).await? {
+    for id in store.lotteries_due(store.now()).await? {
         drawn += usize::from(
             draw_lottery(store, public_url, id, &crate::crypto::random_hex(16))
                 .await?
@@ -605,7 +611,7 @@ pub async fn draw_lottery(
         [MessageKind::EventConfirmation, MessageKind::EventWaitlisted],
     )
     .await?;
-    let attachment = ics_attachment(&e, public_url);
+    let attachment = ics_attachment(&e, public_url, store.now());
     let n = store
         .draw_lottery(id, seed, |p, position| {
             let key = format!("event_drawn:{}", p.id);
@@ -638,7 +644,7 @@ pub async fn draw_lottery(
 /// Offers of a freed place that lapsed pass to the next waiting.
 #[tracing::instrument(skip_all)]
 pub async fn lapse_offers(store: &Store, public_url: &url::Url) -> StoreResult<u64> {
-    let at = now();
+    let at = store.now();
     let events = store.events_with_lapsed_offers(at).await?;
     if events.is_empty() {
         return Ok(0);
@@ -657,7 +663,7 @@ pub async fn lapse_offers(store: &Store, public_url: &url::Url) -> StoreResult<u
 /// Reminders for confirmed registrants of events starting within `REMINDER_HOURS`.
 #[tracing::instrument(skip_all)]
 pub async fn send_reminders(store: &Store, public_url: &url::Url) -> StoreResult<usize> {
-    let at = now();
+    let at = store.now();
     let due = store.reminders_due(at, at + REMINDER_HOURS * 3600).await?;
     if due.is_empty() {
         return Ok(0);
@@ -698,7 +704,7 @@ pub async fn send_reminders(store: &Store, public_url: &url::Url) -> StoreResult
 #[tracing::instrument(skip_all)]
 pub async fn erase_due(store: &Store, minors_days: u32) -> StoreResult<u64> {
     store
-        .erase_event_registrations(now(), i64::from(minors_days))
+        .erase_event_registrations(store.now(), i64::from(minors_days))
         .await
 }
 

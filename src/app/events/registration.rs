@@ -11,7 +11,7 @@ use crate::domain::events::{
 };
 use crate::domain::ids::EventId;
 use crate::domain::series::Series;
-use crate::domain::{Invalid, now, required_line};
+use crate::domain::{Invalid, required_line};
 use crate::store::{EventFilter, NewRegistration, Registered, Registration, StoreError};
 
 /// How far back feeds reach, so that calendars keep last month's entries.
@@ -26,8 +26,8 @@ pub struct Registrant {
 }
 
 /// Whether registration is open for this event now, as a person's mistake if not.
-fn check_window(e: &Event) -> std::result::Result<(), Invalid> {
-    match e.window(now()) {
+fn check_window(e: &Event, now: i64) -> std::result::Result<(), Invalid> {
+    match e.window(now) {
         Window::Open => Ok(()),
         Window::NotYet(t) => Err(Invalid::new(
             "event",
@@ -166,7 +166,7 @@ impl Public {
     #[tracing::instrument(skip_all, level = "debug")]
     pub async fn programme_feed(&self) -> Result<Vec<Event>> {
         self.events(&EventFilter {
-            from: now() - FEED_PAST_SECS,
+            from: self.now() - FEED_PAST_SECS,
             include_cancelled: true,
             ..Default::default()
         })
@@ -180,7 +180,7 @@ impl Public {
         let events = self
             .events(&EventFilter {
                 series_id: Some(s.id),
-                from: now() - FEED_PAST_SECS,
+                from: self.now() - FEED_PAST_SECS,
                 include_cancelled: true,
                 ..Default::default()
             })
@@ -199,7 +199,7 @@ impl Public {
         address: &str,
     ) -> Result<Outcome> {
         let e = self.store().event(event_id.0).await?;
-        check_window(&e)?;
+        check_window(&e, self.now())?;
         // Only students' events ask for consent: others skip reading its text.
         let consent = if e.for_minors {
             self.store().consent_text().await?
@@ -259,7 +259,7 @@ impl Public {
         let account = self.store().calendar_owner(token).await?;
         let mut mine = self
             .store()
-            .registrations_of(account, now() - FEED_PAST_SECS)
+            .registrations_of(account, self.now() - FEED_PAST_SECS)
             .await?;
         for (e, r) in &mut mine {
             if !r.status.holds_place() {
@@ -334,7 +334,7 @@ impl Member {
     #[tracing::instrument(skip_all, level = "debug")]
     pub async fn my_events(&self) -> Result<Vec<(Event, Registration, String)>> {
         let mut mine = Vec::new();
-        for (mut e, r) in self.store().registrations_of(self.id.0, now()).await? {
+        for (mut e, r) in self.store().registrations_of(self.id.0, self.now()).await? {
             if !r.status.holds_place() {
                 e.online_url.clear();
             }

@@ -9,6 +9,7 @@ use crate::app::support::{
 };
 use crate::app::{Coordinator, Error, Helper, Result};
 use crate::delivery::Writer;
+use crate::domain::Invalid;
 use crate::domain::accounts::AccountId;
 use crate::domain::cases::{ContactInput, ContactWhen, Outcome, Resource, parse_contact};
 use crate::domain::conflict::Conflict;
@@ -17,7 +18,6 @@ use crate::domain::mail::MessageKind;
 use crate::domain::matching::{self, Candidate};
 use crate::domain::sla::BusinessHours;
 use crate::domain::support::Identity;
-use crate::domain::{Invalid, now};
 use crate::store::{Contact, Offer, RequestSummary};
 
 /// Everything a helper's case page shows.
@@ -113,7 +113,7 @@ impl Helper {
             time: input.time,
             zone: hours.time_zone(),
             requested_at: request.created_at,
-            now: now(),
+            now: self.now(),
         };
         let c = parse_contact(when, input, &known)?;
         store.log_contact(id.0, self.id, &c).await?;
@@ -179,7 +179,7 @@ impl Coordinator {
             &m.request,
             &m.weights,
             m.policy,
-            now(),
+            self.now(),
             n,
         ))
     }
@@ -200,7 +200,7 @@ impl Coordinator {
             .iter()
             .find(|h| h.id == helper.0)
             .ok_or_else(|| Invalid::new("helper", "This person is not an active helper."))?;
-        if let Err(why) = matching::check(h, &m.request, m.policy, now()) {
+        if let Err(why) = matching::check(h, &m.request, m.policy, self.now()) {
             return Err(Invalid::new(
                 "helper",
                 format!("This helper cannot take this request: {}.", why.label()),

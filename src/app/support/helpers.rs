@@ -6,7 +6,7 @@ use crate::domain::accounts::{AccountId, Role};
 use crate::domain::helpers::{HelperProfile, ProfileInput, parse_training};
 use crate::domain::ids::{ApplicationId, RequestId};
 use crate::domain::support::Identity;
-use crate::domain::{Invalid, now, required_line, required_text};
+use crate::domain::{Invalid, required_line, required_text};
 use crate::store::{Application, HelperSummary, RequestSummary};
 
 /// A request as a coordinator sees it: naming no one, unless they reveal who asked.
@@ -82,7 +82,8 @@ impl Coordinator {
         if !account.has(Role::Helper) {
             return Err(Error::NotFound);
         }
-        let (kind, completed_at, expires_at) = parse_training(kind, completed, expires, now())?;
+        let (kind, completed_at, expires_at) =
+            parse_training(kind, completed, expires, self.now())?;
         Ok(self
             .store()
             .add_training(helper, kind, completed_at, expires_at, self.id)

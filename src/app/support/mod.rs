@@ -10,9 +10,9 @@ pub mod settings;
 
 use crate::delivery::Writer;
 use crate::domain::accounts::AccountId;
+use crate::domain::format_time;
 use crate::domain::mail::MessageKind;
 use crate::domain::matching::{self, Policy, Weights};
-use crate::domain::{format_time, now};
 use crate::store::{Offer, Store, StoreError, StoreResult};
 
 /// What matching needs for one request: the helpers, the request (its sealed
@@ -142,8 +142,8 @@ pub async fn offer_to(
     let sla = store.service_level_settings().await?;
     let window = i64::from(sla.offer_hours(urgency)) * 3600;
     let respond_by = match crate::domain::sla::BusinessHours::parse(&sla) {
-        Ok(hours) => hours.add(now(), window),
-        Err(_) => now() + window,
+        Ok(hours) => hours.add(store.now(), window),
+        Err(_) => store.now() + window,
     };
     let writer = Writer::load(store, public_url, MessageKind::HelperOffer).await?;
     let mail = writer.to(
@@ -153,7 +153,7 @@ pub async fn offer_to(
             ("link", &writer.url("/helper/cases")),
             ("respond_by", &format_time(respond_by)),
         ],
-        format!("helper_offer:{request_id}:{}:{}", helper.0, now()),
+        format!("helper_offer:{request_id}:{}:{}", helper.0, store.now()),
     );
     store
         .offer_request(request_id, helper, by, respond_by, Some(&mail))
@@ -171,7 +171,7 @@ pub async fn offer_next(
     let passed = store.helpers_passed(request_id).await?;
     let mut m = matching_inputs(store, request_id, Opener::Automatic).await?;
     m.helpers.retain(|h| !passed.contains(&h.id));
-    let best = matching::shortlist(&m.helpers, &m.request, &m.weights, m.policy, now(), 1);
+    let best = matching::shortlist(&m.helpers, &m.request, &m.weights, m.policy, store.now(), 1);
     match best.first() {
         Some(c) => match offer_to(store, public_url, request_id, AccountId(c.helper), None).await {
             Ok(_) => Ok(true),
@@ -221,7 +221,7 @@ pub async fn plan_queue(store: &Store, opener: Opener) -> StoreResult<QueuePlan>
     }
     let wanted = store.requests_for_matching(&requests, &ids).await?;
     let (weights, policy) = store.matching_rules().await?;
-    let scores = matching::score_matrix(&helpers, &wanted, &weights, policy, now());
+    let scores = matching::score_matrix(&helpers, &wanted, &weights, policy, store.now());
     let optimal = matching::assign(&helpers, &scores);
     Ok(QueuePlan {
         queue,

@@ -10,7 +10,7 @@ use crate::domain::support::{
     NewRequest, PromiseSettings, ReferralInput, RequestInput, RequestStatus, Urgency,
     normalise_receipt_code,
 };
-use crate::domain::{Invalid, now, throttle};
+use crate::domain::{Invalid, throttle};
 use crate::store::{PublicHelper, RequestSummary, Store};
 
 /// A request just filed: the receipt code is shown once and stored nowhere readable.
@@ -124,7 +124,7 @@ impl Public {
         let (summary, receipt_code) = self.file(&request, owner.map(|m| m.id)).await?;
         // Urgent, at night or at a weekend: say plainly when a person will first see it.
         let (hours, _) = business_hours(self.store()).await?;
-        let t = now();
+        let t = self.now();
         let after_hours = (request.urgency == Urgency::Urgent && !hours.is_open(t))
             .then(|| hours.local_text(hours.next_open(t)));
         Ok(Filed {
@@ -171,7 +171,7 @@ impl Public {
     #[tracing::instrument(skip_all, level = "debug")]
     pub async fn requester(&self, typed: &str, address: &str) -> Result<Requester> {
         let store = self.store();
-        let t = now();
+        let t = self.now();
         let key = throttle::receipt_key(address);
         let locked = store.throttle_locked_until(&key).await?;
         if locked > t {
@@ -263,7 +263,7 @@ impl Requester {
             &m.request,
             &m.weights,
             m.policy,
-            now(),
+            store.now(),
             3,
         );
         Ok(list

@@ -8,10 +8,10 @@ use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
 use crate::crypto;
+use crate::domain::Invalid;
 use crate::domain::accounts::{Account, NewPassword};
 use crate::domain::ids::TokenId;
 use crate::domain::mail::MessageKind;
-use crate::domain::{Invalid, now};
 use crate::store::ApiTokenInfo;
 use crate::web::AppState;
 use crate::web::http::auth::{ClientAddr, Member};
@@ -182,7 +182,7 @@ async fn account_page(ctx: Ctx, member: &Member, error: Option<Invalid>) -> Page
             tokens,
             mail_choices,
             error,
-            now: now(),
+            now: member.now(),
         },
     )
 }
@@ -312,7 +312,7 @@ pub fn token_name(raw: &str) -> Result<String, Invalid> {
 
 pub async fn create_token(ctx: Ctx, account: Member, Form(form): Form<TokenForm>) -> PageResult {
     let checked = token_name(&form.name)
-        .and_then(|n| token_expiry(&form.expires_days, now()).map(|e| (n, e)));
+        .and_then(|n| token_expiry(&form.expires_days, account.now()).map(|e| (n, e)));
     let (name, expires_at) = match checked {
         Ok(v) => v,
         Err(e) => return account_page(ctx, &account, Some(e)).await,

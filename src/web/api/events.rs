@@ -48,6 +48,7 @@ pub async fn list_events(
         &ListQuery::new(q.series, q.audience, q.month),
         &series,
         &zone,
+        state.app.now(),
     );
     let events = state.app.public().events(&f).await?;
     Ok(Json(events.into_iter().map(Event::for_public).collect()))

@@ -8,11 +8,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use crate::app::events as eventwork;
+use crate::domain::Invalid;
 use crate::domain::calendar;
 use crate::domain::events::{Audience, ConsentText, Event, Window};
 use crate::domain::ids::EventId;
 use crate::domain::series::Series;
-use crate::domain::{Invalid, now};
 use crate::store::{EventFilter, Registration};
 use crate::web::AppState;
 use crate::web::http::auth::{MaybeSignedIn, Member};
@@ -42,9 +42,15 @@ impl ListQuery {
 
 /// The listing's filter, read from the query; a malformed month is ignored, not an error.
 /// Months are the programme's own (its time zone, as set for the service level).
-pub fn filter_from(q: &ListQuery, series: &[Series], zone: &str) -> (EventFilter, Option<String>) {
+/// `now` is where the listing starts: nothing past is shown.
+pub fn filter_from(
+    q: &ListQuery,
+    series: &[Series],
+    zone: &str,
+    now: i64,
+) -> (EventFilter, Option<String>) {
     let mut f = EventFilter {
-        from: now(),
+        from: now,
         ..Default::default()
     };
     f.series_id = series.iter().find(|s| s.slug == q.series).map(|s| s.id);
@@ -59,7 +65,7 @@ pub fn filter_from(q: &ListQuery, series: &[Series], zone: &str) -> (EventFilter
             .and_then(|e| e.to_zoned(tz).ok())
             .map(|z| z.timestamp().as_second());
         if let (Ok(s), Some(e)) = (start, end) {
-            f.from = s.max(now());
+            f.from = s.max(now);
             f.until = Some(e);
             month_label = Some(d.strftime("%B %Y").to_string());
         }
@@ -79,8 +85,8 @@ struct ListView {
 }
 
 /// The next twelve months, for the month filter.
-fn months() -> Vec<(String, String)> {
-    let today = jiff::Zoned::now().date().first_of_month();
+fn months(today: jiff::civil::Date) -> Vec<(String, String)> {
+    let today = today.first_of_month();
     (0..12)
         .filter_map(|i| today.checked_add(jiff::ToSpan::months(i)).ok())
         .map(|d| {
@@ -99,7 +105,7 @@ pub async fn list(
 ) -> PageResult {
     let series = state.app.public().series_list().await?;
     let zone = state.app.public().time_zone().await?;
-    let (f, month_label) = filter_from(&q, &series, &zone);
+    let (f, month_label) = filter_from(&q, &series, &zone, state.app.now());
     let events = state.app.public().events(&f).await?;
     render(&ListView {
         l: ctx.layout("Events"),
@@ -107,7 +113,7 @@ pub async fn list(
         series,
         q,
         month_label,
-        months: months(),
+        months: months(state.app.public().today()),
     })
 }
 
@@ -191,7 +197,7 @@ pub(super) async fn event_page_with(
         &EventView {
             l: ctx.layout(e.title.clone()),
             body_html: e.body_html(),
-            window: e.window(now()),
+            window: e.window(state.app.now()),
             mine,
             mine_secret,
             notice,
@@ -224,7 +230,12 @@ pub async fn show(
         };
         let body = calendar::calendar(
             e.public_title(),
-            &[eventwork::entry(&e, state.app.public_url(), with_link)],
+            &[eventwork::entry(
+                &e,
+                state.app.public_url(),
+                with_link,
+                state.app.now(),
+            )],
         );
         return Ok(ics(body, &format!("event-{id}.ics")));
     }
@@ -267,7 +278,7 @@ pub async fn series_feed(State(state): State<AppState>, Path(slug): Path<String>
 fn feed(state: &AppState, name: &str, events: &[Event]) -> PageResult {
     let entries: Vec<_> = events
         .iter()
-        .map(|e| eventwork::entry(e, state.app.public_url(), false))
+        .map(|e| eventwork::entry(e, state.app.public_url(), false, state.app.now()))
         .collect();
     Ok(ics(calendar::calendar(name, &entries), "events.ics"))
 }

@@ -148,7 +148,12 @@ pub async fn personal_feed(State(state): State<AppState>, Path(token): Path<Stri
     let entries: Vec<_> = mine
         .iter()
         .map(|(e, r)| {
-            let mut entry = eventwork::entry(e, state.app.public_url(), r.status.holds_place());
+            let mut entry = eventwork::entry(
+                e,
+                state.app.public_url(),
+                r.status.holds_place(),
+                state.app.now(),
+            );
             if !r.status.holds_place() {
                 entry.summary = format!("{} ({})", entry.summary, r.status.label().to_lowercase());
             }

@@ -8,11 +8,11 @@ use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 
 use crate::app::support::cases::CaseFile;
+use crate::domain::Invalid;
 use crate::domain::cases::{ContactForm, ContactInput, Outcome, Resource};
 use crate::domain::ids::{OfferId, RequestId};
 use crate::domain::sla::BusinessHours;
 use crate::domain::support::{ContactMode, Identity};
-use crate::domain::{Invalid, now};
 use crate::store::{Contact, Offer, RequestSummary};
 use crate::web::AppState;
 use crate::web::http::IdPath;
@@ -116,7 +116,7 @@ async fn case_page(
         hours,
     } = helper.case(id).await?;
     let contact = typed.unwrap_or_else(|| {
-        let (date, time) = hours.local_fields(now());
+        let (date, time) = hours.local_fields(helper.now());
         ContactForm {
             date,
             time,

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use crate::domain::helpers::{HelperProfile, ProfileForm, ProfileInput};
 use crate::domain::ids::ApplicationId;
 use crate::domain::support::{Appointment, Topic};
-use crate::domain::{Invalid, accounts::AccountId, now};
+use crate::domain::{Invalid, accounts::AccountId};
 use crate::store::{Application, HelperSummary, PublicHelper};
 use crate::web::AppState;
 use crate::web::http::IdPath;
@@ -136,7 +136,7 @@ async fn corps_page(coordinator: &Coordinator, ctx: Ctx, error: Option<Invalid>)
             l: ctx.layout("Helpers"),
             helpers: coordinator.helpers().await?,
             applications: coordinator.pending_applications().await?,
-            now: now(),
+            now: coordinator.now(),
             error,
         },
     )

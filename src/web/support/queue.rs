@@ -6,7 +6,6 @@ use crate::app::support::helpers::RequestView;
 use crate::domain::accounts::AccountId;
 use crate::domain::ids::RequestId;
 use crate::domain::matching::{self, Candidate};
-use crate::domain::now;
 use crate::domain::sla::{self, SlaState};
 use crate::domain::support::Identity;
 use crate::store::RequestSummary;
@@ -50,7 +49,7 @@ pub async fn queue(
     coordinator: Coordinator,
 ) -> PageResult {
     let (hours, settings) = coordinator.public().business_hours().await?;
-    let t = now();
+    let t = coordinator.now();
     let requests = coordinator
         .support_queue()
         .await?
@@ -154,7 +153,7 @@ async fn shortlist_with_exclusions(
         weights,
         policy,
     } = coordinator.matching_inputs(id).await?;
-    let t = now();
+    let t = coordinator.now();
     let list = matching::shortlist(&helpers, &wanted, &weights, policy, t, 3);
     let mut excluded: Vec<(&'static str, usize)> = Vec::new();
     for h in &helpers {

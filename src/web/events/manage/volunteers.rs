@@ -32,7 +32,7 @@ async fn volunteers_page(
     ctx: Ctx,
     error: Option<Invalid>,
 ) -> PageResult {
-    let today = jiff::Zoned::now().date();
+    let today = coordinator.today();
     let (policy, roster) = coordinator.clearances().await?;
     let roster = roster
         .into_iter()
