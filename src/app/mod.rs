@@ -48,11 +48,13 @@ pub enum Error {
     /// A limit on how often something may be done, with the sentence that explains it.
     #[error("{0}")]
     Limited(String),
-    /// The database failed (its context travels in the store error).
-    #[error(transparent)]
-    Database(StoreError),
-    #[error(transparent)]
-    Unexpected(#[from] anyhow::Error),
+    /// The database failed (its context travels in the store error). The span is the
+    /// action's, where it failed: the web layer logs the failure inside it, so the log
+    /// line says which action failed as well as which request.
+    #[error("{0}")]
+    Database(StoreError, tracing::Span),
+    #[error("{0}")]
+    Unexpected(anyhow::Error, tracing::Span),
 }
 
 impl From<StoreError> for Error {
@@ -60,8 +62,14 @@ impl From<StoreError> for Error {
         match e {
             StoreError::NotFound => Error::NotFound,
             StoreError::Conflict(what) => Error::Conflict(what),
-            other => Error::Database(other),
+            other => Error::Database(other, tracing::Span::current()),
         }
+    }
+}
+
+impl From<anyhow::Error> for Error {
+    fn from(e: anyhow::Error) -> Self {
+        Error::Unexpected(e, tracing::Span::current())
     }
 }
 

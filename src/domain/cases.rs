@@ -119,12 +119,12 @@ pub struct ContactForm {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactInput {
-    /// The day in the programme's time zone; with `time`, or both left out for now.
-    #[serde(default)]
+    /// The day in the programme's time zone; with `time`, or both left out (or "") for now.
+    #[serde(default, deserialize_with = "super::blank_is_none")]
     #[schema(value_type = Option<String>, format = Date, example = "2027-03-31")]
     pub date: Option<jiff::civil::Date>,
     /// The time of day in the programme's time zone.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "super::blank_is_none")]
     #[schema(value_type = Option<String>, pattern = r"^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$", example = "14:30")]
     pub time: Option<jiff::civil::Time>,
     pub mode: ContactMode,

@@ -51,6 +51,23 @@ impl Invalid {
     }
 }
 
+/// An optional JSON field that clients before December 2026 sent as `""` for "none":
+/// absent, `null` and blank text all read as None; other text reads as `T` would.
+pub fn blank_is_none<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::IntoDeserializer;
+    match <Option<String> as serde::Deserialize>::deserialize(d)? {
+        None => Ok(None),
+        Some(s) if s.trim().is_empty() => Ok(None),
+        Some(s) => T::deserialize(s.into_deserializer())
+            .map(Some)
+            .map_err(|e: serde::de::value::Error| serde::de::Error::custom(e)),
+    }
+}
+
 /// A form checkbox: ticked when sent with any value but "0" (browsers send "on" or the
 /// input's `value`), not ticked when absent (with `#[serde(default)]`).
 pub fn ticked<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> {

@@ -183,8 +183,8 @@ pub struct RequestInput {
     #[serde(default)]
     #[schema(max_length = 500)]
     pub avoid: String,
-    /// Absent: no preference.
-    #[serde(default)]
+    /// Absent, null or "": no preference.
+    #[serde(default, deserialize_with = "super::blank_is_none")]
     pub appointment: Option<Appointment>,
     #[serde(default)]
     #[schema(max_length = 60)]
@@ -475,7 +475,8 @@ pub struct ReferralInput {
     #[schema(max_length = 120)]
     pub department: String,
     pub reason: ReferralReason,
-    #[serde(default = "routine")]
+    /// [default: routine, also for null or ""]
+    #[serde(default = "routine", deserialize_with = "routine_if_blank")]
     pub urgency: Urgency,
     /// Anything the helper should know; erased when the case closes.
     #[serde(default)]
@@ -485,6 +486,10 @@ pub struct ReferralInput {
 
 fn routine() -> Urgency {
     Urgency::Routine
+}
+
+fn routine_if_blank<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Urgency, D::Error> {
+    Ok(super::blank_is_none(d)?.unwrap_or(Urgency::Routine))
 }
 
 impl TryFrom<&ReferralForm> for ReferralInput {

@@ -729,6 +729,20 @@ pub(super) async fn put_coordinator_blind_in(
     by: Option<AccountId>,
 ) -> StoreResult<()> {
     const KEY: &str = "support_coordinator_blind";
+    // The row is locked before it is read (on PostgreSQL a plain read would not wait for
+    // another switch in flight, and both could act on the same old value). Absent means
+    // off, so an absent row is made "0" first.
+    sqlx::query(
+        "INSERT INTO settings (setting_key, setting_value) VALUES ($1, '0')
+         ON CONFLICT (setting_key) DO NOTHING",
+    )
+    .bind(KEY)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query("UPDATE settings SET setting_value = setting_value WHERE setting_key = $1")
+        .bind(KEY)
+        .execute(&mut *tx)
+        .await?;
     let was_blind = sqlx::query("SELECT setting_value FROM settings WHERE setting_key = $1")
         .bind(KEY)
         .fetch_optional(&mut *tx)

@@ -1204,7 +1204,21 @@ async fn the_case_api_follows_the_same_rules(db: TestDb) {
         .await;
         assert_eq!(r.status, 422, "{body}: {}", r.body);
         assert_eq!(r.json()["error"]["field"], field, "{body}: {}", r.body);
+        assert!(
+            !r.body.contains("31/03"),
+            "what was sent is not echoed: {}",
+            r.body
+        );
     }
+    // "" for the date and time still means now.
+    let r = call(
+        Method::POST,
+        format!("/api/v1/helper/cases/{id}/contacts"),
+        h.clone(),
+        Some(json!({"mode": "phone", "minutes": 10, "date": "", "time": ""})),
+    )
+    .await;
+    assert_eq!(r.status, 204, "{}", r.body);
     let r = call(
         Method::POST,
         format!("/api/v1/helper/cases/{id}/close"),

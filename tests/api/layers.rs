@@ -19,6 +19,7 @@ crate::on_both!(
     the_api_takes_typed_values_and_names_what_it_cannot_read,
     the_queue_plan_audits_each_request_it_opens,
     a_confirmation_link_is_used_up_only_by_the_registration_it_makes,
+    switching_coordinator_blind_at_once_audits_each_real_change,
 );
 
 async fn my_registrations_give_the_online_link_only_to_those_with_a_place(db: TestDb) {
@@ -533,6 +534,49 @@ async fn the_api_takes_typed_values_and_names_what_it_cannot_read(db: TestDb) {
         assert_eq!(r.status, 422, "{body}: {}", r.body);
         assert_eq!(r.json()["error"]["field"], field, "{body}: {}", r.body);
     }
+    // "" still means "no preference", as it did before values were typed.
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/support/requests",
+        None,
+        Some(request(json!({"appointment": ""}))),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = api(
+        &app,
+        Method::POST,
+        "/api/v1/support/referrals",
+        Some(&member_token),
+        Some(json!({"name": "Alan Turing", "email": "alan@example.org",
+                    "reason": "adverse_event", "urgency": ""})),
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.body);
+    // The events listing says which filter it cannot read instead of ignoring it.
+    for (query, field) in [("audience=aliens", "audience"), ("month=March", "month")] {
+        let r = api(
+            &app,
+            Method::GET,
+            &format!("/api/v1/events?{query}"),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(r.status, 422, "{query}: {}", r.body);
+        assert_eq!(r.json()["error"]["field"], field, "{query}: {}", r.body);
+    }
+    let r = api(
+        &app,
+        Method::GET,
+        "/api/v1/events?audience=faculty&month=",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+
     // The page's form becomes the same typed input: a topic not offered is named there.
     let mut visitor = app.browser();
     let r = visitor
@@ -786,4 +830,51 @@ async fn a_confirmation_link_is_used_up_only_by_the_registration_it_makes(db: Te
         .post(&format!("/registration/confirm/{link}"), &[])
         .await;
     assert_eq!(again.status, 409, "and then works no more: {}", again.body);
+}
+
+/// Coordinators switching coordinator-blind working on and off at the same moment: every
+/// audit entry is a real change (on, off, on… never "on" twice in a row), and the last one
+/// says how it was left.
+async fn switching_coordinator_blind_at_once_audits_each_real_change(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut tasks = Vec::new();
+    for i in 0..12 {
+        let store = app.store.clone();
+        tasks.push(tokio::spawn(async move {
+            store.set_coordinator_blind(i % 2 == 0, None).await
+        }));
+    }
+    for t in tasks {
+        t.await.expect("task").expect("switched");
+    }
+    let switches: Vec<String> = app
+        .store
+        .list_audit(500)
+        .await
+        .expect("audit")
+        .into_iter()
+        .rev()
+        .map(|e| e.action)
+        .filter(|a| a.starts_with("settings.coordinator_blind_"))
+        .collect();
+    assert!(!switches.is_empty());
+    assert_eq!(switches[0], "settings.coordinator_blind_on", "{switches:?}");
+    for pair in switches.windows(2) {
+        assert_ne!(pair[0], pair[1], "a switch audited twice: {switches:?}");
+    }
+    let on = app.store.coordinator_blind().await.expect("flag");
+    assert_eq!(
+        switches.last().map(String::as_str),
+        Some(if on {
+            "settings.coordinator_blind_on"
+        } else {
+            "settings.coordinator_blind_off"
+        })
+    );
+    let report = app.store.verify_audit().await.expect("verify");
+    assert!(
+        report.broken_at.is_none(),
+        "the chain holds: {:?}",
+        report.broken_at
+    );
 }

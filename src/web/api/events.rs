@@ -26,11 +26,11 @@ pub struct EventsQuery {
     /// A series' slug.
     #[serde(default)]
     pub series: String,
-    /// faculty, residents, students or public.
     #[serde(default)]
-    pub audience: String,
-    /// YYYY-MM.
+    pub audience: Option<crate::domain::events::Audience>,
+    /// A month of the programme's calendar.
     #[serde(default)]
+    #[param(pattern = r"^[0-9]{4}-(0[1-9]|1[0-2])$", example = "2027-03")]
     pub month: String,
 }
 
@@ -42,10 +42,23 @@ pub async fn list_events(
     State(state): State<AppState>,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<Json<Vec<Event>>> {
+    // The page ignores a malformed month (a visitor's typing); the API says so.
+    if !q.month.is_empty()
+        && format!("{}-01", q.month.trim())
+            .parse::<jiff::civil::Date>()
+            .is_err()
+    {
+        return Err(crate::domain::Invalid::new(
+            "month",
+            "Give the month as YYYY-MM, such as 2027-03.",
+        )
+        .into());
+    }
     let series = state.app.public().series_list().await?;
     let zone = state.app.public().time_zone().await?;
+    let audience = q.audience.map(|a| a.key().to_string()).unwrap_or_default();
     let (f, _) = filter_from(
-        &ListQuery::new(q.series, q.audience, q.month),
+        &ListQuery::new(q.series, audience, q.month),
         &series,
         &zone,
         state.app.now(),

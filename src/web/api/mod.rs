@@ -251,58 +251,71 @@ where
                     format!("The body is not valid JSON: {inner}."),
                 );
             }
-            let path = e.path().to_string();
-            let message = inner.to_string();
-            let message = message.split(" at line ").next().unwrap_or(&message);
-            // serde names a missing field in its message, not in the path; an unknown one
-            // is in both.
-            let named = |prefix: &str| {
-                message
-                    .strip_prefix(prefix)
-                    .and_then(|rest| rest.split('`').nth(1))
-                    .map(str::to_string)
-            };
-            let (field, sentence) = if let Some(name) = named("missing field") {
-                let field = if path == "." {
-                    name
-                } else {
-                    format!("{path}.{name}")
-                };
-                (field, "This field is required.".to_string())
-            } else if message.starts_with("unknown field") {
-                let known = message.split_once("expected ").map_or("", |(_, k)| k);
-                (
-                    path,
-                    format!("There is no such field here; expected {known}."),
-                )
-            } else {
-                // serde quotes the value it refused ("invalid type: string \"…\""); the
-                // answer says only what was expected, so no text sent (a name, a message)
-                // is echoed into a response that proxies or clients may log.
-                let expected = message
-                    .split_once(", expected ")
-                    .map_or("a value of another type", |(_, e)| e);
-                // Rust's names for numbers mean nothing to a client.
-                let expected = match expected {
-                    "i64" | "i32" | "u64" | "u32" | "u16" | "u8" => "a whole number",
-                    other => other,
-                };
-                let field = if path == "." {
-                    "body".to_string()
-                } else {
-                    path
-                };
-                (
-                    field,
-                    format!("This value is not what the field takes: expected {expected}."),
-                )
-            };
+            let (field, sentence) = refusal(e.path().to_string(), &inner.to_string(), "body");
             refuse(field, sentence)
         })?;
         de.end()
             .map_err(|e| refuse("body".into(), format!("The body is not valid JSON: {e}.")))?;
         Ok(ApiJson(value))
     }
+}
+
+/// The field and the sentence for a value serde refused, at `path` ("." for the whole of
+/// it, named `whole`: "body" or "query"). Names a missing or unknown field; for a wrong
+/// value says only what was expected, never what was sent.
+fn refusal(path: String, message: &str, whole: &str) -> (String, String) {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    // serde names a missing field in its message, not in the path; an unknown one
+    // is in both.
+    let named = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split('`').nth(1))
+            .map(str::to_string)
+    };
+    let (field, sentence) = if let Some(name) = named("missing field") {
+        let field = if path == "." {
+            name
+        } else {
+            format!("{path}.{name}")
+        };
+        (field, "This field is required.".to_string())
+    } else if message.starts_with("unknown field") {
+        let known = message.split_once("expected ").map_or("", |(_, k)| k);
+        (
+            path,
+            format!("There is no such field here; expected {known}."),
+        )
+    } else {
+        // serde quotes the value it refused ("invalid type: string \"…\""); the
+        // answer says only what was expected, so no text sent (a name, a message)
+        // is echoed into a response that proxies or clients may log.
+        // Only serde's own messages put the value before ", expected": a type's
+        // own parser (a date's, a time's) may quote what it read anywhere.
+        let serde_says = [
+            "invalid type:",
+            "invalid value:",
+            "unknown variant",
+            "invalid length",
+        ]
+        .iter()
+        .any(|p| message.starts_with(p));
+        let expected = message
+            .split_once(", expected ")
+            .filter(|_| serde_says)
+            .map_or("the format the API document gives for it", |(_, e)| e);
+        // Rust's names for numbers mean nothing to a client.
+        let expected = match expected {
+            "i64" | "i32" | "u64" | "u32" | "u16" | "u8" => "a whole number",
+            other => other,
+        };
+        let field = if path == "." { whole.to_string() } else { path };
+        (
+            field,
+            format!("This value is not what the field takes: expected {expected}."),
+        )
+    };
+    (field, sentence)
 }
 
 /// `Query<T>` whose rejections (a number that is not one, an unknown value) are JSON
@@ -318,15 +331,17 @@ where
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
-        state: &S,
+        _state: &S,
     ) -> Result<Self, ApiError> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(v)) => Ok(ApiQuery(v)),
-            Err(rejection) => Err(ApiError(AppError::Invalid(Invalid::new(
-                "query",
-                format!("The query is not valid: {}", rejection.body_text()),
-            )))),
-        }
+        let query = parts.uri.query().unwrap_or_default();
+        let de = serde_html_form::Deserializer::from_bytes(query.as_bytes());
+        serde_path_to_error::deserialize(de)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let (field, message) =
+                    refusal(e.path().to_string(), &e.inner().to_string(), "query");
+                ApiError(AppError::BadInput { field, message })
+            })
     }
 }
 

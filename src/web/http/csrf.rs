@@ -156,8 +156,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CsrfToken {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<CsrfToken>().cloned().ok_or_else(|| {
-            AppError::Internal(anyhow::anyhow!("CSRF layer missing on an HTML route"))
-        })
+        parts
+            .extensions
+            .get::<CsrfToken>()
+            .cloned()
+            .ok_or_else(|| AppError::from(anyhow::anyhow!("CSRF layer missing on an HTML route")))
     }
 }

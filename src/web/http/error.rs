@@ -37,8 +37,16 @@ pub enum AppError {
     Limited(String),
     #[error("form check failed")]
     Csrf,
-    #[error(transparent)]
-    Internal(#[from] anyhow::Error),
+    /// Logged, inside the span it failed in (the action's, within the request's), and
+    /// answered with an apology.
+    #[error("{0}")]
+    Internal(anyhow::Error, tracing::Span),
+}
+
+impl From<anyhow::Error> for AppError {
+    fn from(e: anyhow::Error) -> Self {
+        AppError::Internal(e, tracing::Span::current())
+    }
 }
 
 impl From<StoreError> for AppError {
@@ -55,10 +63,10 @@ impl From<StoreError> for AppError {
                 }
             }
             StoreError::Unsealable(what) => {
-                AppError::Internal(anyhow::anyhow!("{what}").context("sealed data did not open"))
+                AppError::from(anyhow::anyhow!("{what}").context("sealed data did not open"))
             }
             StoreError::Database(e) => {
-                AppError::Internal(anyhow::Error::new(e).context("database request failed"))
+                AppError::from(anyhow::Error::new(e).context("database request failed"))
             }
         }
     }
@@ -77,8 +85,8 @@ impl From<crate::app::Error> for AppError {
             E::Conflict(c) => AppError::Conflict(c),
             E::Throttled { minutes } => AppError::Throttled { minutes },
             E::Limited(m) => AppError::Limited(m),
-            E::Database(e) => e.into(),
-            E::Unexpected(e) => AppError::Internal(e),
+            E::Database(e, during) => during.in_scope(|| e.into()),
+            E::Unexpected(e, during) => AppError::Internal(e, during),
         }
     }
 }
@@ -113,7 +121,7 @@ pub fn on_its_field(e: crate::app::Error) -> crate::app::Error {
 
 impl From<askama::Error> for AppError {
     fn from(e: askama::Error) -> Self {
-        AppError::Internal(anyhow::Error::new(e).context("rendering a page failed"))
+        AppError::from(anyhow::Error::new(e).context("rendering a page failed"))
     }
 }
 
@@ -126,7 +134,7 @@ impl AppError {
             AppError::Invalid(_) | AppError::BadInput { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Throttled { .. } | AppError::Limited(_) => StatusCode::TOO_MANY_REQUESTS,
-            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            AppError::Internal(..) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -139,7 +147,7 @@ impl AppError {
             AppError::Invalid(_) | AppError::BadInput { .. } => "invalid",
             AppError::Conflict(_) => "conflict",
             AppError::Throttled { .. } | AppError::Limited(_) => "throttled",
-            AppError::Internal(_) => "internal",
+            AppError::Internal(..) => "internal",
         }
     }
 
@@ -160,13 +168,13 @@ impl AppError {
                 if *minutes == 1 { "" } else { "s" }
             ),
             AppError::Limited(m) => m.clone(),
-            AppError::Internal(_) => "Something went wrong on our side. Please try again in a moment; if it keeps happening, tell the programme's administrators.".into(),
+            AppError::Internal(..) => "Something went wrong on our side. Please try again in a moment; if it keeps happening, tell the programme's administrators.".into(),
         }
     }
 
     fn log(&self) {
-        if let AppError::Internal(e) = self {
-            tracing::error!(error = format!("{e:#}"), "request failed");
+        if let AppError::Internal(e, during) = self {
+            tracing::error!(parent: during, error = format!("{e:#}"), "request failed");
         }
     }
 }
@@ -274,3 +282,50 @@ impl IntoResponse for ApiError {
 
 pub type PageResult<T = Response> = Result<T, AppError>;
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What the log receives, as one string.
+    #[derive(Clone, Default)]
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("log buffer").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A database failure inside an action is logged, once the page answers, inside the
+    /// request's and the action's spans: the line says which action failed.
+    #[test]
+    fn a_failure_is_logged_inside_the_action_it_happened_in() {
+        let captured = Captured::default();
+        let writer = captured.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_writer(move || writer.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let request = tracing::info_span!("request", request_id = "r-1");
+            let failed: crate::app::Error = request.in_scope(|| {
+                let action = tracing::info_span!("accept_offer", helper = 7);
+                action.in_scope(|| StoreError::Database(sqlx::Error::PoolTimedOut).into())
+            });
+            // The action has returned; the answer is made outside its span.
+            AppError::from(failed).log();
+        });
+        let log = String::from_utf8(captured.0.lock().expect("log").clone()).expect("utf-8");
+        assert!(log.contains("request failed"), "{log}");
+        assert!(
+            log.contains("request{request_id=\"r-1\"}:accept_offer{helper=7}"),
+            "{log}"
+        );
+        assert!(log.contains("database request failed"), "{log}");
+    }
+}
