@@ -420,6 +420,19 @@ async fn the_api_takes_typed_values_and_names_what_it_cannot_read(db: TestDb) {
             json!({"questions": [{"kind": "text", "label": "Diet", "required": "no"}]}),
             "questions[0].required",
         ),
+        // Refused by the rules, not the types: named all the same, never silently kept.
+        (
+            json!({"questions": [{"kind": "essay", "label": "Diet"}]}),
+            "questions",
+        ),
+        (
+            json!({"questions": [{"kind": "choice", "label": "", "options": "a\nb"}]}),
+            "questions",
+        ),
+        (
+            json!({"readings": [{"kind": "podcast", "title": "T", "authors": "A"}]}),
+            "readings",
+        ),
     ] {
         let r = api(
             &app,

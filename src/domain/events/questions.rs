@@ -10,10 +10,25 @@ use crate::domain::{Invalid, optional_line, optional_text, required_line};
 pub fn parse_question(q: &QuestionInput) -> Result<Option<Question>, Invalid> {
     let label = q.label.trim();
     if label.is_empty() {
+        // A blank row is no question; choices with no wording are a mistake, not a blank.
+        if !q.options.trim().is_empty() {
+            return Err(Invalid::new(
+                "questions",
+                "A question with choices needs its wording.",
+            ));
+        }
         return Ok(None);
     }
     let label = required_line("questions", "A question", label, 200)?;
-    let kind = QuestionKind::parse(q.kind.trim()).unwrap_or(QuestionKind::Text);
+    let kind = match q.kind.trim() {
+        "" => QuestionKind::Text,
+        k => QuestionKind::parse(k).ok_or_else(|| {
+            Invalid::new(
+                "questions",
+                format!("\"{label}\": choose what kind of answer it takes: text, choice, multi or yes_no."),
+            )
+        })?,
+    };
     let options: Vec<String> = q
         .options
         .lines()
@@ -122,7 +137,15 @@ pub fn parse_reading(r: &ReadingInput) -> Result<Option<Reading>, Invalid> {
     if r.title.trim().is_empty() {
         return Ok(None);
     }
-    let kind = ReadingKind::parse(r.kind.trim()).unwrap_or(ReadingKind::Book);
+    let kind = match r.kind.trim() {
+        "" => ReadingKind::Book,
+        k => ReadingKind::parse(k).ok_or_else(|| {
+            Invalid::new(
+                "readings",
+                "Choose whether a reading is a book or an article.",
+            )
+        })?,
+    };
     let title = required_line("readings", "A reading's title", &r.title, 300)?;
     let authors = required_line("readings", "A reading's authors", &r.authors, 300)?;
     let isbn = if r.isbn.trim().is_empty() {
