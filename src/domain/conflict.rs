@@ -47,6 +47,8 @@ pub enum Conflict {
     ResourceNameTaken,
     ResourceNameTakenChange,
     ConfirmLinkGone,
+    CheckInNeedsPlace,
+    CheckInNotToday,
     NotALottery,
     NoShortlist,
     BlindRefusal,
@@ -141,6 +143,12 @@ impl Conflict {
             Conflict::ResourceNameTaken => "An entry with this name already exists.",
             Conflict::ResourceNameTakenChange => {
                 "An entry with this name already exists; change that one instead."
+            }
+            Conflict::CheckInNeedsPlace => {
+                "Only someone with a confirmed place can be checked in; this registration is waiting, in the draw, offered or cancelled."
+            }
+            Conflict::CheckInNotToday => {
+                "This event is not today. Check people in on the day of the event, or choose \u{201c}Check in anyway\u{201d}."
             }
             Conflict::ConfirmLinkGone => {
                 "This link has expired or has been used already. Register again from the event's page if you still want a place."

@@ -1097,21 +1097,30 @@ impl Store {
         Ok(())
     }
 
-    /// Marks someone as arrived (or not). Returns the registration.
-    pub async fn set_checked_in(&self, id: i64, arrived: bool) -> StoreResult<Registration> {
+    /// Marks someone as arrived at `at` (None undoes it). An arrival already recorded keeps
+    /// its time; only a confirmed place can arrive. Returns the registration.
+    pub async fn set_checked_in(&self, id: i64, at: Option<i64>) -> StoreResult<Registration> {
         let n = self
             .write_one(
                 sqlx::query(
-                    "UPDATE registrations SET checked_in_at = $2, updated_at = $3
-                     WHERE id = $1 AND status <> 'cancelled'",
+                    "UPDATE registrations
+                     SET checked_in_at = CASE WHEN $2 IS NULL THEN NULL
+                                              ELSE COALESCE(checked_in_at, $2) END,
+                         updated_at = $3
+                     WHERE id = $1 AND status <> 'cancelled'
+                       AND ($2 IS NULL OR status = 'confirmed')",
                 )
                 .bind(id)
-                .bind(arrived.then(|| self.now()))
+                .bind(at)
                 .bind(self.now()),
             )
             .await?;
         if n == 0 {
-            return Err(StoreError::Conflict(Conflict::CheckInCancelled));
+            return Err(StoreError::Conflict(if at.is_some() {
+                Conflict::CheckInNeedsPlace
+            } else {
+                Conflict::CheckInCancelled
+            }));
         }
         self.registration(id).await
     }

@@ -1001,8 +1001,39 @@ async fn check_in_by_code_and_by_list_and_csv_exports(db: TestDb) {
     assert_eq!(forged.status, 404);
     let page = coord.get(&format!("/checkin/{token_for_code}")).await;
     assert_eq!(page.status, 200, "{}", page.body);
-    let done = coord.post(&format!("/checkin/{token_for_code}"), &[]).await;
-    assert!(done.body.contains("Checked in"), "{}", done.body);
+    // The event is not today: the scan is refused, with a way to check in anyway.
+    let early = coord.post(&format!("/checkin/{token_for_code}"), &[]).await;
+    assert_eq!(early.status, 409, "{}", early.body);
+    assert!(
+        early.body.contains("This event is not today"),
+        "{}",
+        early.body
+    );
+    assert!(early.body.contains("anyway"), "{}", early.body);
+    let done = coord
+        .post(&format!("/checkin/{token_for_code}"), &[("any_day", "1")])
+        .await;
+    assert!(done.body.contains("Checked in. Welcome!"), "{}", done.body);
+    let arrived = app
+        .store
+        .registration(rid)
+        .await
+        .expect("registration")
+        .checked_in_at;
+    // A second scan says when they arrived, and keeps that time.
+    let again = coord
+        .post(&format!("/checkin/{token_for_code}"), &[("any_day", "1")])
+        .await;
+    assert!(!again.body.contains("Welcome"), "{}", again.body);
+    assert!(
+        again.body.contains("Already checked in at"),
+        "{}",
+        again.body
+    );
+    assert_eq!(
+        app.store.registration(rid).await.expect("r").checked_in_at,
+        arrived
+    );
 
     // The list: search by name, tick someone.
     let found = coord

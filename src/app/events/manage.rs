@@ -9,7 +9,7 @@ use crate::domain::accounts::AccountId;
 use crate::domain::accounts::{Account, Email};
 use crate::domain::conflict::Conflict;
 use crate::domain::events::{
-    Clearance, ClearancePolicy, Event, EventDraft, EventInput, local_datetime,
+    Clearance, ClearancePolicy, Event, EventDraft, EventInput, RegistrationStatus, local_datetime,
 };
 use crate::domain::ids::{EventId, RegistrationId};
 use crate::domain::{Invalid, required_line};
@@ -17,6 +17,15 @@ use crate::store::{EventCounts, NewRegistration, Registered, Registration, Store
 
 /// An event's registrants page: everyone registered, and each adult placed on it with why
 /// their clearance no longer covers it.
+/// What a scan at the door did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CheckIn {
+    /// Checked in now.
+    Now,
+    /// Already checked in, at this time.
+    Already(i64),
+}
+
 pub struct Registrants {
     pub event: Event,
     pub registrations: Vec<Registration>,
@@ -215,7 +224,9 @@ impl Coordinator {
         Ok(r)
     }
 
-    /// Marks someone as arrived, or undoes it.
+    /// Marks someone as arrived (only with a confirmed place; a second time keeps the
+    /// first arrival's time), or undoes it. From the event's list, on any day: ticking a
+    /// name there is the coordinator's own decision.
     #[tracing::instrument(skip_all, fields(coordinator = self.id.0, event = event_id.0, registration = id.0))]
     pub async fn set_checked_in(
         &self,
@@ -224,7 +235,8 @@ impl Coordinator {
         arrived: bool,
     ) -> Result<Registration> {
         self.registration(event_id, id).await?;
-        Ok(self.store().set_checked_in(id.0, arrived).await?)
+        let at = arrived.then(|| self.now());
+        Ok(self.store().set_checked_in(id.0, at).await?)
     }
 
     /// The registration a scanned check-in code stands for, with its event.
@@ -236,12 +248,28 @@ impl Coordinator {
         Ok((r, e))
     }
 
-    /// Marks the holder of a scanned check-in code as arrived.
+    /// Checks in the holder of a scanned code: only with a confirmed place, on the event's
+    /// day unless the coordinator chooses `any_day`, and once (a second scan answers when
+    /// they arrived and changes nothing).
     #[tracing::instrument(skip_all, fields(coordinator = self.id.0))]
-    pub async fn check_in_by_code(&self, token: &str) -> Result<()> {
-        let id = self.store().check_in_id(token)?;
-        self.store().set_checked_in(id, true).await?;
-        Ok(())
+    pub async fn check_in_by_code(&self, token: &str, any_day: bool) -> Result<CheckIn> {
+        let (r, e) = self.check_in_code(token).await?;
+        if let Some(at) = r.checked_in_at {
+            return Ok(CheckIn::Already(at));
+        }
+        if r.status != RegistrationStatus::Confirmed {
+            return Err(Error::Conflict(Conflict::CheckInNeedsPlace));
+        }
+        let now = self.now();
+        if !any_day && !e.is_on(now) {
+            return Err(Error::Conflict(Conflict::CheckInNotToday));
+        }
+        // Two scans at once: the first arrival's time stands, and the second is told it.
+        let r = self.store().set_checked_in(r.id, Some(now)).await?;
+        Ok(match r.checked_in_at {
+            Some(at) if at != now => CheckIn::Already(at),
+            _ => CheckIn::Now,
+        })
     }
 
     /// Gives someone waiting a place now, even when the event is full.

@@ -300,6 +300,19 @@ impl Event {
         }
     }
 
+    /// Whether `now` falls on one of the event's days, in its own zone: when people are
+    /// checked in at the door.
+    pub fn is_on(&self, now: i64) -> bool {
+        falls_on_days(self.starts_at, self.ends_at, now, &self.tz())
+    }
+
+    /// A time of the event's day as the door staff read it: "8 December, 10:42".
+    pub fn time_of_day(&self, unix: i64) -> String {
+        local(unix, &self.tz())
+            .map(|z| z.strftime("%-d %B, %H:%M").to_string())
+            .unwrap_or_default()
+    }
+
     /// Local date as YYYY-MM-DD, for filters and forms.
     pub fn local_date(&self) -> String {
         local(self.starts_at, &self.tz())
@@ -363,10 +376,53 @@ pub fn local_input(unix: Option<i64>, tz: &TimeZone) -> String {
         .unwrap_or_default()
 }
 
+/// Whether `now` is on a day from `starts`'s to `ends`'s, as dates in `tz`.
+fn falls_on_days(starts: i64, ends: i64, now: i64, tz: &TimeZone) -> bool {
+    let day = |t: i64| local(t, tz).map(|z| z.date());
+    match (day(starts), day(ends), day(now)) {
+        (Some(first), Some(last), Some(today)) => first <= today && today <= last,
+        _ => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use jiff::civil::Date;
+
+    #[test]
+    fn check_in_is_on_the_event_s_own_days_in_its_zone() {
+        let tz = TimeZone::get("America/New_York").expect("zone");
+        let at = |d: &str, t: &str| {
+            format!("{d}T{t}")
+                .parse::<jiff::civil::DateTime>()
+                .expect("datetime")
+                .to_zoned(tz.clone())
+                .expect("zoned")
+                .timestamp()
+                .as_second()
+        };
+        let (starts, ends) = (at("2027-03-03", "18:00"), at("2027-03-04", "02:00"));
+        assert!(
+            falls_on_days(starts, ends, at("2027-03-03", "07:30"), &tz),
+            "that morning"
+        );
+        assert!(
+            falls_on_days(starts, ends, at("2027-03-04", "01:00"), &tz),
+            "after midnight"
+        );
+        assert!(
+            !falls_on_days(starts, ends, at("2027-03-02", "23:59"), &tz),
+            "the day before"
+        );
+        // 23:30 in New York is already the next day in UTC: the event's zone decides.
+        assert!(falls_on_days(
+            starts,
+            starts,
+            at("2027-03-03", "23:30"),
+            &tz
+        ));
+    }
 
     fn input() -> EventForm {
         EventForm {

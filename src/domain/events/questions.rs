@@ -55,6 +55,16 @@ pub fn parse_question(q: &QuestionInput) -> Result<Option<Question>, Invalid> {
     }))
 }
 
+/// A value typed by a coordinator, quoted back in a mistake's sentence: trimmed, and cut
+/// at 40 characters so that a pasted page does not come back whole.
+fn shortened(raw: &str) -> String {
+    let raw = raw.trim();
+    match raw.char_indices().nth(40) {
+        Some((at, _)) => format!("{}…", &raw[..at]),
+        None => raw.to_string(),
+    }
+}
+
 /// Checks an ISBN-10 or ISBN-13's check digit; returns it without hyphens or spaces.
 pub fn parse_isbn(raw: &str) -> Result<String, Invalid> {
     let s: String = raw
@@ -65,7 +75,10 @@ pub fn parse_isbn(raw: &str) -> Result<String, Invalid> {
     let bad = || {
         Invalid::new(
             "readings",
-            format!("'{}' is not a valid ISBN; check the digits.", raw.trim()),
+            format!(
+                "'{}' is not a valid ISBN; check the digits.",
+                shortened(raw)
+            ),
         )
     };
     let digits: Vec<u32> = s
@@ -126,7 +139,7 @@ pub fn parse_doi(raw: &str) -> Result<String, Invalid> {
             "readings",
             format!(
                 "'{}' is not a DOI; it looks like 10.1001/jama.2018.1234.",
-                raw.trim()
+                shortened(raw)
             ),
         ))
     }
@@ -248,13 +261,12 @@ pub fn parse_answers(
                         format!("Choose one answer for \"{}\".", q.label),
                     ));
                 }
-                for v in &values {
-                    if !q.options.iter().any(|o| o == v) {
-                        return Err(Invalid::new(
-                            "answers",
-                            format!("'{v}' is not one of the choices for \"{}\".", q.label),
-                        ));
-                    }
+                // What was sent is not quoted back: it can be anything, of any length.
+                if !values.iter().all(|v| q.options.iter().any(|o| o == v)) {
+                    return Err(Invalid::new(
+                        "answers",
+                        format!("Choose from the choices offered for \"{}\".", q.label),
+                    ));
                 }
                 values.join("; ")
             }
@@ -265,4 +277,29 @@ pub fn parse_answers(
         });
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_refused_value_is_not_quoted_back_whole() {
+        let q = Question {
+            id: 1,
+            kind: QuestionKind::Choice,
+            label: "Diet".into(),
+            required: true,
+            options: vec!["None".into(), "Vegetarian".into()],
+        };
+        let huge = "x".repeat(10_000);
+        let e = parse_answers(std::slice::from_ref(&q), &[(1, huge.clone())]).expect_err("refused");
+        assert_eq!(e.field, "answers");
+        assert!(!e.message.contains("xxx"), "{}", e.message);
+        assert!(parse_answers(&[q], &[(1, "Vegetarian".into())]).is_ok());
+        let e = parse_isbn(&huge).expect_err("refused");
+        assert!(e.message.chars().count() < 120, "{}", e.message);
+        let e = parse_doi(&huge).expect_err("refused");
+        assert!(e.message.chars().count() < 120, "{}", e.message);
+    }
 }

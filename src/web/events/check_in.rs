@@ -3,13 +3,18 @@
 
 use askama::Template;
 use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Deserialize;
 
+use crate::app::events::manage::CheckIn;
+use crate::domain::conflict::Conflict;
 use crate::domain::events::Event;
 use crate::store::Registration;
 use crate::web::AppState;
 use crate::web::http::auth::Coordinator;
 use crate::web::http::error::PageResult;
-use crate::web::http::layout::{Ctx, Layout, render};
+use crate::web::http::form::Form;
+use crate::web::http::layout::{Ctx, Layout, render_status};
 
 #[derive(Template)]
 #[template(path = "events/check_in.html")]
@@ -18,23 +23,48 @@ struct CheckInView {
     e: Event,
     r: Registration,
     token: String,
-    done: bool,
+    /// What the scan just did, if the button was pressed.
+    done: Option<CheckIn>,
+    /// Why it was refused, if it was.
+    refused: Option<Conflict>,
+}
+
+impl CheckInView {
+    fn arrived_at(&self) -> String {
+        match (self.done, self.r.checked_in_at) {
+            (Some(CheckIn::Already(at)), _) | (_, Some(at)) => self.e.time_of_day(at),
+            _ => String::new(),
+        }
+    }
+    fn not_today(&self) -> bool {
+        self.refused == Some(Conflict::CheckInNotToday)
+    }
 }
 
 async fn check_in_page(
     coordinator: &Coordinator,
     ctx: Ctx,
     token: String,
-    done: bool,
+    done: Option<CheckIn>,
+    refused: Option<Conflict>,
 ) -> PageResult {
     let (r, e) = coordinator.check_in_code(&token).await?;
-    render(&CheckInView {
-        l: ctx.layout("Check-in"),
-        e,
-        r,
-        token,
-        done,
-    })
+    let status = if refused.is_some() {
+        StatusCode::CONFLICT
+    } else {
+        StatusCode::OK
+    };
+    render_status(
+        status,
+        &CheckInView {
+            l: ctx.layout("Check-in"),
+            e,
+            r,
+            token,
+            done,
+            refused,
+        },
+    )
 }
 
 /// Where a scanned QR code lands: who it is, and a button to check them in.
@@ -44,7 +74,15 @@ pub async fn scan(
     coordinator: Coordinator,
     Path(token): Path<String>,
 ) -> PageResult {
-    check_in_page(&coordinator, ctx, token, false).await
+    check_in_page(&coordinator, ctx, token, None, None).await
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct CheckInForm {
+    /// "Check in anyway": on a day that is not the event's.
+    #[serde(deserialize_with = "crate::domain::ticked")]
+    any_day: bool,
 }
 
 pub async fn scan_confirm(
@@ -52,7 +90,14 @@ pub async fn scan_confirm(
     ctx: Ctx,
     coordinator: Coordinator,
     Path(token): Path<String>,
+    Form(form): Form<CheckInForm>,
 ) -> PageResult {
-    coordinator.check_in_by_code(&token).await?;
-    check_in_page(&coordinator, ctx, token, true).await
+    match coordinator.check_in_by_code(&token, form.any_day).await {
+        Ok(done) => check_in_page(&coordinator, ctx, token, Some(done), None).await,
+        // Refusals by the rules are shown on the same page, with who it is.
+        Err(crate::app::Error::Conflict(why)) => {
+            check_in_page(&coordinator, ctx, token, None, Some(why)).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }
