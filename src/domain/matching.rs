@@ -353,6 +353,21 @@ pub fn score(h: &Helper, r: &Request, w: &Weights) -> Score {
         -i64::from(h.recent_offers) * w.recent_offer,
     );
     let raw: i64 = reasons.iter().map(|r| r.points).sum();
+    // The reasons add up to the score shown: the base point every eligible helper has
+    // comes first, and a score that the minuses would take below it is said to stop there.
+    reasons.insert(
+        0,
+        Reason {
+            what: "may take it (every eligible helper)".into(),
+            points: 1,
+        },
+    );
+    if raw < 0 {
+        reasons.push(Reason {
+            what: "no score goes below the base point".into(),
+            points: -raw,
+        });
+    }
     Score {
         total: 1 + raw.max(0),
         reasons,
@@ -673,6 +688,21 @@ mod tests {
         let s = score(&h, &r, &w);
         assert_eq!(s.total, 1 + w.topic + w.language + 2 * w.spare_capacity);
         assert!(s.reasons.iter().any(|x| x.what.contains("language")));
+        // What is listed adds up to what is shown, a helper with many recent offers too.
+        let busy = Helper {
+            recent_offers: 40,
+            ..h.clone()
+        };
+        assert!(s.reasons[0].what.contains("eligible"));
+        for one in [&h, &busy, &helper(9)] {
+            let s = score(one, &r, &w);
+            assert_eq!(
+                s.reasons.iter().map(|x| x.points).sum::<i64>(),
+                s.total,
+                "{s:?}"
+            );
+            assert_eq!(s.total, score_total(one, &r, &w));
+        }
         let list = shortlist(
             &[helper(2), h.clone(), helper(3)],
             &r,
