@@ -244,12 +244,26 @@ impl RequestInput {
     }
 }
 
+/// The helper asked for by name is not one of those listed publicly (or not an id at all):
+/// the same answer either way, so that trying ids tells nobody who else is a helper.
+pub fn not_a_listed_helper() -> Invalid {
+    Invalid::new(
+        "named_helper",
+        "Choose a helper from the list, or no one in particular.",
+    )
+}
+
+/// As `not_a_listed_helper`, for the helpers to avoid.
+pub fn not_listed_helpers_to_avoid() -> Invalid {
+    Invalid::new(
+        "avoid_helpers",
+        "Choose the helpers to avoid from the list.",
+    )
+}
+
 /// An account id typed in a form (a `<select>` or checkbox value).
-fn account_in(field: &'static str, v: &str, mistake: &str) -> Result<AccountId, Invalid> {
-    v.trim()
-        .parse()
-        .map(AccountId)
-        .map_err(|_| Invalid::new(field, mistake))
+fn account_in(v: &str, mistake: fn() -> Invalid) -> Result<AccountId, Invalid> {
+    v.trim().parse().map(AccountId).map_err(|_| mistake())
 }
 
 impl TryFrom<&RequestForm> for RequestInput {
@@ -281,22 +295,12 @@ impl TryFrom<&RequestForm> for RequestInput {
         };
         let named_helper = match f.named_helper.trim() {
             "" => None,
-            h => Some(account_in(
-                "named_helper",
-                h,
-                "Choose a helper from the list, or no one in particular.",
-            )?),
+            h => Some(account_in(h, not_a_listed_helper)?),
         };
         let avoid_helpers = f
             .avoid_helpers
             .iter()
-            .map(|h| {
-                account_in(
-                    "avoid_helpers",
-                    h,
-                    "Choose the helpers to avoid from the list.",
-                )
-            })
+            .map(|h| account_in(h, not_listed_helpers_to_avoid))
             .collect::<Result<_, _>>()?;
         Ok(Self {
             topics,

@@ -14,7 +14,7 @@ use wecare::domain::mail::MessageKind;
 use wecare::store::{NewMessage, OutboxStatus, Store};
 
 use crate::cli::{Server, start_server_with};
-use crate::helpers::{Backend, TestApp, TestDb, api, serve_config};
+use crate::helpers::{Backend, TestApp, TestDb, api, serve_config, wait_for_outbox};
 use crate::on_both;
 use crate::sink::{SmtpSink, distinct_ids};
 
@@ -76,27 +76,6 @@ async fn outbox_column(db: &TestDb, column: &str) -> Vec<String> {
     rows.into_iter().map(|r| r.0.unwrap_or_default()).collect()
 }
 
-/// Waits until the outbox satisfies `ready` (polled, never a fixed pause), or fails after
-/// 30 s with what the outbox held.
-async fn wait_for_outbox(
-    store: &Store,
-    what: &str,
-    ready: impl Fn(&[wecare::store::OutboxEntry]) -> bool,
-) -> Vec<wecare::store::OutboxEntry> {
-    let start = std::time::Instant::now();
-    loop {
-        let all = store.list_outbox(None, 1000).await.expect("list");
-        if ready(&all) {
-            return all;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "the outbox never reached {what}: {all:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// Waits until every row of the outbox is sent, read from the database as another
 /// process wrote it. Then nothing more can reach the sink: a row is marked sent only after
 /// the server accepted its message, so any copy would already be there.
@@ -116,18 +95,10 @@ async fn wait_until_all_sent(db: &TestDb, n: usize) {
 }
 
 async fn wait_until_status(store: &Store, status: OutboxStatus, n: usize) {
-    for _ in 0..200 {
-        let count = store
-            .list_outbox(Some(status), 1000)
-            .await
-            .expect("list")
-            .len();
-        if count >= n {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("fewer than {n} messages reached {status:?}");
+    wait_for_outbox(store, &format!("{n} messages {status:?}"), |all| {
+        all.iter().filter(|m| m.status == status).count() >= n
+    })
+    .await;
 }
 
 async fn a_message_arrives_with_its_headers_and_both_parts(db: TestDb) {

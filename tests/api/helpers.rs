@@ -259,28 +259,14 @@ impl TestApp {
 impl TestApp {
     /// Waits until nothing in the outbox is queued or being sent: every message written
     /// so far has been handed off (to the mail folder or the SMTP server), so a count of
-    /// what arrived is final. Polls; never a fixed pause.
+    /// what arrived is final.
     pub async fn mail_settled(&self) {
         use wecare::store::OutboxStatus;
-        let start = std::time::Instant::now();
-        loop {
-            let pending = self
-                .store
-                .list_outbox(None, 1000)
-                .await
-                .expect("outbox")
-                .into_iter()
-                .filter(|m| matches!(m.status, OutboxStatus::Queued | OutboxStatus::Sending))
-                .count();
-            if pending == 0 {
-                return;
-            }
-            assert!(
-                start.elapsed() < std::time::Duration::from_secs(30),
-                "{pending} messages are still waiting to be sent"
-            );
-            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-        }
+        wait_for_outbox(&self.store, "nothing waiting to be sent", |all| {
+            !all.iter()
+                .any(|m| matches!(m.status, OutboxStatus::Queued | OutboxStatus::Sending))
+        })
+        .await;
     }
 
     /// This test makes a message or a timed job fail on purpose: the check at the end of
@@ -288,6 +274,27 @@ impl TestApp {
     pub fn expect_failures(&self) {
         self.failures_expected
             .store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Waits until the outbox satisfies `ready` (polled, never a fixed pause), or fails after
+/// 30 s with what the outbox held.
+pub async fn wait_for_outbox(
+    store: &Store,
+    what: &str,
+    ready: impl Fn(&[wecare::store::OutboxEntry]) -> bool,
+) -> Vec<wecare::store::OutboxEntry> {
+    let start = std::time::Instant::now();
+    loop {
+        let all = store.list_outbox(None, 10_000).await.expect("list");
+        if ready(&all) {
+            return all;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(30),
+            "the outbox never reached {what}: {all:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
 

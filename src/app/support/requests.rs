@@ -52,18 +52,10 @@ fn checked_request(input: &RequestInput, public_helpers: &[PublicHelper]) -> Res
     if let Some(h) = r.preferences.named_helper
         && !listed(&h)
     {
-        return Err(Invalid::new(
-            "named_helper",
-            "Choose a helper from the list, or no one in particular.",
-        )
-        .into());
+        return Err(crate::domain::support::not_a_listed_helper().into());
     }
     if !r.preferences.avoid_helpers.iter().all(listed) {
-        return Err(Invalid::new(
-            "avoid_helpers",
-            "Choose the helpers to avoid from the list.",
-        )
-        .into());
+        return Err(crate::domain::support::not_listed_helpers_to_avoid().into());
     }
     Ok(r)
 }
