@@ -244,7 +244,7 @@ pub fn parse_contact(
         if !known.contains(r) {
             return Err(Invalid::new(
                 "resources",
-                format!("'{r}' is not in the resource directory."),
+                "Choose the resources from the directory.",
             ));
         }
         if !picked.contains(r) {
@@ -317,6 +317,16 @@ mod tests {
         assert_eq!(field("fax", "45", &[]), "mode");
         assert_eq!(field("phone", "0", &[]), "minutes");
         assert_eq!(field("phone", "5", &["notes".into()]), "resources");
+        // A refused key is not quoted back: it can be any length.
+        let huge = ContactInput::try_from(&ContactForm {
+            mode: "phone".into(),
+            minutes: "5".into(),
+            resources: vec!["x".repeat(200_000)],
+            ..Default::default()
+        })
+        .and_then(|input| parse_contact(when, &input, &known))
+        .expect_err("refused");
+        assert!(huge.message.len() < 100, "{}", huge.message);
     }
 
     #[test]

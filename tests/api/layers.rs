@@ -568,7 +568,11 @@ async fn the_api_takes_typed_values_and_names_what_it_cannot_read(db: TestDb) {
     .await;
     assert_eq!(r.status, 201, "{}", r.body);
     // The events listing says which filter it cannot read instead of ignoring it.
-    for (query, field) in [("audience=aliens", "audience"), ("month=March", "month")] {
+    for (query, field) in [
+        ("audience=aliens", "audience"),
+        ("month=March", "month"),
+        ("series=no-such-series", "series"),
+    ] {
         let r = api(
             &app,
             Method::GET,

@@ -55,6 +55,12 @@ pub async fn list_events(
         .into());
     }
     let series = state.app.public().series_list().await?;
+    // An unknown series would otherwise filter nothing and list every event.
+    if !q.series.is_empty() && !series.iter().any(|s| s.slug == q.series) {
+        return Err(
+            crate::domain::Invalid::new("series", "There is no series with that address.").into(),
+        );
+    }
     let zone = state.app.public().time_zone().await?;
     let audience = q.audience.map(|a| a.key().to_string()).unwrap_or_default();
     let (f, _) = filter_from(
