@@ -464,7 +464,7 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
 }
 
 fn invalid(e: crate::domain::Invalid) -> ConfigError {
-    ConfigError(format!("{} ({})", e.message, e.field))
+    ConfigError(format!("{} ({})", e.message(), e.field()))
 }
 
 async fn admin(c: &Common, cmd: &AdminCommand) -> Result<(), ConfigError> {

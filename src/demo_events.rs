@@ -295,7 +295,7 @@ mod tests {
                 .expect("date");
             for input in demo_inputs(today) {
                 if let Err(e) = EventDraft::from_form(&input) {
-                    panic!("{} on {today}: {e} ({})", input.title, e.field);
+                    panic!("{} on {today}: {e} ({})", input.title, e.field());
                 }
             }
         }

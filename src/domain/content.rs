@@ -110,8 +110,8 @@ impl Branding {
         colour_primary: &str,
         colour_accent: &str,
     ) -> Result<Self, Invalid> {
-        let contact = super::accounts::Email::parse(contact_email)
-            .map_err(|e| Invalid::new("contact_email", e.message))?;
+        let contact =
+            super::accounts::Email::parse(contact_email).map_err(|e| e.renamed("contact_email"))?;
         Ok(Self {
             name: required_line("name", "The programme's name", name, 120)?,
             tagline: optional_line("tagline", "The tagline", tagline, 240)?,
@@ -150,6 +150,6 @@ mod tests {
     fn colours_are_checked() {
         assert!(Branding::parse("N", "", "a@b.org", "#ABCDEF", "#000000").is_ok());
         let e = Branding::parse("N", "", "a@b.org", "red; } body {", "#000000").expect_err("bad");
-        assert_eq!(e.field, "colour_primary");
+        assert_eq!(e.field(), "colour_primary");
     }
 }

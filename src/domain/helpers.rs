@@ -106,7 +106,7 @@ pub fn date_end(field: &'static str, text: &str) -> Result<Option<i64>, Invalid>
     let Some(d) = parse_date(field, text)? else {
         return Ok(None);
     };
-    day_end(d).map(Some).map_err(|e| Invalid { field, ..e })
+    day_end(d).map(Some).map_err(|e| e.renamed(field))
 }
 
 /// The Unix time of the end of `d` in UTC.
@@ -328,7 +328,7 @@ mod tests {
             ),
         ] {
             assert_eq!(
-                HelperProfile::from_form(&change).expect_err(field).field,
+                HelperProfile::from_form(&change).expect_err(field).field(),
                 field
             );
         }
@@ -341,19 +341,19 @@ mod tests {
         assert_eq!(
             parse_training("initial", "2027-10-01", "2028-10-01", now)
                 .expect_err("future")
-                .field,
+                .field(),
             "completed"
         );
         assert_eq!(
             parse_training("initial", "2026-10-01", "2026-09-01", now)
                 .expect_err("order")
-                .field,
+                .field(),
             "expires"
         );
         assert_eq!(
             parse_training("course", "2026-10-01", "2027-10-01", now)
                 .expect_err("kind")
-                .field,
+                .field(),
             "kind"
         );
     }

@@ -752,7 +752,7 @@ mod tests {
         for k in MessageKind::ALL {
             let t = k.default_template();
             MailTemplate::parse(k, &t.subject, &t.body)
-                .unwrap_or_else(|e| panic!("{}: {e} ({})", k.key(), e.field));
+                .unwrap_or_else(|e| panic!("{}: {e} ({})", k.key(), e.field()));
             assert_eq!(MessageKind::parse(k.key()), Some(k));
         }
     }
@@ -761,15 +761,15 @@ mod tests {
     fn unknown_and_personal_placeholders_are_refused() {
         let e = MailTemplate::parse(MessageKind::AccountSetup, "Hi", "Hello {{nmae}}")
             .expect_err("typo");
-        assert_eq!(e.field, "body");
-        assert!(e.message.contains("{{nmae}}"), "{e}");
-        assert!(e.message.contains("{{name}}"), "{e}");
+        assert_eq!(e.field(), "body");
+        assert!(e.message().contains("{{nmae}}"), "{e}");
+        assert!(e.message().contains("{{name}}"), "{e}");
         let e = MailTemplate::parse(MessageKind::AccountSetup, "Hi {{name}}", "Hello")
             .expect_err("identity in subject");
-        assert_eq!(e.field, "subject");
+        assert_eq!(e.field(), "subject");
         let e = MailTemplate::parse(MessageKind::AccountSetup, "Hi", "Hello {{name")
             .expect_err("unclosed");
-        assert!(e.message.contains("closing"));
+        assert!(e.message().contains("closing"));
     }
 
     #[test]

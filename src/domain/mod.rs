@@ -34,19 +34,152 @@ pub mod sla;
 pub mod support;
 pub mod throttle;
 
-/// A user's mistake in some input, with the field it concerns, worded for that user.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{message}")]
-pub struct Invalid {
-    pub field: &'static str,
+use std::borrow::Cow;
+
+/// One mistake in some input: the field it concerns (the id of the control that takes
+/// the answer, so that a page can link to it) and a sentence worded for the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mistake {
+    pub field: Cow<'static, str>,
     pub message: String,
 }
 
+/// The mistakes in some input, at least one, in the order of the form, so that a person
+/// sees them all at once instead of one per sending.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}", self.sentences())]
+pub struct Invalid(Vec<Mistake>);
+
 impl Invalid {
-    pub fn new(field: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            field,
+    pub fn new(field: impl Into<Cow<'static, str>>, message: impl Into<String>) -> Self {
+        Self(vec![Mistake {
+            field: field.into(),
             message: message.into(),
+        }])
+    }
+
+    /// The field of the first mistake.
+    pub fn field(&self) -> &str {
+        self.0.first().map_or("", |m| &m.field)
+    }
+
+    /// The sentence of the first mistake.
+    pub fn message(&self) -> &str {
+        self.0.first().map_or("", |m| &m.message)
+    }
+
+    pub fn mistakes(&self) -> &[Mistake] {
+        &self.0
+    }
+
+    /// What is wrong with one field, if anything (every sentence about it, joined).
+    pub fn about(&self, field: &str) -> Option<String> {
+        let said: Vec<&str> = self
+            .0
+            .iter()
+            .filter(|m| m.field == field)
+            .map(|m| m.message.as_str())
+            .collect();
+        (!said.is_empty()).then(|| said.join(" "))
+    }
+
+    /// The same mistakes, told of another field (a helper checked under a generic name).
+    pub fn renamed(mut self, field: impl Into<Cow<'static, str>>) -> Self {
+        let field = field.into();
+        for m in &mut self.0 {
+            m.field = field.clone();
+        }
+        self
+    }
+
+    /// The same mistakes with their fields named as another edge names them (the API's
+    /// `answers.12` for the page's `q12`); `rename` returns None to keep a name.
+    pub fn with_fields_named(mut self, rename: impl Fn(&str) -> Option<String>) -> Self {
+        for m in &mut self.0 {
+            if let Some(n) = rename(&m.field) {
+                m.field = Cow::Owned(n);
+            }
+        }
+        self
+    }
+
+    fn sentences(&self) -> String {
+        let all: Vec<&str> = self.0.iter().map(|m| m.message.as_str()).collect();
+        all.join(" ")
+    }
+}
+
+/// Collects the mistakes of a whole form while it is read field by field: each check
+/// that fails is noted and a stand-in value lets the rest be checked too. `finish` gives
+/// the value only if nothing was noted.
+#[derive(Debug, Default)]
+pub struct Mistakes(Vec<Mistake>);
+
+impl Mistakes {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The value, or `stand_in` with the mistakes noted.
+    pub fn or<T>(&mut self, r: Result<T, Invalid>, stand_in: T) -> T {
+        match r {
+            Ok(v) => v,
+            Err(e) => {
+                self.0.extend(e.0);
+                stand_in
+            }
+        }
+    }
+
+    /// The value, or its type's empty value with the mistakes noted.
+    pub fn or_default<T: Default>(&mut self, r: Result<T, Invalid>) -> T {
+        self.or(r, T::default())
+    }
+
+    /// The value if there is one, noting the mistakes if not.
+    pub fn check<T>(&mut self, r: Result<T, Invalid>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.0.extend(e.0);
+                None
+            }
+        }
+    }
+
+    pub fn note(&mut self, field: impl Into<Cow<'static, str>>, message: impl Into<String>) {
+        self.0.push(Mistake {
+            field: field.into(),
+            message: message.into(),
+        });
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether a mistake about `field` is noted already.
+    pub fn mistakes_about(&self, field: &str) -> bool {
+        self.0.iter().any(|m| m.field == field)
+    }
+
+    /// Puts the mistakes in the order the fields appear on the page (those not listed
+    /// last), when they were found in another order.
+    pub fn in_form_order(&mut self, fields: &[&str]) {
+        self.0.sort_by_key(|m| {
+            fields
+                .iter()
+                .position(|f| *f == m.field)
+                .unwrap_or(fields.len())
+        });
+    }
+
+    /// The value, if no mistake was noted.
+    pub fn finish<T>(self, value: T) -> Result<T, Invalid> {
+        if self.0.is_empty() {
+            Ok(value)
+        } else {
+            Err(Invalid(self.0))
         }
     }
 }
@@ -176,7 +309,7 @@ mod text_tests {
             "a\u{85}b",
         ] {
             let e = required_line("name", "The name", bad, 100).expect_err(bad);
-            assert_eq!(e.field, "name");
+            assert_eq!(e.field(), "name");
         }
         assert_eq!(
             required_line("name", "The name", "  Wellbeing  ", 100).expect("ok"),
@@ -184,7 +317,7 @@ mod text_tests {
         );
         assert!(optional_text("body", "The text", "two\r\nlines\tand a tab", 100).is_ok());
         let e = optional_text("body", "The text", "nul\u{0}here", 100).expect_err("nul");
-        assert!(e.message.contains("NUL"), "{}", e.message);
+        assert!(e.message().contains("NUL"), "{e}");
         assert!(optional_text("body", "The text", "bell\u{7}", 100).is_err());
         assert!(required_text("body", "The text", " ", 100).is_err());
     }

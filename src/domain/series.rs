@@ -89,6 +89,6 @@ mod tests {
             slug: "!".into(),
             ..s.clone()
         };
-        assert_eq!(bad.parse().expect_err("bad slug").field, "slug");
+        assert_eq!(bad.parse().expect_err("bad slug").field(), "slug");
     }
 }

@@ -504,7 +504,10 @@ mod tests {
         let bad = |f: fn(&mut ServiceLevelSettings)| {
             let mut s = ServiceLevelSettings::default();
             f(&mut s);
-            BusinessHours::parse(&s).expect_err("invalid").field
+            BusinessHours::parse(&s)
+                .expect_err("invalid")
+                .field()
+                .to_string()
         };
         assert_eq!(bad(|s| s.time_zone = "Mars/Olympus".into()), "time_zone");
         assert_eq!(bad(|s| s.days = "someday".into()), "days");

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Invalid;
 use super::accounts::AccountId;
+use super::{Invalid, Mistakes};
 
 choice!(
     /// What the conversation would be about; counted in de-identified statistics.
@@ -269,40 +269,62 @@ fn account_in(v: &str, mistake: fn() -> Invalid) -> Result<AccountId, Invalid> {
 impl TryFrom<&RequestForm> for RequestInput {
     type Error = Invalid;
 
+    /// The form's choices, then its values (`NewRequest::parse`), so that one sending
+    /// shows every mistake.
     fn try_from(f: &RequestForm) -> Result<Self, Invalid> {
+        let mut m = Mistakes::new();
         let mut topics = Vec::new();
         for t in &f.topics {
-            topics.push(
-                Topic::parse(t.trim()).ok_or_else(|| {
-                    Invalid::new("topics", "Choose the topics from those offered.")
-                })?,
-            );
+            match Topic::parse(t.trim()) {
+                Some(t) => topics.push(t),
+                None => {
+                    m.note("topics", "Choose the topics from those offered.");
+                    break;
+                }
+            }
         }
-        let urgency = Urgency::parse(f.urgency.trim()).ok_or_else(|| {
-            Invalid::new("urgency", "Choose how soon you would like to hear from us.")
-        })?;
-        let contact_mode = ContactMode::parse(f.contact_mode.trim()).ok_or_else(|| {
-            Invalid::new("contact_mode", "Choose how you would like to be reached.")
-        })?;
+        let urgency = m.or(
+            Urgency::parse(f.urgency.trim()).ok_or_else(|| {
+                Invalid::new(
+                    "urgency",
+                    "Choose how soon you would like to hear from someone.",
+                )
+            }),
+            Urgency::Routine,
+        );
+        let contact_mode = m.or(
+            ContactMode::parse(f.contact_mode.trim()).ok_or_else(|| {
+                Invalid::new(
+                    "contact_mode",
+                    "Choose how you would like to be reached first.",
+                )
+            }),
+            ContactMode::Email,
+        );
         let appointment = match f.appointment.trim() {
             "" => None,
-            a => Some(Appointment::parse(a).ok_or_else(|| {
+            a => m.check(Appointment::parse(a).ok_or_else(|| {
                 Invalid::new(
                     "appointment",
                     "Choose clinical, non-clinical, or no preference.",
                 )
-            })?),
+            })),
         };
         let named_helper = match f.named_helper.trim() {
             "" => None,
-            h => Some(account_in(h, not_a_listed_helper)?),
+            h => m.check(account_in(h, not_a_listed_helper)),
         };
-        let avoid_helpers = f
-            .avoid_helpers
-            .iter()
-            .map(|h| account_in(h, not_listed_helpers_to_avoid))
-            .collect::<Result<_, _>>()?;
-        Ok(Self {
+        let mut avoid_helpers = Vec::new();
+        for h in &f.avoid_helpers {
+            match account_in(h, not_listed_helpers_to_avoid) {
+                Ok(h) => avoid_helpers.push(h),
+                Err(e) => {
+                    m.check::<()>(Err(e));
+                    break;
+                }
+            }
+        }
+        let input = Self {
             topics,
             urgency,
             contact_mode,
@@ -321,7 +343,36 @@ impl TryFrom<&RequestForm> for RequestInput {
             named_helper,
             avoid_helpers,
             message: f.message.clone(),
-        })
+        };
+        // A choice not made is noted once, by the form, not again as a value.
+        let chose_topics = !m.mistakes_about("topics");
+        if let Err(e) = NewRequest::parse(&input) {
+            for mistake in e.mistakes() {
+                if mistake.field != "topics" || chose_topics {
+                    m.note(mistake.field.clone(), mistake.message.clone());
+                }
+            }
+        }
+        m.in_form_order(&[
+            "topics",
+            "urgency",
+            "name",
+            "email",
+            "contact_mode",
+            "phone",
+            "contact_times",
+            "department",
+            "appointment",
+            "rank",
+            "gender",
+            "race_ethnicity",
+            "language",
+            "named_helper",
+            "avoid_helpers",
+            "avoid",
+            "message",
+        ]);
+        m.finish(input)
     }
 }
 
@@ -330,8 +381,9 @@ pub const MAX_MESSAGE_CHARS: usize = 1000;
 use super::{optional_line, optional_text};
 
 impl NewRequest {
-    /// Checks a self-request. The first mistake found is returned with its field.
+    /// Checks a self-request: every mistake, each with its field.
     pub fn parse(input: &RequestInput) -> Result<Self, Invalid> {
+        let mut m = Mistakes::new();
         let mut topics = Vec::new();
         for t in &input.topics {
             if !topics.contains(t) {
@@ -339,25 +391,77 @@ impl NewRequest {
             }
         }
         if topics.is_empty() {
-            return Err(Invalid::new(
+            m.note(
                 "topics",
                 "Choose at least one topic (\"Something else\" is fine).",
-            ));
+            );
         }
         let (urgency, contact_mode) = (input.urgency, input.contact_mode);
-        let name = super::required_line("name", "Your name", &input.name, 120)?;
-        let email = super::accounts::Email::parse(&input.email)?
-            .as_str()
-            .to_string();
-        let phone = optional_line("phone", "The phone number", &input.phone, 40)?;
-        if contact_mode == ContactMode::Phone && phone.is_empty() {
-            return Err(Invalid::new(
+        let name = m.or_default(super::required_line("name", "Your name", &input.name, 120));
+        let email = m.or_default(
+            super::accounts::Email::parse(&input.email).map(|e| e.as_str().to_string()),
+        );
+        let phone = m.or_default(optional_line("phone", "The phone number", &input.phone, 40));
+        if contact_mode == ContactMode::Phone && phone.is_empty() && !m.mistakes_about("phone") {
+            m.note(
                 "phone",
                 "You asked to be called: give a phone number, or choose another way to be reached.",
-            ));
+            );
         }
-        let message = optional_text("message", "The message", &input.message, MAX_MESSAGE_CHARS)?;
-        Ok(Self {
+        let contact_times = m.or_default(optional_text(
+            "contact_times",
+            "When to reach you",
+            &input.contact_times,
+            200,
+        ));
+        let department = m.or_default(optional_line(
+            "department",
+            "The department",
+            &input.department,
+            120,
+        ));
+        let rank = m.or_default(optional_line("rank", "The rank", &input.rank, 60));
+        let gender = m.or_default(optional_line("gender", "The gender", &input.gender, 60));
+        let race_ethnicity = m.or_default(optional_text(
+            "race_ethnicity",
+            "The race or ethnicity",
+            &input.race_ethnicity,
+            80,
+        ));
+        let language = m.or_default(optional_line(
+            "language",
+            "The language",
+            &input.language,
+            60,
+        ));
+        let mut avoid_helpers: Vec<i64> = input.avoid_helpers.iter().map(|h| h.0).collect();
+        avoid_helpers.sort_unstable();
+        avoid_helpers.dedup();
+        if avoid_helpers.len() > 50 {
+            m.note("avoid_helpers", "Choose at most 50 helpers to avoid.");
+        }
+        if input
+            .named_helper
+            .is_some_and(|h| avoid_helpers.contains(&h.0))
+        {
+            m.note(
+                "avoid_helpers",
+                "You asked for this helper by name and to avoid them: choose one.",
+            );
+        }
+        let avoid = m.or_default(optional_text(
+            "avoid",
+            "People or departments to avoid",
+            &input.avoid,
+            500,
+        ));
+        let message = m.or_default(optional_text(
+            "message",
+            "The message",
+            &input.message,
+            MAX_MESSAGE_CHARS,
+        ));
+        m.finish(Self {
             channel: Channel::SelfRequest,
             topics,
             urgency,
@@ -366,47 +470,20 @@ impl NewRequest {
                 name,
                 email,
                 phone,
-                department: optional_line("department", "The department", &input.department, 120)?,
-                contact_times: optional_text(
-                    "contact_times",
-                    "When to reach you",
-                    &input.contact_times,
-                    200,
-                )?,
-                avoid: optional_text("avoid", "People or departments to avoid", &input.avoid, 500)?,
+                department,
+                contact_times,
+                avoid,
                 referred_by: String::new(),
             },
             preferences: Preferences {
                 appointment: input.appointment,
-                rank: optional_line("rank", "The rank", &input.rank, 60)?,
-                gender: optional_line("gender", "The gender", &input.gender, 60)?,
-                race_ethnicity: optional_text(
-                    "race_ethnicity",
-                    "The race or ethnicity",
-                    &input.race_ethnicity,
-                    80,
-                )?,
-                language: optional_line("language", "The language", &input.language, 60)?,
+                rank,
+                gender,
+                race_ethnicity,
+                language,
                 outside_department: input.outside_department,
                 named_helper: input.named_helper.map(|h| h.0),
-                avoid_helpers: {
-                    let mut ids: Vec<i64> = input.avoid_helpers.iter().map(|h| h.0).collect();
-                    ids.sort_unstable();
-                    ids.dedup();
-                    if ids.len() > 50 {
-                        return Err(Invalid::new(
-                            "avoid_helpers",
-                            "Choose at most 50 helpers to avoid.",
-                        ));
-                    }
-                    if input.named_helper.is_some_and(|h| ids.contains(&h.0)) {
-                        return Err(Invalid::new(
-                            "avoid_helpers",
-                            "You asked for this helper by name and to avoid them: choose one.",
-                        ));
-                    }
-                    ids
-                },
+                avoid_helpers,
             },
             message,
             reason: None,
@@ -416,20 +493,32 @@ impl NewRequest {
     /// Checks a referral: someone else is reached out to. Outreach is an invitation, so
     /// the request waits for a helper like any other and may end with "declined".
     pub fn parse_referral(input: &ReferralInput, referrer: &str) -> Result<Self, Invalid> {
+        let mut m = Mistakes::new();
         let reason = input.reason;
-        let name = super::required_line("name", "Their name", &input.name, 120)?;
-        let email = super::accounts::Email::parse(&input.email)?
-            .as_str()
-            .to_string();
-        let phone = optional_line("phone", "The phone number", &input.phone, 40)?;
-        let urgency = input.urgency;
-        Ok(Self {
+        let name = m.or_default(super::required_line("name", "Their name", &input.name, 120));
+        let email = m.or_default(
+            super::accounts::Email::parse(&input.email).map(|e| e.as_str().to_string()),
+        );
+        let phone = m.or_default(optional_line("phone", "The phone number", &input.phone, 40));
+        let department = m.or_default(optional_line(
+            "department",
+            "The department",
+            &input.department,
+            120,
+        ));
+        let message = m.or_default(optional_text(
+            "message",
+            "The note",
+            &input.message,
+            MAX_MESSAGE_CHARS,
+        ));
+        m.finish(Self {
             channel: Channel::Referral,
             topics: vec![match reason {
                 ReferralReason::AdverseEvent => Topic::GriefOrAdverseEvent,
                 _ => Topic::Other,
             }],
-            urgency,
+            urgency: input.urgency,
             contact_mode: if phone.is_empty() {
                 ContactMode::Email
             } else {
@@ -439,13 +528,13 @@ impl NewRequest {
                 name,
                 email,
                 phone,
-                department: optional_line("department", "The department", &input.department, 120)?,
+                department,
                 contact_times: String::new(),
                 avoid: String::new(),
                 referred_by: referrer.to_string(),
             },
             preferences: Preferences::default(),
-            message: optional_text("message", "The note", &input.message, MAX_MESSAGE_CHARS)?,
+            message,
             reason: Some(reason),
         })
     }
@@ -500,20 +589,42 @@ impl TryFrom<&ReferralForm> for ReferralInput {
     type Error = Invalid;
 
     fn try_from(f: &ReferralForm) -> Result<Self, Invalid> {
-        Ok(Self {
-            reason: ReferralReason::parse(f.reason.trim())
-                .ok_or_else(|| Invalid::new("reason", "Choose why you are referring them."))?,
-            urgency: match f.urgency.trim() {
-                "" => Urgency::Routine,
-                u => Urgency::parse(u)
-                    .ok_or_else(|| Invalid::new("urgency", "Choose how soon to reach out."))?,
-            },
+        let mut m = Mistakes::new();
+        let reason = m.or(
+            ReferralReason::parse(f.reason.trim())
+                .ok_or_else(|| Invalid::new("reason", "Choose why you are referring them.")),
+            ReferralReason::Other,
+        );
+        let urgency = match f.urgency.trim() {
+            "" => Urgency::Routine,
+            u => m.or(
+                Urgency::parse(u)
+                    .ok_or_else(|| Invalid::new("urgency", "Choose how soon to reach out.")),
+                Urgency::Routine,
+            ),
+        };
+        let input = Self {
+            reason,
+            urgency,
             name: f.name.clone(),
             email: f.email.clone(),
             phone: f.phone.clone(),
             department: f.department.clone(),
             message: f.message.clone(),
-        })
+        };
+        if let Err(e) = NewRequest::parse_referral(&input, "") {
+            m.check::<()>(Err(e));
+        }
+        m.in_form_order(&[
+            "name",
+            "email",
+            "phone",
+            "department",
+            "reason",
+            "urgency",
+            "message",
+        ]);
+        m.finish(input)
     }
 }
 
@@ -569,16 +680,16 @@ mod tests {
         assert!(NewRequest::parse(&input()).is_ok());
         let mut i = input();
         i.topics.clear();
-        assert_eq!(NewRequest::parse(&i).expect_err("topics").field, "topics");
+        assert_eq!(NewRequest::parse(&i).expect_err("topics").field(), "topics");
         let mut i = input();
         i.contact_mode = ContactMode::Phone;
-        assert_eq!(NewRequest::parse(&i).expect_err("phone").field, "phone");
+        assert_eq!(NewRequest::parse(&i).expect_err("phone").field(), "phone");
         let mut i = input();
         i.email = "jane".into();
-        assert_eq!(NewRequest::parse(&i).expect_err("email").field, "email");
+        assert_eq!(NewRequest::parse(&i).expect_err("email").field(), "email");
         let mut i = input();
         i.message = "x".repeat(MAX_MESSAGE_CHARS + 1);
-        assert_eq!(NewRequest::parse(&i).expect_err("long").field, "message");
+        assert_eq!(NewRequest::parse(&i).expect_err("long").field(), "message");
     }
 
     #[test]

@@ -47,7 +47,7 @@ struct EditView {
 }
 
 impl EditView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
 }
@@ -130,7 +130,7 @@ struct SettingsView {
 }
 
 impl SettingsView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
 }

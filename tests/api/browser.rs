@@ -126,6 +126,51 @@ async fn click(c: &Client, css: &str) {
     element(c, css).await.click().await.expect("click");
 }
 
+/// A form sent back with mistakes, as a person meets it: the title starts "Error:", the
+/// summary has focus (without JavaScript), each of its links lands on a control that can
+/// take focus, and that control is tied to its message by aria-describedby. Returns the
+/// fields the summary names, in order.
+async fn error_summary(c: &Client) -> Vec<String> {
+    let title = c.title().await.expect("title");
+    assert!(title.starts_with("Error: "), "{title}");
+    let found = c
+        .execute(
+            r#"
+            const summary = document.querySelector('.error-summary');
+            if (!summary) return {problem: 'no error summary'};
+            if (document.activeElement !== summary)
+                return {problem: 'focus is on ' + document.activeElement.tagName};
+            const fields = [];
+            for (const a of summary.querySelectorAll('a')) {
+                const id = decodeURIComponent(a.hash.slice(1));
+                const target = document.getElementById(id);
+                if (!target) return {problem: 'no element with id ' + id};
+                if (!target.matches('input, select, textarea, button'))
+                    return {problem: id + ' is a ' + target.tagName + ', which cannot take focus'};
+                const group = target.closest('fieldset[aria-describedby]');
+                const said = (target.getAttribute('aria-describedby') || '') + ' '
+                    + (group ? group.getAttribute('aria-describedby') : '');
+                const message = said.split(' ').filter(Boolean)
+                    .map(i => document.getElementById(i)).filter(Boolean)
+                    .find(m => m.classList.contains('field-error'));
+                if (!message) return {problem: id + ' is not tied to its message'};
+                fields.push(id);
+            }
+            return {fields};
+            "#,
+            vec![],
+        )
+        .await
+        .expect("the page's form is read");
+    assert!(found.get("problem").is_none(), "{found}");
+    found["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f.as_str().map(str::to_string))
+        .collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn asking_for_support_and_following_it_in_a_browser() {
     let Some((_driver, c)) = browser().await else {
@@ -141,13 +186,17 @@ async fn asking_for_support_and_following_it_in_a_browser() {
     let form = wait_for(&c, "Send my request").await;
     assert!(form.contains("988"), "the crisis notice is on the form");
 
-    // A mistake comes back with the fields kept.
+    // Every mistake comes back at once, with the fields kept; nothing is pre-chosen.
     fill(&c, "#name", "Ottilie Browser-Test").await;
     click(&c, "form[action='/support/request'] button[type=submit]").await;
-    let again = wait_for(&c, "Choose at least one topic").await;
+    let again = wait_for(&c, "There is a problem").await;
     assert!(again.contains("Ottilie Browser-Test"));
+    let fields = error_summary(&c).await;
+    assert_eq!(fields, ["topics", "urgency", "email", "contact_mode"]);
 
     click(&c, "input[name=topics][value=burnout]").await;
+    click(&c, "input[name=urgency][value=routine]").await;
+    click(&c, "input[name=contact_mode][value=email]").await;
     fill(&c, "#email", "ottilie@example.org").await;
     click(&c, "form[action='/support/request'] button[type=submit]").await;
     let receipt = element(&c, "#receipt").await;
@@ -265,8 +314,9 @@ async fn registering_for_an_event_and_checking_in_in_a_browser() {
         &format!("form[action='/events/{id}/register'] button[type=submit]"),
     )
     .await;
-    let again = wait_for(&c, "Please answer").await;
+    let again = wait_for(&c, "There is a problem").await;
     assert!(again.contains("Rosalind Reader"), "fields kept");
+    assert_eq!(error_summary(&c).await.len(), 1);
     click(&c, "input[type=radio][value=Tea]").await;
     click(
         &c,

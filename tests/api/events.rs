@@ -189,7 +189,7 @@ async fn registration_fills_places_then_the_waiting_list_and_cancelling_promotes
 
     let missing = register_guest(&app, id, 0).await;
     assert_eq!(missing.status, 422);
-    assert_eq!(missing.json()["error"]["field"], "answers");
+    assert_eq!(missing.json()["error"]["field"], format!("answers.{q}"));
     assert!(missing.body.contains("Lunch"), "{}", missing.body);
 
     let mut replies = Vec::new();
@@ -778,7 +778,10 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
                     "guardian_relationship": "Parent", "consent": true})),
     )
     .await;
-    assert_eq!(no_children.json()["error"]["field"], "children");
+    assert_eq!(
+        no_children.json()["error"]["field"],
+        "children[0].first_name"
+    );
     let kids = json!([{"first_name": "Ada", "grade": "5", "school": "Lincoln Elementary"},
                       {"first_name": "Ben", "grade": "7", "school": "Lincoln Middle"}]);
     let no_consent = api(
@@ -791,6 +794,37 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
     )
     .await;
     assert_eq!(no_consent.json()["error"]["field"], "consent");
+    // Every mistake at once, each named as the body names it, in the order of the form.
+    let many = api(
+        &app,
+        Method::POST,
+        &url,
+        None,
+        Some(json!({"name": "", "email": "not-an-address",
+                    "children": [{"first_name": "Ada", "grade": "13", "school": ""}]})),
+    )
+    .await;
+    assert_eq!(many.status, 422, "{}", many.body);
+    let body = many.json();
+    let fields: Vec<&str> = body["error"]["errors"]
+        .as_array()
+        .expect("a list of mistakes")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            "name",
+            "email",
+            "children[0].grade",
+            "children[0].school",
+            "guardian_relationship",
+            "consent"
+        ],
+        "{}",
+        many.body
+    );
     let ok = api(
         &app,
         Method::POST,

@@ -314,7 +314,7 @@ impl Coordinator {
             .into());
         }
         let name = required_line("add_name", "Their name", name, 120)?;
-        let email = Email::parse(email).map_err(|e| Invalid::new("add_email", e.message))?;
+        let email = Email::parse(email).map_err(|e| e.renamed("add_email"))?;
         let r = NewRegistration {
             event_id: event_id.0,
             account_id: None,

@@ -11,7 +11,7 @@ use crate::domain::events::{
 };
 use crate::domain::ids::EventId;
 use crate::domain::series::Series;
-use crate::domain::{Invalid, required_line};
+use crate::domain::{Invalid, Mistakes, required_line};
 use crate::store::{EventFilter, NewRegistration, Registered, Registration, StoreError};
 
 /// How far back feeds reach, so that calendars keep last month's entries.
@@ -61,6 +61,7 @@ fn registration_from_form(
             format!("At most {MAX_CHILDREN} children per registration."),
         ));
     }
+    let mut m = Mistakes::new();
     let (account_id, name, email) = match account {
         Some(a) => (
             Some(a.id.0),
@@ -74,8 +75,8 @@ fn registration_from_form(
                     "This event is for members: please sign in to register.",
                 ));
             }
-            let name = required_line("name", "Your name", get("name"), 120)?;
-            let email = Email::parse(get("email"))?.as_str().to_string();
+            let name = m.or_default(required_line("name", "Your name", get("name"), 120));
+            let email = m.or_default(Email::parse(get("email")).map(|e| e.as_str().to_string()));
             (None, name, email)
         }
     };
@@ -87,35 +88,41 @@ fn registration_from_form(
                 .map(|id| (id, v.clone()))
         })
         .collect();
-    let answers = parse_answers(&e.questions, &given)?;
     let (children, consent) = if e.for_minors {
         let mut children = Vec::new();
+        let mut refused_rows = false;
         for i in 1..=MAX_CHILDREN {
-            if let Some(c) = Child::parse(
+            let child = Child::parse(
+                i,
                 get(&format!("child{i}_first_name")),
                 get(&format!("child{i}_grade")),
                 get(&format!("child{i}_school")),
-            )? {
-                children.push(c);
+            );
+            match m.check(child) {
+                Some(Some(c)) => children.push(c),
+                Some(None) => {}
+                None => refused_rows = true,
             }
         }
-        if children.is_empty() {
-            return Err(Invalid::new(
-                "children",
+        if children.is_empty() && !refused_rows {
+            m.note(
+                "child1_first_name",
                 "Add at least one child: first name, grade and school.",
-            ));
+            );
         }
-        let consent = parse_consent(
+        let consent = m.check(parse_consent(
             get("consent") == "yes",
             get("guardian_relationship"),
             consent_text,
             get("consent_version"),
-        )?;
-        (children, Some(consent))
+        ));
+        (children, consent)
     } else {
         (Vec::new(), None)
     };
-    Ok(NewRegistration {
+    // The questions come after the children and consent on the page.
+    let answers = m.or_default(parse_answers(&e.questions, &given));
+    let registration = NewRegistration {
         event_id: e.id,
         account_id,
         name,
@@ -123,7 +130,8 @@ fn registration_from_form(
         answers,
         children,
         consent,
-    })
+    };
+    m.finish(registration)
 }
 
 impl From<RegisterError> for Error {

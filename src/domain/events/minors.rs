@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::draft::parse_date;
 use super::{CONSENT_TEXT, CONSENT_VERSION};
-use crate::domain::{Invalid, required_line, required_text};
+use crate::domain::{Invalid, Mistakes, required_line, required_text};
 
 /// A child registered by a guardian: the least that lets the day run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -20,27 +20,44 @@ pub struct Child {
 
 impl Child {
     /// A row of the form; `None` when it was left blank.
-    pub fn parse(first_name: &str, grade: &str, school: &str) -> Result<Option<Self>, Invalid> {
+    /// The child of row `row` of the form (from 1), each mistake told of its own field
+    /// (`child2_grade`).
+    pub fn parse(
+        row: usize,
+        first_name: &str,
+        grade: &str,
+        school: &str,
+    ) -> Result<Option<Self>, Invalid> {
         if first_name.trim().is_empty() && grade.trim().is_empty() && school.trim().is_empty() {
             return Ok(None);
         }
-        let first_name = required_line("children", "Each child's first name", first_name, 40)?;
+        let mut m = Mistakes::new();
+        let first = format!("child{row}_first_name");
+        let first_name = m.or_default(
+            required_line("first_name", "Each child's first name", first_name, 40)
+                .map_err(|e| e.renamed(first.clone())),
+        );
         if first_name.contains(' ') && first_name.split(' ').count() > 2 {
-            return Err(Invalid::new(
-                "children",
-                "Give only each child's first name.",
-            ));
+            m.note(first, "Give only each child's first name.");
         }
         let g = grade.trim().to_uppercase();
         let grade_ok = g == "K" || g.parse::<u8>().is_ok_and(|n| (1..=12).contains(&n));
         if !grade_ok {
-            return Err(Invalid::new(
-                "children",
-                format!("{first_name}'s grade must be K or a number from 1 to 12."),
-            ));
+            let whose = if first_name.is_empty() {
+                "Each child".to_string()
+            } else {
+                format!("{first_name}'s")
+            };
+            m.note(
+                format!("child{row}_grade"),
+                format!("{whose} grade must be K or a number from 1 to 12."),
+            );
         }
-        let school = required_line("children", "Each child's school", school, 120)?;
-        Ok(Some(Self {
+        let school = m.or_default(
+            required_line("school", "Each child's school", school, 120)
+                .map_err(|e| e.renamed(format!("child{row}_school"))),
+        );
+        m.finish(Some(Self {
             first_name,
             grade: g,
             school,
@@ -91,25 +108,25 @@ pub fn parse_consent(
     current: &ConsentText,
     seen: &str,
 ) -> Result<Consent, Invalid> {
-    let relationship = required_line(
+    let mut m = Mistakes::new();
+    let relationship = m.or_default(required_line(
         "guardian_relationship",
         "Your relationship to the children",
         relationship,
         60,
-    )?;
+    ));
     if !agreed {
-        return Err(Invalid::new(
+        m.note(
             "consent",
             "A guardian must read and agree to the consent and waiver to register children.",
-        ));
-    }
-    if !seen.trim().is_empty() && seen.trim() != current.version {
-        return Err(Invalid::new(
+        );
+    } else if !seen.trim().is_empty() && seen.trim() != current.version {
+        m.note(
             "consent",
             "The consent and waiver text has changed since this page was opened; please read it again and agree to the new one.",
-        ));
+        );
     }
-    Ok(Consent {
+    m.finish(Consent {
         version: current.version.clone(),
         relationship,
     })

@@ -509,7 +509,7 @@ mod tests {
             let mut i = input();
             change(&mut i);
             let e = EventDraft::from_form(&i).expect_err(field);
-            assert_eq!(e.field, field, "{}", e.message);
+            assert_eq!(e.field(), field, "{}", e.message());
         }
     }
 
@@ -586,7 +586,7 @@ mod tests {
         assert_eq!(
             ClearancePolicy::parse("0", "1")
                 .expect_err("too short")
-                .field,
+                .field(),
             "background_check_years"
         );
         assert!(Clearance::parse("2030-01-01", "2026-01-01", today).is_err());

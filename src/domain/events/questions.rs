@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Question, QuestionInput, QuestionKind, Reading, ReadingInput, ReadingKind};
-use crate::domain::{Invalid, optional_line, optional_text, required_line};
+use crate::domain::{Invalid, Mistakes, optional_line, optional_text, required_line};
 
 /// A question row; an empty label means the row was left blank.
 pub fn parse_question(q: &QuestionInput) -> Result<Option<Question>, Invalid> {
@@ -221,8 +221,12 @@ pub fn parse_answers(
     questions: &[Question],
     given: &[(i64, String)],
 ) -> Result<Vec<Answer>, Invalid> {
+    let mut m = Mistakes::new();
     let mut out = Vec::new();
     for q in questions {
+        // Each question's mistake is told of its own control (`q12`), which the page
+        // links to and the API names as `answers.12`.
+        let field = format!("q{}", q.id);
         let values: Vec<&str> = given
             .iter()
             .filter(|(id, _)| *id == q.id)
@@ -231,52 +235,51 @@ pub fn parse_answers(
             .collect();
         if values.is_empty() {
             if q.required {
-                return Err(Invalid::new(
-                    "answers",
-                    format!("Please answer \"{}\".", q.label),
-                ));
+                m.note(field, format!("Answer \"{}\".", q.label));
             }
             continue;
         }
         let answer = match q.kind {
-            QuestionKind::Text => optional_text(
-                "answers",
-                &format!("The answer to \"{}\"", q.label),
-                values[0],
-                500,
-            )?,
+            QuestionKind::Text => m.check(
+                optional_text(
+                    "answer",
+                    &format!("The answer to \"{}\"", q.label),
+                    values[0],
+                    500,
+                )
+                .map_err(|e| e.renamed(field.clone())),
+            ),
             QuestionKind::YesNo => match values[0] {
-                "yes" | "no" => values[0].to_string(),
+                "yes" | "no" => Some(values[0].to_string()),
                 _ => {
-                    return Err(Invalid::new(
-                        "answers",
-                        format!("Answer \"{}\" with yes or no.", q.label),
-                    ));
+                    m.note(field, format!("Answer \"{}\" with yes or no.", q.label));
+                    None
                 }
             },
             QuestionKind::Choice | QuestionKind::Multi => {
                 if q.kind == QuestionKind::Choice && values.len() > 1 {
-                    return Err(Invalid::new(
-                        "answers",
-                        format!("Choose one answer for \"{}\".", q.label),
-                    ));
-                }
-                // What was sent is not quoted back: it can be anything, of any length.
-                if !values.iter().all(|v| q.options.iter().any(|o| o == v)) {
-                    return Err(Invalid::new(
-                        "answers",
+                    m.note(field, format!("Choose one answer for \"{}\".", q.label));
+                    None
+                } else if !values.iter().all(|v| q.options.iter().any(|o| o == v)) {
+                    // What was sent is not quoted back: it can be anything, of any length.
+                    m.note(
+                        field,
                         format!("Choose from the choices offered for \"{}\".", q.label),
-                    ));
+                    );
+                    None
+                } else {
+                    Some(values.join("; "))
                 }
-                values.join("; ")
             }
         };
-        out.push(Answer {
-            question: q.label.clone(),
-            answer,
-        });
+        if let Some(answer) = answer {
+            out.push(Answer {
+                question: q.label.clone(),
+                answer,
+            });
+        }
     }
-    Ok(out)
+    m.finish(out)
 }
 
 #[cfg(test)]
@@ -294,12 +297,12 @@ mod tests {
         };
         let huge = "x".repeat(10_000);
         let e = parse_answers(std::slice::from_ref(&q), &[(1, huge.clone())]).expect_err("refused");
-        assert_eq!(e.field, "answers");
-        assert!(!e.message.contains("xxx"), "{}", e.message);
+        assert_eq!(e.field(), "q1");
+        assert!(!e.message().contains("xxx"), "{}", e.message());
         assert!(parse_answers(&[q], &[(1, "Vegetarian".into())]).is_ok());
         let e = parse_isbn(&huge).expect_err("refused");
-        assert!(e.message.chars().count() < 120, "{}", e.message);
+        assert!(e.message().chars().count() < 120, "{}", e.message());
         let e = parse_doi(&huge).expect_err("refused");
-        assert!(e.message.chars().count() < 120, "{}", e.message);
+        assert!(e.message().chars().count() < 120, "{}", e.message());
     }
 }

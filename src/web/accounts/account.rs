@@ -202,7 +202,7 @@ struct PasswordView {
 }
 
 impl PasswordView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
 }

@@ -26,7 +26,7 @@ struct AccountsView {
 }
 
 impl AccountsView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
 }

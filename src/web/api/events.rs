@@ -191,6 +191,21 @@ pub struct AwaitingConfirmationOut {
     pub expires_at: i64,
 }
 
+/// The body's name for a field of the registration form: `q12` is `answers.12`,
+/// `child2_grade` is `children[1].grade`.
+fn body_field(form: &str) -> Option<String> {
+    if let Some(q) = form.strip_prefix('q')
+        && q.chars().all(|c| c.is_ascii_digit())
+        && !q.is_empty()
+    {
+        return Some(format!("answers.{q}"));
+    }
+    let rest = form.strip_prefix("child")?;
+    let (n, part) = rest.split_once('_')?;
+    let n: usize = n.parse().ok()?;
+    Some(format!("children[{}].{part}", n.checked_sub(1)?))
+}
+
 /// Registers the caller (with a token) or a guest. 201 with `status` and, when
 /// waitlisted, `position`; registering again returns the same registration with 200. A
 /// guest of an event that asks guests to confirm their address gets 202: a link went to
@@ -246,11 +261,18 @@ pub async fn register(
         pairs.push((format!("child{n}_grade"), c.grade.clone()));
         pairs.push((format!("child{n}_school"), c.school.clone()));
     }
-    let outcome = state
+    let outcome = match state
         .app
         .public()
         .register(id, &pairs, caller.as_ref(), &address)
-        .await?;
+        .await
+    {
+        Ok(o) => o,
+        Err(crate::app::Error::Invalid(e)) => {
+            return Err(crate::app::Error::Invalid(e.with_fields_named(body_field)).into());
+        }
+        Err(e) => return Err(e.into()),
+    };
     let out = match outcome {
         eventwork::Outcome::Registered(out) => out,
         eventwork::Outcome::CheckYourMail { expires_at } => {

@@ -17,6 +17,7 @@ use crate::store::{EventFilter, Registration};
 use crate::web::AppState;
 use crate::web::http::auth::{MaybeSignedIn, Member};
 use crate::web::http::error::{AppError, PageResult};
+use crate::web::http::fields::Offered;
 use crate::web::http::layout::{Ctx, Layout, field_error, form_status, render, render_status};
 
 #[derive(Deserialize, Default)]
@@ -145,8 +146,36 @@ impl EventView {
         self.form.iter().any(|(k, v)| k == name && v == value)
     }
 
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
+    }
+
+    /// Every value sent back for a field (a question with several choices).
+    fn values(&self, name: &str) -> Vec<String> {
+        self.form
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+            .collect()
+    }
+
+    fn question_label(&self, q: &crate::domain::events::Question) -> String {
+        if q.required {
+            q.label.clone()
+        } else {
+            format!("{} (optional)", q.label)
+        }
+    }
+
+    fn yes_no(&self) -> [Offered; 2] {
+        [Offered::new("yes", "Yes"), Offered::new("no", "No")]
+    }
+
+    fn choices(&self, q: &crate::domain::events::Question) -> Vec<Offered> {
+        q.options
+            .iter()
+            .map(|o| Offered::new(o.clone(), o.clone()))
+            .collect()
     }
 
     fn opens_text(&self) -> String {

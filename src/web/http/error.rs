@@ -160,7 +160,7 @@ impl AppError {
             }
             AppError::Forbidden => "Your account does not have access to this.".into(),
             AppError::Csrf => "This form has expired or was sent from another site. Go back, reload the page and try again.".into(),
-            AppError::Invalid(i) => i.message.clone(),
+            AppError::Invalid(i) => i.to_string(),
             AppError::BadInput { message, .. } => message.clone(),
             AppError::Conflict(c) => c.sentence().to_string(),
             AppError::Throttled { minutes } => format!(
@@ -247,6 +247,16 @@ pub struct ErrorDetail {
     /// The input field at fault, for `invalid`, and the one a `conflict` concerns.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// For `invalid`: every mistake found, in the order of the input (`field` and
+    /// `message` above are the first, and all the sentences).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FieldError {
+    pub field: String,
+    pub message: String,
 }
 
 impl IntoResponse for ApiError {
@@ -254,10 +264,21 @@ impl IntoResponse for ApiError {
         let e = self.0;
         e.log();
         let field = match &e {
-            AppError::Invalid(i) => Some(i.field.to_string()),
+            AppError::Invalid(i) => Some(i.field().to_string()),
             AppError::BadInput { field, .. } => Some(field.clone()),
             AppError::Conflict(c) => field_of(*c).map(str::to_string),
             _ => None,
+        };
+        let errors = match &e {
+            AppError::Invalid(i) => i
+                .mistakes()
+                .iter()
+                .map(|m| FieldError {
+                    field: m.field.to_string(),
+                    message: m.message.clone(),
+                })
+                .collect(),
+            _ => Vec::new(),
         };
         let mut resp = (
             e.status(),
@@ -266,6 +287,7 @@ impl IntoResponse for ApiError {
                     code: e.code(),
                     message: e.public_message(),
                     field,
+                    errors,
                 },
             }),
         )

@@ -81,11 +81,8 @@ impl FromRequestParts<AppState> for Ctx {
 }
 
 /// Finds the message for one field among a form's errors (templates call this).
-pub fn field_error<'a>(error: &'a Option<Invalid>, field: &str) -> Option<&'a str> {
-    error
-        .as_ref()
-        .filter(|e| e.field == field)
-        .map(|e| e.message.as_str())
+pub fn field_error(error: &Option<Invalid>, field: &str) -> Option<String> {
+    error.as_ref().and_then(|e| e.about(field))
 }
 
 /// Renders a template to an HTML response.

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod cookies;
 pub mod csrf;
 pub mod error;
+pub mod fields;
 pub mod form;
 pub mod input;
 pub mod layout;

@@ -77,7 +77,7 @@ struct EditMessageView {
 }
 
 impl EditMessageView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
 }

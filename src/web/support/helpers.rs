@@ -29,7 +29,7 @@ struct ProfileView {
 }
 
 impl ProfileView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
     fn topics(&self) -> &'static [Topic] {
@@ -200,7 +200,7 @@ struct ApplyView {
 }
 
 impl ApplyView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
 }

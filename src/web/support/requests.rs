@@ -33,11 +33,22 @@ struct RequestView {
 }
 
 impl RequestView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
-    fn has_topic(&self, t: &Topic) -> bool {
-        self.input.topics.iter().any(|x| x == t.key())
+    /// The optional preferences fold away; a mistake among them opens them.
+    fn has_preference_error(&self) -> bool {
+        [
+            "appointment",
+            "rank",
+            "gender",
+            "race_ethnicity",
+            "language",
+            "named_helper",
+            "avoid_helpers",
+        ]
+        .iter()
+        .any(|f| self.err(f).is_some())
     }
     fn topics(&self) -> &'static [Topic] {
         Topic::ALL
@@ -67,9 +78,8 @@ pub async fn request_form(State(state): State<AppState>, ctx: Ctx) -> PageResult
     if ctx.account.is_none() && public.support_requires_sign_in().await? {
         return Err(AppError::Unauthorized);
     }
+    // How soon and how to be reached are the person's to choose: nothing is pre-selected.
     let input = RequestForm {
-        urgency: Urgency::Routine.key().into(),
-        contact_mode: ContactMode::Email.key().into(),
         email: ctx
             .account
             .as_ref()
@@ -101,7 +111,7 @@ struct ReferView {
 }
 
 impl ReferView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
     fn reasons(&self) -> &'static [ReferralReason] {
@@ -212,7 +222,7 @@ struct StatusView {
 }
 
 impl StatusView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
 }

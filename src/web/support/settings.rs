@@ -30,7 +30,7 @@ struct SettingsView {
 }
 
 impl SettingsView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
 }

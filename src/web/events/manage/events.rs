@@ -73,7 +73,7 @@ struct FormView {
 }
 
 impl FormView {
-    fn err(&self, field: &str) -> Option<&str> {
+    fn err(&self, field: &str) -> Option<String> {
         field_error(&self.error, field)
     }
 

@@ -1,0 +1,28 @@
+//! What the form parts in `templates/_fields.html` ask of Rust.
+
+/// Whether `key` is among the values a form sent back (a ticked checkbox).
+pub fn among(sent: &[String], key: &str) -> bool {
+    sent.iter().any(|s| s.trim() == key)
+}
+
+/// A choice a form offers, for the radios and checkboxes of `_fields.html` when the
+/// choices are not one of the domain's closed sets (an event's own question).
+pub struct Offered {
+    key: String,
+    label: String,
+}
+
+impl Offered {
+    pub fn new(key: impl Into<String>, label: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            label: label.into(),
+        }
+    }
+    pub fn key(&self) -> &str {
+        &self.key
+    }
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+}
