@@ -4,8 +4,8 @@
 use crate::domain::conflict::Conflict;
 use serde::{Deserialize, Serialize};
 
-use super::Invalid;
 use super::support::{ContactMode, RequestStatus};
+use super::{Invalid, Mistakes};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -139,32 +139,47 @@ impl TryFrom<&ContactForm> for ContactInput {
     type Error = Invalid;
 
     fn try_from(f: &ContactForm) -> Result<Self, Invalid> {
+        let mut m = Mistakes::new();
         let date = match f.date.trim() {
             "" => None,
-            d => Some(d.parse().map_err(|_| {
+            d => m.check(d.parse().map_err(|_| {
                 Invalid::new(
                     "date",
                     "Give the date of the contact as YYYY-MM-DD, such as 2027-03-31.",
                 )
-            })?),
+            })),
         };
         let time = match f.time.trim() {
             "" => None,
-            t => Some(t.parse().map_err(|_| {
+            t => m.check(t.parse().map_err(|_| {
                 Invalid::new(
                     "time",
                     "Give the time of the contact as HH:MM, such as 14:30.",
                 )
-            })?),
+            })),
         };
-        Ok(Self {
+        let mode = m.or(
+            ContactMode::parse(f.mode.trim())
+                .ok_or_else(|| Invalid::new("mode", "Choose how the contact happened.")),
+            ContactMode::Email,
+        );
+        // The range too, so that one sending tells it with the other mistakes.
+        let minutes = m.or(
+            f.minutes
+                .trim()
+                .parse()
+                .ok()
+                .filter(|n| (1..=600).contains(n))
+                .ok_or_else(|| {
+                    Invalid::new("minutes", "Give the length in minutes, from 1 to 600.")
+                }),
+            1,
+        );
+        m.finish(Self {
             date,
             time,
-            mode: ContactMode::parse(f.mode.trim())
-                .ok_or_else(|| Invalid::new("mode", "Choose how the contact happened."))?,
-            minutes: f.minutes.trim().parse().map_err(|_| {
-                Invalid::new("minutes", "Give the length in minutes, from 1 to 600.")
-            })?,
+            mode,
+            minutes,
             resources: f.resources.clone(),
         })
     }
@@ -231,27 +246,23 @@ pub fn parse_contact(
     input: &ContactInput,
     known: &[String],
 ) -> Result<NewContact, Invalid> {
-    let at = when.parse()?;
+    let mut m = Mistakes::new();
+    let at = m.or(when.parse(), when.now);
     let (mode, minutes) = (input.mode, input.minutes);
     if !(1..=600).contains(&minutes) {
-        return Err(Invalid::new(
-            "minutes",
-            "Give the length in minutes, from 1 to 600.",
-        ));
+        m.note("minutes", "Give the length in minutes, from 1 to 600.");
     }
     let mut picked: Vec<String> = Vec::new();
     for r in &input.resources {
         if !known.contains(r) {
-            return Err(Invalid::new(
-                "resources",
-                "Choose the resources from the directory.",
-            ));
+            m.note("resources", "Choose the resources from the directory.");
+            break;
         }
         if !picked.contains(r) {
             picked.push(r.clone());
         }
     }
-    Ok(NewContact {
+    m.finish(NewContact {
         at,
         mode,
         minutes,
@@ -415,7 +426,8 @@ impl Resource {
         hours: &str,
         confidential: bool,
     ) -> Result<Self, Invalid> {
-        let name = super::required_line("name", "The name", name, 120)?;
+        let mut m = Mistakes::new();
+        let name = m.or_default(super::required_line("name", "The name", name, 120));
         let key = match key {
             Some(k) => k.to_string(),
             None => {
@@ -425,17 +437,24 @@ impl Resource {
                     .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
                     .collect();
                 let slug = slug.trim_matches('_').chars().take(40).collect::<String>();
-                if slug.is_empty() {
-                    return Err(Invalid::new("name", "Give the name in letters or digits."));
+                if slug.is_empty() && !name.is_empty() {
+                    m.note("name", "Give the name in letters or digits.");
                 }
                 slug
             }
         };
-        Ok(Self {
+        let what = m.or_default(super::required_text("what", "What it is", what, 500));
+        let how_to_reach = m.or_default(super::required_line(
+            "how_to_reach",
+            "How to reach it",
+            how,
+            300,
+        ));
+        m.finish(Self {
             key,
             name,
-            what: super::required_text("what", "What it is", what, 500)?,
-            how_to_reach: super::required_line("how_to_reach", "How to reach it", how, 300)?,
+            what,
+            how_to_reach,
             hours: hours.trim().chars().take(120).collect(),
             confidential,
             active: true,

@@ -260,25 +260,30 @@ pub fn parse_training(
     expires: &str,
     now: i64,
 ) -> Result<(TrainingKind, i64, i64), Invalid> {
-    let kind = TrainingKind::parse(kind)
-        .ok_or_else(|| Invalid::new("kind", "Choose the initial course or a refresher."))?;
-    let completed = date_end("completed", completed)?
-        .ok_or_else(|| Invalid::new("completed", "Give the date the training was completed."))?;
-    if completed > now + 24 * 3600 {
-        return Err(Invalid::new(
-            "completed",
-            "The completion date is in the future.",
-        ));
+    let mut m = super::Mistakes::new();
+    let kind = m.or(
+        TrainingKind::parse(kind)
+            .ok_or_else(|| Invalid::new("kind", "Choose the initial course or a refresher.")),
+        TrainingKind::Initial,
+    );
+    let completed = m.check(date_end("completed", completed).and_then(|d| {
+        d.ok_or_else(|| Invalid::new("completed", "Give the date the training was completed."))
+    }));
+    if completed.is_some_and(|c| c > now + 24 * 3600) {
+        m.note("completed", "The completion date is in the future.");
     }
-    let expires = date_end("expires", expires)?
-        .ok_or_else(|| Invalid::new("expires", "Give the date the training stops being valid."))?;
-    if expires <= completed {
-        return Err(Invalid::new(
+    let expires = m.check(date_end("expires", expires).and_then(|d| {
+        d.ok_or_else(|| Invalid::new("expires", "Give the date the training stops being valid."))
+    }));
+    if let (Some(c), Some(e)) = (completed, expires)
+        && e <= c
+    {
+        m.note(
             "expires",
             "The training must stay valid after it was completed.",
-        ));
+        );
     }
-    Ok((kind, completed, expires))
+    m.finish((kind, completed.unwrap_or(0), expires.unwrap_or(0)))
 }
 
 #[cfg(test)]

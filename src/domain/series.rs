@@ -38,8 +38,9 @@ pub struct SeriesInput {
 impl SeriesInput {
     /// Checks the fields; returns the input with a normalised slug.
     pub fn parse(&self) -> Result<SeriesInput, super::Invalid> {
-        use super::{Invalid, optional_text, required_line};
-        let title = required_line("title", "Title", &self.title, 150)?;
+        use super::{Mistakes, optional_text, required_line};
+        let mut m = Mistakes::new();
+        let title = m.or_default(required_line("title", "Title", &self.title, 150));
         let raw = if self.slug.trim().is_empty() {
             title.clone()
         } else {
@@ -54,18 +55,28 @@ impl SeriesInput {
             }
         }
         let slug = slug.trim_matches('-').chars().take(60).collect::<String>();
-        if slug.len() < 2 {
-            return Err(Invalid::new(
-                "slug",
-                "The address needs at least two letters or digits.",
-            ));
+        if slug.len() < 2 && !raw.is_empty() {
+            m.note("slug", "The address needs at least two letters or digits.");
         }
-        Ok(SeriesInput {
+        let summary = m.or_default(required_line("summary", "Summary", &self.summary, 300));
+        let audience = m.or_default(required_line(
+            "audience",
+            "Who it is for",
+            &self.audience,
+            200,
+        ));
+        let body_md = m.or_default(optional_text(
+            "body_md",
+            "Description",
+            &self.body_md,
+            20_000,
+        ));
+        m.finish(SeriesInput {
             slug,
             title,
-            summary: required_line("summary", "Summary", &self.summary, 300)?,
-            body_md: optional_text("body_md", "Description", &self.body_md, 20_000)?,
-            audience: required_line("audience", "Who it is for", &self.audience, 200)?,
+            summary,
+            body_md,
+            audience,
         })
     }
 }

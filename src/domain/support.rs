@@ -693,6 +693,25 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_request_form_tells_every_mistake_at_once() {
+        let e = RequestInput::try_from(&RequestForm::default()).expect_err("empty");
+        let fields: Vec<&str> = e.mistakes().iter().map(|m| m.field.as_ref()).collect();
+        assert_eq!(
+            fields,
+            ["topics", "urgency", "name", "email", "contact_mode"]
+        );
+        let mut form = RequestForm {
+            contact_mode: "phone".into(),
+            message: "x".repeat(MAX_MESSAGE_CHARS + 1),
+            ..Default::default()
+        };
+        form.topics.push("burnout".into());
+        let e = RequestInput::try_from(&form).expect_err("three mistakes");
+        let fields: Vec<&str> = e.mistakes().iter().map(|m| m.field.as_ref()).collect();
+        assert_eq!(fields, ["urgency", "name", "email", "phone", "message"]);
+    }
+
+    #[test]
     fn receipt_codes_read_back_however_typed() {
         let c = new_receipt_code();
         assert_eq!(c.len(), 19);

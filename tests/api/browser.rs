@@ -10,7 +10,7 @@ use wecare::domain::accounts::Role;
 
 use crate::helpers::{Backend, PASSWORD, TestApp, TestDb};
 
-struct Driver {
+pub struct Driver {
     child: Child,
     port: u16,
     _profile: tempfile::TempDir,
@@ -47,7 +47,14 @@ fn chromedriver() -> Option<String> {
     found
 }
 
-async fn browser() -> Option<(Driver, Client)> {
+pub async fn browser() -> Option<(Driver, Client)> {
+    browser_with(false).await
+}
+
+/// A browser that runs scripts: only for tools injected into the page (axe-core needs
+/// timers, which a page without JavaScript does not run). wecare's pages have no scripts
+/// of their own, so they are the same pages.
+pub async fn browser_with(scripts: bool) -> Option<(Driver, Client)> {
     let exe = chromedriver()?;
     // Two TLS back-ends are linked into the test binary; pick one for the WebDriver client
     // (it talks plain HTTP to ChromeDriver on loopback anyway).
@@ -76,7 +83,7 @@ async fn browser() -> Option<(Driver, Client)> {
                 format!("--user-data-dir={}", driver._profile.path().display()),
             ],
             // No JavaScript: the pages are plain HTML forms and must work as such.
-            "prefs": {"profile.managed_default_content_settings.javascript": 2}
+            "prefs": {"profile.managed_default_content_settings.javascript": if scripts { 1 } else { 2 }}
         }),
     );
     for _ in 0..100 {
@@ -95,7 +102,7 @@ async fn browser() -> Option<(Driver, Client)> {
 
 /// Waits until the page shows `text`: a click that submits a form may return before the
 /// next page has loaded.
-async fn wait_for(c: &Client, text: &str) -> String {
+pub async fn wait_for(c: &Client, text: &str) -> String {
     for _ in 0..200 {
         if let Ok(page) = c.source().await
             && page.contains(text)
@@ -108,7 +115,7 @@ async fn wait_for(c: &Client, text: &str) -> String {
 }
 
 /// Finds an element, waiting for it to appear (the page may still be loading).
-async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
+pub async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
     c.wait()
         .at_most(Duration::from_secs(10))
         .for_element(Locator::Css(css))
@@ -116,13 +123,13 @@ async fn element(c: &Client, css: &str) -> fantoccini::elements::Element {
         .unwrap_or_else(|e| panic!("{css}: {e}"))
 }
 
-async fn fill(c: &Client, css: &str, text: &str) {
+pub async fn fill(c: &Client, css: &str, text: &str) {
     let e = element(c, css).await;
     e.clear().await.expect("clear");
     e.send_keys(text).await.expect("type");
 }
 
-async fn click(c: &Client, css: &str) {
+pub async fn click(c: &Client, css: &str) {
     element(c, css).await.click().await.expect("click");
 }
 
@@ -130,45 +137,58 @@ async fn click(c: &Client, css: &str) {
 /// summary has focus (without JavaScript), each of its links lands on a control that can
 /// take focus, and that control is tied to its message by aria-describedby. Returns the
 /// fields the summary names, in order.
-async fn error_summary(c: &Client) -> Vec<String> {
-    let title = c.title().await.expect("title");
-    assert!(title.starts_with("Error: "), "{title}");
-    let found = c
-        .execute(
-            r#"
-            const summary = document.querySelector('.error-summary');
-            if (!summary) return {problem: 'no error summary'};
-            if (document.activeElement !== summary)
-                return {problem: 'focus is on ' + document.activeElement.tagName};
-            const fields = [];
-            for (const a of summary.querySelectorAll('a')) {
-                const id = decodeURIComponent(a.hash.slice(1));
-                const target = document.getElementById(id);
-                if (!target) return {problem: 'no element with id ' + id};
-                if (!target.matches('input, select, textarea, button'))
-                    return {problem: id + ' is a ' + target.tagName + ', which cannot take focus'};
-                const group = target.closest('fieldset[aria-describedby]');
-                const said = (target.getAttribute('aria-describedby') || '') + ' '
-                    + (group ? group.getAttribute('aria-describedby') : '');
-                const message = said.split(' ').filter(Boolean)
-                    .map(i => document.getElementById(i)).filter(Boolean)
-                    .find(m => m.classList.contains('field-error'));
-                if (!message) return {problem: id + ' is not tied to its message'};
-                fields.push(id);
-            }
-            return {fields};
-            "#,
-            vec![],
-        )
-        .await
-        .expect("the page's form is read");
+pub async fn error_summary(c: &Client) -> Vec<String> {
+    let found = read_error_summary(c).await;
     assert!(found.get("problem").is_none(), "{found}");
+    assert!(found.get("none").is_none(), "no error summary");
     found["fields"]
         .as_array()
         .expect("fields")
         .iter()
         .filter_map(|f| f.as_str().map(str::to_string))
         .collect()
+}
+
+/// What is wrong with a page's error summary, if it has one.
+pub async fn error_summary_problems(c: &Client) -> Option<String> {
+    let found = read_error_summary(c).await;
+    found
+        .get("problem")
+        .and_then(|p| p.as_str())
+        .map(str::to_string)
+}
+
+async fn read_error_summary(c: &Client) -> serde_json::Value {
+    c.execute(
+        r#"
+        const summary = document.querySelector('.error-summary');
+        if (!summary) return {none: true};
+        if (!document.title.startsWith('Error: '))
+            return {problem: 'the title does not start with "Error: "'};
+        if (document.activeElement !== summary)
+            return {problem: 'focus is on ' + document.activeElement.tagName + ', not the error summary'};
+        const fields = [];
+        for (const a of summary.querySelectorAll('a')) {
+            const id = decodeURIComponent(a.hash.slice(1));
+            const target = document.getElementById(id);
+            if (!target) return {problem: 'the summary links to #' + id + ', which is not on the page'};
+            if (!target.matches('input, select, textarea, button'))
+                return {problem: '#' + id + ' is a ' + target.tagName + ', which cannot take focus'};
+            const group = target.closest('fieldset[aria-describedby]');
+            const said = (target.getAttribute('aria-describedby') || '') + ' '
+                + (group ? group.getAttribute('aria-describedby') : '');
+            const message = said.split(' ').filter(Boolean)
+                .map(i => document.getElementById(i)).filter(Boolean)
+                .find(m => m.classList.contains('field-error'));
+            if (!message) return {problem: '#' + id + ' is not tied to its message by aria-describedby'};
+            fields.push(id);
+        }
+        return {fields};
+        "#,
+        vec![],
+    )
+    .await
+    .expect("the page's form is read")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -272,8 +272,7 @@ async fn a_case_goes_from_offer_to_close_and_only_its_helper_sees_who_asked(db: 
     // What was typed comes back: the way it happened, the minutes, the resources.
     assert!(
         r.body.contains(r#"value="phone" checked"#)
-            && r.body
-                .contains(r#"name="minutes" inputmode="numeric" size="4" value="0""#)
+            && r.body.contains(r#"name="minutes" type="text" value="0""#)
             && r.body.contains(r#"value="eap" checked"#),
         "{}",
         r.body

@@ -1297,7 +1297,7 @@ async fn coordinators_create_and_change_events_through_the_form(db: TestDb) {
     let until = future_date(34);
     let wrong = coord.post("/manage/events/new", &fields).await;
     assert_eq!(wrong.status, 422);
-    assert!(wrong.body.contains("Capacity must be a whole number"));
+    assert!(wrong.body.contains("Give the number of places, from 1 to"));
     assert!(
         wrong.body.contains("Grand rounds: speaking up"),
         "fields kept"

@@ -423,15 +423,15 @@ async fn the_api_takes_typed_values_and_names_what_it_cannot_read(db: TestDb) {
         // Refused by the rules, not the types: named all the same, never silently kept.
         (
             json!({"questions": [{"kind": "essay", "label": "Diet"}]}),
-            "questions",
+            "questions[0]",
         ),
         (
             json!({"questions": [{"kind": "choice", "label": "", "options": "a\nb"}]}),
-            "questions",
+            "questions[0]",
         ),
         (
             json!({"readings": [{"kind": "podcast", "title": "T", "authors": "A"}]}),
-            "readings",
+            "readings[0]",
         ),
     ] {
         let r = api(
@@ -728,7 +728,7 @@ async fn the_api_takes_typed_values_and_names_what_it_cannot_read(db: TestDb) {
     let page = coord.post("/manage/events/new", &fields).await;
     assert_eq!(page.status, 422, "{}", page.body);
     assert!(
-        page.body.contains("Capacity must be a whole number"),
+        page.body.contains("Give the number of places, from 1 to"),
         "{}",
         page.body
     );

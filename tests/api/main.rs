@@ -4,6 +4,7 @@
 mod helpers;
 mod sink;
 
+mod accessibility;
 mod accounts;
 mod authorization;
 mod browser;

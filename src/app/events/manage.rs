@@ -313,8 +313,12 @@ impl Coordinator {
             )
             .into());
         }
-        let name = required_line("add_name", "Their name", name, 120)?;
-        let email = Email::parse(email).map_err(|e| e.renamed("add_email"))?;
+        let mut m = crate::domain::Mistakes::new();
+        let name = m.or_default(required_line("add_name", "Their name", name, 120));
+        let email = m.check(Email::parse(email).map_err(|e| e.renamed("add_email")));
+        let Some(email) = m.finish(email)? else {
+            return Err(Invalid::new("add_email", "Give their e-mail address.").into());
+        };
         let r = NewRegistration {
             event_id: event_id.0,
             account_id: None,
@@ -370,8 +374,21 @@ impl Coordinator {
         background_check_on: &str,
         youth_training_on: &str,
     ) -> Result<()> {
-        let account = self.adult(email).await?;
-        let (b, t) = Clearance::parse(background_check_on, youth_training_on, self.today())?;
+        // The address and the dates are told together when both are wrong.
+        let mut m = crate::domain::Mistakes::new();
+        let account = match self.adult(email).await {
+            Ok(a) => Some(a),
+            Err(Error::Invalid(e)) => m.check::<Account>(Err(e)),
+            Err(e) => return Err(e),
+        };
+        let dates = m.check(Clearance::parse(
+            background_check_on,
+            youth_training_on,
+            self.today(),
+        ));
+        let (Some(account), Some((b, t))) = m.finish((account, dates))? else {
+            return Err(Invalid::new("email", "Give their account's e-mail address.").into());
+        };
         Ok(self
             .store()
             .save_clearance(account.id.0, &b.to_string(), &t.to_string())

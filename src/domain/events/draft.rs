@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::questions::{parse_question, parse_reading};
 use super::{Allocation, Audience, MAX_CAPACITY, MAX_OCCURRENCES, Question, Reading, Repeat};
-use crate::domain::{Invalid, optional_line, optional_text, required_line};
+use crate::domain::{Invalid, Mistakes, optional_line, optional_text, required_line};
 
 /// An event's form as typed: all text, kept as typed so that a mistake shows it again.
 /// `EventInput::try_from` reads each field into its type, naming the field it cannot.
@@ -192,56 +192,66 @@ impl EventInput {
 impl TryFrom<&EventForm> for EventInput {
     type Error = Invalid;
 
-    /// Reads each field into its type; the first that does not read is named.
+    /// Reads each field into its type, noting every one that does not read; then the
+    /// rules that do not hang on those fields, so that one sending tells every mistake.
     fn try_from(f: &EventForm) -> Result<Self, Invalid> {
-        let optional_date = |field, label, v: &str| {
+        let mut m = Mistakes::new();
+        let optional_date = |m: &mut Mistakes, field, label, v: &str| {
             Some(v.trim())
                 .filter(|v| !v.is_empty())
-                .map(|v| parse_date(field, label, v))
-                .transpose()
+                .and_then(|v| m.check(parse_date(field, label, v)))
         };
         let mut audience = Vec::new();
         for a in &f.audience {
             for part in a.split(',').map(str::trim).filter(|p| !p.is_empty()) {
-                let v = Audience::parse(part).ok_or_else(|| {
-                    Invalid::new(
+                match Audience::parse(part) {
+                    Some(v) if !audience.contains(&v) => audience.push(v),
+                    Some(_) => {}
+                    None => m.note(
                         "audience",
-                        format!("'{part}' is not an audience; choose faculty, residents, students or public."),
-                    )
-                })?;
-                if !audience.contains(&v) {
-                    audience.push(v);
+                        "Choose faculty, residents, students or the public.",
+                    ),
                 }
             }
         }
-        let capacity =
+        let capacity = m.or(
             f.capacity.trim().parse().map_err(|_| {
-                Invalid::new("capacity", "Capacity must be a whole number of places.")
-            })?;
+                Invalid::new(
+                    "capacity",
+                    format!("Give the number of places, from 1 to {MAX_CAPACITY}."),
+                )
+            }),
+            1,
+        );
         let allocation = Some(f.allocation.trim())
             .filter(|v| !v.is_empty())
-            .map(|v| {
-                Allocation::parse(v)
-                    .ok_or_else(|| Invalid::new("allocation", "Choose first come or lottery."))
-            })
-            .transpose()?;
+            .and_then(|v| {
+                m.check(
+                    Allocation::parse(v)
+                        .ok_or_else(|| Invalid::new("allocation", "Choose first come or lottery.")),
+                )
+            });
         let offer_hours = if f.offer_hours.trim().is_empty() {
             0
         } else {
-            f.offer_hours.trim().parse().map_err(|_| {
-                Invalid::new(
-                    "offer_hours",
-                    format!("Hours to accept a freed place must be a whole number between 0 (at once) and {MAX_OFFER_HOURS}."),
-                )
-            })?
+            m.or(
+                f.offer_hours.trim().parse().map_err(|_| {
+                    Invalid::new(
+                        "offer_hours",
+                        format!("Hours to accept a freed place must be a whole number between 0 (at once) and {MAX_OFFER_HOURS}."),
+                    )
+                }),
+                0,
+            )
         };
         let repeat = Some(f.repeat.trim())
             .filter(|v| !v.is_empty())
-            .map(|v| {
-                Repeat::parse(v)
-                    .ok_or_else(|| Invalid::new("repeat", "Choose how the event repeats."))
-            })
-            .transpose()?;
+            .and_then(|v| {
+                m.check(
+                    Repeat::parse(v)
+                        .ok_or_else(|| Invalid::new("repeat", "Choose how the event repeats.")),
+                )
+            });
         let mut except_dates = Vec::new();
         for part in f
             .except_dates
@@ -249,36 +259,100 @@ impl TryFrom<&EventForm> for EventInput {
             .map(str::trim)
             .filter(|p| !p.is_empty())
         {
-            except_dates.push(parse_date("except_dates", "Excepted date", part)?);
+            if let Some(d) = m.check(parse_date("except_dates", "Excepted date", part)) {
+                except_dates.push(d);
+            }
         }
-        Ok(EventInput {
+        let stand_in_day = Date::constant(2000, 1, 3);
+        let date = m.or(parse_date("date", "Date", &f.date), stand_in_day);
+        let start_time = m.or(
+            parse_clock("start_time", "Start time", &f.start_time),
+            Time::constant(9, 0, 0, 0),
+        );
+        let end_time = m.or(
+            parse_clock("end_time", "End time", &f.end_time),
+            Time::constant(10, 0, 0, 0),
+        );
+        let end_date = optional_date(&mut m, "end_date", "End date", &f.end_date);
+        let opens = m.or_default(parse_local("opens", "Registration opens", &f.opens));
+        let closes = m.or_default(parse_local("closes", "Registration closes", &f.closes));
+        let lottery_at = m.or_default(parse_local("lottery_at", "Lottery draw", &f.lottery_at));
+        let repeat_until = optional_date(&mut m, "repeat_until", "Repeat until", &f.repeat_until);
+        let input = EventInput {
             title: f.title.clone(),
             body_md: f.body_md.clone(),
             series: f.series.clone(),
             time_zone: f.time_zone.clone(),
-            date: parse_date("date", "Date", &f.date)?,
-            start_time: parse_clock("start_time", "Start time", &f.start_time)?,
-            end_time: parse_clock("end_time", "End time", &f.end_time)?,
-            end_date: optional_date("end_date", "End date", &f.end_date)?,
+            date,
+            start_time,
+            end_time,
+            end_date,
             place: f.place.clone(),
             online_url: f.online_url.clone(),
             audience,
             capacity,
-            opens: parse_local("opens", "Registration opens", &f.opens)?,
-            closes: parse_local("closes", "Registration closes", &f.closes)?,
+            opens,
+            closes,
             guests_allowed: f.guests_allowed,
             guests_confirm: f.guests_confirm,
             private: f.private,
             for_minors: f.for_minors,
             allocation,
-            lottery_at: parse_local("lottery_at", "Lottery draw", &f.lottery_at)?,
+            lottery_at,
             offer_hours,
             repeat,
-            repeat_until: optional_date("repeat_until", "Repeat until", &f.repeat_until)?,
+            repeat_until,
             except_dates,
             questions: f.questions.clone(),
             readings: f.readings.clone(),
-        })
+        };
+        if m.is_empty() {
+            return Ok(input);
+        }
+        // What the rules say of the fields that did read, leaving out those about times
+        // (they were checked against stand-ins) and those already told.
+        const TIMED: &[&str] = &[
+            "date",
+            "start_time",
+            "end_time",
+            "end_date",
+            "opens",
+            "closes",
+            "lottery_at",
+            "repeat_until",
+            "except_dates",
+        ];
+        if let Err(e) = EventDraft::parse(&input) {
+            for mistake in e.mistakes() {
+                if !TIMED.contains(&mistake.field.as_ref()) && !m.mistakes_about(&mistake.field) {
+                    m.note(mistake.field.clone(), mistake.message.clone());
+                }
+            }
+        }
+        m.in_form_order(&[
+            "title",
+            "series",
+            "body_md",
+            "time_zone",
+            "date",
+            "start_time",
+            "end_time",
+            "end_date",
+            "repeat",
+            "repeat_until",
+            "except_dates",
+            "place",
+            "online_url",
+            "audience",
+            "capacity",
+            "opens",
+            "closes",
+            "allocation",
+            "lottery_at",
+            "offer_hours",
+            "private",
+        ]);
+        m.finish(input)
     }
 }
 
@@ -451,32 +525,40 @@ impl EventDraft {
     }
 
     pub fn parse(input: &EventInput) -> Result<Self, Invalid> {
-        let title = required_line("title", "Title", &input.title, 150)?;
-        let body_md = optional_text("body_md", "Description", &input.body_md, 20_000)?;
+        let mut m = Mistakes::new();
+        let title = m.or_default(required_line("title", "Title", &input.title, 150));
+        let body_md = m.or_default(optional_text(
+            "body_md",
+            "Description",
+            &input.body_md,
+            20_000,
+        ));
         let series = Some(input.series.trim().to_string()).filter(|s| !s.is_empty());
-        let tz = parse_time_zone(&input.time_zone)?;
+        let tz = m.or(parse_time_zone(&input.time_zone), TimeZone::UTC);
         let (date, start, end) = (input.date, input.start_time, input.end_time);
         let end_date = input.end_date.unwrap_or(date);
-        let first_start = in_zone("start_time", date.to_datetime(start), &tz)?;
-        let first_end = in_zone("end_time", end_date.to_datetime(end), &tz)?;
+        let first_start = m.or(in_zone("start_time", date.to_datetime(start), &tz), 0);
+        let first_end = m.or(in_zone("end_time", end_date.to_datetime(end), &tz), 1);
         if first_end <= first_start {
-            return Err(Invalid::new(
-                "end_time",
-                "The event must end after it starts.",
-            ));
+            m.note("end_time", "The event must end after it starts.");
         }
         let day_span = (end_date - date).get_days();
-        let place = optional_line("place", "Place", &input.place, 300)?;
-        let online_url = optional_line("online_url", "Online link", &input.online_url, 500)?;
+        let place = m.or_default(optional_line("place", "Place", &input.place, 300));
+        let online_url = m.or_default(optional_line(
+            "online_url",
+            "Online link",
+            &input.online_url,
+            500,
+        ));
         if !online_url.is_empty() {
             let ok = url::Url::parse(&online_url)
                 .map(|u| matches!(u.scheme(), "https" | "http") && u.host().is_some())
                 .unwrap_or(false);
             if !ok {
-                return Err(Invalid::new(
+                m.note(
                     "online_url",
                     "The online link must be a full web address starting with https://.",
-                ));
+                );
             }
         }
         let mut audience = Vec::new();
@@ -486,89 +568,89 @@ impl EventDraft {
             }
         }
         if audience.is_empty() {
-            return Err(Invalid::new(
-                "audience",
-                "Choose at least one audience for the event.",
-            ));
+            m.note("audience", "Choose at least one audience for the event.");
         }
         let capacity = input.capacity;
         if !(1..=MAX_CAPACITY).contains(&capacity) {
-            return Err(Invalid::new(
+            m.note(
                 "capacity",
-                format!("Capacity must be between 1 and {MAX_CAPACITY}."),
-            ));
+                format!("Give the number of places, from 1 to {MAX_CAPACITY}."),
+            );
         }
         let allocation = input.allocation.unwrap_or(Allocation::FirstCome);
         let offer_hours = i64::from(input.offer_hours);
         if offer_hours > i64::from(MAX_OFFER_HOURS) {
-            return Err(Invalid::new(
+            m.note(
                 "offer_hours",
                 format!(
                     "Hours to accept a freed place must be between 0 (at once) and {MAX_OFFER_HOURS}."
                 ),
-            ));
+            );
         }
-        let opens = input.opens.map(|d| in_zone("opens", d, &tz)).transpose()?;
+        let opens = input.opens.and_then(|d| m.check(in_zone("opens", d, &tz)));
         let closes = input
             .closes
-            .map(|d| in_zone("closes", d, &tz))
-            .transpose()?;
+            .and_then(|d| m.check(in_zone("closes", d, &tz)));
         if let (Some(o), Some(c)) = (opens, closes)
             && c <= o
         {
-            return Err(Invalid::new(
-                "closes",
-                "Registration must close after it opens.",
-            ));
-        }
-        if closes.is_some_and(|c| c > first_start) {
-            return Err(Invalid::new(
+            m.note("closes", "Registration must close after it opens.");
+        } else if closes.is_some_and(|c| c > first_start) {
+            m.note(
                 "closes",
                 "Registration must close by the time the event starts.",
-            ));
+            );
         }
         let lottery = input
             .lottery_at
-            .map(|d| in_zone("lottery_at", d, &tz))
-            .transpose()?;
+            .and_then(|d| m.check(in_zone("lottery_at", d, &tz)));
         let lottery = match (allocation, lottery) {
             (Allocation::Lottery, None) => {
-                return Err(Invalid::new(
-                    "lottery_at",
-                    "A lottery needs the date and time of the draw: entries are collected until then.",
-                ));
+                if !m.mistakes_about("lottery_at") {
+                    m.note(
+                        "lottery_at",
+                        "A lottery needs the date and time of the draw: entries are collected until then.",
+                    );
+                }
+                None
             }
             (Allocation::Lottery, Some(l)) if l >= first_start => {
-                return Err(Invalid::new(
+                m.note(
                     "lottery_at",
                     "The draw must happen before the event starts.",
-                ));
+                );
+                None
             }
             (Allocation::Lottery, Some(l)) if opens.is_some_and(|o| l <= o) => {
-                return Err(Invalid::new(
-                    "lottery_at",
-                    "The draw must come after registration opens.",
-                ));
+                m.note("lottery_at", "The draw must come after registration opens.");
+                None
             }
             (Allocation::Lottery, l) => l,
             (Allocation::FirstCome, _) => None,
         };
         if input.private && input.for_minors {
-            return Err(Invalid::new(
+            m.note(
                 "private",
                 "An event for school students cannot be private: guardians register without accounts.",
-            ));
+            );
         }
         let repeat = input.repeat.unwrap_or(Repeat::Once);
         let (until, except) = (input.repeat_until, &input.except_dates);
-        let dates = repeat_dates(date, repeat, until, except)?;
+        let dates = m.or_default(repeat_dates(date, repeat, until, except));
         let mut occurrences = Vec::with_capacity(dates.len());
         for d in dates {
-            let s = in_zone("date", d.to_datetime(start), &tz)?;
-            let end_day = d
-                .checked_add(day_span.days())
-                .map_err(|_| Invalid::new("end_date", "The end date is out of range."))?;
-            let e = in_zone("end_time", end_day.to_datetime(end), &tz)?;
+            let Some(s) = m.check(in_zone("date", d.to_datetime(start), &tz)) else {
+                break;
+            };
+            let Some(end_day) = m.check(
+                d.checked_add(day_span.days())
+                    .map_err(|_| Invalid::new("end_date", "The end date is out of range.")),
+            ) else {
+                break;
+            };
+            let Some(e) = m.check(in_zone("end_time", end_day.to_datetime(end), &tz)) else {
+                break;
+            };
             // Windows keep their distance from the start, so each occurrence opens as
             // long before itself as the first one does.
             let shift = |t: Option<i64>| t.map(|t| t - first_start + s);
@@ -581,18 +663,22 @@ impl EventDraft {
             });
         }
         let mut questions = Vec::new();
-        for q in &input.questions {
-            if let Some(q) = parse_question(q)? {
+        // A row's mistake is told at its first control (`q2_label`, `r1_title`): the
+        // page's rows are numbered from 1, as the API's lists are counted from 0.
+        for (i, q) in input.questions.iter().enumerate() {
+            let row = parse_question(q).map_err(|e| e.renamed(format!("q{}_label", i + 1)));
+            if let Some(Some(q)) = m.check(row) {
                 questions.push(q);
             }
         }
         let mut readings = Vec::new();
-        for r in &input.readings {
-            if let Some(r) = parse_reading(r)? {
+        for (i, r) in input.readings.iter().enumerate() {
+            let row = parse_reading(r).map_err(|e| e.renamed(format!("r{}_title", i + 1)));
+            if let Some(Some(r)) = m.check(row) {
                 readings.push(r);
             }
         }
-        Ok(Self {
+        m.finish(Self {
             title,
             body_md,
             series,
@@ -616,5 +702,34 @@ impl EventDraft {
             readings,
             occurrences,
         })
+    }
+}
+
+#[cfg(test)]
+mod every_mistake {
+    use super::*;
+
+    #[test]
+    fn an_empty_event_form_tells_every_mistake_at_once() {
+        let e = EventInput::try_from(&EventForm::default()).expect_err("empty");
+        let fields: Vec<&str> = e.mistakes().iter().map(|m| m.field.as_ref()).collect();
+        for f in [
+            "title",
+            "date",
+            "start_time",
+            "end_time",
+            "audience",
+            "capacity",
+        ] {
+            assert!(fields.contains(&f), "{f} is not told: {fields:?}");
+        }
+        // In the order of the page, each field once.
+        let mut seen = fields.clone();
+        seen.dedup();
+        assert_eq!(seen, fields);
+        assert!(
+            fields.iter().position(|f| *f == "title")
+                < fields.iter().position(|f| *f == "capacity")
+        );
     }
 }

@@ -164,17 +164,26 @@ impl ClearancePolicy {
                     )
                 })
         };
-        Ok(Self {
-            background_check_years: years(
+        let mut m = Mistakes::new();
+        let background_check_years = m.or(
+            years(
                 "background_check_years",
                 "How long a background check lasts",
                 background,
-            )?,
-            youth_training_years: years(
+            ),
+            1,
+        );
+        let youth_training_years = m.or(
+            years(
                 "youth_training_years",
                 "How long youth-protection training lasts",
                 training,
-            )?,
+            ),
+            1,
+        );
+        m.finish(Self {
+            background_check_years,
+            youth_training_years,
         })
     }
 }
@@ -192,15 +201,28 @@ pub struct Clearance {
 
 impl Clearance {
     pub fn parse(background: &str, training: &str, today: Date) -> Result<(Date, Date), Invalid> {
-        let b = parse_date("background_check_on", "Background check", background)?;
-        let t = parse_date("youth_training_on", "Youth-protection training", training)?;
-        if b > today || t > today {
-            return Err(Invalid::new(
+        let mut m = Mistakes::new();
+        let b = m.or(
+            parse_date("background_check_on", "Background check", background),
+            today,
+        );
+        let t = m.or(
+            parse_date("youth_training_on", "Youth-protection training", training),
+            today,
+        );
+        if b > today {
+            m.note(
                 "background_check_on",
-                "Record the date a check or training was done, not a future date.",
-            ));
+                "Record the date the background check was done, not a future date.",
+            );
         }
-        Ok((b, t))
+        if t > today {
+            m.note(
+                "youth_training_on",
+                "Record the date the training was done, not a future date.",
+            );
+        }
+        m.finish((b, t))
     }
 
     pub fn background_until(&self, p: &ClearancePolicy) -> Date {

@@ -90,6 +90,23 @@ pub struct Created {
     pub ids: Vec<i64>,
 }
 
+/// A mistake in an event's rows named as the body names them: the page's `q2_label` and
+/// `r1_title` are `questions[1]` and `readings[0]`.
+fn event_fields(e: crate::app::Error) -> crate::app::Error {
+    match e {
+        crate::app::Error::Invalid(i) => crate::app::Error::Invalid(i.with_fields_named(|f| {
+            let (list, rest) = match f.as_bytes().first() {
+                Some(b'q') => ("questions", f.strip_suffix("_label")?),
+                Some(b'r') => ("readings", f.strip_suffix("_title")?),
+                _ => return None,
+            };
+            let n: usize = rest.get(1..)?.parse().ok()?;
+            Some(format!("{list}[{}]", n.checked_sub(1)?))
+        })),
+        e => e,
+    }
+}
+
 /// Creates an event, or one per occurrence when it repeats (coordinators). Mistakes name
 /// their field.
 #[utoipa::path(post, path = "/api/v1/events", tag = "events", security(("bearer" = ["coordinator"])),
@@ -101,7 +118,10 @@ pub async fn create_event(
     Api(coordinator): Api<Coordinator>,
     ApiJson(input): ApiJson<EventInput>,
 ) -> ApiResult<(StatusCode, Json<Created>)> {
-    let ids = coordinator.create_events(&input).await?;
+    let ids = coordinator
+        .create_events(&input)
+        .await
+        .map_err(event_fields)?;
     Ok((StatusCode::CREATED, Json(Created { ids })))
 }
 
@@ -117,7 +137,10 @@ pub async fn update_event(
     ApiPath(id): ApiPath<EventId>,
     ApiJson(input): ApiJson<EventInput>,
 ) -> ApiResult<Json<Event>> {
-    coordinator.change_event(id, input, false).await?;
+    coordinator
+        .change_event(id, input, false)
+        .await
+        .map_err(event_fields)?;
     Ok(Json(coordinator.event(id).await?))
 }
 

@@ -26,3 +26,10 @@ impl Offered {
         &self.label
     }
 }
+
+/// The mistakes of one row's form among many on a page (a helper's training, a
+/// resource): each field is named with the row (`completed-12`), as the row's controls
+/// are, so the summary links to the right one and the row shows its own messages.
+pub fn in_row(e: crate::domain::Invalid, row: impl std::fmt::Display) -> crate::domain::Invalid {
+    e.with_fields_named(|f| Some(format!("{f}-{row}")))
+}

@@ -76,6 +76,12 @@ impl CaseView {
     fn modes(&self) -> &'static [ContactMode] {
         ContactMode::ALL
     }
+    fn err(&self, field: &str) -> Option<String> {
+        crate::web::http::layout::field_error(&self.error, field)
+    }
+    fn active_resources(&self) -> Vec<&Resource> {
+        self.resources.iter().filter(|r| r.active).collect()
+    }
     fn outcomes(&self) -> [Outcome; 4] {
         Outcome::ALL
     }

@@ -17,6 +17,7 @@ use crate::web::AppState;
 use crate::web::http::IdPath;
 use crate::web::http::auth::{Coordinator, Helper};
 use crate::web::http::error::{AppError, PageResult};
+use crate::web::http::fields::in_row;
 use crate::web::http::layout::{Ctx, Layout, field_error, form_status, render, render_status};
 
 #[derive(Template)]
@@ -116,9 +117,24 @@ struct CorpsView {
     applications: Vec<Application>,
     now: i64,
     error: Option<Invalid>,
+    /// What was typed into one helper's training form, sent back with its mistakes.
+    typed: Option<(AccountId, TrainingForm)>,
 }
 
 impl CorpsView {
+    fn err(&self, field: &str) -> Option<String> {
+        field_error(&self.error, field)
+    }
+    fn typed(&self, row: &i64, field: &str) -> &str {
+        match &self.typed {
+            Some((id, f)) if id.0 == *row => match field {
+                "kind" => &f.kind,
+                "completed" => &f.completed,
+                _ => &f.expires,
+            },
+            _ => "",
+        }
+    }
     fn training_state(&self, h: &HelperSummary) -> String {
         match h.trained_until {
             None => "no training on record: gets no offers".into(),
@@ -128,7 +144,12 @@ impl CorpsView {
     }
 }
 
-async fn corps_page(coordinator: &Coordinator, ctx: Ctx, error: Option<Invalid>) -> PageResult {
+async fn corps_page(
+    coordinator: &Coordinator,
+    ctx: Ctx,
+    error: Option<Invalid>,
+    typed: Option<(AccountId, TrainingForm)>,
+) -> PageResult {
     let status = form_status(&error);
     render_status(
         status,
@@ -138,6 +159,7 @@ async fn corps_page(coordinator: &Coordinator, ctx: Ctx, error: Option<Invalid>)
             applications: coordinator.pending_applications().await?,
             now: coordinator.now(),
             error,
+            typed,
         },
     )
 }
@@ -147,11 +169,11 @@ pub async fn corps(
     ctx: Ctx,
     coordinator: Coordinator,
 ) -> PageResult {
-    corps_page(&coordinator, ctx, None).await
+    corps_page(&coordinator, ctx, None, None).await
 }
 
 #[derive(Deserialize)]
-pub struct TrainingForm {
+pub(crate) struct TrainingForm {
     #[serde(default)]
     kind: String,
     #[serde(default)]
@@ -169,7 +191,9 @@ pub async fn add_training(
 ) -> PageResult {
     match c.add_training(id, &f.kind, &f.completed, &f.expires).await {
         Ok(()) => Ok(Redirect::to("/support/helpers").into_response()),
-        Err(crate::app::Error::Invalid(e)) => corps_page(&c, ctx, Some(e)).await,
+        Err(crate::app::Error::Invalid(e)) => {
+            corps_page(&c, ctx, Some(in_row(e, id.0)), Some((id, f))).await
+        }
         Err(e) => Err(e.into()),
     }
 }

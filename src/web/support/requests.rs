@@ -117,6 +117,9 @@ impl ReferView {
     fn reasons(&self) -> &'static [ReferralReason] {
         ReferralReason::ALL
     }
+    fn urgencies(&self) -> &'static [Urgency] {
+        Urgency::ALL
+    }
 }
 
 pub async fn refer_form(ctx: Ctx, _: Member) -> PageResult {

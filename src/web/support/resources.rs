@@ -34,9 +34,47 @@ struct ManageView {
     l: Layout,
     resources: Vec<(Resource, i64)>,
     error: Option<Invalid>,
+    /// What was typed, sent back with its mistakes: into an entry's form (its key) or
+    /// the form that adds one ("").
+    typed: Option<(String, ResourceForm)>,
 }
 
-async fn manage_page(coordinator: &Coordinator, ctx: Ctx, error: Option<Invalid>) -> PageResult {
+impl ManageView {
+    fn err(&self, field: &str) -> Option<String> {
+        crate::web::http::layout::field_error(&self.error, field)
+    }
+
+    /// What a field of one form shows: what was typed into it, if it came back, else
+    /// what is stored (`stored`; empty for the form that adds).
+    fn shown(&self, row: &str, field: &str, stored: &str) -> String {
+        match &self.typed {
+            Some((k, f)) if k == row => match field {
+                "name" => f.name.clone(),
+                "what" => f.what.clone(),
+                "how_to_reach" => f.how_to_reach.clone(),
+                _ => f.hours.clone(),
+            },
+            _ => stored.to_string(),
+        }
+    }
+
+    fn ticked(&self, row: &str, field: &str, stored: &bool) -> bool {
+        match &self.typed {
+            Some((k, f)) if k == row => match field {
+                "confidential" => f.confidential.is_some(),
+                _ => f.active.is_some(),
+            },
+            _ => *stored,
+        }
+    }
+}
+
+async fn manage_page(
+    coordinator: &Coordinator,
+    ctx: Ctx,
+    error: Option<Invalid>,
+    typed: Option<(String, ResourceForm)>,
+) -> PageResult {
     let resources = coordinator.resources_with_counts().await?;
     let status = form_status(&error);
     render_status(
@@ -45,6 +83,7 @@ async fn manage_page(coordinator: &Coordinator, ctx: Ctx, error: Option<Invalid>
             l: ctx.layout("Resource directory"),
             resources,
             error,
+            typed,
         },
     )
 }
@@ -54,11 +93,11 @@ pub async fn manage(
     ctx: Ctx,
     coordinator: Coordinator,
 ) -> PageResult {
-    manage_page(&coordinator, ctx, None).await
+    manage_page(&coordinator, ctx, None, None).await
 }
 
 #[derive(Deserialize)]
-pub struct ResourceForm {
+pub(crate) struct ResourceForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -97,7 +136,7 @@ pub async fn add(
     match result {
         Ok(()) => Ok(Redirect::to("/support/resources").into_response()),
         Err(crate::web::http::error::AppError::Invalid(e)) => {
-            manage_page(&coordinator, ctx, Some(e)).await
+            manage_page(&coordinator, ctx, Some(e), Some((String::new(), f))).await
         }
         Err(e) => Err(e),
     }
@@ -123,6 +162,9 @@ pub async fn update(
             coordinator.update_resource(&r).await?;
             Ok(Redirect::to("/support/resources").into_response())
         }
-        Err(e) => manage_page(&coordinator, ctx, Some(e)).await,
+        Err(e) => {
+            let e = crate::web::http::fields::in_row(e, &key);
+            manage_page(&coordinator, ctx, Some(e), Some((key, f))).await
+        }
     }
 }

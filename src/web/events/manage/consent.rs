@@ -24,6 +24,12 @@ struct View {
     error: Option<Invalid>,
 }
 
+impl View {
+    fn err(&self, field: &str) -> Option<String> {
+        crate::web::http::layout::field_error(&self.error, field)
+    }
+}
+
 async fn page(
     coordinator: &Coordinator,
     ctx: Ctx,

@@ -77,8 +77,24 @@ impl FormView {
         field_error(&self.error, field)
     }
 
-    fn has_audience(&self, a: &Audience) -> bool {
-        self.input.audience.iter().any(|x| x == a.key())
+    fn audiences(&self) -> &'static [Audience] {
+        Audience::ALL
+    }
+
+    /// Questions and readings fold away unless they hold something (or a mistake).
+    fn rows_open(&self, prefix: &str) -> bool {
+        let typed = match prefix {
+            "q" => self.questions.iter().any(|q| !q.label.trim().is_empty()),
+            _ => self.readings.iter().any(|r| !r.title.trim().is_empty()),
+        };
+        typed
+            || self.error.as_ref().is_some_and(|e| {
+                e.mistakes().iter().any(|m| {
+                    m.field
+                        .strip_prefix(prefix)
+                        .is_some_and(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+                })
+            })
     }
 }
 
@@ -260,7 +276,8 @@ pub async fn new_form(
         capacity: "30".into(),
         start_time: "12:00".into(),
         end_time: "13:00".into(),
-        guests_allowed: true,
+        // Members sign in; letting anyone register is the coordinator's choice.
+        guests_allowed: false,
         guests_confirm: Some(true),
         ..Default::default()
     };
@@ -348,7 +365,17 @@ async fn confirmed(
         return None;
     }
     let err = Invalid::new("confirm", "Tick the box to confirm: this cannot be undone.");
-    Some(registrations_page(coordinator, ctx, id, String::new(), Some(err)).await)
+    Some(
+        registrations_page(
+            coordinator,
+            ctx,
+            id,
+            String::new(),
+            Some(err),
+            AddForm::default(),
+        )
+        .await,
+    )
 }
 
 pub async fn cancel_event(
@@ -399,6 +426,14 @@ struct RegistrationsView {
     /// Each adult placed on the event, with why their clearance no longer covers it.
     volunteers: Vec<(i64, String, Option<String>)>,
     error: Option<Invalid>,
+    /// The name and address typed into "Register someone", sent back with a mistake.
+    added: AddForm,
+}
+
+impl RegistrationsView {
+    fn err(&self, field: &str) -> Option<String> {
+        field_error(&self.error, field)
+    }
 }
 
 pub(super) async fn registrations_page(
@@ -407,6 +442,7 @@ pub(super) async fn registrations_page(
     id: EventId,
     q: String,
     error: Option<Invalid>,
+    added: AddForm,
 ) -> PageResult {
     let Registrants {
         event: e,
@@ -445,6 +481,7 @@ pub(super) async fn registrations_page(
             q,
             attended,
             error,
+            added,
         },
     )
 }
@@ -456,7 +493,7 @@ pub async fn registrations(
     Path(id): Path<EventId>,
     Query(q): Query<SearchQuery>,
 ) -> PageResult {
-    registrations_page(&coordinator, ctx, id, q.q, None).await
+    registrations_page(&coordinator, ctx, id, q.q, None, AddForm::default()).await
 }
 
 #[derive(Deserialize)]
@@ -488,8 +525,8 @@ pub async fn check_in(
     Ok(Redirect::to(&back).into_response())
 }
 
-#[derive(Deserialize)]
-pub struct AddForm {
+#[derive(Deserialize, Default)]
+pub(crate) struct AddForm {
     #[serde(default)]
     name: String,
     #[serde(default)]
@@ -509,7 +546,7 @@ pub async fn add_registration(
             Redirect::to(&format!("/manage/events/{id}/registrations#r{}", out.id)).into_response(),
         ),
         Err(crate::app::Error::Invalid(err)) => {
-            registrations_page(&c, ctx, id, String::new(), Some(err)).await
+            registrations_page(&c, ctx, id, String::new(), Some(err), f).await
         }
         Err(e) => Err(e.into()),
     }

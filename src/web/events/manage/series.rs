@@ -19,14 +19,40 @@ struct View {
     l: Layout,
     series: Vec<Series>,
     error: Option<Invalid>,
-    typed: SeriesInput,
+    /// What was typed, sent back with its mistakes: into a series' form (its address)
+    /// or the form that adds one ("").
+    typed: (String, SeriesInput),
+}
+
+impl View {
+    fn err(&self, field: &str) -> Option<String> {
+        crate::web::http::layout::field_error(&self.error, field)
+    }
+
+    /// A series as its form shows it: as typed, if that form came back.
+    fn shown<'a>(&'a self, s: &'a Series) -> SeriesInput {
+        if self.typed.0 == s.slug {
+            return self.typed.1.clone();
+        }
+        SeriesInput {
+            slug: s.slug.clone(),
+            title: s.title.clone(),
+            summary: s.summary.clone(),
+            body_md: s.body_md.clone(),
+            audience: s.audience.clone(),
+        }
+    }
+
+    fn adding(&self) -> &SeriesInput {
+        &self.typed.1
+    }
 }
 
 async fn page(
     coordinator: &Coordinator,
     ctx: Ctx,
     error: Option<Invalid>,
-    typed: SeriesInput,
+    typed: (String, SeriesInput),
 ) -> PageResult {
     let status = form_status(&error);
     render_status(
@@ -45,7 +71,7 @@ pub async fn list(
     ctx: Ctx,
     coordinator: Coordinator,
 ) -> PageResult {
-    page(&coordinator, ctx, None, SeriesInput::default()).await
+    page(&coordinator, ctx, None, Default::default()).await
 }
 
 pub async fn add(
@@ -60,7 +86,7 @@ pub async fn add(
     };
     match result {
         Ok(s) => Ok(Redirect::to(&format!("/programmes/{}", s.slug)).into_response()),
-        Err(AppError::Invalid(e)) => page(&coordinator, ctx, Some(e), typed).await,
+        Err(AppError::Invalid(e)) => page(&coordinator, ctx, Some(e), (String::new(), typed)).await,
         Err(e) => Err(e),
     }
 }
@@ -78,6 +104,9 @@ pub async fn update(
             coordinator.update_series(&slug, &s).await?;
             Ok(Redirect::to("/manage/series").into_response())
         }
-        Err(e) => page(&coordinator, ctx, Some(e), SeriesInput::default()).await,
+        Err(e) => {
+            let e = crate::web::http::fields::in_row(e, &slug);
+            page(&coordinator, ctx, Some(e), (slug, typed)).await
+        }
     }
 }

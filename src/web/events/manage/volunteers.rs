@@ -25,12 +25,35 @@ struct VolunteersView {
     /// Each adult, when each clearance runs out, and why they are not cleared today.
     roster: Vec<(Clearance, String, String, Option<String>)>,
     error: Option<Invalid>,
+    /// What was typed into the form that came back.
+    clearance: ClearanceForm,
+    policy_typed: Option<PolicyForm>,
+}
+
+impl VolunteersView {
+    fn err(&self, field: &str) -> Option<String> {
+        crate::web::http::layout::field_error(&self.error, field)
+    }
+    fn background_years(&self) -> String {
+        self.policy_typed.as_ref().map_or_else(
+            || self.policy.background_check_years.to_string(),
+            |p| p.background_check_years.clone(),
+        )
+    }
+    fn training_years(&self) -> String {
+        self.policy_typed.as_ref().map_or_else(
+            || self.policy.youth_training_years.to_string(),
+            |p| p.youth_training_years.clone(),
+        )
+    }
 }
 
 async fn volunteers_page(
     coordinator: &Coordinator,
     ctx: Ctx,
     error: Option<Invalid>,
+    clearance: ClearanceForm,
+    policy_typed: Option<PolicyForm>,
 ) -> PageResult {
     let today = coordinator.today();
     let (policy, roster) = coordinator.clearances().await?;
@@ -51,6 +74,8 @@ async fn volunteers_page(
             policy,
             roster,
             error,
+            clearance,
+            policy_typed,
         },
     )
 }
@@ -60,11 +85,11 @@ pub async fn volunteers(
     ctx: Ctx,
     coordinator: Coordinator,
 ) -> PageResult {
-    volunteers_page(&coordinator, ctx, None).await
+    volunteers_page(&coordinator, ctx, None, ClearanceForm::default(), None).await
 }
 
-#[derive(Deserialize)]
-pub struct ClearanceForm {
+#[derive(Deserialize, Default)]
+pub(crate) struct ClearanceForm {
     #[serde(default)]
     email: String,
     #[serde(default)]
@@ -84,7 +109,9 @@ pub async fn save_clearance(
         .await;
     match saved {
         Ok(()) => Ok(Redirect::to("/manage/volunteers").into_response()),
-        Err(crate::app::Error::Invalid(e)) => volunteers_page(&coordinator, ctx, Some(e)).await,
+        Err(crate::app::Error::Invalid(e)) => {
+            volunteers_page(&coordinator, ctx, Some(e), f, None).await
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -107,7 +134,15 @@ pub async fn add_volunteer(
     match result {
         Ok(()) => Ok(Redirect::to(&format!("/manage/events/{id}/registrations")).into_response()),
         Err(crate::app::Error::Invalid(err)) => {
-            registrations_page(&coordinator, ctx, id, String::new(), Some(err)).await
+            registrations_page(
+                &coordinator,
+                ctx,
+                id,
+                String::new(),
+                Some(err),
+                Default::default(),
+            )
+            .await
         }
         Err(e) => Err(e.into()),
     }
@@ -123,7 +158,7 @@ pub async fn remove_volunteer(
 }
 
 #[derive(Deserialize)]
-pub struct PolicyForm {
+pub(crate) struct PolicyForm {
     #[serde(default)]
     background_check_years: String,
     #[serde(default)]
@@ -142,6 +177,15 @@ pub async fn save_policy(
             coordinator.save_clearance_policy(&p).await?;
             Ok(Redirect::to("/manage/volunteers").into_response())
         }
-        Err(e) => volunteers_page(&coordinator, ctx, Some(e)).await,
+        Err(e) => {
+            volunteers_page(
+                &coordinator,
+                ctx,
+                Some(e),
+                ClearanceForm::default(),
+                Some(f),
+            )
+            .await
+        }
     }
 }
