@@ -16,6 +16,7 @@ pub mod accounts;
 pub mod audit;
 pub mod content;
 pub mod events;
+pub mod home;
 pub mod mail;
 pub mod observe;
 pub mod support;

@@ -133,6 +133,35 @@ impl Store {
             .collect())
     }
 
+    /// Every offer still waiting for its helper's answer that lapses before `until`,
+    /// soonest first, with what each request is about (coordinators' home).
+    pub async fn lapsing_offers(&self, until: i64) -> StoreResult<Vec<(Offer, RequestSummary)>> {
+        let rows = sqlx::query(
+            "SELECT o.id, o.request_id, o.helper_id, o.status, o.offered_at, o.respond_by
+             FROM support_offers o JOIN support_requests r ON r.id = o.request_id
+             WHERE o.status = 'offered' AND o.respond_by > $1 AND o.respond_by <= $2
+               AND r.status = 'offered'
+             ORDER BY o.respond_by",
+        )
+        .bind(self.now())
+        .bind(until)
+        .fetch_all(&self.pool)
+        .await?;
+        let offers = rows
+            .iter()
+            .map(offer_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<i64> = offers.iter().map(|o| o.request_id).collect();
+        let requests = self.support_requests_by_id(&ids).await?;
+        Ok(offers
+            .into_iter()
+            .filter_map(|o| {
+                let r = requests.iter().find(|r| r.id == o.request_id)?.clone();
+                Some((o, r))
+            })
+            .collect())
+    }
+
     /// A helper answers an offer. Someone else's offer is not found; an offer already
     /// answered or expired is a conflict.
     ///

@@ -6,6 +6,7 @@ pub mod api;
 mod audit;
 mod content;
 mod events;
+mod home;
 pub mod http;
 mod mail;
 mod site;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(support::routes())
         .merge(events::routes())
         .merge(audit::routes())
+        .merge(home::routes())
         .layer(from_fn_with_state(state.clone(), csrf::layer));
     let unsubscribe = mail::unsubscribe_routes().layer(axum::middleware::from_fn(csrf::exempt));
 

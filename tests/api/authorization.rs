@@ -89,6 +89,7 @@ const PAGES: &[(&str, Door)] = &[
     ("/support/resources", Door::Coordinator),
     ("/support/resources/{key}", Door::Coordinator),
     ("/checkin/{token}", Door::Coordinator),
+    ("/manage", Door::Coordinator),
     ("/manage/pages", Door::Coordinator),
     ("/manage/pages/{slug}", Door::Coordinator),
     ("/manage/settings", Door::Coordinator),

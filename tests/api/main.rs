@@ -15,6 +15,7 @@ mod conformance;
 mod content;
 mod delivery;
 mod events;
+mod home;
 mod layers;
 mod promises;
 mod security;

@@ -5,7 +5,7 @@
 use crate::app::support::{CoordinatorAlerts, Opener, matching_inputs, offer_next, offer_to};
 use crate::app::{Coordinator, Member, Public, Result};
 use crate::domain::accounts::AccountId;
-use crate::domain::sla::{BusinessHours, ServiceLevelSettings};
+use crate::domain::sla::{BusinessHours, ServiceLevelSettings, SlaState};
 use crate::domain::support::{
     NewRequest, PromiseSettings, ReferralInput, RequestInput, RequestStatus, Urgency,
     normalise_receipt_code,
@@ -306,11 +306,50 @@ impl Requester {
     }
 }
 
+/// An open request with where it stands against the programme's promise of a first
+/// contact, and when that falls due (in the programme's zone).
+pub struct Queued {
+    pub request: RequestSummary,
+    pub service: SlaState,
+    pub due: String,
+}
+
 impl Coordinator {
     /// Open requests, oldest first, naming no one.
     #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]
     pub async fn support_queue(&self) -> Result<Vec<RequestSummary>> {
         Ok(self.store().support_queue().await?)
+    }
+
+    /// The open requests, each with its service level now: the queue and the
+    /// coordinators' home read the same promise the same way.
+    #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]
+    pub async fn queue_with_service_levels(&self) -> Result<Vec<Queued>> {
+        let (hours, settings) = business_hours(self.store()).await?;
+        let now = self.now();
+        Ok(self
+            .store()
+            .support_queue()
+            .await?
+            .into_iter()
+            .map(|request| {
+                let promise = settings.promise_hours(request.urgency);
+                let service = crate::domain::sla::state(
+                    &hours,
+                    promise,
+                    request.created_at,
+                    request.first_contact_at,
+                    now,
+                );
+                let due =
+                    hours.local_text(hours.add(request.created_at, i64::from(promise) * 3600));
+                Queued {
+                    request,
+                    service,
+                    due,
+                }
+            })
+            .collect())
     }
 
     #[tracing::instrument(skip_all, level = "debug", fields(coordinator = self.id.0))]

@@ -6,7 +6,7 @@ use crate::app::support::helpers::RequestView;
 use crate::domain::accounts::AccountId;
 use crate::domain::ids::RequestId;
 use crate::domain::matching::{self, Candidate};
-use crate::domain::sla::{self, SlaState};
+use crate::domain::sla::SlaState;
 use crate::domain::support::Identity;
 use crate::store::RequestSummary;
 use crate::web::AppState;
@@ -48,18 +48,12 @@ pub async fn queue(
     ctx: Ctx,
     coordinator: Coordinator,
 ) -> PageResult {
-    let (hours, settings) = coordinator.public().business_hours().await?;
     let t = coordinator.now();
     let requests = coordinator
-        .support_queue()
+        .queue_with_service_levels()
         .await?
         .into_iter()
-        .map(|r| {
-            let promise = settings.promise_hours(r.urgency);
-            let s = sla::state(&hours, promise, r.created_at, r.first_contact_at, t);
-            let due = hours.local_text(hours.add(r.created_at, i64::from(promise) * 3600));
-            (r, s, due)
-        })
+        .map(|q| (q.request, q.service, q.due))
         .collect();
     render(&QueueView {
         l: ctx.layout("Support queue"),
