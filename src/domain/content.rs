@@ -102,7 +102,62 @@ fn colour(field: &'static str, label: &str, raw: &str) -> Result<String, Invalid
     }
 }
 
+/// WCAG's relative luminance of a `#rrggbb` colour.
+fn luminance(hex: &str) -> f64 {
+    let channel = |i: usize| {
+        let v = f64::from(u8::from_str_radix(hex.get(i..i + 2).unwrap_or("00"), 16).unwrap_or(0))
+            / 255.0;
+        if v <= 0.040_45 {
+            v / 12.92
+        } else {
+            ((v + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * channel(1) + 0.7152 * channel(3) + 0.0722 * channel(5)
+}
+
+/// The contrast ratio between two colours, from 1 (none) to 21 (black on white).
+pub fn contrast(a: &str, b: &str) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// Where the theme's colours meet others on the pages (static/style.css): white text and
+/// the white focus ring on the main colour, links in the main colour on white and on the
+/// footer's grey, the accent's focus ring on both.
+const WHITE: &str = "#ffffff";
+const FOOTER: &str = "#f4f6f8";
+/// WCAG 1.4.3 for text, 1.4.11 for the focus ring and other non-text marks.
+const TEXT_CONTRAST: f64 = 4.5;
+const MARK_CONTRAST: f64 = 3.0;
+
+fn readable(field: &'static str, colour: &str, m: &mut super::Mistakes) {
+    let worst = contrast(colour, WHITE).min(contrast(colour, FOOTER));
+    if worst < TEXT_CONTRAST {
+        m.note(
+            field,
+            format!(
+                "The main colour {colour} has a contrast of {worst:.1}:1 with the white text and light backgrounds it meets; WCAG asks for at least {TEXT_CONTRAST}:1. Choose a darker colour."
+            ),
+        );
+    }
+}
+
+fn visible_mark(field: &'static str, colour: &str, m: &mut super::Mistakes) {
+    let worst = contrast(colour, WHITE).min(contrast(colour, FOOTER));
+    if worst < MARK_CONTRAST {
+        m.note(
+            field,
+            format!(
+                "The accent colour {colour} marks where the keyboard is with a contrast of {worst:.1}:1 on the page's light backgrounds; WCAG asks for at least {MARK_CONTRAST}:1. Choose a darker colour."
+            ),
+        );
+    }
+}
+
 impl Branding {
+    /// Checks every field; colours are refused when text or the focus ring drawn in
+    /// them would fall below WCAG's contrast, with the ratio in the sentence.
     pub fn parse(
         name: &str,
         tagline: &str,
@@ -110,14 +165,28 @@ impl Branding {
         colour_primary: &str,
         colour_accent: &str,
     ) -> Result<Self, Invalid> {
-        let contact =
-            super::accounts::Email::parse(contact_email).map_err(|e| e.renamed("contact_email"))?;
-        Ok(Self {
-            name: required_line("name", "The programme's name", name, 120)?,
-            tagline: optional_line("tagline", "The tagline", tagline, 240)?,
-            contact_email: contact.to_string(),
-            colour_primary: colour("colour_primary", "The main colour", colour_primary)?,
-            colour_accent: colour("colour_accent", "The accent colour", colour_accent)?,
+        let mut m = super::Mistakes::new();
+        let name = m.or_default(required_line("name", "The programme's name", name, 120));
+        let tagline = m.or_default(optional_line("tagline", "The tagline", tagline, 240));
+        let contact_email = m.or_default(
+            super::accounts::Email::parse(contact_email)
+                .map(|e| e.to_string())
+                .map_err(|e| e.renamed("contact_email")),
+        );
+        let colour_primary = m.check(colour("colour_primary", "The main colour", colour_primary));
+        if let Some(c) = &colour_primary {
+            readable("colour_primary", c, &mut m);
+        }
+        let colour_accent = m.check(colour("colour_accent", "The accent colour", colour_accent));
+        if let Some(c) = &colour_accent {
+            visible_mark("colour_accent", c, &mut m);
+        }
+        m.finish(Self {
+            name,
+            tagline,
+            contact_email,
+            colour_primary: colour_primary.unwrap_or_default(),
+            colour_accent: colour_accent.unwrap_or_default(),
         })
     }
 
@@ -148,8 +217,31 @@ mod tests {
 
     #[test]
     fn colours_are_checked() {
-        assert!(Branding::parse("N", "", "a@b.org", "#ABCDEF", "#000000").is_ok());
+        let d = Branding::default();
+        assert!(Branding::parse("N", "", "a@b.org", &d.colour_primary, &d.colour_accent).is_ok());
+        assert!(Branding::parse("N", "", "a@b.org", "#1F4E79", "#000000").is_ok());
         let e = Branding::parse("N", "", "a@b.org", "red; } body {", "#000000").expect_err("bad");
         assert_eq!(e.field(), "colour_primary");
+    }
+
+    #[test]
+    fn colours_that_fail_contrast_are_refused_with_the_ratio() {
+        assert!((contrast("#000000", "#ffffff") - 21.0).abs() < 0.01);
+        assert!((contrast("#767676", "#ffffff") - 4.54).abs() < 0.01);
+        // The audit's light blue: white text on it is unreadable, and so is it as a link.
+        let e = Branding::parse("N", "", "a@b.org", "#7fb3e0", "#c8702a").expect_err("pale");
+        assert_eq!(e.field(), "colour_primary");
+        assert!(
+            e.message().contains("2.1:1") && e.message().contains("4.5:1"),
+            "{e}"
+        );
+        // A pale accent would hide where the keyboard is.
+        let e = Branding::parse("N", "", "a@b.org", "#1f4e79", "#f5c77e").expect_err("pale");
+        assert_eq!(e.field(), "colour_accent");
+        assert!(e.message().contains(":1"), "{e}");
+        // Both, and the name, at once.
+        let e = Branding::parse("", "", "a@b.org", "#7fb3e0", "#f5c77e").expect_err("three");
+        let fields: Vec<&str> = e.mistakes().iter().map(|m| m.field.as_ref()).collect();
+        assert_eq!(fields, ["name", "colour_primary", "colour_accent"]);
     }
 }

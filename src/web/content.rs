@@ -117,6 +117,7 @@ pub struct SettingField {
     pub name: &'static str,
     pub label: &'static str,
     pub kind: &'static str,
+    pub hint: &'static str,
     pub value: String,
 }
 
@@ -150,31 +151,35 @@ pub struct SettingsForm {
 }
 
 fn setting_fields(f: &SettingsForm) -> Vec<SettingField> {
-    let field = |name, label, kind, value: &String| SettingField {
+    let field = |name, label, kind, hint, value: &String| SettingField {
         name,
         label,
         kind,
+        hint,
         value: value.clone(),
     };
     vec![
-        field("name", "Programme name", "text", &f.name),
-        field("tagline", "Tagline", "text", &f.tagline),
+        field("name", "Programme name", "text", "", &f.name),
+        field("tagline", "Tagline (optional)", "text", "", &f.tagline),
         field(
             "contact_email",
             "Contact e-mail address",
             "email",
+            "Shown at the foot of every page.",
             &f.contact_email,
         ),
         field(
             "colour_primary",
-            "Main colour (#rrggbb)",
+            "Main colour",
             "text",
+            "As # and six hex digits, such as #1f4e79. The header and buttons carry white text on it, and links are drawn in it: it needs a contrast of at least 4.5:1 with white.",
             &f.colour_primary,
         ),
         field(
             "colour_accent",
-            "Accent colour (#rrggbb)",
+            "Accent colour",
             "text",
+            "As # and six hex digits, such as #c8702a. It outlines where the keyboard is: it needs a contrast of at least 3:1 with white.",
             &f.colour_accent,
         ),
     ]

@@ -340,3 +340,152 @@ async fn every_page_passes_axe_for_every_role_and_every_form_sent_empty() {
     c.close().await.expect("close the browser");
     app.stop().await;
 }
+
+/// Whether the focused element shows where it is: an outline at least 2 px wide whose
+/// colour keeps 3:1 against what lies behind it (WCAG 2.4.7 and 1.4.11). None if so.
+async fn focus_problem(c: &Client) -> Option<String> {
+    let found = c
+        .execute(
+            r#"const e = document.activeElement;
+               const name = el => el.tagName.toLowerCase() + (el.id ? '#' + el.id : '')
+                   + (el.getAttribute('href') ? '[href=' + el.getAttribute('href') + ']' : '');
+               if (!e || e === document.body) return 'focus is on the page itself';
+               const s = getComputedStyle(e);
+               if (s.outlineStyle === 'none' || parseFloat(s.outlineWidth) < 2)
+                   return 'no visible focus ring on ' + name(e);
+               let n = e.parentElement, bg = 'rgb(255, 255, 255)';
+               while (n) {
+                   const b = getComputedStyle(n).backgroundColor;
+                   if (b && b !== 'transparent' && !b.startsWith('rgba(0, 0, 0, 0')) { bg = b; break; }
+                   n = n.parentElement;
+               }
+               const lum = c => {
+                   const [r, g, b] = c.match(/[\d.]+/g).map(Number).map(v => {
+                       v /= 255; return v <= 0.04045 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+                   });
+                   return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+               };
+               const a = lum(s.outlineColor), b = lum(bg);
+               const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+               return ratio < 3 ? 'the focus ring on ' + name(e) + ' is ' + s.outlineColor + ' on '
+                   + bg + ': ' + ratio.toFixed(2) + ':1' : null;"#,
+            vec![],
+        )
+        .await
+        .expect("focus is read");
+    found.as_str().map(str::to_string)
+}
+
+const TAB: &str = "\u{E004}";
+const ENTER: &str = "\u{E007}";
+
+/// Presses Tab until the control with `id` has focus, checking the focus ring at every
+/// stop on the way; returns how many stops it took.
+async fn tab_to(c: &Client, id: &str, problems: &mut Vec<String>) -> usize {
+    for stop in 1..=80 {
+        c.active_element()
+            .await
+            .expect("focus")
+            .send_keys(TAB)
+            .await
+            .expect("Tab");
+        if let Some(p) = focus_problem(c).await {
+            problems.push(p);
+        }
+        let here = c
+            .active_element()
+            .await
+            .expect("focus")
+            .attr("id")
+            .await
+            .expect("id");
+        if here.as_deref() == Some(id) {
+            return stop;
+        }
+    }
+    panic!("Tab never reached #{id}");
+}
+
+async fn keys(c: &Client, text: &str) {
+    c.active_element()
+        .await
+        .expect("focus")
+        .send_keys(text)
+        .await
+        .expect("keys");
+}
+
+/// Three journeys with the keyboard alone (no mouse, no script of the page's): asking for
+/// support, registering for an event as a guest, and signing in. Every stop shows a focus
+/// ring that can be seen.
+#[tokio::test]
+async fn keyboard_alone_asks_for_support_registers_and_signs_in_with_focus_always_visible() {
+    let Some((_driver, c)) = crate::browser::browser().await else {
+        return;
+    };
+    let db = TestDb::new(Backend::Sqlite).await.expect("sqlite");
+    let app = TestApp::spawn(db).await;
+    app.account("keys@example.edu", &[]).await;
+    let token = crate::events::coordinator_token(&app).await;
+    let event = crate::events::create_event(
+        &app,
+        &token,
+        serde_json::json!({"title": "Book club by keyboard", "capacity": 5}),
+    )
+    .await[0];
+    let mut problems = Vec::new();
+
+    // Asking for support. The first stop is the skip link.
+    c.goto(&app.url("/support/request")).await.expect("form");
+    keys(&c, TAB).await;
+    let first = c.active_element().await.expect("focus");
+    assert_eq!(
+        first.attr("class").await.expect("class").as_deref(),
+        Some("skip-link")
+    );
+    if let Some(p) = focus_problem(&c).await {
+        problems.push(p);
+    }
+    tab_to(&c, "topics", &mut problems).await;
+    keys(&c, " ").await;
+    tab_to(&c, "urgency", &mut problems).await;
+    keys(&c, " ").await;
+    tab_to(&c, "name", &mut problems).await;
+    keys(&c, "Kay Board").await;
+    tab_to(&c, "email", &mut problems).await;
+    keys(&c, "kay@example.org").await;
+    tab_to(&c, "contact_mode", &mut problems).await;
+    keys(&c, " ").await;
+    tab_to(&c, "send-request", &mut problems).await;
+    keys(&c, ENTER).await;
+    wait_for(&c, "Your request is in").await;
+
+    // A guest registers for an event.
+    c.goto(&app.url(&format!("/events/{event}")))
+        .await
+        .expect("event");
+    tab_to(&c, "name", &mut problems).await;
+    keys(&c, "Gil Guest").await;
+    tab_to(&c, "email", &mut problems).await;
+    keys(&c, "gil@example.org").await;
+    tab_to(&c, "register", &mut problems).await;
+    keys(&c, ENTER).await;
+    wait_for(&c, "Show this code when you arrive").await;
+
+    // Signing in.
+    c.goto(&app.url("/signin")).await.expect("sign-in");
+    tab_to(&c, "email", &mut problems).await;
+    keys(&c, "keys@example.edu").await;
+    tab_to(&c, "password", &mut problems).await;
+    keys(&c, crate::helpers::PASSWORD).await;
+    keys(&c, ENTER).await;
+    wait_for(&c, "Sign out").await;
+    // Signed in, the header's links keep a visible ring on the header's colour.
+    c.goto(&app.url("/account")).await.expect("account");
+    tab_to(&c, "signout", &mut problems).await;
+
+    problems.dedup();
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    c.close().await.expect("close the browser");
+    app.stop().await;
+}

@@ -33,3 +33,8 @@ impl Offered {
 pub fn in_row(e: crate::domain::Invalid, row: impl std::fmt::Display) -> crate::domain::Invalid {
     e.with_fields_named(|f| Some(format!("{f}-{row}")))
 }
+
+/// Addresses and numbers are not words: no spell-checking underlines on them.
+pub fn no_spelling(kind: &str) -> bool {
+    matches!(kind, "email" | "tel" | "url")
+}
