@@ -51,12 +51,12 @@ choice!(
     /// Where a request stands. Submitted → offered → accepted → contacted → closed, with
     /// withdrawal possible until it is closed.
     RequestStatus {
-        Submitted = "submitted": "Received; a coordinator is finding a peer",
-        Offered = "offered": "A peer has been asked to take it",
-        Accepted = "accepted": "A peer will contact you soon",
-        Contacted = "contacted": "A peer has been in touch",
+        Submitted = "submitted": "Waiting for a helper",
+        Offered = "offered": "Offered to a helper",
+        Accepted = "accepted": "Accepted; first contact to come",
+        Contacted = "contacted": "In contact",
         Closed = "closed": "Closed",
-        Withdrawn = "withdrawn": "Withdrawn by you",
+        Withdrawn = "withdrawn": "Withdrawn by the person",
     }
 );
 
@@ -80,6 +80,21 @@ choice!(
 impl RequestStatus {
     pub fn is_open(self) -> bool {
         !matches!(self, Self::Closed | Self::Withdrawn)
+    }
+
+    /// Where the request stands, in words for the person who asked (`label` is for
+    /// staff). `choosing`: the programme lets them choose their peer, and nobody is
+    /// finding one for them.
+    pub fn for_requester(self, choosing: bool) -> &'static str {
+        match self {
+            Self::Submitted if choosing => "Received; choose your peer from the list below",
+            Self::Submitted => "Received; a coordinator is finding a peer",
+            Self::Offered => "A peer has been asked to take it",
+            Self::Accepted => "A peer will contact you soon",
+            Self::Contacted => "A peer has been in touch",
+            Self::Closed => "Closed",
+            Self::Withdrawn => "Withdrawn by you",
+        }
     }
 }
 

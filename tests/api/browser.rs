@@ -276,7 +276,12 @@ async fn a_coordinator_offers_and_a_helper_takes_a_case_in_a_browser() {
     let page = wait_for(&c, "Best helpers for this request").await;
     assert!(!page.contains("Perdita"), "the coordinator sees no name");
     click(&c, "form[action$='/offer'] button[type=submit]").await;
-    wait_for(&c, "A peer has been asked to take it").await;
+    // Staff read the status in their own words, not in those written for the person.
+    let offered = wait_for(&c, "Offered to a helper").await;
+    assert!(
+        !offered.contains("will contact you"),
+        "requester's wording shown to staff"
+    );
     click(&c, "form[action='/signout'] button[type=submit]").await;
     wait_for(&c, "Sign in").await;
 

@@ -1383,7 +1383,7 @@ async fn coordinators_create_and_change_events_through_the_form(db: TestDb) {
     let cancelled = coord
         .post(
             &format!("/manage/events/{}/cancel", first.id),
-            &[("confirm", "yes")],
+            &[("confirm-cancel", "1")],
         )
         .await;
     assert_eq!(cancelled.status, 303);

@@ -68,7 +68,7 @@ impl From<RequestSummary> for StatusOut {
     fn from(r: RequestSummary) -> Self {
         Self {
             status: r.status,
-            status_text: r.status.label(),
+            status_text: r.status.for_requester(false),
             created_at: r.created_at,
             updated_at: r.updated_at,
         }

@@ -350,8 +350,10 @@ pub async fn update(
 
 #[derive(Deserialize, Default)]
 pub struct ConfirmForm {
-    #[serde(default)]
-    confirm: String,
+    #[serde(default, rename = "confirm-draw")]
+    draw: String,
+    #[serde(default, rename = "confirm-cancel")]
+    cancel: String,
 }
 
 /// Cancelling an event and drawing a lottery cannot be undone: the form has a box to tick.
@@ -359,12 +361,13 @@ async fn confirmed(
     coordinator: &Coordinator,
     ctx: Ctx,
     id: EventId,
-    f: &ConfirmForm,
+    box_id: &'static str,
+    ticked: &str,
 ) -> Option<PageResult> {
-    if f.confirm == "yes" {
+    if !ticked.is_empty() && ticked != "0" {
         return None;
     }
-    let err = Invalid::new("confirm", "Tick the box to confirm: this cannot be undone.");
+    let err = Invalid::new(box_id, "Tick the box to confirm: this cannot be undone.");
     Some(
         registrations_page(
             coordinator,
@@ -385,7 +388,7 @@ pub async fn cancel_event(
     Path(id): Path<EventId>,
     Form(f): Form<ConfirmForm>,
 ) -> PageResult {
-    if let Some(page) = confirmed(&coordinator, ctx, id, &f).await {
+    if let Some(page) = confirmed(&coordinator, ctx, id, "confirm-cancel", &f.cancel).await {
         return page;
     }
     coordinator.cancel_event(id).await?;
@@ -400,7 +403,7 @@ pub async fn draw(
     Path(id): Path<EventId>,
     Form(f): Form<ConfirmForm>,
 ) -> PageResult {
-    if let Some(page) = confirmed(&c, ctx, id, &f).await {
+    if let Some(page) = confirmed(&c, ctx, id, "confirm-draw", &f.draw).await {
         return page;
     }
     c.draw_lottery(id).await?;
