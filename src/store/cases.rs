@@ -102,6 +102,26 @@ impl Store {
         })
     }
 
+    /// Offer rows, each with the request it is about (one query for all the requests).
+    async fn with_requests(
+        &self,
+        rows: &[sqlx::any::AnyRow],
+    ) -> StoreResult<Vec<(Offer, RequestSummary)>> {
+        let offers = rows
+            .iter()
+            .map(offer_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        let ids: Vec<i64> = offers.iter().map(|o| o.request_id).collect();
+        let requests = self.support_requests_by_id(&ids).await?;
+        Ok(offers
+            .into_iter()
+            .filter_map(|o| {
+                let r = requests.iter().find(|r| r.id == o.request_id)?.clone();
+                Some((o, r))
+            })
+            .collect())
+    }
+
     /// A helper's offers still waiting for an answer, with what each request is about.
     pub async fn pending_offers(
         &self,
@@ -118,19 +138,7 @@ impl Store {
         .bind(self.now())
         .fetch_all(&self.pool)
         .await?;
-        let offers = rows
-            .iter()
-            .map(offer_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let ids: Vec<i64> = offers.iter().map(|o| o.request_id).collect();
-        let requests = self.support_requests_by_id(&ids).await?;
-        Ok(offers
-            .into_iter()
-            .filter_map(|o| {
-                let r = requests.iter().find(|r| r.id == o.request_id)?.clone();
-                Some((o, r))
-            })
-            .collect())
+        self.with_requests(&rows).await
     }
 
     /// Every offer still waiting for its helper's answer that lapses before `until`,
@@ -147,19 +155,7 @@ impl Store {
         .bind(until)
         .fetch_all(&self.pool)
         .await?;
-        let offers = rows
-            .iter()
-            .map(offer_from_row)
-            .collect::<StoreResult<Vec<_>>>()?;
-        let ids: Vec<i64> = offers.iter().map(|o| o.request_id).collect();
-        let requests = self.support_requests_by_id(&ids).await?;
-        Ok(offers
-            .into_iter()
-            .filter_map(|o| {
-                let r = requests.iter().find(|r| r.id == o.request_id)?.clone();
-                Some((o, r))
-            })
-            .collect())
+        self.with_requests(&rows).await
     }
 
     /// A helper answers an offer. Someone else's offer is not found; an offer already
