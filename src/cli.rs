@@ -388,7 +388,9 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
                 .await
                 .map_err(|e| ConfigError(format!("erasing identities failed ({e})")))?;
             println!(
-                "erased the identities of {n} support request(s) closed more than {days} days ago"
+                "erased the identities of {} closed more than {} ago",
+                crate::domain::plural(n, "support request", "support requests"),
+                crate::domain::plural(days, "day", "days"),
             );
             Ok(())
         }

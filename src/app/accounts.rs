@@ -196,7 +196,8 @@ impl Member {
             MessageKind::PasswordChanged,
         )
         .await?;
-        let when = format_time(self.now());
+        let zone = crate::app::support::requests::programme_zone(self.store()).await?;
+        let when = format_time(self.now(), &zone);
         let notice = writer.to(
             self.email.as_str(),
             &[
@@ -246,7 +247,8 @@ impl Admin {
             .await?;
         let writer =
             Writer::load(store, self.app().public_url(), MessageKind::AccountSetup).await?;
-        let expires = format_time(self.now() + SETUP_LINK_SECS);
+        let zone = crate::app::support::requests::programme_zone(store).await?;
+        let expires = format_time(self.now() + SETUP_LINK_SECS, &zone);
         let mail = |secret: &str| {
             writer.to(
                 account.email.as_str(),

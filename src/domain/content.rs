@@ -20,6 +20,61 @@ pub fn render_markdown(md: &str) -> String {
         .to_string()
 }
 
+/// Markdown as plain text, for the text part of an e-mail: emphasis without its
+/// asterisks, a link as its text with the address after it (once), list items with a
+/// dash, paragraphs apart. Markup written as HTML is left out.
+pub fn markdown_to_text(md: &str) -> String {
+    use pulldown_cmark::{Event, Parser, Tag, TagEnd};
+    let mut out = String::with_capacity(md.len());
+    let mut links: Vec<(String, usize)> = Vec::new();
+    let mut lists: Vec<Option<u64>> = Vec::new();
+    for event in Parser::new(md) {
+        match event {
+            Event::Text(t) | Event::Code(t) => out.push_str(&t),
+            Event::SoftBreak | Event::HardBreak => out.push('\n'),
+            Event::Rule => out.push_str("---\n\n"),
+            Event::Start(Tag::List(first)) => lists.push(first),
+            Event::End(TagEnd::List(_)) => {
+                lists.pop();
+                if lists.is_empty() {
+                    out.push('\n');
+                }
+            }
+            Event::Start(Tag::Item) => {
+                let depth = lists.len().saturating_sub(1);
+                out.push_str(&"  ".repeat(depth));
+                match lists.last_mut() {
+                    Some(Some(n)) => {
+                        out.push_str(&format!("{n}. "));
+                        *n += 1;
+                    }
+                    _ => out.push_str("- "),
+                }
+            }
+            Event::End(TagEnd::Item) if !out.ends_with('\n') => out.push('\n'),
+            Event::End(TagEnd::Paragraph | TagEnd::Heading(_) | TagEnd::BlockQuote(_)) => {
+                // A paragraph inside a list item is the item's line.
+                out.push_str(if lists.is_empty() { "\n\n" } else { "\n" });
+            }
+            Event::End(TagEnd::CodeBlock) => out.push('\n'),
+            Event::Start(Tag::Link { dest_url, .. }) => {
+                links.push((dest_url.to_string(), out.len()))
+            }
+            Event::End(TagEnd::Link) => {
+                if let Some((url, from)) = links.pop()
+                    && out.get(from..).is_some_and(|text| text.trim() != url)
+                {
+                    out.push_str(&format!(" ({url})"));
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut text = out.trim_end().to_string();
+    text.push('\n');
+    text
+}
+
 pub const MAX_PAGE_BYTES: usize = 100_000;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

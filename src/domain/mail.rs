@@ -623,7 +623,7 @@ fn markdown_escape(v: &str) -> String {
     for c in v.chars() {
         if matches!(
             c,
-            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|'
+            '\\' | '`' | '*' | '_' | '[' | ']' | '<' | '>' | '#' | '!' | '|' | '&'
         ) {
             out.push('\\');
         }
@@ -632,8 +632,8 @@ fn markdown_escape(v: &str) -> String {
     out
 }
 
-/// Fills a template for one recipient. The text part is the Markdown itself, which reads
-/// well as plain text; the HTML part is that Markdown rendered and sanitised, in a plain,
+/// Fills a template for one recipient. The text part is the Markdown read as plain text
+/// (emphasis without its asterisks, links with their address); the HTML part is that Markdown rendered and sanitised, in a plain,
 /// readable frame. `footer` (for example how to unsubscribe) ends both parts.
 pub fn compose(
     kind: MessageKind,
@@ -655,15 +655,17 @@ pub fn compose(
     // Header values: a control character in a value (or a programme name stored before
     // names were checked) must not end the header line.
     let subject = one_line(&fill(&template.subject, &all, false));
-    let mut text = fill(&template.body, &all, false);
+    // The text part is the Markdown read as text (no `**` around an event's name); the
+    // values were escaped as Markdown, so a `*` in a name stays a `*`.
     let mut md = fill(&template.body, &all, true);
+    let mut text = super::content::markdown_to_text(&md);
     if let Some(f) = footer {
-        text.push_str("\n\n-- \n");
+        text.push_str("\n-- \n");
         text.push_str(f);
+        text.push('\n');
         md.push_str("\n\n---\n\n");
         md.push_str(&markdown_escape_prose(f));
     }
-    text.push('\n');
     let html_body = render_markdown(&md);
     let html = html_frame(&subject, &branding.name, &html_body);
     Composed {
@@ -770,6 +772,47 @@ mod tests {
         let e = MailTemplate::parse(MessageKind::AccountSetup, "Hi", "Hello {{name")
             .expect_err("unclosed");
         assert!(e.message().contains("closing"));
+    }
+
+    #[test]
+    fn the_text_part_reads_as_text_without_markdown_marks() {
+        let t = MessageKind::EventConfirmation.default_template();
+        let c = compose(
+            MessageKind::EventConfirmation,
+            &t,
+            &Branding::default(),
+            &[
+                ("name", "Ann"),
+                ("event", "Grand *Rounds* & AT&amp;T"),
+                ("when", "Tuesday 8 December 2026, 12:00–13:00 EST"),
+                ("where", "Room 3C"),
+                ("link", "https://x.example/events/1"),
+                ("cancel_link", "https://x.example/events/1/registration/abc"),
+            ],
+            None,
+        );
+        assert!(!c.text.contains("**"), "{}", c.text);
+        assert!(
+            c.text
+                .contains("Your place at Grand *Rounds* & AT&amp;T is confirmed."),
+            "a value is shown as typed: {}",
+            c.text
+        );
+        assert!(c.text.contains("- When: Tuesday 8 December"), "{}", c.text);
+        assert_eq!(
+            c.text
+                .matches("https://x.example/events/1/registration/abc")
+                .count(),
+            1,
+            "a link's address once: {}",
+            c.text
+        );
+        assert!(
+            c.html
+                .contains("<strong>Grand *Rounds* &amp; AT&amp;amp;T</strong>"),
+            "{}",
+            c.html
+        );
     }
 
     #[test]

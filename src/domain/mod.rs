@@ -103,6 +103,13 @@ impl Invalid {
         self
     }
 
+    /// Only the mistakes about fields `keep` accepts (those of one step of a longer form),
+    /// or None if none is left.
+    pub fn only(&self, keep: impl Fn(&str) -> bool) -> Option<Invalid> {
+        let kept: Vec<Mistake> = self.0.iter().filter(|m| keep(&m.field)).cloned().collect();
+        (!kept.is_empty()).then_some(Invalid(kept))
+    }
+
     fn sentences(&self) -> String {
         let all: Vec<&str> = self.0.iter().map(|m| m.message.as_str()).collect();
         all.join(" ")
@@ -208,10 +215,34 @@ pub fn ticked<'de, D: serde::Deserializer<'de>>(d: D) -> Result<bool, D::Error> 
     Ok(!v.is_empty() && v != "0")
 }
 
-/// A timestamp for people to read, in UTC.
-pub fn format_time(unix: impl std::borrow::Borrow<i64>) -> String {
+/// A count with its noun: "1 day", "3 days".
+pub fn plural(n: impl TryInto<u64>, one: &str, many: &str) -> String {
+    let n: u64 = n.try_into().unwrap_or(0);
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// A timestamp for people to read in `zone` (the programme's, or an event's), with the
+/// zone's abbreviation so that no one has to guess: "2026-12-02 09:30 EST".
+pub fn format_time(unix: impl std::borrow::Borrow<i64>, zone: &jiff::tz::TimeZone) -> String {
     jiff::Timestamp::from_second(*unix.borrow())
-        .map(|t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+        .map(|t| {
+            t.to_zoned(zone.clone())
+                .strftime("%Y-%m-%d %H:%M %Z")
+                .to_string()
+        })
+        .unwrap_or_default()
+}
+
+/// A timestamp for spreadsheets: local time in `zone` with its offset from UTC
+/// ("2026-12-02T09:30:00-05:00"), which a spreadsheet reads as a date and a person as
+/// the time they knew.
+pub fn format_time_iso(unix: impl std::borrow::Borrow<i64>, zone: &jiff::tz::TimeZone) -> String {
+    jiff::Timestamp::from_second(*unix.borrow())
+        .map(|t| {
+            t.to_zoned(zone.clone())
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 

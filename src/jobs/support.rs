@@ -47,8 +47,12 @@ impl TimedJob for Retention {
                     cx.store.now(),
                 )?;
             }
+            use crate::domain::plural;
             Ok(format!(
-                "erased the identities of {n} requests closed more than {days} days ago, and {files} confidential messages from the mail folder"
+                "erased the identities of {} closed more than {} ago, and {} from the mail folder",
+                plural(n, "request", "requests"),
+                plural(days, "day", "days"),
+                plural(files, "confidential message", "confidential messages"),
             ))
         })
     }

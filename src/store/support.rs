@@ -220,41 +220,68 @@ impl Store {
 
     /// Withdraws an open request; its free text is erased at once.
     pub async fn withdraw_support_request(&self, code: &str) -> StoreResult<RequestSummary> {
-        let now = self.now();
         let digest = crypto::secret_digest(code);
-        // One transaction: the request is withdrawn and any offer still open on it is
-        // cancelled, so no helper can accept it afterwards.
-        let mut tx = self.begin_write().await?;
-        // Offers first, then the request: the order answering and expiring take, so that
-        // on PostgreSQL two of them at once wait for each other instead of deadlocking.
-        sqlx::query(
-            "UPDATE support_offers SET status = 'cancelled', responded_at = $1
-             WHERE status = 'offered' AND request_id IN (
-                 SELECT id FROM support_requests
-                 WHERE receipt_digest = $2 AND status NOT IN ('closed', 'withdrawn'))",
-        )
-        .bind(now)
-        .bind(&digest)
-        .execute(&mut *tx)
-        .await?;
-        let row = sqlx::query(
-            "UPDATE support_requests SET status = 'withdrawn', updated_at = $1, closed_at = $1,
-                 outcome = 'withdrawn', sealed_message = NULL
-             WHERE receipt_digest = $2 AND status NOT IN ('closed', 'withdrawn')
-             RETURNING id",
-        )
-        .bind(now)
-        .bind(&digest)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if row.is_none() {
-            drop(tx);
+        if !self.withdraw_where("receipt_digest = $2", &digest).await? {
             // Unknown codes are NotFound (one answer for all of them); known ones are closed.
             self.support_request_by_receipt(code).await?;
             return Err(StoreError::Conflict(Conflict::RequestClosed));
         }
-        tx.commit().await?;
         self.support_request_by_receipt(code).await
+    }
+
+    /// A signed-in member withdraws one of their own requests, found by its owner's blind
+    /// index: another member's request (or one filed signed out) is NotFound, as if it
+    /// did not exist.
+    pub async fn withdraw_own_support_request(
+        &self,
+        owner: AccountId,
+        id: i64,
+    ) -> StoreResult<RequestSummary> {
+        let index = owner_index(self.data_key()?, owner);
+        let clause = format!("owner_index = $2 AND id = {id}");
+        if !self.withdraw_where(&clause, &index).await? {
+            let mine = self.my_support_requests(owner).await?;
+            return Err(match mine.iter().any(|r| r.id == id) {
+                true => StoreError::Conflict(Conflict::RequestClosed),
+                false => StoreError::NotFound,
+            });
+        }
+        self.support_request(id).await
+    }
+
+    /// Withdraws the open request that `clause` finds (with `$2` bound to `key`); false
+    /// if there is none. One transaction: the request is withdrawn and any offer still
+    /// open on it is cancelled, so no helper can accept it afterwards.
+    async fn withdraw_where(&self, clause: &str, key: &str) -> StoreResult<bool> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        // Offers first, then the request: the order answering and expiring take, so that
+        // on PostgreSQL two of them at once wait for each other instead of deadlocking.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE support_offers SET status = 'cancelled', responded_at = $1
+             WHERE status = 'offered' AND request_id IN (
+                 SELECT id FROM support_requests
+                 WHERE {clause} AND status NOT IN ('closed', 'withdrawn'))"
+        )))
+        .bind(now)
+        .bind(key)
+        .execute(&mut *tx)
+        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE support_requests SET status = 'withdrawn', updated_at = $1, closed_at = $1,
+                 outcome = 'withdrawn', sealed_message = NULL
+             WHERE {clause} AND status NOT IN ('closed', 'withdrawn')
+             RETURNING id"
+        )))
+        .bind(now)
+        .bind(key)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if row.is_none() {
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// A member's own requests, newest first.

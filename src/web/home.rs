@@ -24,8 +24,7 @@ struct HomeView {
 
 impl HomeView {
     fn plural(&self, n: impl std::borrow::Borrow<usize>, one: &str, many: &str) -> String {
-        let n = *n.borrow();
-        format!("{n} {}", if n == 1 { one } else { many })
+        crate::domain::plural(*n.borrow(), one, many)
     }
 
     fn topics(&self, r: &crate::store::RequestSummary) -> String {

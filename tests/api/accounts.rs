@@ -358,9 +358,26 @@ async fn tokens_authenticate_the_api(db: TestDb) {
     let r = api(&app, Method::GET, "/api/v1/me", Some(&token), None).await;
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.json()["email"], "tok@example.edu");
+    let tokens = b.get("/account/developers").await;
+    assert!(tokens.body.contains("my script"), "{}", tokens.body);
+    assert!(!tokens.body.contains(&token), "never shown again");
+    let account = b.get("/account").await.body;
     assert!(
-        !b.get("/account").await.body.contains(&token),
-        "never shown again"
+        !account.contains("my script") && account.contains("href=\"/account/developers\""),
+        "the account page links to the tokens and lists none: {account}"
+    );
+    // Every mistake of the token form at once, with the name kept.
+    let r = b
+        .post(
+            "/account/tokens",
+            &[("name", &"n".repeat(81)), ("expires_days", "7")],
+        )
+        .await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("href=\"#name\"") && r.body.contains("href=\"#expires_days\""),
+        "{}",
+        r.body
     );
 
     // A member's token cannot do a coordinator's work.

@@ -60,6 +60,8 @@ const PAGES: &[(&str, Door)] = &[
     ("/account", Door::Member),
     ("/account/password", Door::Member),
     ("/account/mail", Door::Member),
+    ("/account/developers", Door::Member),
+    ("/support/mine/{id}/withdraw", Door::Member),
     ("/account/tokens", Door::Member),
     ("/account/tokens/{id}/revoke", Door::Member),
     ("/account/events", Door::Member),

@@ -203,22 +203,67 @@ async fn asking_for_support_and_following_it_in_a_browser() {
     // From the peer-support page to the form.
     c.goto(&app.url("/peer-support")).await.expect("page");
     click(&c, "main a[href='/support/request']").await;
-    let form = wait_for(&c, "Send my request").await;
+    let form = wait_for(&c, "step 1 of 3").await;
     assert!(form.contains("988"), "the crisis notice is on the form");
 
-    // Every mistake comes back at once, with the fields kept; nothing is pre-chosen.
-    fill(&c, "#name", "Ottilie Browser-Test").await;
-    click(&c, "form[action='/support/request'] button[type=submit]").await;
-    let again = wait_for(&c, "There is a problem").await;
-    assert!(again.contains("Ottilie Browser-Test"));
-    let fields = error_summary(&c).await;
-    assert_eq!(fields, ["topics", "urgency", "email", "contact_mode"]);
-
+    // Each step tells every mistake of its own at once; nothing is pre-chosen.
+    click(&c, "#continue").await;
+    wait_for(&c, "There is a problem").await;
+    assert_eq!(error_summary(&c).await, ["topics", "urgency"]);
+    assert!(c.title().await.expect("title").starts_with("Error: "));
     click(&c, "input[name=topics][value=burnout]").await;
     click(&c, "input[name=urgency][value=routine]").await;
+    click(&c, "#continue").await;
+
+    wait_for(&c, "step 2 of 3").await;
+    fill(&c, "#name", "Ottilie Browser-Test").await;
+    click(&c, "#continue").await;
+    let again = wait_for(&c, "There is a problem").await;
+    assert!(
+        again.contains("Ottilie Browser-Test"),
+        "what was typed stays"
+    );
+    assert_eq!(error_summary(&c).await, ["email", "contact_mode"]);
     click(&c, "input[name=contact_mode][value=email]").await;
     fill(&c, "#email", "ottilie@example.org").await;
-    click(&c, "form[action='/support/request'] button[type=submit]").await;
+    click(&c, "#continue").await;
+
+    // The optional step, then every answer to check, each step with its "Change".
+    wait_for(&c, "step 3 of 3").await;
+    fill(&c, "#message", "Two lines,\nkept as typed.").await;
+    click(&c, "#continue").await;
+    let check = wait_for(&c, "Check your answers before sending").await;
+    for said in [
+        "Burnout or exhaustion",
+        "Within a few days is fine",
+        "Ottilie Browser-Test",
+        "ottilie@example.org",
+        "Two lines,",
+    ] {
+        assert!(check.contains(said), "the check page shows {said:?}");
+    }
+    assert!(
+        !c.current_url()
+            .await
+            .expect("url")
+            .as_str()
+            .contains("ottilie"),
+        "answers never travel in the address"
+    );
+    click(&c, "button[name=go][value='2']").await;
+    wait_for(&c, "step 2 of 3").await;
+    fill(&c, "#name", "Ottilie Changed").await;
+    click(&c, "#continue").await;
+    let check = wait_for(&c, "Check your answers before sending").await;
+    assert!(
+        check.contains("Ottilie Changed"),
+        "a change returns to the check page"
+    );
+    assert!(
+        check.contains("Two lines,"),
+        "and loses nothing of the other steps"
+    );
+    click(&c, "#send-request").await;
     let receipt = element(&c, "#receipt").await;
     let code = receipt.prop("value").await.expect("value").expect("a code");
     assert_eq!(code.len(), 19, "{code}");

@@ -374,8 +374,12 @@ pub struct Reply {
 
 impl Reply {
     pub fn location(&self) -> &str {
+        self.header("location")
+    }
+
+    pub fn header(&self, name: &str) -> &str {
         self.headers
-            .get("location")
+            .get(name)
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
     }

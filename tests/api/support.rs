@@ -18,6 +18,7 @@ on_both!(
     the_support_api_files_follows_and_withdraws,
     rotating_the_key_keeps_every_request_readable,
     helpers_profiles_training_and_explained_shortlists,
+    the_request_form_goes_in_steps_and_keeps_nothing_until_sent,
 );
 
 /// The receipt code shown on the receipt page.
@@ -271,6 +272,117 @@ async fn members_see_their_own_requests_and_coordinators_a_nameless_queue(db: Te
     assert_eq!(helper.get("/support/queue").await.status, 403);
     let mut anonymous = app.browser();
     assert_eq!(anonymous.get("/support/queue").await.status, 303);
+
+    // Alice withdraws from her list, without the receipt code; Bob cannot withdraw it,
+    // nor learn that it exists.
+    let id: i64 = mine
+        .body
+        .split("action=\"/support/mine/")
+        .nth(1)
+        .and_then(|s| s.split('/').next())
+        .and_then(|s| s.parse().ok())
+        .expect("a withdraw button");
+    let path = format!("/support/mine/{id}/withdraw");
+    assert_eq!(bob.post(&path, &[]).await.status, 404);
+    assert_eq!(
+        bob.post("/support/mine/999999/withdraw", &[]).await.status,
+        404
+    );
+    let bobs = app
+        .store
+        .account_by_email(
+            &wecare::domain::accounts::Email::parse("bob@example.edu").expect("email"),
+        )
+        .await
+        .expect("bob");
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1{path}"),
+        Some(&app.token_for(&bobs).await),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 404, "{}", r.body);
+    assert!(
+        coordinator
+            .get("/support/queue")
+            .await
+            .body
+            .contains("1 open"),
+        "still open"
+    );
+    let r = alice.post(&path, &[]).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("Your request is withdrawn"), "{}", r.body);
+    assert!(!r.body.contains(&path), "no button on a withdrawn request");
+    assert!(r.body.contains("Withdrawn"), "{}", r.body);
+    assert_eq!(
+        alice.post(&path, &[]).await.status,
+        409,
+        "already withdrawn"
+    );
+    assert!(
+        coordinator
+            .get("/support/queue")
+            .await
+            .body
+            .contains("No open requests")
+    );
+    {
+        use sqlx::Connection;
+        sqlx::any::install_default_drivers();
+        let mut conn = sqlx::AnyConnection::connect(app.db.database().driver_url())
+            .await
+            .expect("connect");
+        let (left,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM support_requests WHERE sealed_message IS NOT NULL",
+        )
+        .fetch_one(&mut conn)
+        .await
+        .expect("count");
+        assert_eq!(left, 0, "the message is erased");
+    }
+
+    // The API does the same for a request filed with a token.
+    let alices = app
+        .store
+        .account_by_email(
+            &wecare::domain::accounts::Email::parse("alice@example.edu").expect("email"),
+        )
+        .await
+        .expect("alice");
+    let token = app.token_for(&alices).await;
+    let filed = api(
+        &app,
+        Method::POST,
+        "/api/v1/support/requests",
+        Some(&token),
+        Some(json!({
+        "topics": ["other"], "urgency": "routine", "contact_mode": "email",
+        "name": "Alice", "email": "alice@example.edu"})),
+    )
+    .await;
+    assert_eq!(filed.status, 201, "{}", filed.body);
+    let listed = api(
+        &app,
+        Method::GET,
+        "/api/v1/support/mine",
+        Some(&token),
+        None,
+    )
+    .await;
+    let newest = listed.json()[0]["id"].as_i64().expect("an id");
+    let r = api(
+        &app,
+        Method::POST,
+        &format!("/api/v1/support/mine/{newest}/withdraw"),
+        Some(&token),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.json()["status"], "withdrawn");
     app.stop().await;
 }
 
@@ -630,7 +742,11 @@ async fn helpers_profiles_training_and_explained_shortlists(db: TestDb) {
     );
 
     // Ana is public, so she can be asked for by name; a made-up helper cannot.
-    let form = member.get("/support/request").await.body;
+    // (The request form's third step asks for one.)
+    let form = member
+        .post("/support/request", &[("step", "4"), ("go", "3")])
+        .await
+        .body;
     assert!(
         form.contains(&format!("<option value=\"{ana_id}\"")),
         "{form}"
@@ -673,5 +789,204 @@ async fn helpers_profiles_training_and_explained_shortlists(db: TestDb) {
     assert_eq!(ana.get("/support/helpers").await.status, 403);
     let mut plain = app.signed_in("plain@example.edu", &[]).await;
     assert_eq!(plain.get("/helper/profile").await.status, 403);
+    app.stop().await;
+}
+
+/// The hidden fields of a page's form, read back as a browser would send them.
+fn hidden_fields(body: &str) -> Vec<(String, String)> {
+    let unescape = |v: &str| {
+        v.replace("&quot;", "\"")
+            .replace("&#34;", "\"")
+            .replace("&#x27;", "'")
+            .replace("&#39;", "'")
+            .replace("&lt;", "<")
+            .replace("&#60;", "<")
+            .replace("&gt;", ">")
+            .replace("&#62;", ">")
+            .replace("&amp;", "&")
+            .replace("&#38;", "&")
+    };
+    body.split("<input type=\"hidden\" name=\"")
+        .skip(1)
+        .filter_map(|s| {
+            let (name, rest) = s.split_once('"')?;
+            let value = rest.strip_prefix(" value=\"")?.split('"').next()?;
+            Some((name.to_string(), unescape(value)))
+        })
+        .filter(|(name, _)| name != "csrf_token")
+        .collect()
+}
+
+/// Sends a step of the request form: what the page carried, and what this step asks.
+async fn step(
+    b: &mut Browser,
+    page: &str,
+    go: &str,
+    answers: &[(&str, &str)],
+) -> crate::helpers::Reply {
+    let carried = hidden_fields(page);
+    let mut all: Vec<(&str, &str)> = carried
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    all.extend_from_slice(answers);
+    all.push(("go", go));
+    let r = b.post("/support/request", &all).await;
+    assert!(r.location().is_empty(), "no step redirects");
+    assert_eq!(
+        r.header("cache-control"),
+        "no-store",
+        "no step is kept by a cache"
+    );
+    r
+}
+
+/// The request form in steps: each step reports its own mistakes, the answers travel in
+/// the form from page to page (escaped, with line breaks and quotes intact), "Change"
+/// from the check page returns to it, and nothing reaches the store until "Send".
+async fn the_request_form_goes_in_steps_and_keeps_nothing_until_sent(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut coordinator = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+    let mut b = app.browser();
+    let first = b.get("/support/request").await;
+    assert!(first.body.contains("step 1 of 3"), "{}", first.body);
+
+    let r = step(&mut b, &first.body, "next", &[]).await;
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("href=\"#topics\"") && r.body.contains("href=\"#urgency\""));
+    assert!(
+        !r.body.contains("href=\"#email\""),
+        "step 2's fields wait for step 2"
+    );
+
+    let r = step(
+        &mut b,
+        &first.body,
+        "next",
+        &[
+            ("topics", "burnout"),
+            ("topics", "other"),
+            ("urgency", "soon"),
+        ],
+    )
+    .await;
+    assert_eq!(r.status, 200);
+    assert!(r.body.contains("step 2 of 3"), "{}", r.body);
+    let name = "Zo\u{eb} \"<b>Quoted</b>\" O'Hara";
+    let r2 = step(
+        &mut b,
+        &r.body,
+        "next",
+        &[("name", name), ("email", EMAIL), ("contact_mode", "phone")],
+    )
+    .await;
+    assert_eq!(r2.status, 422, "a call needs a number");
+    assert!(r2.body.contains("href=\"#phone\""), "{}", r2.body);
+    assert!(!r2.body.contains("<b>Quoted"), "what was typed is escaped");
+    let r = step(
+        &mut b,
+        &r.body,
+        "next",
+        &[
+            ("name", name),
+            ("email", EMAIL),
+            ("contact_mode", "phone"),
+            ("phone", PHONE),
+        ],
+    )
+    .await;
+    assert!(r.body.contains("step 3 of 3"), "{}", r.body);
+    let message = "First line, \"quoted\"\r\nsecond line & more";
+    let check = step(
+        &mut b,
+        &r.body,
+        "next",
+        &[("message", message), ("gender", "woman")],
+    )
+    .await;
+    assert!(
+        check.body.contains("Check your answers before sending"),
+        "{}",
+        check.body
+    );
+    for said in [
+        "Burnout or exhaustion, Something else",
+        "Within one working day, please",
+        "Phone call",
+        PHONE,
+        "woman",
+    ] {
+        assert!(
+            check.body.contains(said),
+            "the check page shows {said}: {}",
+            check.body
+        );
+    }
+    assert!(
+        !check.body.contains("<b>Quoted"),
+        "escaped on the check page too"
+    );
+    assert!(
+        crate::support::queue_ids(&coordinator.get("/support/queue").await.body).is_empty(),
+        "nothing is stored before it is sent"
+    );
+
+    // "Change" opens a step with its answers; "Continue" returns to the check page.
+    let change = step(&mut b, &check.body, "2", &[]).await;
+    assert!(change.body.contains("step 2 of 3"));
+    let kept: Vec<(String, String)> = hidden_fields(&change.body);
+    assert!(
+        kept.iter().any(|(n, v)| n == "message" && v == message),
+        "{kept:?}"
+    );
+    let check = step(
+        &mut b,
+        &change.body,
+        "next",
+        &[
+            ("name", "Zoe Changed"),
+            ("email", EMAIL),
+            ("contact_mode", "phone"),
+            ("phone", PHONE),
+        ],
+    )
+    .await;
+    assert!(
+        check.body.contains("Check your answers before sending"),
+        "{}",
+        check.body
+    );
+    assert!(check.body.contains("Zoe Changed"));
+
+    // A page sent by hand without an answer an earlier step asked for goes back there.
+    let without_email: Vec<(String, String)> = hidden_fields(&check.body)
+        .into_iter()
+        .filter(|(n, _)| n != "email")
+        .collect();
+    let mut raw: Vec<(&str, &str)> = without_email
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    raw.push(("go", "send"));
+    let r = b.post("/support/request", &raw).await;
+    assert_eq!(r.status, 422);
+    assert!(
+        r.body.contains("step 2 of 3") && r.body.contains("href=\"#email\""),
+        "{}",
+        r.body
+    );
+    assert!(crate::support::queue_ids(&coordinator.get("/support/queue").await.body).is_empty());
+
+    let sent = step(&mut b, &check.body, "send", &[]).await;
+    assert_eq!(sent.status, 200, "{}", sent.body);
+    let code = receipt_code_in(&sent.body);
+    assert_eq!(
+        crate::support::queue_ids(&coordinator.get("/support/queue").await.body).len(),
+        1
+    );
+    let status = b.post("/support/status", &[("receipt_code", &code)]).await;
+    assert_eq!(status.status, 200, "{}", status.body);
     app.stop().await;
 }

@@ -141,9 +141,9 @@ pub async fn offer_to(
     let urgency = store.support_request(request_id).await?.urgency;
     let sla = store.service_level_settings().await?;
     let window = i64::from(sla.offer_hours(urgency)) * 3600;
-    let respond_by = match crate::domain::sla::BusinessHours::parse(&sla) {
-        Ok(hours) => hours.add(store.now(), window),
-        Err(_) => store.now() + window,
+    let (respond_by, zone) = match crate::domain::sla::BusinessHours::parse(&sla) {
+        Ok(hours) => (hours.add(store.now(), window), hours.time_zone().clone()),
+        Err(_) => (store.now() + window, jiff::tz::TimeZone::UTC),
     };
     let writer = Writer::load(store, public_url, MessageKind::HelperOffer).await?;
     let mail = writer.to(
@@ -151,7 +151,7 @@ pub async fn offer_to(
         &[
             ("name", &account.display_name),
             ("link", &writer.url("/helper/cases")),
-            ("respond_by", &format_time(respond_by)),
+            ("respond_by", &format_time(respond_by, &zone)),
         ],
         format!("helper_offer:{request_id}:{}:{}", helper.0, store.now()),
     );

@@ -5,6 +5,7 @@
 use crate::app::support::{CoordinatorAlerts, Opener, matching_inputs, offer_next, offer_to};
 use crate::app::{Coordinator, Member, Public, Result};
 use crate::domain::accounts::AccountId;
+use crate::domain::ids::RequestId;
 use crate::domain::sla::{BusinessHours, ServiceLevelSettings, SlaState};
 use crate::domain::support::{
     NewRequest, PromiseSettings, ReferralInput, RequestInput, RequestStatus, Urgency,
@@ -42,6 +43,11 @@ pub(crate) async fn business_hours(store: &Store) -> Result<(BusinessHours, Serv
             Ok((h, d))
         }
     }
+}
+
+/// The programme's time zone (set with its business hours).
+pub(crate) async fn programme_zone(store: &Store) -> Result<jiff::tz::TimeZone> {
+    Ok(business_hours(store).await?.0.time_zone().clone())
 }
 
 /// A self-request's fields, then that a helper named or to avoid is one of those listed
@@ -82,6 +88,13 @@ impl Public {
     #[tracing::instrument(skip_all, level = "debug")]
     pub async fn business_hours(&self) -> Result<(BusinessHours, ServiceLevelSettings)> {
         business_hours(self.store()).await
+    }
+
+    /// The programme's time zone, in which people read every time that is not an
+    /// event's.
+    #[tracing::instrument(skip_all, level = "debug")]
+    pub async fn programme_zone(&self) -> Result<jiff::tz::TimeZone> {
+        programme_zone(self.store()).await
     }
 
     /// What the request form promises, from the settings in force now.
@@ -219,6 +232,16 @@ impl Member {
     #[tracing::instrument(skip_all, level = "debug")]
     pub async fn my_support_requests(&self) -> Result<Vec<RequestSummary>> {
         Ok(self.store().my_support_requests(self.id).await?)
+    }
+
+    /// Withdraws one of this person's own requests, as its receipt code would: any open
+    /// offer is cancelled and the message erased. Someone else's request is not found.
+    #[tracing::instrument(skip_all)]
+    pub async fn withdraw_my_request(&self, id: RequestId) -> Result<RequestSummary> {
+        Ok(self
+            .store()
+            .withdraw_own_support_request(self.id, id.0)
+            .await?)
     }
 }
 

@@ -164,31 +164,55 @@ pub async fn signout(State(state): State<AppState>, headers: HeaderMap) -> PageR
 struct AccountView {
     l: Layout,
     account: Account,
-    tokens: Vec<ApiTokenInfo>,
     mail_choices: Vec<(MessageKind, bool)>,
+}
+
+pub async fn show(ctx: Ctx, member: Member) -> PageResult {
+    render(&AccountView {
+        l: ctx.layout("My account"),
+        account: member.account().clone(),
+        mail_choices: member.mail_choices().await?,
+    })
+}
+
+/// API tokens live on a page of their own: most members never need one, and a list of
+/// secrets-to-be does not belong beside a person's e-mail choices.
+#[derive(Template)]
+#[template(path = "accounts/developers.html")]
+struct DevelopersView {
+    l: Layout,
+    tokens: Vec<ApiTokenInfo>,
+    typed_name: String,
     error: Option<Invalid>,
     now: i64,
 }
 
-async fn account_page(ctx: Ctx, member: &Member, error: Option<Invalid>) -> PageResult {
-    let tokens = member.api_tokens().await?;
-    let mail_choices = member.mail_choices().await?;
-    let status = form_status(&error);
+impl DevelopersView {
+    fn err(&self, field: &str) -> Option<String> {
+        field_error(&self.error, field)
+    }
+}
+
+async fn developers_page(
+    ctx: Ctx,
+    member: &Member,
+    typed_name: String,
+    error: Option<Invalid>,
+) -> PageResult {
     render_status(
-        status,
-        &AccountView {
-            l: ctx.layout("My account"),
-            account: member.account().clone(),
-            tokens,
-            mail_choices,
+        form_status(&error),
+        &DevelopersView {
+            l: ctx.layout("API tokens"),
+            tokens: member.api_tokens().await?,
+            typed_name,
             error,
             now: member.now(),
         },
     )
 }
 
-pub async fn show(ctx: Ctx, member: Member) -> PageResult {
-    account_page(ctx, &member, None).await
+pub async fn developers(ctx: Ctx, member: Member) -> PageResult {
+    developers_page(ctx, &member, String::new(), None).await
 }
 
 #[derive(Template)]
@@ -311,17 +335,17 @@ pub fn token_name(raw: &str) -> Result<String, Invalid> {
 }
 
 pub async fn create_token(ctx: Ctx, account: Member, Form(form): Form<TokenForm>) -> PageResult {
-    let checked = token_name(&form.name)
-        .and_then(|n| token_expiry(&form.expires_days, account.now()).map(|e| (n, e)));
-    let (name, expires_at) = match checked {
-        Ok(v) => v,
-        Err(e) => return account_page(ctx, &account, Some(e)).await,
-    };
+    let mut mistakes = crate::domain::Mistakes::new();
+    let name = mistakes.or(token_name(&form.name), String::new());
+    let expires_at = mistakes.or(token_expiry(&form.expires_days, account.now()), None);
+    if let Err(e) = mistakes.finish(()) {
+        return developers_page(ctx, &account, form.name, Some(e)).await;
+    }
     let (_, secret) = account.create_api_token(&name, expires_at).await?;
     let lasts = match expires_at {
         Some(t) => format!(
             " It works until {}; make a new one before then.",
-            crate::domain::format_time(t)
+            crate::domain::format_time(t, &ctx.zone)
         ),
         None => " It works until you revoke it.".to_string(),
     };
@@ -330,14 +354,14 @@ pub async fn create_token(ctx: Ctx, account: Member, Form(form): Form<TokenForm>
         "New API token",
         &format!("Send it in the Authorization header as: Bearer followed by the token.{lasts}"),
         Some(("Your new token", secret)),
-        "/account",
-        "Back to my account",
+        "/account/developers",
+        "Back to API tokens",
     )
 }
 
 pub async fn revoke_token(account: Member, Path(id): Path<TokenId>) -> PageResult {
     account.revoke_api_token(id).await?;
-    Ok(Redirect::to("/account").into_response())
+    Ok(Redirect::to("/account/developers").into_response())
 }
 
 pub async fn setup_form(

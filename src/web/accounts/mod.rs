@@ -18,6 +18,7 @@ pub fn routes() -> Router<AppState> {
             "/account/password",
             get(account::password_form).post(account::change_password),
         )
+        .route("/account/developers", get(account::developers))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route(

@@ -74,6 +74,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(support::queue))
         .routes(routes!(support::refer))
         .routes(routes!(support::mine))
+        .routes(routes!(support::withdraw_mine))
         .routes(routes!(cases::shortlist))
         .routes(routes!(cases::offer))
         .routes(routes!(cases::offer_next))

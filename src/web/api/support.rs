@@ -8,10 +8,11 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::domain::ids::RequestId;
 use crate::domain::support::{ReferralInput, RequestInput, RequestStatus};
 use crate::store::RequestSummary;
 use crate::web::AppState;
-use crate::web::api::ApiJson;
+use crate::web::api::{ApiJson, ApiPath};
 use crate::web::http::auth::{Api, ClientAddr, Coordinator, MaybeApiCaller, Member};
 use crate::web::http::error::{ApiResult, ErrorBody};
 
@@ -141,6 +142,20 @@ pub async fn mine(
     Api(a): Api<Member>,
 ) -> ApiResult<Json<Vec<RequestSummary>>> {
     Ok(Json(a.my_support_requests().await?))
+}
+
+/// Withdraws one of the caller's own requests (filed while signed in); its free text is
+/// erased at once. Another person's request is 404, as if it did not exist.
+#[utoipa::path(post, path = "/api/v1/support/mine/{id}/withdraw", tag = "support", security(("bearer" = [])),
+    params(("id" = i64, Path, description = "The request's id, from /api/v1/support/mine")),
+    responses((status = 200, body = RequestSummary), (status = 401, body = ErrorBody),
+               (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn withdraw_mine(
+    State(_state): State<AppState>,
+    Api(a): Api<Member>,
+    ApiPath(id): ApiPath<RequestId>,
+) -> ApiResult<Json<RequestSummary>> {
+    Ok(Json(a.withdraw_my_request(id).await?))
 }
 
 /// Open requests, oldest first, naming no one (coordinators).

@@ -11,34 +11,57 @@ use super::error::AppError;
 
 pub struct Form<T>(pub T);
 
+/// One form read as two structs: what the person answered, and how they move through a
+/// form of several steps (which step they were on, which button they pressed).
+pub struct Both<T, U>(pub T, pub U);
+
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        let is_form = req
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| {
-                v.to_ascii_lowercase()
-                    .starts_with("application/x-www-form-urlencoded")
-            });
-        let unreadable = |message: &str| AppError::BadInput {
-            field: "form".into(),
-            message: message.into(),
-        };
-        if !is_form {
-            return Err(unreadable(
-                "This address takes a form (application/x-www-form-urlencoded).",
-            ));
-        }
-        let body = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|_| unreadable("The form could not be read; send it again."))?;
-        // Form structs are text, so what fails here is the form's shape, not a value
-        // someone typed: nothing typed is echoed.
-        serde_html_form::from_bytes(&body).map(Form).map_err(|_| {
-            unreadable("The form could not be read; reload the page and send it again.")
-        })
+        let body = form_body(req, state).await?;
+        read(&body).map(Form)
     }
+}
+
+impl<T: DeserializeOwned, U: DeserializeOwned, S: Send + Sync> FromRequest<S> for Both<T, U> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let body = form_body(req, state).await?;
+        Ok(Both(read(&body)?, read(&body)?))
+    }
+}
+
+fn unreadable(message: &str) -> AppError {
+    AppError::BadInput {
+        field: "form".into(),
+        message: message.into(),
+    }
+}
+
+async fn form_body<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, AppError> {
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !is_form {
+        return Err(unreadable(
+            "This address takes a form (application/x-www-form-urlencoded).",
+        ));
+    }
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|_| unreadable("The form could not be read; send it again."))
+}
+
+/// Form structs are text, so what fails here is the form's shape, not a value someone
+/// typed: nothing typed is echoed.
+fn read<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
+    serde_html_form::from_bytes(body)
+        .map_err(|_| unreadable("The form could not be read; reload the page and send it again."))
 }

@@ -24,6 +24,16 @@ pub struct Layout {
     pub account: Option<Account>,
     pub csrf: String,
     pub current: String,
+    /// The programme's time zone: every time a person reads is in it (an event's own
+    /// times are in the event's zone).
+    pub zone: jiff::tz::TimeZone,
+}
+
+impl Layout {
+    /// A moment in the programme's zone, for people to read.
+    pub fn time(&self, unix: impl std::borrow::Borrow<i64>) -> String {
+        crate::domain::format_time(unix, &self.zone)
+    }
 }
 
 /// The page context, taken by every HTML handler.
@@ -33,6 +43,7 @@ pub struct Ctx {
     pub account: Option<Account>,
     pub csrf: String,
     pub path: String,
+    pub zone: jiff::tz::TimeZone,
 }
 
 impl Ctx {
@@ -44,6 +55,7 @@ impl Ctx {
             account: self.account.clone(),
             csrf: self.csrf.clone(),
             current: self.path.clone(),
+            zone: self.zone.clone(),
         }
     }
 }
@@ -55,6 +67,7 @@ impl FromRequestParts<AppState> for Ctx {
         let MaybeSignedIn(account) = MaybeSignedIn::from_request_parts(parts, state).await?;
         let CsrfToken(csrf) = CsrfToken::from_request_parts(parts, state).await?;
         let branding = state.app.public().branding().await?;
+        let zone = state.app.public().programme_zone().await?;
         let mut entries: Vec<(i64, String, String)> = state
             .app
             .public()
@@ -76,6 +89,7 @@ impl FromRequestParts<AppState> for Ctx {
             account: account.map(crate::app::Member::into_account),
             csrf,
             path: parts.uri.path().to_string(),
+            zone,
         })
     }
 }

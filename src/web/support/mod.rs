@@ -1,7 +1,9 @@
-//! Peer support on the web, by who meets it: people who ask (`requests`), coordinators'
+//! Peer support on the web, by who meets it: the request form in steps (`asking`), people
+//! who follow their requests (`requests`), coordinators'
 //! queue and plan (`queue`), a helper's offers and cases (`cases`), the helper corps
 //! (`helpers`), the programme's settings and its resource directory.
 
+mod asking;
 mod cases;
 mod helpers;
 mod queue;
@@ -18,7 +20,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route(
             "/support/request",
-            get(requests::request_form).post(requests::submit),
+            get(asking::request_form).post(asking::submit),
         )
         .route(
             "/support/status",
@@ -32,6 +34,7 @@ pub fn routes() -> Router<AppState> {
             get(requests::refer_form).post(requests::refer),
         )
         .route("/support/mine", get(requests::mine))
+        .route("/support/mine/{id}/withdraw", post(requests::withdraw_mine))
         .route("/support/queue", get(queue::queue))
         .route(
             "/support/queue/plan",

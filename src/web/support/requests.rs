@@ -3,103 +3,20 @@
 //! helper, feedback, withdrawal, and a member's own requests.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use serde::Deserialize;
 
 use crate::app::support::requests::Requester;
 use crate::domain::Invalid;
-use crate::domain::support::{
-    Appointment, ContactMode, ReferralForm, ReferralInput, ReferralReason, RequestForm,
-    RequestInput, Topic, Urgency,
-};
+use crate::domain::ids::RequestId;
+use crate::domain::support::{ReferralForm, ReferralInput, ReferralReason, Urgency};
 use crate::store::RequestSummary;
 use crate::web::AppState;
-use crate::web::http::auth::{ClientAddr, MaybeSignedIn, Member};
-use crate::web::http::error::{AppError, PageResult};
+use crate::web::http::auth::{ClientAddr, Member};
+use crate::web::http::error::PageResult;
 use crate::web::http::form::Form;
 use crate::web::http::layout::{Ctx, Layout, field_error, render, render_status};
-
-#[derive(Template)]
-#[template(path = "support/request.html")]
-struct RequestView {
-    l: Layout,
-    input: RequestForm,
-    /// Helpers who chose to be listed publicly, to be asked for by name.
-    public_helpers: Vec<crate::store::PublicHelper>,
-    error: Option<Invalid>,
-    /// What the programme promises, from the settings in force.
-    promises: Vec<String>,
-}
-
-impl RequestView {
-    fn err(&self, field: &str) -> Option<String> {
-        field_error(&self.error, field)
-    }
-    /// The optional preferences fold away; a mistake among them opens them.
-    fn has_preference_error(&self) -> bool {
-        [
-            "appointment",
-            "rank",
-            "gender",
-            "race_ethnicity",
-            "language",
-            "named_helper",
-            "avoid_helpers",
-        ]
-        .iter()
-        .any(|f| self.err(f).is_some())
-    }
-    fn topics(&self) -> &'static [Topic] {
-        Topic::ALL
-    }
-    fn urgencies(&self) -> &'static [Urgency] {
-        Urgency::ALL
-    }
-    fn modes(&self) -> &'static [ContactMode] {
-        ContactMode::ALL
-    }
-    fn appointments(&self) -> &'static [Appointment] {
-        Appointment::ALL
-    }
-    fn is_named(&self, id: &i64) -> bool {
-        self.input.named_helper.trim() == id.to_string()
-    }
-    fn is_avoided(&self, id: &i64) -> bool {
-        self.input
-            .avoid_helpers
-            .iter()
-            .any(|h| h.trim() == id.to_string())
-    }
-}
-
-pub async fn request_form(State(state): State<AppState>, ctx: Ctx) -> PageResult {
-    let public = state.app.public();
-    if ctx.account.is_none() && public.support_requires_sign_in().await? {
-        return Err(AppError::Unauthorized);
-    }
-    // How soon and how to be reached are the person's to choose: nothing is pre-selected.
-    let input = RequestForm {
-        email: ctx
-            .account
-            .as_ref()
-            .map(|a| a.email.as_str().to_string())
-            .unwrap_or_default(),
-        name: ctx
-            .account
-            .as_ref()
-            .map(|a| a.display_name.clone())
-            .unwrap_or_default(),
-        ..Default::default()
-    };
-    render(&RequestView {
-        l: ctx.layout("Ask for peer support"),
-        input,
-        public_helpers: public.public_helpers().await?,
-        error: None,
-        promises: public.support_promises().await?,
-    })
-}
 
 #[derive(Template)]
 #[template(path = "support/refer.html")]
@@ -161,55 +78,6 @@ pub async fn refer(
         ),
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Template)]
-#[template(path = "support/receipt.html")]
-struct ReceiptView {
-    l: Layout,
-    /// An urgent request filed outside business hours: when people are next at work.
-    after_hours: Option<String>,
-    code: String,
-    chooses: bool,
-    promises: Vec<String>,
-}
-
-pub async fn submit(
-    State(state): State<AppState>,
-    ctx: Ctx,
-    MaybeSignedIn(account): MaybeSignedIn,
-    Form(input): Form<RequestForm>,
-) -> PageResult {
-    let public = state.app.public();
-    let asked = match RequestInput::try_from(&input) {
-        Ok(typed) => public.ask_for_support(&typed, account.as_ref()).await,
-        Err(e) => Err(e.into()),
-    };
-    let filed = match asked {
-        Ok(filed) => filed,
-        // Everything typed comes back, with the reason beside its field.
-        Err(crate::app::Error::Invalid(e)) => {
-            return render_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                &RequestView {
-                    l: ctx.layout("Ask for peer support"),
-                    input,
-                    public_helpers: public.public_helpers().await?,
-                    error: Some(e),
-                    promises: public.support_promises().await?,
-                },
-            );
-        }
-        Err(e) => return Err(e.into()),
-    };
-    // The code is shown in the page body only: never in a URL, a redirect or a log.
-    render(&ReceiptView {
-        after_hours: filed.after_hours,
-        l: ctx.layout("Your request is in"),
-        code: filed.receipt_code,
-        chooses: public.requester_chooses().await?,
-        promises: public.support_promises().await?,
-    })
 }
 
 #[derive(Template)]
@@ -385,11 +253,28 @@ pub async fn withdraw(
 struct MineView {
     l: Layout,
     requests: Vec<RequestSummary>,
+    withdrawn_now: bool,
 }
 
 pub async fn mine(State(_state): State<AppState>, ctx: Ctx, a: Member) -> PageResult {
     render(&MineView {
         l: ctx.layout("My support requests"),
         requests: a.my_support_requests().await?,
+        withdrawn_now: false,
+    })
+}
+
+/// A signed-in member withdraws a request from their list, without its receipt code.
+pub async fn withdraw_mine(
+    State(_state): State<AppState>,
+    ctx: Ctx,
+    a: Member,
+    Path(id): Path<RequestId>,
+) -> PageResult {
+    a.withdraw_my_request(id).await?;
+    render(&MineView {
+        l: ctx.layout("My support requests"),
+        requests: a.my_support_requests().await?,
+        withdrawn_now: true,
     })
 }

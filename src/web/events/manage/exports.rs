@@ -61,7 +61,7 @@ pub async fn counts_csv(
             "event_id",
             "title",
             "series",
-            "starts_utc",
+            "starts_at",
             "registered",
             "waitlisted",
             "attended",
@@ -75,7 +75,10 @@ pub async fn counts_csv(
             c.event_id.to_string(),
             c.title,
             c.series_title.unwrap_or_default(),
-            crate::domain::format_time(c.starts_at),
+            crate::domain::format_time_iso(
+                c.starts_at,
+                &jiff::tz::TimeZone::get(&c.time_zone).unwrap_or(jiff::tz::TimeZone::UTC),
+            ),
             c.registered.to_string(),
             c.waitlisted.to_string(),
             c.attended.to_string(),
@@ -102,8 +105,8 @@ pub async fn registrations_csv(
         "status",
         "waitlist_position",
         "places",
-        "registered_utc",
-        "checked_in_utc",
+        "registered_at",
+        "checked_in_at",
     ]
     .map(String::from)
     .to_vec();
@@ -114,12 +117,15 @@ pub async fn registrations_csv(
                 "children",
                 "guardian_relationship",
                 "consent_version",
-                "consented_utc",
+                "consented_at",
             ]
             .map(String::from),
         );
     }
     let mut out = csv_row(&header);
+    // Times in the event's zone, with their offset: what the people at the door knew.
+    let zone = e.tz();
+    let at = |t: i64| crate::domain::format_time_iso(t, &zone);
     for r in &regs {
         let mut row = vec![
             r.id.to_string(),
@@ -128,10 +134,8 @@ pub async fn registrations_csv(
             r.status.key().to_string(),
             r.position.map(|p| p.to_string()).unwrap_or_default(),
             r.places.to_string(),
-            crate::domain::format_time(r.created_at),
-            r.checked_in_at
-                .map(crate::domain::format_time)
-                .unwrap_or_default(),
+            at(r.created_at),
+            r.checked_in_at.map(at).unwrap_or_default(),
         ];
         for q in &e.questions {
             row.push(
@@ -152,11 +156,7 @@ pub async fn registrations_csv(
             );
             row.push(r.guardian_relationship.clone().unwrap_or_default());
             row.push(r.consent_version.clone().unwrap_or_default());
-            row.push(
-                r.consented_at
-                    .map(crate::domain::format_time)
-                    .unwrap_or_default(),
-            );
+            row.push(r.consented_at.map(at).unwrap_or_default());
         }
         out.push_str(&csv_row(&row));
     }
