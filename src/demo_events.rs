@@ -9,10 +9,27 @@ use crate::store::{NewRegistration, Store};
 
 const ZONE: &str = "America/New_York";
 
-/// The next `weekday` at least `weeks` weeks from `today`.
+/// The next `weekday` at least `weeks` weeks from `today`, a week later if that day is
+/// one the demo programme (like most academic centres) is closed.
 fn next(today: Date, weeks: i64, weekday: Weekday) -> Date {
     let base = today.checked_add((weeks * 7).days()).unwrap_or(today);
-    base.nth_weekday(1, weekday).unwrap_or(base)
+    let mut day = base.nth_weekday(1, weekday).unwrap_or(base);
+    // 24 and 31 December are a week apart, and so are 25 December and 1 January: at
+    // most two steps.
+    for _ in 0..2 {
+        if closed(day) {
+            day = day.checked_add(7.days()).unwrap_or(day);
+        }
+    }
+    day
+}
+
+/// Christmas Eve and Day, New Year's Eve and Day.
+fn closed(d: Date) -> bool {
+    matches!(
+        (d.month(), d.day()),
+        (12, 24) | (12, 25) | (12, 31) | (1, 1)
+    )
 }
 
 fn event(series: &str, title: &str, date: Date, start: &str, end: &str) -> EventForm {
@@ -286,6 +303,19 @@ pub async fn seed(store: &Store) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_demo_event_falls_on_a_day_the_programme_is_closed() {
+        for offset in 0..60 {
+            let today = Date::constant(2026, 11, 1)
+                .checked_add(offset.days())
+                .expect("date");
+            for input in demo_inputs(today) {
+                let date: Date = input.date.parse().expect("a date");
+                assert!(!closed(date), "{} on {date} (from {today})", input.title);
+            }
+        }
+    }
 
     #[test]
     fn every_demo_event_is_valid_whatever_the_day() {

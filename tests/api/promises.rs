@@ -1186,7 +1186,7 @@ async fn api_tokens_expire_and_show_their_last_use(db: TestDb) {
 
     let mut b = app.browser();
     b.sign_in("tok@example.edu", crate::helpers::PASSWORD).await;
-    let page = b.get("/account").await.body;
+    let page = b.get("/account/developers").await.body;
     assert!(page.contains("expired"), "{page}");
     let r = b
         .post(

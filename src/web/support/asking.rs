@@ -65,6 +65,17 @@ fn on_step(e: &Invalid, step: u8) -> Option<Invalid> {
     e.only(|f| step_of(f) == step)
 }
 
+/// The first step with a mistake, and that step's mistakes.
+fn first_mistaken(e: &Invalid) -> (u8, Option<Invalid>) {
+    let at = e
+        .mistakes()
+        .iter()
+        .map(|m| step_of(&m.field))
+        .min()
+        .unwrap_or(1);
+    (at, on_step(e, at))
+}
+
 /// Where the person is and which button they pressed. `go` is `next`, `back`, `send` or
 /// the number of a step to change from the check page; `checking` says the person has
 /// seen the check page, so that "Continue" takes them back to it.
@@ -387,13 +398,7 @@ pub async fn submit(
                 // Back to the first step with a mistake, everything typed kept; from there
                 // "Continue" returns to the check page.
                 Err(crate::app::Error::Invalid(e)) => {
-                    let at = e
-                        .mistakes()
-                        .iter()
-                        .map(|m| step_of(&m.field))
-                        .min()
-                        .unwrap_or(1);
-                    let shown = on_step(&e, at);
+                    let (at, shown) = first_mistaken(&e);
                     page(&public, ctx, at, true, input, shown).await
                 }
                 Err(e) => Err(e.into()),
@@ -415,13 +420,7 @@ pub async fn submit(
             if next == CHECK
                 && let Err(e) = &read
             {
-                let at = e
-                    .mistakes()
-                    .iter()
-                    .map(|m| step_of(&m.field))
-                    .min()
-                    .unwrap_or(1);
-                let shown = on_step(e, at);
+                let (at, shown) = first_mistaken(e);
                 return page(&public, ctx, at, true, input, shown).await;
             }
             page(&public, ctx, next, checking, input, None).await
