@@ -4,7 +4,9 @@
 use jiff::ToSpan;
 use jiff::civil::{Date, Weekday};
 
-use crate::domain::events::{EventDraft, EventForm, QuestionInput, ReadingInput};
+use crate::domain::events::{
+    EventDraft, EventForm, QuestionInput, ReadingInput, Repeat, repeat_dates,
+};
 use crate::store::{NewRegistration, Store};
 
 const ZONE: &str = "America/New_York";
@@ -32,6 +34,24 @@ fn closed(d: Date) -> bool {
     )
 }
 
+/// A repeating event leaves out the days the programme is closed, as its coordinator would.
+fn skip_closed_days(input: &mut EventForm) {
+    let (Some(repeat), Ok(first)) = (Repeat::parse(&input.repeat), input.date.parse::<Date>())
+    else {
+        return;
+    };
+    let until = input.repeat_until.parse::<Date>().ok();
+    let Ok(dates) = repeat_dates(first, repeat, until, &[]) else {
+        return;
+    };
+    input.except_dates = dates
+        .into_iter()
+        .filter(|d| closed(*d))
+        .map(|d| d.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+}
+
 fn event(series: &str, title: &str, date: Date, start: &str, end: &str) -> EventForm {
     EventForm {
         series: series.into(),
@@ -42,7 +62,6 @@ fn event(series: &str, title: &str, date: Date, start: &str, end: &str) -> Event
         end_time: end.into(),
         capacity: "40".into(),
         audience: vec!["faculty".into()],
-        guests_allowed: true,
         ..Default::default()
     }
 }
@@ -88,7 +107,10 @@ drawn by lottery because demand is high.\n\nDrop-off is at the main lobby from 0
     academy.capacity = "120".into();
     academy.for_minors = true;
     academy.allocation = "lottery".into();
-    academy.lottery_at = format!("{}T17:00", next(today, 3, Weekday::Friday));
+    // The draw on the Friday eight days before, whichever week the academy fell in.
+    let academy_day: Date = academy.date.parse().unwrap_or(today);
+    let draw_day = academy_day.checked_sub(8.days()).unwrap_or(academy_day);
+    academy.lottery_at = format!("{draw_day}T17:00");
     academy.offer_hours = "48".into();
     academy.questions = vec![question(
         "text",
@@ -127,6 +149,8 @@ mentors, and how to apply. Current mentors and last year's students answer quest
     mentor.online_url = "https://video.example.edu/mentorship-info".into();
     mentor.audience = vec!["students".into(), "faculty".into()];
     mentor.capacity = "100".into();
+    // Students come from other schools too, without an account here.
+    mentor.guests_allowed = true;
     out.push(mentor);
 
     let mut lecture = event(
@@ -209,7 +233,6 @@ class, and a quiet room. Programme directors have cleared the afternoon."
     wellness.place = "Arboretum Pavilion".into();
     wellness.audience = vec!["residents".into()];
     wellness.capacity = "50".into();
-    wellness.guests_allowed = false;
     wellness.questions = vec![
         question(
             "multi",
@@ -253,8 +276,8 @@ the meeting is over."
     circle.place = "Chapel Meeting Room".into();
     circle.capacity = "12".into();
     circle.private = true;
-    circle.guests_allowed = false;
     out.push(circle);
+    out.iter_mut().for_each(skip_closed_days);
     out
 }
 
@@ -311,8 +334,16 @@ mod tests {
                 .checked_add(offset.days())
                 .expect("date");
             for input in demo_inputs(today) {
-                let date: Date = input.date.parse().expect("a date");
-                assert!(!closed(date), "{} on {date} (from {today})", input.title);
+                let draft = EventDraft::from_form(&input).expect("valid");
+                let zone = jiff::tz::TimeZone::get(ZONE).expect("zone");
+                // Every date of a repetition, not only the first.
+                for o in &draft.occurrences {
+                    let date = jiff::Timestamp::from_second(o.starts_at)
+                        .expect("time")
+                        .to_zoned(zone.clone())
+                        .date();
+                    assert!(!closed(date), "{} on {date} (from {today})", input.title);
+                }
             }
         }
     }

@@ -13,6 +13,16 @@ use crate::store::{ApiTokenInfo, NewAccount, Store};
 /// How long a set-up link stays valid.
 pub const SETUP_LINK_SECS: i64 = 7 * 24 * 60 * 60;
 
+/// How long a link from "Forgotten your password?" works: it reaches a mailbox that may be
+/// read by others later, so not long.
+pub const RESET_LINK_SECS: i64 = 60 * 60;
+/// The hour over which reset links are counted.
+const RESET_WINDOW_SECS: i64 = 60 * 60;
+/// Links sent to one address per hour; more asks are answered the same but not sent.
+const RESETS_PER_ADDRESS: i64 = 3;
+/// Asks from one client address per hour (a network may hold many colleagues).
+const RESETS_PER_CLIENT: i64 = 30;
+
 /// A new browser session: its secret goes into the cookie.
 pub struct Session {
     pub account: Account,
@@ -114,35 +124,120 @@ impl Public {
     /// The account a set-up link is for; an unknown, used or expired link gets one
     /// message, so nothing tells which it was.
     #[tracing::instrument(skip_all, level = "debug")]
-    pub async fn setup_link_account(&self, secret: &str) -> Result<Account> {
+    pub async fn setup_link(&self, secret: &str) -> Result<SetupLink> {
         match self.store().setup_link_account(secret).await {
-            Ok(a) => Ok(a),
+            Ok((account, has_password)) => Ok(SetupLink {
+                account,
+                first_time: !has_password,
+            }),
             Err(crate::store::StoreError::NotFound) => Err(Invalid::new(
                 "link",
-                "This set-up link has expired or has already been used. Ask an administrator for a new one.",
+                "This link has expired or has already been used. Ask for a new one from the sign-in page (\"Forgotten your password?\"), or write to the programme.",
             )
             .into()),
             Err(e) => Err(e.into()),
         }
     }
 
-    /// Sets the first password through a set-up link, which is then used up, and signs in.
+    /// Sets the password through a set-up or reset link, which is then used up, and signs
+    /// in. Every other session ends; a reset is told by e-mail in the same transaction,
+    /// and lifts a sign-in lock on the account (the person has just proved the mailbox).
     #[tracing::instrument(skip_all)]
     pub async fn use_setup_link(&self, secret: &str, password: NewPassword) -> Result<Session> {
-        self.setup_link_account(secret).await?;
-        let id = self
-            .store()
-            .use_setup_link(secret, &hash(password).await?)
+        let link = self.setup_link(secret).await?;
+        let store = self.store();
+        let notice = if link.first_time {
+            None
+        } else {
+            let writer =
+                Writer::load(store, self.app().public_url(), MessageKind::PasswordChanged).await?;
+            let zone = crate::app::support::requests::programme_zone(store).await?;
+            let when = format_time(self.now(), &zone);
+            Some(writer.to(
+                link.account.email.as_str(),
+                &[
+                    ("name", &link.account.display_name),
+                    ("when", &when),
+                    ("link", &writer.url("/account")),
+                ],
+                format!("password_changed:{}", crypto::random_hex(12)),
+            ))
+        };
+        let id = store
+            .use_setup_link(secret, &hash(password).await?, notice.as_ref())
             .await?;
-        let secret = self
-            .store()
+        store
+            .throttle_clear(&throttle::account_key(&link.account.email))
+            .await?;
+        let secret = store
             .create_session(id, self.app().settings.session_ttl_secs, None)
             .await?;
         Ok(Session {
-            account: self.store().account(id).await?,
+            account: store.account(id).await?,
             secret,
         })
     }
+
+    /// "Forgotten your password?": e-mails a one-hour link to choose a new one if the
+    /// address belongs to an active account. The answer is the same whether or not it
+    /// does; a few links an hour per address at most (more are silently not sent), and
+    /// a limit per client address, so the form cannot flood a mailbox or probe addresses.
+    #[tracing::instrument(skip_all)]
+    pub async fn request_password_reset(&self, email: &str, address: &str) -> Result<()> {
+        let email = Email::parse(email)?;
+        let store = self.store();
+        let t = self.now();
+        let from_here = store
+            .throttle_record_failure(&format!("reset-from:{address}"), t - RESET_WINDOW_SECS, t)
+            .await?;
+        if from_here > RESETS_PER_CLIENT {
+            return Err(Error::Limited(
+                "Too many password links were asked for from this network in the last hour. Try again later, or write to the programme.".into(),
+            ));
+        }
+        let to_address = store
+            .throttle_record_failure(
+                &format!("reset:{}", crypto::secret_digest(email.as_str())),
+                t - RESET_WINDOW_SECS,
+                t,
+            )
+            .await?;
+        if to_address > RESETS_PER_ADDRESS {
+            tracing::info!("password link not sent: the address had its share this hour");
+            return Ok(());
+        }
+        let account = match store.account_by_email(&email).await {
+            Ok(a) if a.active => a,
+            Ok(_) | Err(crate::store::StoreError::NotFound) => return Ok(()),
+            Err(e) => return Err(e.into()),
+        };
+        let writer =
+            Writer::load(store, self.app().public_url(), MessageKind::PasswordReset).await?;
+        let zone = crate::app::support::requests::programme_zone(store).await?;
+        let expires = format_time(t + RESET_LINK_SECS, &zone);
+        let mail = |secret: &str| {
+            writer.to(
+                account.email.as_str(),
+                &[
+                    ("name", &account.display_name),
+                    ("link", &writer.url(&format!("/setup/{secret}"))),
+                    ("expires", &expires),
+                ],
+                format!("password_reset:{}", crypto::secret_digest(secret)),
+            )
+        };
+        store
+            .create_setup_link(account.id, RESET_LINK_SECS, Some(&mail))
+            .await?;
+        Ok(())
+    }
+}
+
+/// A set-up or reset link that still works, and whom it is for.
+pub struct SetupLink {
+    pub account: Account,
+    /// No password yet: the account was just made (else the person forgot theirs).
+    pub first_time: bool,
 }
 
 impl Member {

@@ -37,6 +37,7 @@ const COMMON: &[Placeholder] = &[
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
     AccountSetup,
+    PasswordReset,
     PasswordChanged,
     TestMessage,
     HelperOffer,
@@ -71,8 +72,9 @@ pub struct KindInfo {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 18] = [
+    pub const ALL: [MessageKind; 19] = [
         Self::AccountSetup,
+        Self::PasswordReset,
         Self::PasswordChanged,
         Self::TestMessage,
         Self::HelperOffer,
@@ -120,6 +122,7 @@ impl MessageKind {
     pub fn info(self) -> &'static KindInfo {
         match self {
             Self::AccountSetup => &ACCOUNT_SETUP,
+            Self::PasswordReset => &PASSWORD_RESET,
             Self::PasswordChanged => &PASSWORD_CHANGED,
             Self::TestMessage => &TEST_MESSAGE,
             Self::HelperOffer => &HELPER_OFFER,
@@ -158,10 +161,28 @@ Choose your password with this link; it works once, until {{expires}}:\n\n{{link
 If you did not expect this, you can ignore this message, or write to {{contact}}.",
 };
 
+static PASSWORD_RESET: KindInfo = KindInfo {
+    key: "password_reset",
+    title: "A link to choose a new password",
+    when: "Someone says they have forgotten the password of an account.",
+    optional: false,
+    confidential: false,
+    placeholders: &[
+        ph("name", "the account holder's name", false),
+        ph("link", "the one-time link to choose a new password", false),
+        ph("expires", "when the link stops working", false),
+    ],
+    subject: "Choose a new {{programme}} password",
+    body: "Hello {{name}},\n\nSomeone, probably you, asked for a new password for your \
+{{programme}} account. Choose one with this link; it works once, until {{expires}}:\n\n\
+{{link}}\n\nIf it was not you, ignore this message: your password stays as it is. Questions: \
+{{contact}}.",
+};
+
 static PASSWORD_CHANGED: KindInfo = KindInfo {
     key: "password_changed",
     title: "Your password was changed",
-    when: "Someone changes their password or sets it with a set-up link.",
+    when: "Someone changes their password, or chooses a new one with an e-mailed link.",
     optional: false,
     confidential: false,
     placeholders: &[

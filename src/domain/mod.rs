@@ -305,6 +305,33 @@ pub fn required_line(
     one_line(field, label, v)
 }
 
+/// A telephone number someone must be reachable on: one line of digits and the marks
+/// people write between them (`+1 (312) 555-0147 ext. 2`), with at least seven digits.
+pub fn required_phone(field: &'static str, label: &str, value: &str) -> Result<String, Invalid> {
+    let v = required_line(field, label, value, 40)?;
+    let allowed = |c: char| c.is_ascii_digit() || " +-().x/".contains(c) || "ext".contains(c);
+    let digits = v.chars().filter(char::is_ascii_digit).count();
+    if !v.to_ascii_lowercase().chars().all(allowed) || digits < 7 {
+        return Err(Invalid::new(
+            field,
+            format!("{label} must be a telephone number, such as 312 555 0147."),
+        ));
+    }
+    Ok(v)
+}
+
+/// The `tel:` address of a number as people write it, so a phone dials it in one tap.
+pub fn tel_uri(phone: &str) -> String {
+    let digits: String = phone
+        .split(|c: char| c.is_ascii_alphabetic())
+        .next()
+        .unwrap_or("")
+        .chars()
+        .filter(|c| c.is_ascii_digit() || *c == '+')
+        .collect();
+    format!("tel:{digits}")
+}
+
 /// An optional one-line field; empty is allowed.
 pub fn optional_line(
     field: &'static str,
@@ -329,6 +356,23 @@ fn one_line(field: &'static str, label: &str, v: String) -> Result<String, Inval
 #[cfg(test)]
 mod text_tests {
     use super::*;
+
+    #[test]
+    fn telephone_numbers_are_read_as_people_write_them_and_dial_in_one_tap() {
+        for ok in ["312 555 0147", "+1 (312) 555-0147 ext. 2", "0161.496.0000"] {
+            assert_eq!(required_phone("p", "Phone", ok).ok().as_deref(), Some(ok));
+        }
+        for wrong in [
+            "",
+            "call me",
+            "555",
+            "312 555 0147\r\nBcc: x",
+            "312-555-0147; drop",
+        ] {
+            assert!(required_phone("p", "Phone", wrong).is_err(), "{wrong:?}");
+        }
+        assert_eq!(tel_uri("+1 (312) 555-0147 ext. 2"), "tel:+13125550147");
+    }
 
     #[test]
     fn one_line_fields_refuse_line_breaks_and_all_text_refuses_nul() {

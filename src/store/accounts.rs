@@ -256,9 +256,10 @@ impl Store {
         Ok(())
     }
 
-    /// Makes a one-time link secret for an account to choose its password. Returns the
-    /// secret; only its digest is kept. `mail` makes the message carrying the link, which
-    /// is queued in the same transaction: no link without its message, nor the reverse.
+    /// Makes a one-time link secret for an account to choose its password, in place of any
+    /// earlier unused one (only the newest link in a mailbox works). Returns the secret;
+    /// only its digest is kept. `mail` makes the message carrying the link, which is
+    /// queued in the same transaction: no link without its message, nor the reverse.
     pub async fn create_setup_link(
         &self,
         id: AccountId,
@@ -267,6 +268,10 @@ impl Store {
     ) -> StoreResult<String> {
         let secret = crypto::random_hex(24);
         let mut tx = self.begin_write().await?;
+        sqlx::query("DELETE FROM setup_links WHERE account_id = $1 AND used_at IS NULL")
+            .bind(id.0)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "INSERT INTO setup_links (token_digest, account_id, expires_at) VALUES ($1, $2, $3)",
         )
@@ -285,8 +290,9 @@ impl Store {
         Ok(secret)
     }
 
-    /// The account a setup link is for, if the link is unused and unexpired.
-    pub async fn setup_link_account(&self, secret: &str) -> StoreResult<Account> {
+    /// The account a setup link is for, if the link is unused and unexpired, and whether
+    /// the account has a password already (the link came from "Forgotten your password?").
+    pub async fn setup_link_account(&self, secret: &str) -> StoreResult<(Account, bool)> {
         let row = sqlx::query(
             "SELECT account_id FROM setup_links
              WHERE token_digest = $1 AND used_at IS NULL AND expires_at > $2",
@@ -296,11 +302,24 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?
         .ok_or(StoreError::NotFound)?;
-        self.account(AccountId(get_i64(&row, "account_id")?)).await
+        let account = self
+            .account(AccountId(get_i64(&row, "account_id")?))
+            .await?;
+        let has_password = self
+            .account_for_sign_in(&account.email)
+            .await?
+            .is_some_and(|(_, hash)| hash.is_some());
+        Ok((account, has_password))
     }
 
-    /// Uses a setup link to set the password, once: a second use finds nothing.
-    pub async fn use_setup_link(&self, secret: &str, hash: &str) -> StoreResult<AccountId> {
+    /// Uses a setup link to set the password, once: a second use finds nothing. Every
+    /// session of the account ends; `notice` (telling the person) is queued with the change.
+    pub async fn use_setup_link(
+        &self,
+        secret: &str,
+        hash: &str,
+        notice: Option<&NewMessage>,
+    ) -> StoreResult<AccountId> {
         let now = self.now();
         let mut tx = self.begin_write().await?;
         let row = sqlx::query(
@@ -323,7 +342,13 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        if let Some(m) = notice {
+            enqueue_in(&mut tx, m, self).await?;
+        }
         tx.commit().await?;
+        if notice.is_some() {
+            self.wake_delivery();
+        }
         Ok(AccountId(id))
     }
 }

@@ -11,8 +11,8 @@ use super::outbox::enqueue_in;
 use super::{NewMessage, Store, StoreError, StoreResult, get_i64, get_opt_i64, get_string};
 use crate::crypto;
 use crate::domain::events::{
-    Allocation, Answer, Child, Consent, Event, EventStatus, RegistrationStatus, lottery_order,
-    promotable,
+    Allocation, Answer, Child, Consent, Event, EventStatus, GuardianContact, RegistrationStatus,
+    lottery_order, promotable,
 };
 
 /// Someone's registration as the programme keeps it.
@@ -38,6 +38,8 @@ pub struct Registration {
     pub children: Vec<Child>,
     pub consent_version: Option<String>,
     pub guardian_relationship: Option<String>,
+    /// Opened from its sealed column: the telephone numbers staff call on the day.
+    pub guardian_contact: Option<GuardianContact>,
     pub consented_at: Option<i64>,
 }
 
@@ -69,7 +71,7 @@ pub struct Registered {
 const REGISTRATION_COLUMNS: &str =
     "r.id, r.event_id, r.account_id, r.name, r.email, r.sealed, r.places,
     r.answers, r.status, r.offer_expires_at, r.checked_in_at, r.created_at, r.consent_version,
-    r.guardian_relationship, r.consented_at,
+    r.guardian_relationship, r.consented_at, r.guardian_contact,
     CAST(CASE WHEN r.status = 'waitlisted' THEN (SELECT COUNT(*) FROM registrations w
         WHERE w.event_id = r.event_id AND w.status = 'waitlisted' AND w.arrival <= r.arrival)
         ELSE 0 END AS BIGINT) AS position";
@@ -95,6 +97,7 @@ fn registration_from(row: &AnyRow) -> StoreResult<Registration> {
         children: Vec::new(),
         consent_version: opt_string(row, "consent_version")?,
         guardian_relationship: opt_string(row, "guardian_relationship")?,
+        guardian_contact: None,
         consented_at: get_opt_i64(row, "consented_at")?,
     })
 }
@@ -128,7 +131,8 @@ pub(super) async fn rotate_registrations(
         moved_index.insert(account_index(old, account), account_index(new, account));
     }
     let rows = sqlx::query(
-        "SELECT id, name, email, person_key, sealed, answers, account_index FROM registrations",
+        "SELECT id, name, email, person_key, sealed, answers, account_index, guardian_contact
+         FROM registrations",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -141,6 +145,14 @@ pub(super) async fn rotate_registrations(
             get_string(row, "answers")?,
         );
         let index = opt_string(row, "account_index")?.and_then(|i| moved_index.get(&i).cloned());
+        let contact = match opt_string(row, "guardian_contact")? {
+            Some(sealed) => {
+                let context = person_context(id, "guardian_contact");
+                let plain = old.open(&context, &sealed).map_err(damaged)?;
+                Some(new.seal(&context, &plain))
+            }
+            None => None,
+        };
         if get_i64(row, "sealed")? == 1 {
             let plain_name = old
                 .open(&person_context(id, "name"), &name)
@@ -160,7 +172,7 @@ pub(super) async fn rotate_registrations(
         }
         sqlx::query(
             "UPDATE registrations SET name = $2, email = $3, person_key = $4, manage_digest = $5,
-                 answers = $6, account_index = $7
+                 answers = $6, account_index = $7, guardian_contact = $8
              WHERE id = $1",
         )
         .bind(id)
@@ -170,6 +182,7 @@ pub(super) async fn rotate_registrations(
         .bind(crypto::secret_digest(&registration_secret_with(new, id)))
         .bind(answers)
         .bind(index)
+        .bind(contact)
         .execute(&mut *conn)
         .await?;
     }
@@ -261,6 +274,13 @@ impl Store {
     /// answers opened for the caller.
     fn read_registration(&self, row: &AnyRow) -> StoreResult<Registration> {
         let mut r = registration_from(row)?;
+        if let Some(sealed) = opt_string(row, "guardian_contact")? {
+            let plain = self
+                .data_key()?
+                .open(&person_context(r.id, "guardian_contact"), &sealed)
+                .map_err(|_| StoreError::Unsealable("a guardian's telephone numbers"))?;
+            r.guardian_contact = serde_json::from_str(&plain).ok();
+        }
         if r.sealed {
             (r.name, r.email) = self.open_name_and_email(r.id, &r.name, &r.email)?;
             let stored = get_string(row, "answers")?;
@@ -494,6 +514,15 @@ impl Store {
             (true, Some(a)) => (None, Some(account_index(self.data_key()?, a))),
             (_, a) => (a, None),
         };
+        // Telephone numbers are sealed whatever the event: they reach a family at home.
+        let guardian_contact = match &r.consent {
+            Some(c) => Some(self.data_key()?.seal(
+                &person_context(id, "guardian_contact"),
+                // Three strings always serialise.
+                &serde_json::to_string(&c.contact).unwrap_or_default(),
+            )),
+            None => None,
+        };
         let answers_key = if private {
             Some(self.data_key()?)
         } else {
@@ -502,9 +531,9 @@ impl Store {
         sqlx::query(
             "INSERT INTO registrations (id, event_id, account_id, person_key, name, email, places,
                  answers, status, arrival, manage_digest, consent_version, guardian_relationship,
-                 consented_at, created_at, updated_at, sealed, account_index)
+                 consented_at, created_at, updated_at, sealed, account_index, guardian_contact)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15, $16,
-                 $17)",
+                 $17, $18)",
         )
         .bind(id)
         .bind(r.event_id)
@@ -523,6 +552,7 @@ impl Store {
         .bind(at)
         .bind(i64::from(private))
         .bind(member_index)
+        .bind(guardian_contact)
         .execute(&mut *tx)
         .await?;
         for c in &r.children {

@@ -3,9 +3,10 @@
 //! safe. The list names accounts that acted and references what they looked at, never a
 //! name from inside it.
 
+use crate::web::http::form::Query;
 use askama::Template;
 use axum::Router;
-use axum::extract::{Query, State};
+use axum::extract::State;
 use axum::routing::get;
 use serde::Deserialize;
 

@@ -19,6 +19,7 @@ on_both!(
     last_admin_cannot_be_removed,
     tokens_authenticate_the_api,
     sessions_are_shared_by_two_instances,
+    a_forgotten_password_is_reset_by_an_emailed_link,
 );
 
 async fn sign_in_and_out(db: TestDb) {
@@ -495,4 +496,148 @@ async fn sessions_are_shared_by_two_instances(db: TestDb) {
     assert_eq!(on_b.get("/account").await.status, 200);
     assert_eq!(on_b.post("/signout", &[]).await.status, 303);
     assert_eq!(on_a.get("/account").await.status, 303);
+}
+
+/// The messages to `address` so far (after the outbox has settled), oldest first.
+async fn mails_to(app: &TestApp, address: &str) -> Vec<String> {
+    app.mail_settled().await;
+    let to = format!("To: {address}");
+    app.db
+        .mail_files()
+        .into_iter()
+        .filter(|m| m.contains(&to))
+        .collect()
+}
+
+/// The set-up link in a message (its text part is quoted-printable).
+fn setup_path(mail: &str) -> Option<String> {
+    let flat = mail.replace("=\r\n", "").replace("=\n", "");
+    let after = flat.split("/setup/").nth(1)?;
+    let secret: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+    Some(format!("/setup/{secret}"))
+}
+
+/// "Forgotten your password?": the same answer for every address, a one-hour link that
+/// works once and replaces any earlier one, every session ended, the change told by
+/// e-mail, and no more than three links an hour to one mailbox.
+async fn a_forgotten_password_is_reset_by_an_emailed_link(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    app.account("ada@example.edu", &[]).await;
+    let mut elsewhere = app.browser();
+    elsewhere.sign_in("ada@example.edu", PASSWORD).await;
+    assert_eq!(elsewhere.get("/account").await.status, 200);
+
+    let mut b = app.browser();
+    assert!(
+        b.get("/signin")
+            .await
+            .body
+            .contains("href=\"/password-reset\"")
+    );
+    let form = b.get("/password-reset").await;
+    assert_eq!(form.status, 200, "{}", form.body);
+    let wrong = b
+        .post("/password-reset", &[("email", "not an address")])
+        .await;
+    assert_eq!(wrong.status, 422);
+    assert!(wrong.body.contains("There is a problem"), "{}", wrong.body);
+    assert!(wrong.body.contains("value=\"not an address\""));
+    let nobody = b
+        .post("/password-reset", &[("email", "nobody@example.edu")])
+        .await;
+    let ada = b
+        .post("/password-reset", &[("email", "ADA@example.edu ")])
+        .await;
+    assert_eq!((nobody.status, ada.status), (200, 200));
+    // Nothing on the page tells an address with an account from one without.
+    let words = |body: &str| {
+        body.split("<main")
+            .nth(1)
+            .unwrap_or_default()
+            .split("</main>")
+            .next()
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert_eq!(words(&nobody.body), words(&ada.body));
+    assert!(ada.body.contains("Check your e-mail"), "{}", ada.body);
+
+    let mails = mails_to(&app, "ada@example.edu").await;
+    assert_eq!(mails.len(), 1);
+    assert!(mails_to(&app, "nobody@example.edu").await.is_empty());
+    let subject = mails[0]
+        .lines()
+        .find(|l| l.starts_with("Subject:"))
+        .unwrap_or_default();
+    assert!(
+        !subject.contains("Ada"),
+        "no name in the subject: {subject}"
+    );
+    let first = setup_path(&mails[0]).expect("a link");
+    let page = b.get(&first).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Choose a new password"), "{}", page.body);
+    let new = "a brand new long password";
+    let set = b.post(&first, &[("password", new), ("confirm", new)]).await;
+    assert_eq!(set.status, 303, "{}", set.body);
+    assert_eq!(b.get("/account").await.status, 200, "signed in");
+    // Everywhere else is signed out; the old password no longer opens the account.
+    assert_eq!(elsewhere.get("/account").await.status, 303);
+    assert_eq!(
+        app.browser()
+            .sign_in("ada@example.edu", PASSWORD)
+            .await
+            .status,
+        401
+    );
+    assert_eq!(
+        app.browser().sign_in("ada@example.edu", new).await.status,
+        303
+    );
+    // The link worked once; the change is told to the mailbox.
+    assert_eq!(app.browser().get(&first).await.status, 422);
+    let mails = mails_to(&app, "ada@example.edu").await;
+    assert!(
+        mails.iter().any(|m| m.contains("password_changed")),
+        "a notice of the change"
+    );
+
+    // A newer link replaces an older one; a link lasts one hour.
+    let mut c = app.browser();
+    c.post("/password-reset", &[("email", "ada@example.edu")])
+        .await;
+    c.post("/password-reset", &[("email", "ada@example.edu")])
+        .await;
+    let links: Vec<String> = mails_to(&app, "ada@example.edu")
+        .await
+        .iter()
+        .filter(|m| m.contains("password_reset"))
+        .filter_map(|m| setup_path(m))
+        .collect();
+    assert_eq!(links.len(), 3, "{links:?}");
+    // (The mail folder's order is not the order of sending: count, do not index.)
+    let mut working = Vec::new();
+    for l in &links {
+        if c.get(l).await.status == 200 {
+            working.push(l.clone());
+        }
+    }
+    assert_eq!(working.len(), 1, "only the newest link works: {links:?}");
+    // A fourth ask within the hour gets the same answer, and no fourth message.
+    let fourth = c
+        .post("/password-reset", &[("email", "ada@example.edu")])
+        .await;
+    assert_eq!(fourth.status, 200);
+    let resets = mails_to(&app, "ada@example.edu")
+        .await
+        .iter()
+        .filter(|m| m.contains("password_reset"))
+        .count();
+    assert_eq!(resets, 3);
+    app.store.clock().advance(3601);
+    assert_eq!(
+        c.get(&working[0]).await.status,
+        422,
+        "expired after an hour"
+    );
 }

@@ -50,6 +50,7 @@ const PAGES: &[(&str, Door)] = &[
     ("/unsubscribe/{secret}", Door::Public),
     ("/signin", Door::Public),
     ("/setup/{secret}", Door::Public),
+    ("/password-reset", Door::Public),
     ("/support/request", Door::Public),
     ("/support/status", Door::Public),
     ("/support/withdraw", Door::Public),

@@ -55,7 +55,8 @@ pub async fn create_event(app: &TestApp, token: &str, extra: Value) -> Vec<i64> 
         "date": future_date(10),
         "start_time": "12:00",
         "end_time": "13:00",
-        "audience": ["faculty"],
+        // Guests may register only where the audience is open beyond the institution.
+        "audience": ["faculty", "public"],
         "capacity": 2,
         "guests_allowed": true,
         // Most tests register guests directly; confirming by e-mail is tested on its own.
@@ -66,6 +67,13 @@ pub async fn create_event(app: &TestApp, token: &str, extra: Value) -> Vec<i64> 
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         for (k, v) in e {
             b.insert(k.clone(), v.clone());
+        }
+        // An audience of colleagues only takes no guests, unless the test says otherwise.
+        let open = b["audience"]
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| x == "students" || x == "public"));
+        if !open && !e.contains_key("guests_allowed") {
+            b.insert("guests_allowed".into(), json!(false));
         }
     }
     let r = api(app, Method::POST, "/api/v1/events", Some(token), Some(body)).await;
@@ -509,7 +517,7 @@ async fn two_processes_on_one_postgres_never_exceed_capacity() {
         .json(
             &json!({"title": "Grand rounds", "time_zone": "America/Chicago",
                       "date": future_date(5), "start_time": "08:00", "end_time": "09:00",
-                      "audience": ["faculty"], "capacity": 50, "guests_allowed": true,
+                      "audience": ["faculty", "public"], "capacity": 50, "guests_allowed": true,
                       "guests_confirm": false}),
         )
         .send()
@@ -759,7 +767,8 @@ async fn private_events_use_a_neutral_title_and_are_erased_after(db: TestDb) {
 }
 
 async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: TestDb) {
-    let app = TestApp::spawn(db).await;
+    let db = std::sync::Arc::new(db);
+    let app = TestApp::spawn_shared(db.clone()).await;
     let token = coordinator_token(&app).await;
     let id = create_event(
         &app,
@@ -775,7 +784,9 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
         &url,
         None,
         Some(json!({"name": "Pat Guardian", "email": "pat@example.org",
-                    "guardian_relationship": "Parent", "consent": true})),
+                    "guardian_relationship": "Parent", "consent": true,
+                    "guardian_phone": "312 555 0147", "emergency_name": "Lee Neighbour",
+                    "emergency_phone": "312 555 0199"})),
     )
     .await;
     assert_eq!(
@@ -790,7 +801,9 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
         &url,
         None,
         Some(json!({"name": "Pat Guardian", "email": "pat@example.org",
-                    "guardian_relationship": "Parent", "children": kids})),
+                    "guardian_relationship": "Parent", "children": kids,
+                    "guardian_phone": "312 555 0147", "emergency_name": "Lee Neighbour",
+                    "emergency_phone": "312 555 0199"})),
     )
     .await;
     assert_eq!(no_consent.json()["error"]["field"], "consent");
@@ -820,6 +833,9 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
             "children[0].grade",
             "children[0].school",
             "guardian_relationship",
+            "guardian_phone",
+            "emergency_name",
+            "emergency_phone",
             "consent"
         ],
         "{}",
@@ -831,7 +847,28 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
         &url,
         None,
         Some(json!({"name": "Pat Guardian", "email": "pat@example.org",
-                    "guardian_relationship": "Parent", "consent": true, "children": kids})),
+                    "guardian_relationship": "Parent", "consent": true, "children": kids.clone(),
+                    "guardian_phone": "312 555 0147", "emergency_name": "Lee Neighbour",
+                    "emergency_phone": "312 555 0147"})),
+    )
+    .await;
+    // The promise is a call at once: a second number that is the first one is no second.
+    assert_eq!(ok.status, 422, "{}", ok.body);
+    assert_eq!(
+        ok.json()["error"]["field"],
+        "emergency_phone",
+        "{}",
+        ok.body
+    );
+    let ok = api(
+        &app,
+        Method::POST,
+        &url,
+        None,
+        Some(json!({"name": "Pat Guardian", "email": "pat@example.org",
+                    "guardian_relationship": "Parent", "consent": true, "children": kids,
+                    "guardian_phone": "312 555 0147", "emergency_name": "Lee Neighbour",
+                    "emergency_phone": "+1 (312) 555-0199"})),
     )
     .await;
     assert_eq!(ok.status, 201, "{}", ok.body);
@@ -844,6 +881,8 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
         None,
         Some(json!({"name": "Sam Guardian", "email": "sam@example.org",
                     "guardian_relationship": "Grandparent", "consent": true,
+                    "guardian_phone": "773 555 0101", "emergency_name": "Ro Aunt",
+                    "emergency_phone": "773 555 0102",
                     "children": [{"first_name": "Cy", "grade": "K", "school": "Oak"},
                                  {"first_name": "Di", "grade": "4", "school": "Oak"}]})),
     )
@@ -859,6 +898,16 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
         wecare::domain::events::CONSENT_VERSION
     );
     assert_eq!(pat["children"].as_array().map(Vec::len), Some(2));
+    assert_eq!(pat["guardian_contact"]["emergency_name"], "Lee Neighbour");
+    // The numbers are sealed at rest: a copy of the database holds neither them nor the
+    // other adult's name.
+    if let Some(rows) = crate::promises::database_rows(&db).await {
+        for row in &rows {
+            for secret in ["555 0147", "555-0199", "Lee Neighbour"] {
+                assert!(!row.contains(secret), "{secret} in clear: {row}");
+            }
+        }
+    }
 
     // Volunteers: a lapsed clearance cannot be placed; a current one can.
     let mut coord = app.browser();
@@ -935,10 +984,23 @@ async fn students_events_need_a_guardian_consent_and_cleared_volunteers(db: Test
     assert_eq!(now_placed.status, 303, "{}", now_placed.body);
     assert_eq!(app.store.event_volunteers(id).await.expect("list").len(), 2);
 
+    // Coordinators read the numbers beside the children, one tap to dial.
+    let list = coord
+        .get(&format!("/manage/events/{id}/registrations"))
+        .await;
+    assert!(
+        list.body
+            .contains("href=\"tel:3125550147\">312 555 0147</a>")
+            && list.body.contains("Lee Neighbour"),
+        "{}",
+        list.body
+    );
+
     // Thirty days after the event the children's details go; the counts stay.
     move_past_the_event(&app, id, 31 * 86_400).await;
     run_job(&app, "event-erasure").await;
     assert!(registrations_of(&app, &token, id).await.is_empty());
+
     let counts = app.store.event_counts(None).await.expect("counts");
     let row = counts.iter().find(|c| c.event_id == id).expect("row");
     assert_eq!((row.registered, row.waitlisted), (2, 1));
@@ -1158,7 +1220,7 @@ async fn changing_and_cancelling_an_event_tells_registrants(db: TestDb) {
         Some(
             json!({"title": "Journal club", "time_zone": "America/New_York",
                     "date": future_date(10), "start_time": "12:30", "end_time": "13:30",
-                    "audience": ["faculty"], "capacity": 2, "guests_allowed": true,
+                    "audience": ["faculty", "public"], "capacity": 2, "guests_allowed": true,
                     "guests_confirm": false, "place": "Library seminar room"}),
         ),
     )
@@ -1297,11 +1359,29 @@ async fn coordinators_create_and_change_events_through_the_form(db: TestDb) {
         ("r1_title", "Speaking up in the operating room"),
         ("r1_authors", "A. Author"),
         ("r1_doi", "10.1000/xyz123"),
+        ("guests_allowed", "1"),
     ];
+    // Nothing is decided for the coordinator: a new event takes no guests until asked.
+    assert!(
+        form.body
+            .contains("id=\"guests_allowed\" name=\"guests_allowed\" value=\"1\" aria"),
+        "unticked: {}",
+        form.body
+    );
     let until = future_date(34);
     let wrong = coord.post("/manage/events/new", &fields).await;
     assert_eq!(wrong.status, 422);
     assert!(wrong.body.contains("Give the number of places, from 1 to"));
+    // Faculty and residents sign in: guests are refused on their events, in the same
+    // answer as every other mistake.
+    assert!(
+        wrong
+            .body
+            .contains("Guests may register only for events open to students or the public"),
+        "{}",
+        wrong.body
+    );
+    fields.retain(|(k, _)| *k != "guests_allowed");
     assert!(
         wrong.body.contains("Grand rounds: speaking up"),
         "fields kept"
@@ -1600,6 +1680,8 @@ async fn guardians_agree_to_the_current_consent_text(db: TestDb) {
     let body = |version: &str| {
         json!({"name": "Pat Guardian", "email": "pat@example.org",
                "guardian_relationship": "Parent", "consent": true,
+               "guardian_phone": "312 555 0147", "emergency_name": "Lee Neighbour",
+               "emergency_phone": "312 555 0199",
                "consent_version": version,
                "children": [{"first_name": "Ada", "grade": "9", "school": "Central High"}]})
     };

@@ -153,6 +153,7 @@ async fn a_change_to_every_later_date_is_saved_whole_or_not_at_all(db: TestDb) {
         ("start_time", "12:00"),
         ("end_time", "13:00"),
         ("audience", "faculty"),
+        ("audience", "public"),
         ("capacity", "2"),
         ("guests_allowed", "1"),
         ("place", "Room 3C"),
@@ -421,6 +422,7 @@ async fn the_api_takes_typed_values_and_names_what_it_cannot_read(db: TestDb) {
             "questions[0].required",
         ),
         // Refused by the rules, not the types: named all the same, never silently kept.
+        (json!({"guests_allowed": true}), "guests_allowed"),
         (
             json!({"questions": [{"kind": "essay", "label": "Diet"}]}),
             "questions[0]",
@@ -736,6 +738,23 @@ async fn the_api_takes_typed_values_and_names_what_it_cannot_read(db: TestDb) {
         page.body.contains("value=\"a dozen\""),
         "what was typed comes back"
     );
+    // A page's query that does not read is a page that says so, not a line of text.
+    for (path, who) in [
+        ("/events?month=2026-12&month=2027-01", &mut app.browser()),
+        (
+            "/admin/audit?before=yesterday",
+            &mut app.signed_in("auditor@example.edu", &[Role::Admin]).await,
+        ),
+    ] {
+        let r = who.get(path).await;
+        assert_eq!(r.status, 422, "{path}: {}", r.body);
+        assert!(r.header("content-type").starts_with("text/html"), "{path}");
+        assert!(
+            r.body.contains("remove what comes after the question mark"),
+            "{path}: {}",
+            r.body
+        );
+    }
 }
 
 /// The plan for the queue reads every waiting request in one query and audits each look,

@@ -1271,7 +1271,7 @@ on_both!(a_private_event_keeps_who_registered_and_what_they_answered_sealed);
 
 /// Every row of every table, as text (a SQLite file read through its tables, or the data
 /// lines of a `pg_dump`): what someone holding a copy of the database would see.
-async fn database_rows(db: &TestDb) -> Option<Vec<String>> {
+pub async fn database_rows(db: &TestDb) -> Option<Vec<String>> {
     use sqlx::Row;
     if db.url.starts_with("sqlite") {
         sqlx::any::install_default_drivers();

@@ -7,7 +7,8 @@ use crate::app::{Error, Member, Public, Result};
 use crate::domain::accounts::{Account, Email};
 use crate::domain::conflict::Conflict;
 use crate::domain::events::{
-    Child, ConsentText, Event, MAX_CHILDREN, Window, instant_text, parse_answers, parse_consent,
+    Child, ConsentInput, ConsentText, Event, MAX_CHILDREN, Window, instant_text, parse_answers,
+    parse_consent,
 };
 use crate::domain::ids::EventId;
 use crate::domain::series::Series;
@@ -111,10 +112,15 @@ fn registration_from_form(
             );
         }
         let consent = m.check(parse_consent(
-            get("consent") == "yes",
-            get("guardian_relationship"),
+            ConsentInput {
+                agreed: get("consent") == "yes",
+                relationship: get("guardian_relationship"),
+                phone: get("guardian_phone"),
+                emergency_name: get("emergency_name"),
+                emergency_phone: get("emergency_phone"),
+                seen: get("consent_version"),
+            },
             consent_text,
-            get("consent_version"),
         ));
         (children, consent)
     } else {

@@ -628,6 +628,22 @@ impl EventDraft {
             (Allocation::Lottery, l) => l,
             (Allocation::FirstCome, _) => None,
         };
+        // Faculty and residents sign in: a guest form on their events would let anyone
+        // take a place meant for colleagues under any name.
+        let open_audience = audience
+            .iter()
+            .any(|a| matches!(a, Audience::Students | Audience::Public));
+        if input.guests_allowed
+            && !input.private
+            && !input.for_minors
+            && !audience.is_empty()
+            && !open_audience
+        {
+            m.note(
+                "guests_allowed",
+                "Guests may register only for events open to students or the public: add one of those audiences, or untick \"Guests may register\".",
+            );
+        }
         if input.private && input.for_minors {
             m.note(
                 "private",

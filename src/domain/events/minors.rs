@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::draft::parse_date;
 use super::{CONSENT_TEXT, CONSENT_VERSION};
-use crate::domain::{Invalid, Mistakes, required_line, required_text};
+use crate::domain::{Invalid, Mistakes, required_line, required_phone, required_text};
 
 /// A child registered by a guardian: the least that lets the day run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -65,11 +65,36 @@ impl Child {
     }
 }
 
-/// A guardian's consent to the current text.
+/// A guardian's consent to the current text, with how staff reach them and another adult
+/// on the day: the text promises a call at once in an emergency.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Consent {
     pub version: String,
     pub relationship: String,
+    pub contact: GuardianContact,
+}
+
+/// The telephone numbers staff call about the children; sealed at rest and erased with
+/// the children's details.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct GuardianContact {
+    /// The guardian's own number, for the day of the event.
+    pub phone: String,
+    /// Another adult to call if the guardian cannot be reached.
+    pub emergency_name: String,
+    pub emergency_phone: String,
+}
+
+/// What a guardian types beside their consent.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ConsentInput<'a> {
+    pub agreed: bool,
+    pub relationship: &'a str,
+    pub phone: &'a str,
+    pub emergency_name: &'a str,
+    pub emergency_phone: &'a str,
+    /// The version of the text the page showed.
+    pub seen: &'a str,
 }
 
 /// The consent and waiver text guardians agree to, with its version.
@@ -100,27 +125,45 @@ impl ConsentText {
     }
 }
 
-/// A guardian's agreement to `current`. `seen` is the version their page showed: if the
-/// text changed since, they are asked to read it again.
-pub fn parse_consent(
-    agreed: bool,
-    relationship: &str,
-    current: &ConsentText,
-    seen: &str,
-) -> Result<Consent, Invalid> {
+/// A guardian's agreement to `current`, every mistake at once. If the text changed since
+/// their page showed it (`seen`), they are asked to read it again.
+pub fn parse_consent(input: ConsentInput<'_>, current: &ConsentText) -> Result<Consent, Invalid> {
     let mut m = Mistakes::new();
     let relationship = m.or_default(required_line(
         "guardian_relationship",
         "Your relationship to the children",
-        relationship,
+        input.relationship,
         60,
     ));
-    if !agreed {
+    let phone = m.or_default(required_phone(
+        "guardian_phone",
+        "Your telephone number for the day",
+        input.phone,
+    ));
+    let emergency_name = m.or_default(required_line(
+        "emergency_name",
+        "The name of another adult to call",
+        input.emergency_name,
+        120,
+    ));
+    let emergency_phone = m.or_default(required_phone(
+        "emergency_phone",
+        "The other adult's telephone number",
+        input.emergency_phone,
+    ));
+    if !phone.is_empty() && phone == emergency_phone {
+        m.note(
+            "emergency_phone",
+            "Give a second number, for when yours does not answer.",
+        );
+    }
+    let seen = input.seen.trim();
+    if !input.agreed {
         m.note(
             "consent",
             "A guardian must read and agree to the consent and waiver to register children.",
         );
-    } else if !seen.trim().is_empty() && seen.trim() != current.version {
+    } else if !seen.is_empty() && seen != current.version {
         m.note(
             "consent",
             "The consent and waiver text has changed since this page was opened; please read it again and agree to the new one.",
@@ -129,6 +172,11 @@ pub fn parse_consent(
     m.finish(Consent {
         version: current.version.clone(),
         relationship,
+        contact: GuardianContact {
+            phone,
+            emergency_name,
+            emergency_phone,
+        },
     })
 }
 

@@ -17,7 +17,10 @@ pub use draft::{
     EventDraft, EventForm, EventInput, MAX_OFFER_HOURS, Occurrence, QuestionInput, ReadingInput,
     parse_time_zone, repeat_dates,
 };
-pub use minors::{Child, Clearance, ClearancePolicy, Consent, ConsentText, parse_consent};
+pub use minors::{
+    Child, Clearance, ClearancePolicy, Consent, ConsentInput, ConsentText, GuardianContact,
+    parse_consent,
+};
 pub use questions::{Answer, parse_answers, parse_doi, parse_isbn, parse_question, parse_reading};
 
 choice!(

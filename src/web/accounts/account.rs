@@ -1,8 +1,9 @@
 //! Signing in and out, one's own account: password, API tokens, and first-time setup links.
 
 use crate::web::http::form::Form;
+use crate::web::http::form::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
@@ -364,15 +365,27 @@ pub async fn revoke_token(account: Member, Path(id): Path<TokenId>) -> PageResul
     Ok(Redirect::to("/account/developers").into_response())
 }
 
+/// The set-up page's heading: a welcome for a new account, plainer for a forgotten password.
+fn setup_heading(link: &crate::app::accounts::SetupLink) -> String {
+    if link.first_time {
+        format!(
+            "Welcome, {}: choose your password",
+            link.account.display_name
+        )
+    } else {
+        "Choose a new password".to_string()
+    }
+}
+
 pub async fn setup_form(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(secret): Path<String>,
 ) -> PageResult {
-    let account = state.app.public().setup_link_account(&secret).await?;
+    let link = state.app.public().setup_link(&secret).await?;
     render(&PasswordView {
         l: ctx.layout("Choose your password"),
-        heading: format!("Welcome, {}: choose your password", account.display_name),
+        heading: setup_heading(&link),
         action: format!("/setup/{secret}"),
         ask_current: false,
         error: None,
@@ -385,7 +398,7 @@ pub async fn setup(
     Path(secret): Path<String>,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
-    let account = state.app.public().setup_link_account(&secret).await?;
+    let link = state.app.public().setup_link(&secret).await?;
     let new = match NewPassword::parse(&form.password, Some(&form.confirm)) {
         Ok(p) => p,
         Err(e) => {
@@ -393,7 +406,7 @@ pub async fn setup(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 &PasswordView {
                     l: ctx.layout("Choose your password"),
-                    heading: format!("Welcome, {}: choose your password", account.display_name),
+                    heading: setup_heading(&link),
                     action: format!("/setup/{secret}"),
                     ask_current: false,
                     error: Some(e),
@@ -407,4 +420,68 @@ pub async fn setup(
         &session.secret,
         Redirect::to("/account").into_response(),
     ))
+}
+
+#[derive(Template)]
+#[template(path = "accounts/reset.html")]
+struct ResetView {
+    l: Layout,
+    email: String,
+    error: Option<Invalid>,
+}
+
+impl ResetView {
+    fn err(&self, field: &str) -> Option<String> {
+        field_error(&self.error, field)
+    }
+}
+
+pub async fn reset_form(ctx: Ctx) -> PageResult {
+    render(&ResetView {
+        l: ctx.layout("Forgotten your password?"),
+        email: String::new(),
+        error: None,
+    })
+}
+
+#[derive(Deserialize)]
+pub struct ResetForm {
+    #[serde(default)]
+    email: String,
+}
+
+pub async fn reset(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    ClientAddr(address): ClientAddr,
+    Form(form): Form<ResetForm>,
+) -> PageResult {
+    match state
+        .app
+        .public()
+        .request_password_reset(&form.email, &address)
+        .await
+    {
+        Ok(()) => {}
+        Err(crate::app::Error::Invalid(e)) => {
+            return render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ResetView {
+                    l: ctx.layout("Forgotten your password?"),
+                    email: form.email.trim().to_string(),
+                    error: Some(e),
+                },
+            );
+        }
+        Err(e) => return Err(e.into()),
+    }
+    // The same words whether or not the address has an account.
+    notice(
+        ctx,
+        "Check your e-mail",
+        "If that address belongs to an account, a link to choose a new password is on its way. It works once, for an hour. Nothing arrived? Look in the junk folder, check the address, or write to the programme.",
+        None,
+        "/signin",
+        "Back to sign in",
+    )
 }

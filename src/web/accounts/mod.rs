@@ -1,5 +1,6 @@
 //! Accounts on the web: signing in and out, one's own account (password, API tokens),
-//! first-time setup from an administrator's link, and the administrators' account list.
+//! first-time setup from an administrator's link and "Forgotten your password?", and the
+//! administrators' account list.
 
 mod account;
 mod admin;
@@ -21,6 +22,10 @@ pub fn routes() -> Router<AppState> {
         .route("/account/developers", get(account::developers))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
+        .route(
+            "/password-reset",
+            get(account::reset_form).post(account::reset),
+        )
         .route(
             "/setup/{secret}",
             get(account::setup_form).post(account::setup),

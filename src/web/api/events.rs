@@ -182,6 +182,11 @@ pub struct RegistrationIn {
     /// For students' events: the children a guardian registers.
     pub children: Vec<Child>,
     pub guardian_relationship: String,
+    /// For students' events: the guardian's telephone number for the day.
+    pub guardian_phone: String,
+    /// For students' events: another adult staff call if the guardian does not answer.
+    pub emergency_name: String,
+    pub emergency_phone: String,
     /// The guardian agrees to the consent text (its version is recorded).
     pub consent: bool,
     /// The version of the consent text the guardian read (`GET /api/v1/consent`); if
@@ -256,6 +261,9 @@ pub async fn register(
             "guardian_relationship".to_string(),
             body.guardian_relationship,
         ),
+        ("guardian_phone".to_string(), body.guardian_phone),
+        ("emergency_name".to_string(), body.emergency_name),
+        ("emergency_phone".to_string(), body.emergency_phone),
         (
             "consent".to_string(),
             if body.consent { "yes" } else { "" }.to_string(),

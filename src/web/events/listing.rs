@@ -1,8 +1,9 @@
 //! Public event pages: the listing with its filters, an event with its registration form,
 //! calendar files and the programme's and each series' feeds.
 
+use crate::web::http::form::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;

@@ -3,7 +3,7 @@
 //! own `Form` (serde_urlencoded) cannot do. The struct then becomes its typed input with
 //! `TryFrom`, where each mistake is named with its field.
 
-use axum::extract::{FromRequest, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header;
 use serde::de::DeserializeOwned;
 
@@ -30,6 +30,29 @@ impl<T: DeserializeOwned, U: DeserializeOwned, S: Send + Sync> FromRequest<S> fo
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
         let body = form_body(req, state).await?;
         Ok(Both(read(&body)?, read(&body)?))
+    }
+}
+
+/// A page's query string, read as forms are (a key that repeats fills a `Vec`). One that
+/// does not read (a key given twice, a filter typed by hand) is a page that says so, not
+/// axum's plain-text 400.
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, AppError> {
+        serde_html_form::from_str(parts.uri.query().unwrap_or_default())
+            .map(Query)
+            .map_err(|_| AppError::BadInput {
+                field: "query".into(),
+                message: "This address asks for something the page cannot read: follow a link \
+                          from the site, or remove what comes after the question mark."
+                    .into(),
+            })
     }
 }
 

@@ -1,8 +1,9 @@
 //! Administrators' view of the outbox: what is queued, sent and failed, with the mail
 //! server's answer, and the means to send a message again or stop it.
 
+use crate::web::http::form::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 

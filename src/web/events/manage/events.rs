@@ -3,8 +3,9 @@
 //! CSV exports, per-event counts, and the volunteer roster for students' events.
 
 use crate::web::http::form::Form;
+use crate::web::http::form::Query;
 use askama::Template;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Redirect};
 use serde::Deserialize;
 

@@ -1,7 +1,8 @@
 //! CSV exports for coordinators: an event's registrations and attendance, and per-event
 //! counts. Cells a spreadsheet would run as formulas are neutralised.
 
-use axum::extract::{Path, Query, State};
+use crate::web::http::form::Query;
+use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
@@ -116,6 +117,8 @@ pub async fn registrations_csv(
             [
                 "children",
                 "guardian_relationship",
+                "guardian_phone",
+                "emergency_contact",
                 "consent_version",
                 "consented_at",
             ]
@@ -155,6 +158,13 @@ pub async fn registrations_csv(
                     .join("; "),
             );
             row.push(r.guardian_relationship.clone().unwrap_or_default());
+            let contact = r.guardian_contact.clone().unwrap_or_default();
+            row.push(contact.phone);
+            row.push(if contact.emergency_name.is_empty() {
+                String::new()
+            } else {
+                format!("{} ({})", contact.emergency_name, contact.emergency_phone)
+            });
             row.push(r.consent_version.clone().unwrap_or_default());
             row.push(r.consented_at.map(at).unwrap_or_default());
         }
