@@ -109,7 +109,10 @@ drawn by lottery because demand is high.\n\nDrop-off is at the main lobby from 0
     academy.allocation = "lottery".into();
     // The draw on the Friday eight days before, whichever week the academy fell in.
     let academy_day: Date = academy.date.parse().unwrap_or(today);
-    let draw_day = academy_day.checked_sub(8.days()).unwrap_or(academy_day);
+    let mut draw_day = academy_day.checked_sub(8.days()).unwrap_or(academy_day);
+    while closed(draw_day) {
+        draw_day = draw_day.yesterday().unwrap_or(draw_day);
+    }
     academy.lottery_at = format!("{draw_day}T17:00");
     academy.offer_hours = "48".into();
     academy.questions = vec![question(
@@ -247,7 +250,8 @@ class, and a quiet room. Programme directors have cleared the afternoon."
     let mut rounds = event(
         "joint-grand-rounds",
         "Joint grand rounds: speaking up for patient safety",
-        next(today, 1, Weekday::Thursday),
+        // Within the coming week, so the coordinators' home shows an event this week.
+        next(today, 0, Weekday::Thursday),
         "08:00",
         "09:00",
     );

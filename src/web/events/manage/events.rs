@@ -38,9 +38,22 @@ pub struct SeriesQuery {
 struct ListView {
     l: Layout,
     totals: Vec<eventwork::SeriesTotals>,
-    counts: Vec<EventCounts>,
+    /// Soonest first: what a coordinator prepares for.
+    coming: Vec<EventCounts>,
+    /// Most recent first: what a coordinator looks back on.
+    past: Vec<EventCounts>,
     series: Vec<Series>,
     chosen: String,
+}
+
+impl ListView {
+    /// The two tables: heading, rows, and the order the caption names.
+    fn sections(&self) -> [(&'static str, &[EventCounts], &'static str); 2] {
+        [
+            ("Coming up", &self.coming, "Soonest first."),
+            ("Past", &self.past, "Most recent first."),
+        ]
+    }
 }
 
 pub async fn list(
@@ -50,10 +63,15 @@ pub async fn list(
     Query(q): Query<SeriesQuery>,
 ) -> PageResult {
     let counts = coordinator.event_counts(&q.series).await?;
+    let totals = eventwork::series_totals(&counts);
+    let now = coordinator.now();
+    let (mut coming, past): (Vec<_>, Vec<_>) = counts.into_iter().partition(|c| c.starts_at > now);
+    coming.reverse();
     render(&ListView {
         l: ctx.layout("Events"),
-        totals: eventwork::series_totals(&counts),
-        counts,
+        totals,
+        coming,
+        past,
         series: coordinator.public().series_list().await?,
         chosen: q.series,
     })
