@@ -20,6 +20,96 @@ pub fn render_markdown(md: &str) -> String {
         .to_string()
 }
 
+/// A line of contact details as HTML, with its web addresses, e-mail addresses and
+/// telephone numbers made into links (a phone dials in one tap); everything else escaped.
+pub fn contact_links(text: &str) -> String {
+    fn escape(s: &str) -> String {
+        s.replace('&', "&amp;")
+            .replace('<', "&lt;")
+            .replace('>', "&gt;")
+            .replace('"', "&quot;")
+    }
+    let trailing = |s: &str| {
+        s.trim_end_matches(['.', ',', ';', ':', ')', '!', '?'])
+            .len()
+    };
+    let mut out = String::new();
+    let mut rest = text;
+    while !rest.is_empty() {
+        // A word: a web or e-mail address, or the start of a telephone number.
+        let start = rest.len() - rest.trim_start().len();
+        out.push_str(&escape(&rest[..start]));
+        rest = &rest[start..];
+        if rest.is_empty() {
+            break;
+        }
+        let word_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+        let word = &rest[..word_end];
+        let linked = trailing(word);
+        let (head, tail) = word.split_at(linked);
+        if (head.starts_with("https://") || head.starts_with("http://")) && head.len() > 8 {
+            out.push_str(&format!(
+                "<a href=\"{0}\">{0}</a>{1}",
+                escape(head),
+                escape(tail)
+            ));
+            rest = &rest[word_end..];
+            continue;
+        }
+        if let Some((user, domain)) = head.split_once('@')
+            && !user.is_empty()
+            && domain.contains('.')
+            && head
+                .chars()
+                .all(|c| c.is_alphanumeric() || "@.-_+".contains(c))
+        {
+            out.push_str(&format!(
+                "<a href=\"mailto:{0}\">{0}</a>{1}",
+                escape(head),
+                escape(tail)
+            ));
+            rest = &rest[word_end..];
+            continue;
+        }
+        // A telephone number may span words ("312 555 0100"): the longest run of digits
+        // and the marks between them, with seven digits at least.
+        // Groups separated by single spaces, each of digits and marks with its
+        // parentheses closed ("(312)", not the "(24" of "(24 hours)").
+        let mut run_end = 0;
+        for group in rest.split(' ') {
+            // A comma or full stop after the last digit ends the number.
+            let g = group.trim_end_matches(['.', ',', ';', ':', '!', '?']);
+            let closed = g.matches('(').count() == g.matches(')').count();
+            let phone_like = !g.is_empty()
+                && closed
+                && g.chars().all(|c| c.is_ascii_digit() || "+-().".contains(c));
+            if !phone_like {
+                break;
+            }
+            run_end += g.len() + 1;
+            if g.len() != group.len() {
+                break;
+            }
+        }
+        let run = rest[..run_end.saturating_sub(1).min(rest.len())].trim_end();
+        let digits = run.chars().filter(char::is_ascii_digit).count();
+        if (7..=15).contains(&digits)
+            && run.starts_with(|c: char| c.is_ascii_digit() || c == '+' || c == '(')
+        {
+            out.push_str(&format!(
+                "<a href=\"{}\">{}</a>",
+                super::tel_uri(run),
+                escape(run)
+            ));
+            rest = &rest[run.len()..];
+            continue;
+        }
+        out.push_str(&escape(word));
+        rest = &rest[word_end..];
+    }
+    out
+}
+
 /// Markdown as plain text, for the text part of an e-mail: emphasis without its
 /// asterisks, a link as its text with the address after it (once), list items with a
 /// dash, paragraphs apart. Markup written as HTML is left out.
@@ -298,5 +388,51 @@ mod tests {
         let e = Branding::parse("", "", "a@b.org", "#7fb3e0", "#f5c77e").expect_err("three");
         let fields: Vec<&str> = e.mistakes().iter().map(|m| m.field.as_ref()).collect();
         assert_eq!(fields, ["name", "colour_primary", "colour_accent"]);
+    }
+}
+
+#[cfg(test)]
+mod contact_link_tests {
+    use super::contact_links;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a coordinator types, the page renders: no panic, and no markup but ours.
+        #[test]
+        fn any_text_is_escaped_and_never_panics(text in "[ -~\\PC]{0,80}") {
+            let html = contact_links(&text);
+            let without_ours = html
+                .replace("<a href=\"", "")
+                .replace("\">", "")
+                .replace("</a>", "");
+            prop_assert!(!without_ours.contains('<'), "{}", html);
+        }
+    }
+
+    #[test]
+    fn addresses_and_numbers_in_contact_details_become_links() {
+        assert_eq!(
+            contact_links("Call 312-555-0100 (24 hours) or see https://eap.example.edu."),
+            "Call <a href=\"tel:3125550100\">312-555-0100</a> (24 hours) or see \
+             <a href=\"https://eap.example.edu\">https://eap.example.edu</a>."
+        );
+        assert_eq!(
+            contact_links("Write to help@example.edu, Room 4 <b>"),
+            "Write to <a href=\"mailto:help@example.edu\">help@example.edu</a>, Room 4 &lt;b&gt;"
+        );
+        assert_eq!(
+            contact_links("+1 (312) 555 0147"),
+            "<a href=\"tel:+13125550147\">+1 (312) 555 0147</a>"
+        );
+        // Short numbers (a room, a year, 988) stay text; quotes cannot escape an href.
+        assert_eq!(contact_links("Room 2024, dial 988"), "Room 2024, dial 988");
+        assert_eq!(
+            contact_links("Ring 312 555 0100, any time."),
+            "Ring <a href=\"tel:3125550100\">312 555 0100</a>, any time."
+        );
+        assert_eq!(
+            contact_links("https://x.example/\"onclick=\"a"),
+            "<a href=\"https://x.example/&quot;onclick=&quot;a\">https://x.example/&quot;onclick=&quot;a</a>"
+        );
     }
 }

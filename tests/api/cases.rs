@@ -849,19 +849,24 @@ async fn the_resource_directory_is_public_edited_and_counted(db: TestDb) {
             &[
                 ("name", "Chaplaincy"),
                 ("what", "Spiritual care for staff of any faith or none."),
-                ("how_to_reach", "Call the chaplaincy office"),
+                (
+                    "how_to_reach",
+                    "Call the chaplaincy office on 312 555 0123, or chaplains@example.edu <script>",
+                ),
                 ("hours", "Always"),
                 ("confidential", "1"),
             ],
         )
         .await;
     assert_eq!(r.status, 303, "{}", r.body);
+    let listed = app.browser().get("/resources").await.body;
+    assert!(listed.contains("Chaplaincy"));
+    // Numbers dial and addresses write in one tap; the rest stays text.
     assert!(
-        app.browser()
-            .get("/resources")
-            .await
-            .body
-            .contains("Chaplaincy")
+        listed.contains("<a href=\"tel:3125550123\">312 555 0123</a>")
+            && listed.contains("<a href=\"mailto:chaplains@example.edu\">")
+            && listed.contains("&lt;script&gt;"),
+        "{listed}"
     );
     let r = coord
         .post(
