@@ -81,6 +81,27 @@ async fn check_credentials(
     }
 }
 
+/// The message telling someone their password was changed, whichever way it was.
+async fn password_changed_notice(
+    app: &super::App,
+    email: &str,
+    name: &str,
+) -> Result<crate::store::NewMessage> {
+    let store = &app.store;
+    let writer = Writer::load(store, app.public_url(), MessageKind::PasswordChanged).await?;
+    let zone = crate::app::support::requests::programme_zone(store).await?;
+    let when = format_time(store.now(), &zone);
+    Ok(writer.to(
+        email,
+        &[
+            ("name", name),
+            ("when", &when),
+            ("link", &writer.url("/account")),
+        ],
+        format!("password_changed:{}", crypto::random_hex(12)),
+    ))
+}
+
 async fn hash(password: NewPassword) -> Result<String> {
     Ok(
         tokio::task::spawn_blocking(move || crypto::hash_password(password.expose()))
@@ -149,19 +170,14 @@ impl Public {
         let notice = if link.first_time {
             None
         } else {
-            let writer =
-                Writer::load(store, self.app().public_url(), MessageKind::PasswordChanged).await?;
-            let zone = crate::app::support::requests::programme_zone(store).await?;
-            let when = format_time(self.now(), &zone);
-            Some(writer.to(
-                link.account.email.as_str(),
-                &[
-                    ("name", &link.account.display_name),
-                    ("when", &when),
-                    ("link", &writer.url("/account")),
-                ],
-                format!("password_changed:{}", crypto::random_hex(12)),
-            ))
+            Some(
+                password_changed_notice(
+                    self.app(),
+                    &link.account.email,
+                    &link.account.display_name,
+                )
+                .await?,
+            )
         };
         let id = store
             .use_setup_link(secret, &hash(password).await?, notice.as_ref())
@@ -285,23 +301,8 @@ impl Member {
             return Err(Invalid::new("current", "Your current password is not right.").into());
         }
         let new = NewPassword::parse(new, Some(confirm))?;
-        let writer = Writer::load(
-            self.store(),
-            self.app().public_url(),
-            MessageKind::PasswordChanged,
-        )
-        .await?;
-        let zone = crate::app::support::requests::programme_zone(self.store()).await?;
-        let when = format_time(self.now(), &zone);
-        let notice = writer.to(
-            self.email.as_str(),
-            &[
-                ("name", &self.display_name),
-                ("when", &when),
-                ("link", &writer.url("/account")),
-            ],
-            format!("password_changed:{}", crypto::random_hex(12)),
-        );
+        let notice =
+            password_changed_notice(self.app(), self.email.as_str(), &self.display_name).await?;
         self.store()
             .set_password(self.id, &hash(new).await?, keep, Some(&notice))
             .await?;
