@@ -279,6 +279,17 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
                 .or(c.file.guest_registrations_per_address)
                 .unwrap_or(config::DEFAULT_GUEST_REGISTRATIONS_PER_ADDRESS),
         )?,
+        oidc: c
+            .file
+            .oidc
+            .as_ref()
+            .map(|f| {
+                config::parse_oidc(
+                    f,
+                    std::env::var("WECARE_OIDC_CLIENT_SECRET").ok().as_deref(),
+                )
+            })
+            .transpose()?,
     })
 }
 

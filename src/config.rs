@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+mod oidc;
+pub use oidc::{ClientSecret, IdentityClaim, OidcConfig, OidcFile, parse_oidc};
+
 /// A configuration problem, worded for the person starting the server.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -38,6 +41,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "WECARE_RETENTION_DAYS",
     "WECARE_MINORS_RETENTION_DAYS",
     "WECARE_GUEST_REGISTRATIONS_PER_ADDRESS",
+    "WECARE_OIDC_CLIENT_SECRET",
 ];
 
 /// Prefixes reserved for the test harness and CI.
@@ -83,6 +87,8 @@ pub struct FileConfig {
     pub retention_days: Option<u32>,
     pub minors_retention_days: Option<u32>,
     pub guest_registrations_per_address: Option<u32>,
+    /// Single sign-on through the institution's OpenID Connect provider.
+    pub oidc: Option<OidcFile>,
 }
 
 impl FileConfig {
@@ -281,6 +287,8 @@ pub struct ServeConfig {
     pub minors_retention_days: u32,
     /// Guest registrations one client address may make in an hour.
     pub guest_registrations_per_address: u32,
+    /// Single sign-on, if the programme uses its institution's provider.
+    pub oidc: Option<OidcConfig>,
 }
 
 impl ServeConfig {

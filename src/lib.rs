@@ -2,7 +2,8 @@
 //!
 //! Layers (dependencies point inward): `web` and the timed jobs → `app` → `store` and
 //! `domain`. `app` is the only way to act on the programme (see its docs); `jobs` is the
-//! timed work every instance runs; `delivery` turns outbox rows into e-mail. `config`, `crypto`, `sealing`
+//! timed work every instance runs; `delivery` turns outbox rows into e-mail; `oidc` speaks OpenID Connect to the
+//! institution's identity provider. `config`, `crypto`, `sealing`
 //! and `telemetry` are small leaf modules; `cli` and `startup` wire everything together.
 
 pub mod app;
@@ -14,6 +15,7 @@ pub mod delivery;
 pub mod demo_events;
 pub mod domain;
 pub mod jobs;
+pub mod oidc;
 pub mod private_files;
 pub mod sealing;
 pub mod startup;

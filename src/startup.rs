@@ -313,6 +313,11 @@ impl Application {
                 _ => format!("cannot listen on {} ({e}); choose another --bind / WECARE_BIND", cfg.bind),
             })
         })?;
+        let provider_origin = cfg.oidc.as_ref().and_then(|o| {
+            url::Url::parse(&o.issuer)
+                .ok()
+                .map(|u| u.origin().ascii_serialization())
+        });
         let state = AppState {
             app: crate::app::App::new(
                 store,
@@ -322,6 +327,18 @@ impl Application {
                     retention_days: cfg.retention_days,
                     metrics_token: cfg.metrics_token.as_ref().map(|t| t.0.clone()),
                     guest_registrations_per_address: cfg.guest_registrations_per_address,
+                    oidc: match &cfg.oidc {
+                        Some(o) => Some(Arc::new(
+                            crate::oidc::Provider::new(o.clone(), &cfg.public_url).map_err(
+                                |e| {
+                                    ConfigError(format!(
+                                        "single sign-on cannot be set up ({e:#}); check the [oidc] table and the public URL"
+                                    ))
+                                },
+                            )?,
+                        )),
+                        None => None,
+                    },
                 },
             ),
             web: Arc::new(WebSettings {
@@ -337,6 +354,14 @@ impl Application {
                         cfg.mail.dir.display()
                     ),
                 },
+                csp: crate::web::http::observe::content_security_policy(
+                    provider_origin.as_deref(),
+                )
+                .map_err(|e| {
+                    ConfigError(format!(
+                        "the [oidc] issuer cannot be written in a Content-Security-Policy ({e}); check its spelling"
+                    ))
+                })?,
             }),
             metrics: Arc::new(Metrics::default()),
         };

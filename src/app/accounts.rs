@@ -127,6 +127,7 @@ impl Public {
         address: &str,
         old: Option<&str>,
     ) -> Result<Option<Session>> {
+        self.check_password_sign_in()?;
         let Some(account) = check_credentials(self.store(), email, password, address).await? else {
             return Ok(None);
         };
@@ -135,11 +136,6 @@ impl Public {
             .create_session(account.id, self.app().settings.session_ttl_secs, old)
             .await?;
         Ok(Some(Session { account, secret }))
-    }
-
-    #[tracing::instrument(skip_all)]
-    pub async fn sign_out(&self, secret: &str) -> Result<()> {
-        Ok(self.store().end_session(secret).await?)
     }
 
     /// The account a set-up link is for; an unknown, used or expired link gets one
@@ -200,6 +196,7 @@ impl Public {
     /// a limit per client address, so the form cannot flood a mailbox or probe addresses.
     #[tracing::instrument(skip_all)]
     pub async fn request_password_reset(&self, email: &str, address: &str) -> Result<()> {
+        self.check_password_sign_in()?;
         let email = Email::parse(email)?;
         let store = self.store();
         let t = self.now();

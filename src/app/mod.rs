@@ -19,6 +19,7 @@ pub mod events;
 pub mod home;
 pub mod mail;
 pub mod observe;
+pub mod sign_in;
 pub mod support;
 
 use std::sync::Arc;
@@ -49,6 +50,9 @@ pub enum Error {
     /// A limit on how often something may be done, with the sentence that explains it.
     #[error("{0}")]
     Limited(String),
+    /// Single sign-on did not sign the person in, and why.
+    #[error("{}", .0.sentence())]
+    SignInRefused(crate::domain::sign_in::Refusal),
     /// The database failed (its context travels in the store error). The span is the
     /// action's, where it failed: the web layer logs the failure inside it, so the log
     /// line says which action failed as well as which request.
@@ -89,6 +93,8 @@ pub struct AppSettings {
     pub metrics_token: Option<String>,
     /// Guest registrations one client address may make in an hour.
     pub guest_registrations_per_address: u32,
+    /// The institution's identity provider, if the programme signs in through it.
+    pub oidc: Option<Arc<crate::oidc::Provider>>,
 }
 
 /// The programme: its store and settings. Cheap to clone.

@@ -30,6 +30,7 @@ pub mod ids;
 pub mod mail;
 pub mod matching;
 pub mod series;
+pub mod sign_in;
 pub mod sla;
 pub mod support;
 pub mod throttle;

@@ -39,42 +39,51 @@ fn parse_roles(names: impl IntoIterator<Item = String>) -> Vec<Role> {
     roles
 }
 
+/// Inserts an account and its roles (given in wecare) inside a caller's transaction.
+pub(super) async fn insert_account(
+    conn: &mut sqlx::AnyConnection,
+    new: NewAccount<'_>,
+    now: i64,
+) -> StoreResult<Account> {
+    let id = crypto::random_id();
+    sqlx::query(
+        "INSERT INTO accounts (id, email, display_name, password_hash, active, created_at)
+         VALUES ($1, $2, $3, $4, 1, $5)",
+    )
+    .bind(id)
+    .bind(new.email.as_str())
+    .bind(new.display_name)
+    .bind(new.password_hash)
+    .bind(now)
+    .execute(&mut *conn)
+    .await
+    .map_err(conflict(Conflict::EmailTaken))?;
+    for role in new.roles {
+        sqlx::query("INSERT INTO account_roles (account_id, role) VALUES ($1, $2)")
+            .bind(id)
+            .bind(role.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
+    let mut roles = new.roles.to_vec();
+    roles.sort();
+    roles.dedup();
+    Ok(Account {
+        id: AccountId(id),
+        email: new.email.to_string(),
+        display_name: new.display_name.to_string(),
+        roles,
+        active: true,
+        created_at: now,
+    })
+}
+
 impl Store {
     pub async fn create_account(&self, new: NewAccount<'_>) -> StoreResult<Account> {
-        let id = crypto::random_id();
-        let now = self.now();
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO accounts (id, email, display_name, password_hash, active, created_at)
-             VALUES ($1, $2, $3, $4, 1, $5)",
-        )
-        .bind(id)
-        .bind(new.email.as_str())
-        .bind(new.display_name)
-        .bind(new.password_hash)
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(conflict(Conflict::EmailTaken))?;
-        for role in new.roles {
-            sqlx::query("INSERT INTO account_roles (account_id, role) VALUES ($1, $2)")
-                .bind(id)
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await?;
-        }
+        let account = insert_account(&mut tx, new, self.now()).await?;
         tx.commit().await?;
-        let mut roles = new.roles.to_vec();
-        roles.sort();
-        roles.dedup();
-        Ok(Account {
-            id: AccountId(id),
-            email: new.email.to_string(),
-            display_name: new.display_name.to_string(),
-            roles,
-            active: true,
-            created_at: now,
-        })
+        Ok(account)
     }
 
     async fn roles_of(&self, id: i64) -> StoreResult<Vec<Role>> {
@@ -195,16 +204,31 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        // A role kept keeps its origin: one the provider's claims granted still goes
+        // when the claim does.
+        let before =
+            sqlx::query("SELECT role, granted_by FROM account_roles WHERE account_id = $1")
+                .bind(id.0)
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut granted_by = std::collections::HashMap::new();
+        for row in &before {
+            let by: Option<String> = sqlx::Row::try_get(row, "granted_by")?;
+            granted_by.insert(get_string(row, "role")?, by);
+        }
         sqlx::query("DELETE FROM account_roles WHERE account_id = $1")
             .bind(id.0)
             .execute(&mut *tx)
             .await?;
         for role in roles {
-            sqlx::query("INSERT INTO account_roles (account_id, role) VALUES ($1, $2)")
-                .bind(id.0)
-                .bind(role.as_str())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(
+                "INSERT INTO account_roles (account_id, role, granted_by) VALUES ($1, $2, $3)",
+            )
+            .bind(id.0)
+            .bind(role.as_str())
+            .bind(granted_by.get(role.as_str()).cloned().flatten())
+            .execute(&mut *tx)
+            .await?;
         }
         if !active {
             sqlx::query("DELETE FROM sessions WHERE account_id = $1")

@@ -90,7 +90,8 @@ impl Store {
             .collect()
     }
 
-    /// Housekeeping: expired sessions, used or expired set-up links, old throttle rows.
+    /// Housekeeping: expired sessions, used or expired set-up links, old throttle rows,
+    /// unfinished sign-ins at the provider.
     /// Returns how many rows went.
     pub async fn delete_expired_sign_in_data(&self) -> StoreResult<u64> {
         let now = self.now();
@@ -107,6 +108,8 @@ impl Store {
             ),
             // Guests' registrations never confirmed: their names and addresses go.
             ("DELETE FROM guest_confirmations WHERE expires_at < $1", now),
+            // Sign-ins started at the provider and never finished.
+            ("DELETE FROM sign_in_attempts WHERE expires_at < $1", now),
         ] {
             n += self.write_one(sqlx::query(sql).bind(cutoff)).await?;
         }

@@ -15,6 +15,7 @@ mod outbox;
 mod registrations;
 mod resources;
 mod sessions;
+mod sign_in;
 mod support;
 mod throttle;
 mod tokens;
@@ -37,6 +38,7 @@ pub use registrations::{
     Arrival, GUEST_CONFIRM_SECS, GuestLimit, NewRegistration, PendingGuest, Registered,
     Registration,
 };
+pub use sign_in::{IdentityUpdate, SignInAttempt};
 pub use support::{FeedbackSummary, RequestSummary, SupportSettings};
 pub use tokens::ApiTokenInfo;
 

@@ -13,6 +13,19 @@ impl Store {
         ttl_secs: i64,
         replaces: Option<&str>,
     ) -> StoreResult<String> {
+        self.create_session_via(account, ttl_secs, replaces, None)
+            .await
+    }
+
+    /// As `create_session`, noting how the person signed in (`Some("oidc")` at the
+    /// institution's provider), so that signing out can end that session too.
+    pub async fn create_session_via(
+        &self,
+        account: AccountId,
+        ttl_secs: i64,
+        replaces: Option<&str>,
+        via: Option<&str>,
+    ) -> StoreResult<String> {
         let secret = crypto::random_hex(32);
         let now = self.now();
         let mut tx = self.begin_write().await?;
@@ -28,13 +41,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         sqlx::query(
-            "INSERT INTO sessions (id_digest, account_id, created_at, expires_at)
-             VALUES ($1, $2, $3, $4)",
+            "INSERT INTO sessions (id_digest, account_id, created_at, expires_at, signed_in_with)
+             VALUES ($1, $2, $3, $4, $5)",
         )
         .bind(crypto::secret_digest(&secret))
         .bind(account.0)
         .bind(now)
         .bind(now + ttl_secs)
+        .bind(via)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -60,12 +74,17 @@ impl Store {
         }
     }
 
-    pub async fn end_session(&self, secret: &str) -> StoreResult<()> {
-        self.write_one(
-            sqlx::query("DELETE FROM sessions WHERE id_digest = $1")
-                .bind(crypto::secret_digest(secret)),
-        )
-        .await?;
-        Ok(())
+    /// Ends a session; says how it had begun (`None` for a password, or no session).
+    pub async fn end_session(&self, secret: &str) -> StoreResult<Option<String>> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query("DELETE FROM sessions WHERE id_digest = $1 RETURNING signed_in_with")
+            .bind(crypto::secret_digest(secret))
+            .fetch_optional(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(match row {
+            Some(r) => sqlx::Row::try_get::<Option<String>, _>(&r, "signed_in_with")?,
+            None => None,
+        })
     }
 }

@@ -33,6 +33,8 @@ pub struct WebSettings {
     pub proxy_trust: http::auth::ProxyTrust,
     /// Where messages go, in words, for the outbox page.
     pub mail_route: String,
+    /// Built once at start-up (`observe::content_security_policy`).
+    pub csp: axum::http::HeaderValue,
 }
 
 #[derive(Clone)]

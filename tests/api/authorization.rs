@@ -49,6 +49,8 @@ const PAGES: &[(&str, Door)] = &[
     ("/calendar/{token}", Door::Public),
     ("/unsubscribe/{secret}", Door::Public),
     ("/signin", Door::Public),
+    ("/signin/oidc", Door::Public),
+    ("/signin/oidc/callback", Door::Public),
     ("/setup/{secret}", Door::Public),
     ("/password-reset", Door::Public),
     ("/support/request", Door::Public),

@@ -169,6 +169,7 @@ pub fn serve_config(db: &TestDb) -> ServeConfig {
         // The suite registers thousands of guests from one address; the limit itself is
         // tested with a small value.
         guest_registrations_per_address: 100_000,
+        oidc: None,
     }
 }
 

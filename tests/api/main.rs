@@ -19,5 +19,6 @@ mod home;
 mod layers;
 mod promises;
 mod security;
+mod single_sign_on;
 mod store;
 mod support;

@@ -31,16 +31,33 @@ struct SignInView {
     email: String,
     error: Option<Invalid>,
     no_admin_yet: bool,
+    /// The institution's button, if the programme signs in through its provider.
+    single_sign_on: Option<String>,
+    /// Whether the e-mail and password form is offered.
+    password: bool,
+}
+
+impl SignInView {
+    /// The institution's button is a link, not a form: the browser then follows the
+    /// redirect to the provider without the pages' `form-action` rule in the way.
+    fn single_sign_on_href(&self) -> String {
+        if self.next.is_empty() {
+            "/signin/oidc".to_string()
+        } else {
+            let next: String = url::form_urlencoded::byte_serialize(self.next.as_bytes()).collect();
+            format!("/signin/oidc?next={next}")
+        }
+    }
 }
 
 #[derive(Deserialize, Default)]
 pub struct NextQuery {
     #[serde(default)]
-    next: String,
+    pub(super) next: String,
 }
 
 /// Where to go after signing in: `next` if it is a path on this site, else the account.
-fn after_sign_in(next: &str) -> String {
+pub(super) fn after_sign_in(next: &str) -> String {
     if crate::web::http::auth::safe_next(next) {
         next.to_string()
     } else {
@@ -56,13 +73,17 @@ pub async fn signin_form(
     if ctx.account.is_some() {
         return Ok(Redirect::to(&after_sign_in(&q.next)).into_response());
     }
-    let no_admin_yet = state.app.public().no_admin_yet().await?;
+    let public = state.app.public();
+    let no_admin_yet = public.no_admin_yet().await?;
+    let options = public.sign_in_options();
     render(&SignInView {
         l: ctx.layout("Sign in"),
         next: q.next,
         email: String::new(),
         error: None,
         no_admin_yet,
+        single_sign_on: options.single_sign_on,
+        password: options.password,
     })
 }
 
@@ -84,37 +105,42 @@ pub async fn signin(
     Form(form): Form<SignInForm>,
 ) -> PageResult {
     let old = cookies::get(&headers, cookies::SESSION);
-    let outcome = state
-        .app
-        .public()
+    let public = state.app.public();
+    let outcome = public
         .sign_in(&form.email, &form.password, &address, old)
-        .await?;
-    let session = match outcome {
-        Some(session) => session,
-        None => {
-            let view = SignInView {
-                l: ctx.layout("Sign in"),
-                next: form.next.clone(),
-                email: form.email.trim().to_string(),
-                error: Some(Invalid::new(
-                    "email",
-                    "That e-mail address and password do not match an account. Check both and try again.",
-                )),
-                no_admin_yet: false,
-            };
-            return render_status(StatusCode::UNAUTHORIZED, &view);
+        .await;
+    let error = match outcome {
+        Ok(Some(session)) => {
+            return Ok(with_new_session(
+                &state,
+                &session.secret,
+                Redirect::to(&after_sign_in(&form.next)).into_response(),
+            ));
         }
+        Ok(None) => Invalid::new(
+            "email",
+            "That e-mail address and password do not match an account. Check both and try again.",
+        ),
+        // Password sign-in is off here: the page says which button to use.
+        Err(crate::app::Error::Invalid(i)) => i,
+        Err(e) => return Err(e.into()),
     };
-    Ok(with_new_session(
-        &state,
-        &session.secret,
-        Redirect::to(&after_sign_in(&form.next)).into_response(),
-    ))
+    let options = public.sign_in_options();
+    let view = SignInView {
+        l: ctx.layout("Sign in"),
+        next: form.next.clone(),
+        email: form.email.trim().to_string(),
+        error: Some(error),
+        no_admin_yet: false,
+        single_sign_on: options.single_sign_on,
+        password: options.password,
+    };
+    render_status(StatusCode::UNAUTHORIZED, &view)
 }
 
 /// Sets the session cookie, and the CSRF cookie to the new session's token: a token
 /// planted before sign-in is worthless after it.
-fn with_new_session(state: &AppState, secret: &str, mut resp: Response) -> Response {
+pub(super) fn with_new_session(state: &AppState, secret: &str, mut resp: Response) -> Response {
     let secure = state.web.cookies_secure;
     let h = resp.headers_mut();
     h.append(
@@ -139,10 +165,12 @@ fn with_new_session(state: &AppState, secret: &str, mut resp: Response) -> Respo
 }
 
 pub async fn signout(State(state): State<AppState>, headers: HeaderMap) -> PageResult {
+    let mut then = None;
     if let Some(secret) = cookies::get(&headers, cookies::SESSION) {
-        state.app.public().sign_out(secret).await?;
+        then = state.app.public().sign_out(secret).await?;
     }
-    let mut resp = Redirect::to("/").into_response();
+    // Signed in at the provider: its session ends too, and it sends the browser back.
+    let mut resp = Redirect::to(then.as_deref().unwrap_or("/")).into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,
         cookies::clear(cookies::SESSION, state.web.cookies_secure),

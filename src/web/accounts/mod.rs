@@ -1,9 +1,11 @@
-//! Accounts on the web: signing in and out, one's own account (password, API tokens),
+//! Accounts on the web: signing in and out (with a password or at the institution's
+//! identity provider), one's own account (password, API tokens),
 //! first-time setup from an administrator's link and "Forgotten your password?", and the
 //! administrators' account list.
 
 mod account;
 mod admin;
+mod single_sign_on;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -13,6 +15,9 @@ use crate::web::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/signin", get(account::signin_form).post(account::signin))
+        .route("/signin/oidc", get(single_sign_on::start))
+        // The path the provider is told to send people back to (`oidc::CALLBACK_PATH`).
+        .route("/signin/oidc/callback", get(single_sign_on::callback))
         .route("/signout", post(account::signout))
         .route("/account", get(account::show))
         .route(

@@ -1,9 +1,13 @@
-//! Reading and writing the two cookies wecare uses: the session and the CSRF token.
+//! Reading and writing wecare's cookies: the session, the CSRF token, and the state of a
+//! sign-in at the institution's provider.
 
 use axum::http::{HeaderMap, HeaderValue, header};
 
 pub const SESSION: &str = "wecare_session";
 pub const CSRF: &str = "wecare_csrf";
+/// The state of a sign-in sent to the institution's provider: only this browser may
+/// finish it.
+pub const SIGN_IN_STATE: &str = "wecare_sign_in_state";
 
 pub fn get<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

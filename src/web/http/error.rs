@@ -85,6 +85,8 @@ impl From<crate::app::Error> for AppError {
             E::Conflict(c) => AppError::Conflict(c),
             E::Throttled { minutes } => AppError::Throttled { minutes },
             E::Limited(m) => AppError::Limited(m),
+            // Sign-in pages present refusals themselves; anywhere else it is a mistake.
+            E::SignInRefused(r) => AppError::Invalid(Invalid::new("sign_in", r.sentence())),
             E::Database(e, during) => during.in_scope(|| e.into()),
             E::Unexpected(e, during) => AppError::Internal(e, during),
         }

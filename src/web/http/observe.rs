@@ -184,17 +184,25 @@ pub async fn metrics(
         .into_response()
 }
 
+/// The Content-Security-Policy of every response. Forms may lead only here, and to the
+/// identity provider's origin when there is one (a form whose answer redirects is held to
+/// `form-action` at every step, and signing out ends at the provider's logout page).
+pub fn content_security_policy(provider_origin: Option<&str>) -> anyhow::Result<HeaderValue> {
+    let form_action = match provider_origin {
+        Some(o) => format!("'self' {o}"),
+        None => "'self'".to_string(),
+    };
+    Ok(HeaderValue::from_str(&format!(
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+         object-src 'none'; base-uri 'none'; form-action {form_action}; frame-ancestors 'none'"
+    ))?)
+}
+
 /// Security headers on every response.
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut resp = next.run(req).await;
     let h = resp.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(
-            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
-             object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
-        ),
-    );
+    h.insert(header::CONTENT_SECURITY_POLICY, state.web.csp.clone());
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),

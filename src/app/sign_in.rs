@@ -1,0 +1,231 @@
+//! Signing in through the institution's identity provider: starting a sign-in, and what
+//! the programme makes of the provider's answer (which account, which roles). The
+//! protocol is `crate::oidc`; the rules are `domain::sign_in`.
+
+use subtle::ConstantTimeEq;
+
+use super::accounts::Session;
+use super::{Error, Public, Result};
+use crate::domain::accounts::{Account, Email};
+use crate::domain::conflict::Conflict;
+use crate::domain::sign_in::{self, ExternalIdentity, Refusal};
+use crate::store::{IdentityUpdate, StoreError};
+
+/// How long a person has at the provider's pages before the sign-in must start again.
+pub const ATTEMPT_SECS: i64 = 15 * 60;
+
+/// What the sign-in page offers.
+pub struct SignInOptions {
+    /// The provider's button, if there is one.
+    pub single_sign_on: Option<String>,
+    pub password: bool,
+}
+
+/// A sign-in sent to the provider: the browser goes to `url` and keeps `state` in a
+/// cookie, so that only the browser that started it can finish it.
+pub struct Started {
+    pub url: String,
+    pub state: String,
+}
+
+/// The provider's answer, as it reached the callback.
+pub struct Answer<'a> {
+    pub state: &'a str,
+    /// The state this browser was given when it started (its cookie).
+    pub browser_state: Option<&'a str>,
+    pub code: Option<&'a str>,
+    /// The provider's `error` (e.g. `access_denied` when the person cancelled).
+    pub error: Option<&'a str>,
+    /// The `iss` the provider names itself by in the answer (RFC 9207), where it does:
+    /// an answer from another provider is refused before its code is sent anywhere.
+    pub issuer: Option<&'a str>,
+}
+
+impl Public {
+    pub fn sign_in_options(&self) -> SignInOptions {
+        match &self.app().settings.oidc {
+            Some(p) => SignInOptions {
+                single_sign_on: Some(p.button_label().to_string()),
+                password: p.password_sign_in(),
+            },
+            None => SignInOptions {
+                single_sign_on: None,
+                password: true,
+            },
+        }
+    }
+
+    /// Refuses password sign-in (and reset links) where the programme has turned it off.
+    pub(super) fn check_password_sign_in(&self) -> Result<()> {
+        match &self.app().settings.oidc {
+            Some(p) if !p.password_sign_in() => Err(Error::Invalid(crate::domain::Invalid::new(
+                "email",
+                format!(
+                    "This programme signs in through the institution only: use \"{}\".",
+                    p.button_label()
+                ),
+            ))),
+            _ => Ok(()),
+        }
+    }
+
+    /// Starts a sign-in at the provider; `next` is where to go afterwards (a path here).
+    #[tracing::instrument(skip_all)]
+    pub async fn start_single_sign_on(&self, next: &str) -> Result<Started> {
+        let provider = self.app().settings.oidc.clone().ok_or(Error::NotFound)?;
+        let started = provider.start().await.map_err(Error::SignInRefused)?;
+        self.store()
+            .save_sign_in_attempt(
+                &started.state,
+                &started.nonce,
+                &started.pkce_verifier,
+                next,
+                ATTEMPT_SECS,
+            )
+            .await?;
+        Ok(Started {
+            url: started.url,
+            state: started.state,
+        })
+    }
+
+    /// Finishes a sign-in from the provider's answer: a new session (replacing `old`),
+    /// and the path to go to. Each refusal says what happened; the details are logged.
+    #[tracing::instrument(skip_all)]
+    pub async fn finish_single_sign_on(
+        &self,
+        answer: Answer<'_>,
+        old: Option<&str>,
+    ) -> Result<(Session, String)> {
+        let provider = self.app().settings.oidc.clone().ok_or(Error::NotFound)?;
+        let refuse = |r: Refusal| Error::SignInRefused(r);
+        // Login CSRF: an answer is taken only by the browser that asked for it.
+        let same_browser = answer
+            .browser_state
+            .is_some_and(|b| bool::from(b.as_bytes().ct_eq(answer.state.as_bytes())));
+        if !same_browser {
+            tracing::warn!("a sign-in answer came to a browser that did not start it");
+            return Err(refuse(Refusal::Tampered));
+        }
+        let attempt = self
+            .store()
+            .take_sign_in_attempt(answer.state)
+            .await?
+            .ok_or_else(|| {
+                tracing::warn!("a sign-in answer with an unknown or used state");
+                refuse(Refusal::Expired)
+            })?;
+        if let Some(error) = answer.error {
+            let error: String = error
+                .chars()
+                .filter(char::is_ascii_graphic)
+                .take(64)
+                .collect();
+            tracing::info!(%error, "the provider answered with an error");
+            return Err(refuse(
+                if error == "access_denied" || error == "login_required" {
+                    Refusal::Cancelled
+                } else {
+                    Refusal::ProviderUnavailable
+                },
+            ));
+        }
+        if !attempt.current {
+            return Err(refuse(Refusal::Expired));
+        }
+        if answer.issuer.is_some_and(|iss| iss != provider.issuer()) {
+            tracing::warn!("a sign-in answer names another issuer");
+            return Err(refuse(Refusal::Tampered));
+        }
+        let code = answer.code.ok_or(refuse(Refusal::Tampered))?;
+        let who = provider
+            .finish(code, &attempt.nonce, &attempt.pkce_verifier)
+            .await
+            .map_err(refuse)?;
+        let account = self
+            .account_for(provider.issuer(), provider.policy(), &who)
+            .await?;
+        let secret = self
+            .store()
+            .create_session_via(
+                account.id,
+                self.app().settings.session_ttl_secs,
+                old,
+                Some("oidc"),
+            )
+            .await?;
+        tracing::info!(account = account.id.0, "signed in through the provider");
+        Ok((Session { account, secret }, attempt.next_path))
+    }
+
+    /// The account the provider's person is, brought up to date, or made for them.
+    async fn account_for(
+        &self,
+        issuer: &str,
+        policy: &sign_in::SignInPolicy,
+        who: &ExternalIdentity,
+    ) -> Result<Account> {
+        let refuse = |r: Refusal| Error::SignInRefused(r);
+        sign_in::admit(policy, who).map_err(refuse)?;
+        let claim_roles = sign_in::roles_from_claims(policy, who);
+        let email = sign_in::verified_email(policy, who).ok();
+        let name = who.display_name();
+        let update = IdentityUpdate {
+            issuer,
+            subject: &who.subject,
+            email: email.as_ref(),
+            display_name: &name,
+            claim_roles: &claim_roles,
+        };
+        let store = self.store();
+        // Twice at most: a first sign-in racing another for the same person finds the
+        // account the other made.
+        for _ in 0..2 {
+            if let Some(account) = store.identity_account(issuer, &who.subject).await? {
+                if !account.active {
+                    return Err(refuse(Refusal::AccountInactive));
+                }
+                return Ok(store.update_identity(account.id, &update).await?);
+            }
+            // Not seen before: an existing account is linked only by an address the
+            // provider has verified, and only if no other identity there holds it.
+            let email: &Email = email.as_ref().ok_or(refuse(Refusal::EmailUnverified))?;
+            match store.account_by_email(email).await {
+                Ok(account) => {
+                    if !account.active {
+                        return Err(refuse(Refusal::AccountInactive));
+                    }
+                    if store.has_identity_at(account.id, issuer).await? {
+                        tracing::warn!(
+                            account = account.id.0,
+                            "another identity of the provider holds this account"
+                        );
+                        return Err(refuse(Refusal::AlreadyLinked));
+                    }
+                    return Ok(store.update_identity(account.id, &update).await?);
+                }
+                Err(StoreError::NotFound) => {
+                    sign_in::may_create(policy, email).map_err(refuse)?;
+                    match store.create_account_for_identity(email, &update).await {
+                        Ok(account) => return Ok(account),
+                        Err(StoreError::Conflict(Conflict::EmailTaken)) => continue,
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(refuse(Refusal::AlreadyLinked))
+    }
+
+    /// Ends a session. For one begun at the provider, the address that ends the
+    /// provider's session too (RP-initiated logout), if it offers one.
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_out(&self, secret: &str) -> Result<Option<String>> {
+        let via = self.store().end_session(secret).await?;
+        match (via.as_deref(), &self.app().settings.oidc) {
+            (Some("oidc"), Some(provider)) => Ok(provider.logout_url().await),
+            _ => Ok(None),
+        }
+    }
+}
