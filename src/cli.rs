@@ -8,7 +8,7 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::{
     self, ConfigError, DatabaseUrl, FileConfig, LogFormat, MailConfig, ServeConfig, parse_bind,
-    parse_public_url, validate_session_hours,
+    parse_public_url, validate_session_hours, validate_session_max_days,
 };
 use crate::domain::accounts::{self, Email, NewPassword, Role};
 use crate::startup::{self, Application};
@@ -112,9 +112,12 @@ struct ServeArgs {
     /// too); prefer the environment variable to the flag, which others can see in `ps`
     #[arg(long, env = "WECARE_METRICS_TOKEN", hide_env_values = true)]
     metrics_token: Option<String>,
-    /// How long a browser session lasts, in hours [default: 12]
+    /// How long a browser session lasts after its last use, in hours [default: 12]
     #[arg(long, env = "WECARE_SESSION_HOURS")]
     session_hours: Option<u32>,
+    /// The longest a browser session lasts however much it is used, in days [default: 7]
+    #[arg(long, env = "WECARE_SESSION_MAX_DAYS")]
+    session_max_days: Option<u32>,
     /// Add demo accounts (one per role, password printed at start) to explore the programme.
     #[arg(long)]
     demo: bool,
@@ -230,6 +233,11 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
         Some(u) => parse_public_url(u)?,
         None => parse_public_url(&format!("http://{bind}"))?,
     };
+    let session_hours = validate_session_hours(
+        args.session_hours
+            .or(c.file.session_hours)
+            .unwrap_or(config::DEFAULT_SESSION_HOURS),
+    )?;
     Ok(ServeConfig {
         bind,
         database: c.database.clone(),
@@ -250,10 +258,12 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
             .or(c.file.metrics_token.as_deref())
             .map(config::parse_metrics_token)
             .transpose()?,
-        session_hours: validate_session_hours(
-            args.session_hours
-                .or(c.file.session_hours)
-                .unwrap_or(config::DEFAULT_SESSION_HOURS),
+        session_hours,
+        session_max_days: validate_session_max_days(
+            args.session_max_days
+                .or(c.file.session_max_days)
+                .unwrap_or(config::DEFAULT_SESSION_MAX_DAYS),
+            session_hours,
         )?,
         demo: args.demo,
         mail: mail_config(c, args)?,

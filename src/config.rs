@@ -31,6 +31,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "WECARE_TRUSTED_PROXIES",
     "WECARE_METRICS_TOKEN",
     "WECARE_SESSION_HOURS",
+    "WECARE_SESSION_MAX_DAYS",
     "WECARE_SMTP_URL",
     "WECARE_MAIL_FROM",
     "WECARE_MAIL_DIR",
@@ -78,6 +79,7 @@ pub struct FileConfig {
     pub trusted_proxies: Option<String>,
     pub metrics_token: Option<String>,
     pub session_hours: Option<u32>,
+    pub session_max_days: Option<u32>,
     pub smtp_url: Option<String>,
     pub mail_from: Option<String>,
     pub mail_dir: Option<PathBuf>,
@@ -276,7 +278,10 @@ pub struct ServeConfig {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     /// A bearer token for Prometheus to read `/metrics` with.
     pub metrics_token: Option<MetricsToken>,
+    /// A session ends this long after its last use...
     pub session_hours: u32,
+    /// ...and this long after it began, however much it is used.
+    pub session_max_days: u32,
     pub demo: bool,
     pub mail: MailConfig,
     /// Seals the identities of support requests; never stored in the database.
@@ -338,6 +343,7 @@ pub fn parse_trusted_proxies(raw: &str) -> Result<Vec<ipnet::IpNet>, ConfigError
 pub const DEFAULT_BIND: &str = "127.0.0.1:8080";
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://wecare.db";
 pub const DEFAULT_SESSION_HOURS: u32 = 12;
+pub const DEFAULT_SESSION_MAX_DAYS: u32 = 7;
 
 pub const DEFAULT_RETENTION_DAYS: u32 = 90;
 
@@ -375,6 +381,21 @@ pub fn validate_minors_retention_days(days: u32) -> Result<u32, ConfigError> {
             "--minors-retention-days / WECARE_MINORS_RETENTION_DAYS is {days}; use a number of days from 1 to 3650"
         ))
     }
+}
+
+/// The absolute limit, which must leave room for the idle one.
+pub fn validate_session_max_days(days: u32, idle_hours: u32) -> Result<u32, ConfigError> {
+    if !(1..=365).contains(&days) {
+        return fail(format!(
+            "WECARE_SESSION_MAX_DAYS / session_max_days is {days}; use a number of days from 1 to 365"
+        ));
+    }
+    if u64::from(days) * 24 < u64::from(idle_hours) {
+        return fail(format!(
+            "session_max_days ({days} days) is shorter than session_hours ({idle_hours} hours); a session could never last its idle time. Raise WECARE_SESSION_MAX_DAYS or lower WECARE_SESSION_HOURS"
+        ));
+    }
+    Ok(days)
 }
 
 pub fn validate_session_hours(hours: u32) -> Result<u32, ConfigError> {

@@ -324,6 +324,7 @@ impl Application {
                 crate::app::AppSettings {
                     public_url: cfg.public_url.clone(),
                     session_ttl_secs: i64::from(cfg.session_hours) * 3600,
+                    session_max_secs: i64::from(cfg.session_max_days) * 86_400,
                     retention_days: cfg.retention_days,
                     metrics_token: cfg.metrics_token.as_ref().map(|t| t.0.clone()),
                     guest_registrations_per_address: cfg.guest_registrations_per_address,

@@ -4,7 +4,7 @@
 use super::{Admin, Error, Member, Public, Result};
 use crate::crypto;
 use crate::delivery::Writer;
-use crate::domain::accounts::{self, Account, AccountId, Email, NewPassword, Role};
+use crate::domain::accounts::{self, Account, AccountId, Email, NewPassword, Role, device_label};
 use crate::domain::ids::TokenId;
 use crate::domain::mail::MessageKind;
 use crate::domain::{Invalid, format_time, throttle};
@@ -126,6 +126,7 @@ impl Public {
         password: &str,
         address: &str,
         old: Option<&str>,
+        user_agent: &str,
     ) -> Result<Option<Session>> {
         self.check_password_sign_in()?;
         let Some(account) = check_credentials(self.store(), email, password, address).await? else {
@@ -133,7 +134,13 @@ impl Public {
         };
         let secret = self
             .store()
-            .create_session(account.id, self.app().settings.session_ttl_secs, old)
+            .create_session_via(
+                account.id,
+                self.app().session_terms(),
+                old,
+                None,
+                &device_label(user_agent),
+            )
             .await?;
         Ok(Some(Session { account, secret }))
     }
@@ -160,7 +167,12 @@ impl Public {
     /// in. Every other session ends; a reset is told by e-mail in the same transaction,
     /// and lifts a sign-in lock on the account (the person has just proved the mailbox).
     #[tracing::instrument(skip_all)]
-    pub async fn use_setup_link(&self, secret: &str, password: NewPassword) -> Result<Session> {
+    pub async fn use_setup_link(
+        &self,
+        secret: &str,
+        password: NewPassword,
+        user_agent: &str,
+    ) -> Result<Session> {
         let link = self.setup_link(secret).await?;
         let store = self.store();
         let notice = if link.first_time {
@@ -182,7 +194,13 @@ impl Public {
             .throttle_clear(&throttle::account_key(&link.account.email))
             .await?;
         let secret = store
-            .create_session(id, self.app().settings.session_ttl_secs, None)
+            .create_session_via(
+                id,
+                self.app().session_terms(),
+                None,
+                None,
+                &device_label(user_agent),
+            )
             .await?;
         Ok(Session {
             account: store.account(id).await?,
@@ -304,6 +322,29 @@ impl Member {
             .set_password(self.id, &hash(new).await?, keep, Some(&notice))
             .await?;
         Ok(())
+    }
+
+    /// Where this person is signed in, the session asking (`current`, its secret) marked.
+    #[tracing::instrument(skip_all, level = "debug", fields(member = self.id.0))]
+    pub async fn sessions(&self, current: &str) -> Result<Vec<crate::store::SessionEntry>> {
+        Ok(self.store().list_sessions(self.id, current).await?)
+    }
+
+    /// Signs out one of this person's other browsers; another person's session is not
+    /// found.
+    #[tracing::instrument(skip_all, fields(member = self.id.0))]
+    pub async fn end_session(&self, handle: &str) -> Result<()> {
+        if self.store().end_session_by_handle(self.id, handle).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
+    /// Signs out every browser but the one asking; says how many.
+    #[tracing::instrument(skip_all, fields(member = self.id.0))]
+    pub async fn end_other_sessions(&self, current: &str) -> Result<u64> {
+        Ok(self.store().end_other_sessions(self.id, current).await?)
     }
 }
 

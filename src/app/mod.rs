@@ -85,8 +85,10 @@ pub type Result<T> = std::result::Result<T, Error>;
 pub struct AppSettings {
     /// For links in messages and pages.
     pub public_url: url::Url,
-    /// How long a browser session lasts.
+    /// How long a browser session lasts after its last use.
     pub session_ttl_secs: i64,
+    /// How long it lasts at most, however much it is used.
+    pub session_max_secs: i64,
     /// Days after a request closes before who asked is erased (the form says so).
     pub retention_days: u32,
     /// A bearer token that may read `/metrics` (an administrator's API token may too).
@@ -121,9 +123,17 @@ impl App {
         self.store.now()
     }
 
-    /// How long a browser session lasts (the cookie says the same).
-    pub fn session_ttl_secs(&self) -> i64 {
-        self.settings.session_ttl_secs
+    /// How long a session cookie is kept: to the session's absolute end (the server
+    /// ends it sooner when it goes unused).
+    pub fn session_cookie_secs(&self) -> i64 {
+        self.settings.session_max_secs
+    }
+
+    pub(crate) fn session_terms(&self) -> crate::store::SessionTerms {
+        crate::store::SessionTerms {
+            idle_secs: self.settings.session_ttl_secs,
+            max_secs: self.settings.session_max_secs,
+        }
     }
 
     /// Anyone, signed in or not.
@@ -136,7 +146,7 @@ impl App {
     pub async fn by_session(&self, secret: &str) -> Result<Option<Member>> {
         Ok(self
             .store
-            .session_account(secret)
+            .session_account(secret, self.settings.session_ttl_secs)
             .await?
             .map(|account| self.member(account)))
     }

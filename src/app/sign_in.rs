@@ -96,6 +96,7 @@ impl Public {
         &self,
         answer: Answer<'_>,
         old: Option<&str>,
+        user_agent: &str,
     ) -> Result<(Session, String)> {
         let provider = self.app().settings.oidc.clone().ok_or(Error::NotFound)?;
         let refuse = |r: Refusal| Error::SignInRefused(r);
@@ -149,9 +150,10 @@ impl Public {
             .store()
             .create_session_via(
                 account.id,
-                self.app().settings.session_ttl_secs,
+                self.app().session_terms(),
                 old,
                 Some("oidc"),
+                &crate::domain::accounts::device_label(user_agent),
             )
             .await?;
         tracing::info!(account = account.id.0, "signed in through the provider");

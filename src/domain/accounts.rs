@@ -199,9 +199,59 @@ pub fn would_remove_last_admin(
     is_admin_now && !admin_after && active_admins <= 1
 }
 
+/// A short name for the browser a session began in ("Firefox on Windows"), from its
+/// User-Agent header, for the owner's list of sessions. Only this label is kept, never
+/// the header, which can single a person out.
+pub fn device_label(user_agent: &str) -> String {
+    let ua = user_agent;
+    // Order matters: Edge and Opera say "Chrome", Chrome says "Safari".
+    let browser = [
+        ("Edg/", "Edge"),
+        ("OPR/", "Opera"),
+        ("Firefox/", "Firefox"),
+        ("Chrome/", "Chrome"),
+        ("Chromium/", "Chromium"),
+        ("Safari/", "Safari"),
+    ]
+    .iter()
+    .find(|(token, _)| ua.contains(token))
+    .map(|(_, name)| *name);
+    let system = [
+        ("iPhone", "iPhone"),
+        ("iPad", "iPad"),
+        ("Android", "Android"),
+        ("Windows", "Windows"),
+        ("Mac OS X", "macOS"),
+        ("Macintosh", "macOS"),
+        ("CrOS", "ChromeOS"),
+        ("Linux", "Linux"),
+    ]
+    .iter()
+    .find(|(token, _)| ua.contains(token))
+    .map(|(_, name)| *name);
+    match (browser, system) {
+        (Some(b), Some(s)) => format!("{b} on {s}"),
+        (Some(b), None) => b.to_string(),
+        (None, Some(s)) => format!("A browser on {s}"),
+        (None, None) => "An unknown browser".to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_browser_is_named_by_what_it_is_not_by_its_header() {
+        let edge = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Safari/537.36 Edg/120.0";
+        assert_eq!(device_label(edge), "Edge on Windows");
+        let iphone = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.0 Mobile/15E148 Safari/604.1";
+        assert_eq!(device_label(iphone), "Safari on iPhone");
+        let firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0";
+        assert_eq!(device_label(firefox), "Firefox on Linux");
+        assert_eq!(device_label("curl/8.0\r\n<script>"), "An unknown browser");
+        assert_eq!(device_label(""), "An unknown browser");
+    }
 
     #[test]
     fn emails_are_normalised_and_checked() {

@@ -38,6 +38,7 @@ pub use registrations::{
     Arrival, GUEST_CONFIRM_SECS, GuestLimit, NewRegistration, PendingGuest, Registered,
     Registration,
 };
+pub use sessions::{SessionEntry, SessionTerms};
 pub use sign_in::{IdentityUpdate, SignInAttempt};
 pub use support::{FeedbackSummary, RequestSummary, SupportSettings};
 pub use tokens::ApiTokenInfo;

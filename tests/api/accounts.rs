@@ -20,7 +20,122 @@ on_both!(
     tokens_authenticate_the_api,
     sessions_are_shared_by_two_instances,
     a_forgotten_password_is_reset_by_an_emailed_link,
+    sessions_renew_while_used_up_to_an_absolute_limit,
+    a_person_sees_and_signs_out_their_other_browsers,
 );
+
+async fn sessions_renew_while_used_up_to_an_absolute_limit(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut b = app.signed_in("ada@example.edu", &[]).await;
+    // Idle 12 hours, absolute 7 days (the test configuration's, as the defaults).
+    for hour in [11, 22, 33] {
+        app.store.clock().advance(11 * 3600);
+        assert_eq!(b.get("/account").await.status, 200, "used at hour {hour}");
+    }
+    app.store.clock().advance(12 * 3600 + 60);
+    assert_eq!(
+        b.get("/account").await.status,
+        303,
+        "twelve hours unused: signed out"
+    );
+
+    let mut b = app.browser();
+    assert_eq!(b.sign_in("ada@example.edu", PASSWORD).await.status, 303);
+    let mut used = 0;
+    while used + 11 < 7 * 24 {
+        app.store.clock().advance(11 * 3600);
+        used += 11;
+        assert_eq!(b.get("/account").await.status, 200, "hour {used}");
+    }
+    app.store.clock().advance((7 * 24 - used + 1) * 3600);
+    assert_eq!(
+        b.get("/account").await.status,
+        303,
+        "seven days after signing in, however much used"
+    );
+    // The cookie is kept as long as the session may last; the server ends it sooner.
+    let mut b = app.browser();
+    let r = b.sign_in("ada@example.edu", PASSWORD).await;
+    let cookie = r
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with("wecare_session="))
+        .expect("session cookie");
+    assert!(cookie.contains("Max-Age=604800"), "{cookie}");
+}
+
+fn session_handles(page: &str) -> Vec<String> {
+    page.split("/account/sessions/")
+        .skip(1)
+        .filter_map(|rest| rest.split_once("/end\""))
+        .map(|(h, _)| h.to_string())
+        .collect()
+}
+
+async fn a_person_sees_and_signs_out_their_other_browsers(db: TestDb) {
+    let app = TestApp::spawn(db).await;
+    let mut laptop = app.signed_in("ada@example.edu", &[]).await;
+    let mut phone = app.browser();
+    assert_eq!(phone.sign_in("ada@example.edu", PASSWORD).await.status, 303);
+    let mut grace = app.signed_in("grace@example.edu", &[]).await;
+
+    let page = laptop.get("/account/sessions").await;
+    assert_eq!(page.status, 200);
+    assert_eq!(page.body.matches("(this browser)").count(), 1);
+    assert_eq!(
+        page.body.matches("with a password").count(),
+        2,
+        "{}",
+        page.body
+    );
+    let handles = session_handles(&page.body);
+    assert_eq!(handles.len(), 1, "one other browser: {handles:?}");
+    assert!(
+        !page
+            .body
+            .contains(laptop.cookies["wecare_session"].as_str()),
+        "the page never shows a session's secret"
+    );
+
+    // Another person cannot end Ada's session, even knowing its handle.
+    let r = grace
+        .post(&format!("/account/sessions/{}/end", handles[0]), &[])
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(phone.get("/account").await.status, 200);
+
+    let r = laptop
+        .post(&format!("/account/sessions/{}/end", handles[0]), &[])
+        .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(phone.get("/account").await.status, 303, "the phone is out");
+    assert_eq!(laptop.get("/account").await.status, 200, "the laptop is in");
+    assert!(
+        laptop
+            .get(r.location())
+            .await
+            .body
+            .contains("One browser was signed out")
+    );
+
+    // "Every other browser": two more, then all but this one end.
+    let mut tablet = app.browser();
+    assert_eq!(
+        tablet.sign_in("ada@example.edu", PASSWORD).await.status,
+        303
+    );
+    assert_eq!(phone.sign_in("ada@example.edu", PASSWORD).await.status, 303);
+    let r = laptop.post("/account/sessions/end-others", &[]).await;
+    assert_eq!(r.location(), "/account/sessions?ended=2");
+    assert_eq!(phone.get("/account").await.status, 303);
+    assert_eq!(tablet.get("/account").await.status, 303);
+    assert_eq!(laptop.get("/account").await.status, 200);
+    assert_eq!(
+        grace.get("/account").await.status,
+        200,
+        "others' sessions stand"
+    );
+}
 
 async fn sign_in_and_out(db: TestDb) {
     let app = TestApp::spawn(db).await;

@@ -64,6 +64,9 @@ const PAGES: &[(&str, Door)] = &[
     ("/account/password", Door::Member),
     ("/account/mail", Door::Member),
     ("/account/developers", Door::Member),
+    ("/account/sessions", Door::Member),
+    ("/account/sessions/end-others", Door::Member),
+    ("/account/sessions/{handle}/end", Door::Member),
     ("/support/mine/{id}/withdraw", Door::Member),
     ("/account/tokens", Door::Member),
     ("/account/tokens/{id}/revoke", Door::Member),
@@ -210,6 +213,7 @@ fn concrete(template: &str) -> String {
         .replace("{key}", "eap")
         .replace("{kind}", "registration_confirmed")
         .replace("{registration}", "2")
+        .replace("{handle}", "0123abcd")
 }
 
 /// Who calls: anyone, or a signed-in member holding one role (or none).

@@ -76,6 +76,11 @@ fn bad_configuration_stops_start_up_with_a_sentence() {
             "is not an address and port",
         ),
         (
+            vec!["serve".into(), "--session-hours".into(), "48".into()],
+            vec![("WECARE_SESSION_MAX_DAYS", "1".into())],
+            "is shorter than session_hours",
+        ),
+        (
             vec!["serve".into()],
             vec![("WECARE_BIND", "127.0.0.1:abc".into())],
             "is not an address and port",

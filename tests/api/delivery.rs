@@ -626,11 +626,16 @@ async fn a_timed_job_runs_in_one_instance(db: TestDb) {
     // The housekeeping job removes expired sessions.
     let account = crate::helpers::add_account(&a, "old@example.edu", &[]).await;
     let secret = a
-        .create_session(account.id, -10, None)
+        .create_session(account.id, crate::helpers::terms(-10), None)
         .await
         .expect("session");
     assert!(a.delete_expired_sign_in_data().await.expect("cleanup") >= 1);
-    assert!(a.session_account(&secret).await.expect("lookup").is_none());
+    assert!(
+        a.session_account(&secret, 3600)
+            .await
+            .expect("lookup")
+            .is_none()
+    );
     a.close().await;
     b.close().await;
 }

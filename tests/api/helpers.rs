@@ -151,6 +151,14 @@ impl Drop for TestDb {
     }
 }
 
+/// Session terms for a store-level test: `secs` idle, a day at most.
+pub fn terms(secs: i64) -> wecare::store::SessionTerms {
+    wecare::store::SessionTerms {
+        idle_secs: secs,
+        max_secs: 86_400,
+    }
+}
+
 pub fn serve_config(db: &TestDb) -> ServeConfig {
     ServeConfig {
         bind: "127.0.0.1:0".parse().expect("addr"),
@@ -161,6 +169,7 @@ pub fn serve_config(db: &TestDb) -> ServeConfig {
         trusted_proxies: Vec::new(),
         metrics_token: None,
         session_hours: 12,
+        session_max_days: 7,
         demo: false,
         mail: MailConfig::folder(db.mail_dir()),
         data_key: wecare::sealing::DataKey::from_hex(DATA_KEY).expect("test key"),

@@ -87,23 +87,30 @@ async fn sessions_and_tokens(db: TestDb) {
         .await
         .expect("created");
     let s1 = store
-        .create_session(a.id, 3600, None)
+        .create_session(a.id, crate::helpers::terms(3600), None)
         .await
         .expect("session");
     assert_eq!(
-        store.session_account(&s1).await.expect("q").map(|a| a.id),
+        store
+            .session_account(&s1, 3600)
+            .await
+            .expect("q")
+            .map(|a| a.id),
         Some(a.id)
     );
     // Rotation: the new session replaces the old one.
     let s2 = store
-        .create_session(a.id, 3600, Some(&s1))
+        .create_session(a.id, crate::helpers::terms(3600), Some(&s1))
         .await
         .expect("session");
-    assert!(store.session_account(&s1).await.expect("q").is_none());
-    assert!(store.session_account(&s2).await.expect("q").is_some());
+    assert!(store.session_account(&s1, 3600).await.expect("q").is_none());
+    assert!(store.session_account(&s2, 3600).await.expect("q").is_some());
     // An expired session is worthless.
-    let s3 = store.create_session(a.id, -1, None).await.expect("session");
-    assert!(store.session_account(&s3).await.expect("q").is_none());
+    let s3 = store
+        .create_session(a.id, crate::helpers::terms(-1), None)
+        .await
+        .expect("session");
+    assert!(store.session_account(&s3, 3600).await.expect("q").is_none());
 
     let (id, secret) = store
         .create_api_token(a.id, "script", None)
@@ -130,14 +137,14 @@ async fn sessions_and_tokens(db: TestDb) {
 
     // Deactivating an account ends its sessions.
     let s4 = store
-        .create_session(a.id, 3600, None)
+        .create_session(a.id, crate::helpers::terms(3600), None)
         .await
         .expect("session");
     store
         .update_account_access(a.id, &[], false)
         .await
         .expect("deactivated");
-    assert!(store.session_account(&s4).await.expect("q").is_none());
+    assert!(store.session_account(&s4, 3600).await.expect("q").is_none());
 }
 
 async fn throttle_counts_in_windows(db: TestDb) {
@@ -230,7 +237,9 @@ async fn concurrent_writes_all_succeed(db: TestDb) {
                     password_hash: None,
                 })
                 .await?;
-            store.create_session(a.id, 3600, None).await?;
+            store
+                .create_session(a.id, crate::helpers::terms(3600), None)
+                .await?;
             store
                 .throttle_record_failure("address:127.0.0.1", 0, 1)
                 .await?;

@@ -56,6 +56,14 @@ pub struct NextQuery {
     pub(super) next: String,
 }
 
+/// The browser's User-Agent header, for the label of the session it starts.
+pub(super) fn user_agent(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+}
+
 /// Where to go after signing in: `next` if it is a path on this site, else the account.
 pub(super) fn after_sign_in(next: &str) -> String {
     if crate::web::http::auth::safe_next(next) {
@@ -107,7 +115,13 @@ pub async fn signin(
     let old = cookies::get(&headers, cookies::SESSION);
     let public = state.app.public();
     let outcome = public
-        .sign_in(&form.email, &form.password, &address, old)
+        .sign_in(
+            &form.email,
+            &form.password,
+            &address,
+            old,
+            user_agent(&headers),
+        )
         .await;
     let error = match outcome {
         Ok(Some(session)) => {
@@ -148,7 +162,7 @@ pub(super) fn with_new_session(state: &AppState, secret: &str, mut resp: Respons
         cookies::set(
             cookies::SESSION,
             secret,
-            state.app.session_ttl_secs(),
+            state.app.session_cookie_secs(),
             secure,
         ),
     );
@@ -157,7 +171,7 @@ pub(super) fn with_new_session(state: &AppState, secret: &str, mut resp: Respons
         cookies::set(
             cookies::CSRF,
             &crate::web::http::csrf::session_token(secret),
-            state.app.session_ttl_secs(),
+            state.app.session_cookie_secs(),
             secure,
         ),
     );
@@ -424,6 +438,7 @@ pub async fn setup(
     State(state): State<AppState>,
     ctx: Ctx,
     Path(secret): Path<String>,
+    headers: HeaderMap,
     Form(form): Form<PasswordForm>,
 ) -> PageResult {
     let link = state.app.public().setup_link(&secret).await?;
@@ -442,7 +457,11 @@ pub async fn setup(
             );
         }
     };
-    let session = state.app.public().use_setup_link(&secret, new).await?;
+    let session = state
+        .app
+        .public()
+        .use_setup_link(&secret, new, user_agent(&headers))
+        .await?;
     Ok(with_new_session(
         &state,
         &session.secret,

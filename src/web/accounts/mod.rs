@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+mod sessions;
 mod single_sign_on;
 
 use axum::Router;
@@ -25,6 +26,9 @@ pub fn routes() -> Router<AppState> {
             get(account::password_form).post(account::change_password),
         )
         .route("/account/developers", get(account::developers))
+        .route("/account/sessions", get(sessions::list))
+        .route("/account/sessions/end-others", post(sessions::end_others))
+        .route("/account/sessions/{handle}/end", post(sessions::end_one))
         .route("/account/tokens", post(account::create_token))
         .route("/account/tokens/{id}/revoke", post(account::revoke_token))
         .route(

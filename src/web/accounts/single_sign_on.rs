@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::account::{NextQuery, after_sign_in, with_new_session};
+use super::account::{NextQuery, after_sign_in, user_agent, with_new_session};
 use crate::app::Error;
 use crate::app::sign_in::{ATTEMPT_SECS, Answer};
 use crate::domain::sign_in::Refusal;
@@ -107,7 +107,11 @@ pub async fn callback(
         issuer: q.iss.as_deref(),
     };
     let old = cookies::get(&headers, cookies::SESSION);
-    let outcome = state.app.public().finish_single_sign_on(answer, old).await;
+    let outcome = state
+        .app
+        .public()
+        .finish_single_sign_on(answer, old, user_agent(&headers))
+        .await;
     let mut resp: Response = match outcome {
         Ok((session, next)) => with_new_session(
             &state,

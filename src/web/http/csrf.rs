@@ -72,7 +72,7 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     });
     if set_cookie && !handler_set_it {
         let max_age = if signed_in {
-            state.app.session_ttl_secs()
+            state.app.session_cookie_secs()
         } else {
             60 * 60 * 24 * 7
         };
