@@ -22,6 +22,8 @@ CREATE TABLE sign_in_attempts (
     expires_at BIGINT NOT NULL
 );
 CREATE INDEX sign_in_attempts_expiry ON sign_in_attempts (expires_at);
+-- One identity per provider per account: two people at the provider never share one.
+CREATE UNIQUE INDEX sign_in_identities_one_per_account ON sign_in_identities (account_id, issuer);
 
 -- 'claims' for a role the provider's claims granted, which goes when the claim does;
 -- NULL for a role given in wecare.

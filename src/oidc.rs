@@ -234,7 +234,7 @@ impl Provider {
                 }
                 _ => Refusal::ProviderUnavailable,
             };
-            tracing::warn!(error = %error_chain(&e), "the provider refused the code");
+            tracing::warn!(error = request_failed(&e), "the provider refused the code");
             refusal
         })?;
         let id_token = tokens.id_token().ok_or_else(|| {
@@ -243,7 +243,7 @@ impl Provider {
         })?;
         let nonce = Nonce::new(nonce.to_string());
         let verified = {
-            let verifier = d.client.id_token_verifier();
+            let verifier = signed_by_the_provider(&d.client);
             id_token.claims(&verifier, &nonce).cloned()
         };
         // A key the cached set lacks: the provider may have rotated its keys since.
@@ -254,11 +254,14 @@ impl Provider {
             )) => {
                 let d = self.discover(true).await?;
                 let claims = {
-                    let verifier = d.client.id_token_verifier();
+                    let verifier = signed_by_the_provider(&d.client);
                     id_token
                         .claims(&verifier, &nonce)
                         .map_err(|e| {
-                            tracing::warn!(error = %error_chain(&e), "the ID token failed its checks");
+                            tracing::warn!(
+                                error = check_failed(&e),
+                                "the ID token failed its checks"
+                            );
                             Refusal::Tampered
                         })?
                         .clone()
@@ -266,12 +269,20 @@ impl Provider {
                 (d, claims)
             }
             Err(e) => {
-                tracing::warn!(error = %error_chain(&e), "the ID token failed its checks");
+                tracing::warn!(error = check_failed(&e), "the ID token failed its checks");
                 return Err(Refusal::Tampered);
             }
         };
+        // The library leaves `azp` alone: a token issued to another client is refused.
+        if claims
+            .authorized_party()
+            .is_some_and(|azp| azp.as_str() != self.cfg.client_id)
+        {
+            tracing::warn!("the ID token was issued to another client (azp)");
+            return Err(Refusal::Tampered);
+        }
         if let Some(expected) = claims.access_token_hash() {
-            let verifier = d.client.id_token_verifier();
+            let verifier = signed_by_the_provider(&d.client);
             let actual = id_token
                 .signing_alg()
                 .ok()
@@ -303,7 +314,10 @@ impl Provider {
             {
                 let info: openidconnect::UserInfoClaims<OtherClaims, CoreGenderClaim> =
                     request.request_async(&self.http).await.map_err(|e| {
-                        tracing::warn!(error = %error_chain(&e), "the user-info request failed");
+                        tracing::warn!(
+                            error = user_info_failed(&e),
+                            "the user-info request failed"
+                        );
                         Refusal::ProviderUnavailable
                     })?;
                 if who.email.is_none() {
@@ -392,6 +406,69 @@ fn string_claims(all: &BTreeMap<String, Value>) -> BTreeMap<String, Vec<String>>
             (!values.is_empty()).then(|| (k.clone(), values))
         })
         .collect()
+}
+
+/// Which check an ID token failed, in words that carry none of its values (the
+/// library's messages quote claims, which can be addresses or names).
+fn check_failed(e: &ClaimsVerificationError) -> &'static str {
+    match e {
+        ClaimsVerificationError::Expired(_) => "expired",
+        ClaimsVerificationError::InvalidAudience(_) => "audience",
+        ClaimsVerificationError::InvalidIssuer(_) => "issuer",
+        ClaimsVerificationError::InvalidNonce(_) => "nonce",
+        ClaimsVerificationError::InvalidSubject(_) => "subject",
+        ClaimsVerificationError::SignatureVerification(_) => "signature",
+        ClaimsVerificationError::Unsupported(_) => "unsupported",
+        ClaimsVerificationError::InvalidAuthContext(_)
+        | ClaimsVerificationError::InvalidAuthTime(_)
+        | ClaimsVerificationError::Other(_) => "other",
+        _ => "other",
+    }
+}
+
+/// What went wrong with a request to the provider, without the response's text.
+fn request_failed<RE: std::error::Error + 'static>(
+    e: &RequestTokenError<RE, StandardErrorResponse<CoreErrorResponseType>>,
+) -> String {
+    match e {
+        RequestTokenError::ServerResponse(r) => format!("the provider answered {:?}", r.error()),
+        RequestTokenError::Request(r) => format!("no answer: {}", error_chain(r)),
+        RequestTokenError::Parse(_, _) => "an answer that is not OpenID".to_string(),
+        RequestTokenError::Other(_) => "unexpected".to_string(),
+    }
+}
+
+/// What went wrong reading the user-info endpoint, without the response's text.
+fn user_info_failed<RE: std::error::Error + 'static>(
+    e: &openidconnect::UserInfoError<RE>,
+) -> String {
+    use openidconnect::UserInfoError as U;
+    match e {
+        U::ClaimsVerification(c) => format!("its claims failed the {} check", check_failed(c)),
+        U::Parse(_) => "an answer that is not OpenID".to_string(),
+        U::Request(r) => format!("no answer: {}", error_chain(r)),
+        U::Response(status, _, _) => format!("the provider answered {status}"),
+        U::Other(_) => "unexpected".to_string(),
+        _ => "unexpected".to_string(),
+    }
+}
+
+/// The ID token checker, held to the asymmetric algorithms: a token signed with the
+/// client secret (HS256), which a provider may advertise, is not accepted.
+fn signed_by_the_provider(client: &Client) -> openidconnect::IdTokenVerifier<'_, CoreJsonWebKey> {
+    use openidconnect::core::CoreJwsSigningAlgorithm as A;
+    client.id_token_verifier().set_allowed_algs([
+        A::RsaSsaPkcs1V15Sha256,
+        A::RsaSsaPkcs1V15Sha384,
+        A::RsaSsaPkcs1V15Sha512,
+        A::RsaSsaPssSha256,
+        A::RsaSsaPssSha384,
+        A::RsaSsaPssSha512,
+        A::EcdsaP256Sha256,
+        A::EcdsaP384Sha384,
+        A::EcdsaP521Sha512,
+        A::EdDsa,
+    ])
 }
 
 /// An error and its causes on one line (reqwest hides the useful part in a source).

@@ -73,6 +73,8 @@ impl Public {
     #[tracing::instrument(skip_all)]
     pub async fn start_single_sign_on(&self, next: &str) -> Result<Started> {
         let provider = self.app().settings.oidc.clone().ok_or(Error::NotFound)?;
+        // Anyone can start a sign-in: keep what each attempt stores small.
+        let next = if next.len() <= 256 { next } else { "/account" };
         let started = provider.start().await.map_err(Error::SignInRefused)?;
         self.store()
             .save_sign_in_attempt(
@@ -168,7 +170,12 @@ impl Public {
         who: &ExternalIdentity,
     ) -> Result<Account> {
         let refuse = |r: Refusal| Error::SignInRefused(r);
-        sign_in::admit(policy, who).map_err(refuse)?;
+        let store = self.store();
+        if let Err(r) = sign_in::admit(policy, who) {
+            // Someone the provider once let in and now does not: what it gave goes.
+            store.withdraw_identity(issuer, &who.subject).await?;
+            return Err(refuse(r));
+        }
         let claim_roles = sign_in::roles_from_claims(policy, who);
         let email = sign_in::verified_email(policy, who).ok();
         let name = who.display_name();
@@ -179,7 +186,6 @@ impl Public {
             display_name: &name,
             claim_roles: &claim_roles,
         };
-        let store = self.store();
         // Twice at most: a first sign-in racing another for the same person finds the
         // account the other made.
         for _ in 0..2 {
@@ -204,7 +210,20 @@ impl Public {
                         );
                         return Err(refuse(Refusal::AlreadyLinked));
                     }
-                    return Ok(store.update_identity(account.id, &update).await?);
+                    // The domains that may make accounts are also the ones that may link.
+                    if !sign_in::domain_allowed(policy, email) {
+                        tracing::warn!(
+                            account = account.id.0,
+                            "a sign-in at a domain the settings do not allow would link this account"
+                        );
+                        return Err(refuse(Refusal::NotAllowed));
+                    }
+                    return match store.update_identity(account.id, &update).await {
+                        Ok(account) => Ok(account),
+                        // Another identity linked it in the same moment.
+                        Err(StoreError::Conflict(_)) => Err(refuse(Refusal::AlreadyLinked)),
+                        Err(e) => Err(e.into()),
+                    };
                 }
                 Err(StoreError::NotFound) => {
                     sign_in::may_create(policy, email).map_err(refuse)?;

@@ -172,13 +172,15 @@ pub fn verified_email(policy: &SignInPolicy, who: &ExternalIdentity) -> Result<E
     }
 }
 
+/// Whether the address is at one of the domains the settings allow (any, if none).
+pub fn domain_allowed(policy: &SignInPolicy, email: &Email) -> bool {
+    let domain = email.as_str().rsplit('@').next().unwrap_or("");
+    policy.allowed_domains.is_empty() || policy.allowed_domains.iter().any(|d| d == domain)
+}
+
 /// Whether a first sign-in may create an account for this (verified) address.
 pub fn may_create(policy: &SignInPolicy, email: &Email) -> Result<(), Refusal> {
-    if !policy.create_accounts {
-        return Err(Refusal::NoAccount);
-    }
-    let domain = email.as_str().rsplit('@').next().unwrap_or("");
-    if policy.allowed_domains.is_empty() || policy.allowed_domains.iter().any(|d| d == domain) {
+    if policy.create_accounts && domain_allowed(policy, email) {
         Ok(())
     } else {
         Err(Refusal::NoAccount)

@@ -140,6 +140,29 @@ impl Store {
         self.account(account.id).await
     }
 
+    /// The provider no longer admits a person it once did (they left the required group):
+    /// the roles their claims gave go, and so do their sessions begun at the provider.
+    pub async fn withdraw_identity(&self, issuer: &str, subject: &str) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        let row = sqlx::query(
+            "SELECT account_id FROM sign_in_identities WHERE issuer = $1 AND subject = $2",
+        )
+        .bind(issuer)
+        .bind(subject)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(row) = row {
+            let account = AccountId(get_i64(&row, "account_id")?);
+            sync_claim_roles(&mut tx, account, &[]).await?;
+            sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND signed_in_with = 'oidc'")
+                .bind(account.0)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Links an identity to an account (found by its verified address) or refreshes one
     /// already linked: last seen, name, address, and the roles the claims grant. A new
     /// address that another account holds is left as it was.
@@ -211,6 +234,21 @@ async fn insert_identity(
     Ok(())
 }
 
+async fn other_active_admins(
+    conn: &mut sqlx::AnyConnection,
+    account: AccountId,
+) -> StoreResult<i64> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM account_roles r JOIN accounts a ON a.id = r.account_id
+         WHERE r.role = $1 AND a.active = 1 AND r.account_id <> $2",
+    )
+    .bind(Role::Admin.as_str())
+    .bind(account.0)
+    .fetch_one(&mut *conn)
+    .await?;
+    get_i64(&row, "n")
+}
+
 /// Roles granted by claims follow the claims; a role given in wecare stays whatever the
 /// claims say, and a claim does not take it over.
 async fn sync_claim_roles(
@@ -230,6 +268,15 @@ async fn sync_claim_roles(
     for (role, by) in &held {
         let still = claim_roles.iter().any(|r| r.as_str() == role);
         if by.as_deref() == Some(FROM_CLAIMS) && !still {
+            // A claim that goes missing (a renamed group, a token too full to list them)
+            // must not leave the programme with no administrator.
+            if role == Role::Admin.as_str() && other_active_admins(conn, account).await? == 0 {
+                tracing::warn!(
+                    account = account.0,
+                    "the claims no longer make this account an administrator, but it is the last one: the role stays"
+                );
+                continue;
+            }
             sqlx::query("DELETE FROM account_roles WHERE account_id = $1 AND role = $2")
                 .bind(account.0)
                 .bind(role)

@@ -440,10 +440,12 @@ async fn who_may_come_in_is_the_programmes_choice() {
     let Some(s) = sso(db, |f| f.required_claim = Some("groups=faculty".into())).await else {
         return;
     };
+    s.app.account("pat@elsewhere.org", &[]).await;
     s.op.control(json!({"accounts": {
         "student": person("sam@example.edu", true, "Sam", &["students"]),
         "outsider": person("olga@elsewhere.org", true, "Olga", &["faculty"]),
-        "ada": person("ada@example.edu", true, "Ada", &["faculty"]),
+        "pat": person("pat@elsewhere.org", true, "Pat", &["faculty"]),
+        "ada": person("ada@example.edu", true, "Ada", &["faculty", COORDINATORS]),
     }}))
     .await;
     let mut b = s.app.browser();
@@ -458,8 +460,38 @@ async fn who_may_come_in_is_the_programmes_choice() {
         403,
         "no wecare account for you yet",
     );
+    // An account at a domain the settings do not allow is not linked either.
     let mut b = s.app.browser();
-    assert_eq!(s.sign_in(&mut b, "ada").await.status, 303);
+    refused(
+        &s.sign_in(&mut b, "pat").await,
+        403,
+        "not among those this programme lets in",
+    );
+    let mut ada_browser = s.app.browser();
+    assert_eq!(s.sign_in(&mut ada_browser, "ada").await.status, 303);
+    assert_eq!(
+        s.account("ada@example.edu").await.roles,
+        vec![Role::Coordinator]
+    );
+
+    // Ada leaves the faculty group: she is refused, the role her claims gave goes, and
+    // the session she began at the provider ends.
+    s.op.control(json!({"accounts": {
+        "ada": person("ada@example.edu", true, "Ada", &["emeriti", COORDINATORS]),
+    }}))
+    .await;
+    let mut b = s.app.browser();
+    refused(
+        &s.sign_in(&mut b, "ada").await,
+        403,
+        "not among those this programme lets in",
+    );
+    assert!(s.account("ada@example.edu").await.roles.is_empty());
+    assert_eq!(ada_browser.get("/account").await.status, 303, "signed out");
+    s.op.control(json!({"accounts": {
+        "ada": person("ada@example.edu", true, "Ada", &["faculty"]),
+    }}))
+    .await;
 
     // Switched off in wecare: the provider's word does not switch it on again.
     let ada = s.account("ada@example.edu").await;
@@ -494,6 +526,38 @@ async fn who_may_come_in_is_the_programmes_choice() {
         };
     };
     refused(&b.get(&callback).await, 400, "cancelled");
+}
+
+#[tokio::test]
+async fn the_last_administrator_stays_when_the_claim_goes() {
+    let db = TestDb::new(Backend::Sqlite).await.expect("SQLite");
+    let Some(s) = sso(db, |f| f.admin_claim = Some("groups=it".into())).await else {
+        return;
+    };
+    s.op.control(json!({"accounts": {
+        "root": person("root@example.edu", true, "Root", &["it"]),
+        "deputy": person("deputy@example.edu", true, "Deputy", &["it"]),
+    }}))
+    .await;
+    let mut b = s.app.browser();
+    assert_eq!(s.sign_in(&mut b, "root").await.status, 303);
+    assert_eq!(s.account("root@example.edu").await.roles, vec![Role::Admin]);
+    // The provider stops sending the group (renamed, or too many to list): the only
+    // administrator keeps the role, rather than leave the programme with none.
+    s.op.control(json!({"accounts": {
+        "root": person("root@example.edu", true, "Root", &[]),
+        "deputy": person("deputy@example.edu", true, "Deputy", &["it"]),
+    }}))
+    .await;
+    let mut b = s.app.browser();
+    assert_eq!(s.sign_in(&mut b, "root").await.status, 303);
+    assert_eq!(s.account("root@example.edu").await.roles, vec![Role::Admin]);
+    // With another administrator, it goes.
+    let mut b = s.app.browser();
+    assert_eq!(s.sign_in(&mut b, "deputy").await.status, 303);
+    let mut b = s.app.browser();
+    assert_eq!(s.sign_in(&mut b, "root").await.status, 303);
+    assert!(s.account("root@example.edu").await.roles.is_empty());
 }
 
 #[tokio::test]
