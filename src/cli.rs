@@ -54,6 +54,23 @@ enum Command {
     /// The audit log of views of identifying data.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Copy a SQLite database to a new file while the server runs (a consistent
+    /// snapshot). The data key is not in it. PostgreSQL: use pg_dump (see the README).
+    Backup {
+        /// The new file to write (never overwritten).
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Bring a backup back as the database --database-url names, with the server
+    /// stopped. The database it replaces is kept beside it.
+    Restore {
+        /// A file `wecare backup` wrote.
+        #[arg(long)]
+        from: PathBuf,
+        /// The data key the backup's identities were sealed with.
+        #[arg(long, env = "WECARE_DATA_KEY_FILE")]
+        data_key_file: Option<PathBuf>,
+    },
     /// Erase the identities of support requests closed longer ago than the retention
     /// period now (the server also does this every hour).
     Purge {
@@ -397,6 +414,26 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
             Ok(())
         }
         Command::Admin(cmd) => admin(&c, cmd).await,
+        Command::Backup { to } => {
+            println!("{}", crate::backup::backup(&c.database, to).await?);
+            Ok(())
+        }
+        Command::Restore {
+            from,
+            data_key_file,
+        } => {
+            let key = config::load_data_key(
+                std::env::var("WECARE_DATA_KEY").ok().as_deref(),
+                data_key_file.as_deref().or(c.file.data_key_file.as_deref()),
+                false,
+            )?;
+            let now = crate::clock::Clock::default().now();
+            println!(
+                "{}",
+                crate::backup::restore(&c.database, from, &key, now).await?
+            );
+            Ok(())
+        }
         Command::Purge { retention_days } => {
             let days = config::validate_retention_days(
                 retention_days

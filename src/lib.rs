@@ -7,6 +7,7 @@
 //! and `telemetry` are small leaf modules; `cli` and `startup` wire everything together.
 
 pub mod app;
+pub mod backup;
 pub mod cli;
 pub mod clock;
 pub mod config;

@@ -4,6 +4,7 @@
 
 mod accounts;
 mod audit;
+mod backup;
 mod cases;
 mod content;
 mod events;
@@ -29,6 +30,7 @@ use crate::config::DatabaseUrl;
 
 pub use accounts::NewAccount;
 pub use audit::{AuditEntry, AuditHead, AuditReport, AuditRow};
+pub use backup::{BackupFacts, inspect_sqlite_file, key_opens};
 pub use cases::{Contact, Offer};
 pub use events::{EventChange, EventCounts, EventFilter, Promoted};
 pub use helpers::{Application, HelperSummary, PublicHelper};
@@ -121,12 +123,16 @@ impl std::ops::DerefMut for WriteTx {
 
 static DRIVERS: std::sync::Once = std::sync::Once::new();
 
+fn install_drivers() {
+    DRIVERS.call_once(sqlx::any::install_default_drivers);
+}
+
 impl Store {
     /// Opens a pool. For SQLite: WAL (readers never wait for the writer), `synchronous=FULL`
     /// (an acknowledged commit survives power loss), foreign keys on, and a generous busy
     /// timeout so that concurrent writers queue rather than fail with "database is locked".
     pub async fn connect(db: &DatabaseUrl) -> Result<Self, sqlx::Error> {
-        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        install_drivers();
         let backend = match db {
             DatabaseUrl::Sqlite { .. } => Backend::Sqlite,
             DatabaseUrl::Postgres { .. } => Backend::Postgres,
@@ -357,7 +363,8 @@ mod tests {
                     .unwrap_or("")
                     .trim_start()
                     .to_ascii_uppercase();
-                let reads = ["SELECT", "WITH", "PRAGMA"]
+                // VACUUM INTO reads one snapshot; it writes only the new file.
+                let reads = ["SELECT", "WITH", "PRAGMA", "VACUUM INTO"]
                     .iter()
                     .any(|k| statement.starts_with(k));
                 if !reads {

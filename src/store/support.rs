@@ -75,6 +75,9 @@ fn owner_index(key: &DataKey, owner: AccountId) -> String {
     key.blind_index("support_request_owner", &owner.0.to_string())
 }
 
+/// What the data key's check value is sealed under.
+pub(super) const KEY_CHECK_CONTEXT: &str = "settings:data_key_check";
+
 impl Store {
     pub(super) fn data_key(&self) -> StoreResult<&DataKey> {
         self.data_key.as_deref().ok_or(StoreError::Unsealable(
@@ -86,7 +89,7 @@ impl Store {
     /// opening a value sealed at first use. A different key is refused rather than
     /// silently producing data no one can read later.
     pub async fn check_data_key(&self, key: &DataKey) -> StoreResult<Result<(), String>> {
-        const CTX: &str = "settings:data_key_check";
+        const CTX: &str = KEY_CHECK_CONTEXT;
         // Written first if absent, then read: of two instances starting at once with
         // different keys, the first to write sets the check and the other fails it.
         self.write_one(
@@ -398,7 +401,7 @@ impl Store {
         // Registration links and private events' registrants depend on the key too.
         super::registrations::rotate_registrations(&mut tx, old, new).await?;
         sqlx::query("UPDATE settings SET setting_value = $1 WHERE setting_key = 'data_key_check'")
-            .bind(new.seal("settings:data_key_check", "wecare"))
+            .bind(new.seal(KEY_CHECK_CONTEXT, "wecare"))
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;

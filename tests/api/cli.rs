@@ -872,3 +872,273 @@ async fn mail_going_to_disk_is_announced_at_start_up() {
         & 0o777;
     assert_eq!(mode, 0o700);
 }
+
+/// `wecare backup` while the server is writing, then `wecare restore` into a new file:
+/// every write acknowledged before the backup began is in the restored database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_taken_under_write_load_restores_every_acknowledged_write() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    let db = Arc::new(
+        TestDb::new(crate::helpers::Backend::Sqlite)
+            .await
+            .expect("SQLite"),
+    );
+    let app = crate::helpers::TestApp::spawn_shared(db.clone()).await;
+    let url = db.url.clone();
+    let dir = tempfile::tempdir().expect("dir");
+    let backup = dir.path().join("wecare-backup.db");
+
+    // Writers: accounts made one after another, each recorded once acknowledged.
+    let stop = Arc::new(AtomicBool::new(false));
+    let acked = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let mut writers = Vec::new();
+    for w in 0..2 {
+        let (store, stop, acked) = (app.store.clone(), stop.clone(), acked.clone());
+        writers.push(tokio::spawn(async move {
+            let mut i = 0;
+            while !stop.load(Ordering::Relaxed) {
+                let email = format!("w{w}-{i}@example.edu");
+                crate::helpers::add_account(&store, &email, &[]).await;
+                acked.lock().expect("lock").push(email);
+                i += 1;
+            }
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let before: Vec<String> = acked.lock().expect("lock").clone();
+    assert!(!before.is_empty(), "the writers are writing");
+    let (u, b) = (url.clone(), backup.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        run_with_timeout({
+            let mut c = wecare(&["--database-url", &u, "backup", "--to"]);
+            c.arg(&b);
+            c
+        })
+    })
+    .await
+    .expect("backup ran");
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.await.expect("writer");
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("The data key is not in it"), "{stdout}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&backup)
+            .expect("file")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "readable by the service only: {mode:o}");
+    }
+    let bytes = std::fs::read(&backup).expect("backup");
+    assert!(
+        !bytes
+            .windows(crate::helpers::DATA_KEY.len())
+            .any(|w| w == crate::helpers::DATA_KEY.as_bytes()),
+        "the data key is not in the backup"
+    );
+
+    // A backup never overwrites.
+    let again = refused({
+        let mut c = wecare(&["--database-url", &url, "backup", "--to"]);
+        c.arg(&backup);
+        c
+    });
+    assert!(again.contains("never overwrites"), "{again}");
+
+    // Restored into a database of its own, while the original stays untouched.
+    let restored = dir.path().join("restored.db");
+    let restored_url = format!("sqlite://{}", restored.display());
+    let out = run_with_timeout({
+        let mut c = wecare(&["--database-url", &restored_url, "restore", "--from"]);
+        c.arg(&backup);
+        c
+    });
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let store = wecare::startup::open_store(
+        &wecare::config::DatabaseUrl::parse(&restored_url).expect("url"),
+    )
+    .await
+    .expect("restored opens");
+    for email in &before {
+        store
+            .account_by_email(&wecare::domain::accounts::Email::parse(email).expect("email"))
+            .await
+            .unwrap_or_else(|_| panic!("{email} was acknowledged before the backup and is lost"));
+    }
+    store.close().await;
+
+    // Restoring over an existing database keeps that one aside.
+    let out = run_with_timeout({
+        let mut c = wecare(&["--database-url", &restored_url, "restore", "--from"]);
+        c.arg(&backup);
+        c
+    });
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("before-restore-"), "{stdout}");
+
+    // Refused: another key, a file that is not wecare's, a file that is not SQLite.
+    let other_key = dir.path().join("other.key");
+    std::fs::write(&other_key, "1".repeat(64)).expect("key");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&other_key, std::fs::Permissions::from_mode(0o600))
+            .expect("chmod");
+    }
+    let wrong = refused({
+        let mut c = wecare(&["--database-url", &restored_url, "restore", "--from"]);
+        c.arg(&backup).arg("--data-key-file").arg(&other_key);
+        c.env_remove("WECARE_DATA_KEY");
+        c
+    });
+    assert!(wrong.contains("sealed with another data key"), "{wrong}");
+    let text = dir.path().join("notes.db");
+    std::fs::write(&text, "not a database at all\n").expect("file");
+    let not_sqlite = refused({
+        let mut c = wecare(&["--database-url", &restored_url, "restore", "--from"]);
+        c.arg(&text);
+        c
+    });
+    assert!(
+        not_sqlite.contains("cannot be read as a SQLite database"),
+        "{not_sqlite}"
+    );
+    let other = dir.path().join("other.db");
+    {
+        use sqlx::Connection;
+        let mut conn =
+            sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=rwc", other.display()))
+                .await
+                .expect("sqlite");
+        sqlx::query("CREATE TABLE notes (t TEXT)")
+            .execute(&mut conn)
+            .await
+            .expect("table");
+        conn.close().await.expect("close");
+    }
+    let foreign = refused({
+        let mut c = wecare(&["--database-url", &restored_url, "restore", "--from"]);
+        c.arg(&other);
+        c
+    });
+    assert!(foreign.contains("not a wecare one"), "{foreign}");
+
+    // PostgreSQL has its own tools, and the command says which.
+    let pg = refused(wecare(&[
+        "--database-url",
+        "postgres://nobody@127.0.0.1:1/none",
+        "backup",
+        "--to",
+        "/tmp/never-written.db",
+    ]));
+    assert!(pg.contains("pg_dump"), "{pg}");
+    app.stop().await;
+}
+
+/// PostgreSQL's own tools, as the README gives them: a `pg_dump` of a live database,
+/// restored with `pg_restore` into another, serves the same programme.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pg_dump_restored_with_pg_restore_serves_the_same_programme() {
+    use crate::helpers::{Backend, PASSWORD, TestApp};
+    let Some(source) = TestDb::new(Backend::Postgres).await else {
+        eprintln!(
+            "skipped: WECARE_TEST_POSTGRES_URL is not set, so there is no PostgreSQL to test against"
+        );
+        return;
+    };
+    let bin = |name: &str| -> Option<std::path::PathBuf> {
+        let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
+            .map(|d| {
+                d.filter_map(|e| e.ok().map(|e| e.path().join("bin")))
+                    .collect()
+            })
+            .unwrap_or_default();
+        dirs.sort();
+        dirs.reverse();
+        std::iter::once(std::path::PathBuf::from(name))
+            .chain(dirs.into_iter().map(|d| d.join(name)))
+            .find(|p| {
+                Command::new(p)
+                    .arg("--version")
+                    .output()
+                    .is_ok_and(|o| o.status.success())
+            })
+    };
+    let (Some(pg_dump), Some(pg_restore)) = (bin("pg_dump"), bin("pg_restore")) else {
+        eprintln!("skipped: pg_dump and pg_restore are not installed");
+        return;
+    };
+    let source = std::sync::Arc::new(source);
+    let app = TestApp::spawn_shared(source.clone()).await;
+    app.account(
+        "ada@example.edu",
+        &[wecare::domain::accounts::Role::Coordinator],
+    )
+    .await;
+    let mut b = app.browser();
+    let r = b.post("/support/request", &crate::support::fields()).await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let dir = tempfile::tempdir().expect("dir");
+    let dump = dir.path().join("wecare.dump");
+    // Taken while the server runs.
+    let out = Command::new(&pg_dump)
+        .args(["--format=custom", "--file"])
+        .arg(&dump)
+        .arg(&source.url)
+        .output()
+        .expect("pg_dump");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    app.stop().await;
+
+    let target = TestDb::new(Backend::Postgres).await.expect("PostgreSQL");
+    let out = Command::new(&pg_restore)
+        .args(["--clean", "--if-exists", "--no-owner", "--dbname"])
+        .arg(&target.url)
+        .arg(&dump)
+        .output()
+        .expect("pg_restore");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let restored = TestApp::spawn(target).await;
+    let mut b = restored.browser();
+    assert_eq!(b.sign_in("ada@example.edu", PASSWORD).await.status, 303);
+    let queue = b.get("/support/queue").await;
+    assert_eq!(queue.status, 200, "{}", queue.body);
+    assert!(
+        queue.body.contains("/support/queue/"),
+        "the request is in the queue: {}",
+        queue.body
+    );
+    // The request's sealed identity came back whole: its coordinator view opens.
+    let counts = restored
+        .store
+        .check_data_key(&wecare::sealing::DataKey::from_hex(crate::helpers::DATA_KEY).expect("key"))
+        .await
+        .expect("check");
+    assert!(
+        counts.is_ok(),
+        "the restored database opens with the same key"
+    );
+}

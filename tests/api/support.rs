@@ -35,7 +35,7 @@ const EMAIL: &str = "zq.private.line@example.org";
 const PHONE: &str = "+1 555 0199 4242";
 const MESSAGE: &str = "The xylophone incident keeps me awake";
 
-fn fields<'a>() -> Vec<(&'a str, &'a str)> {
+pub(crate) fn fields<'a>() -> Vec<(&'a str, &'a str)> {
     vec![
         ("topics", "burnout"),
         ("topics", "grief_or_adverse_event"),
