@@ -74,6 +74,8 @@ struct Discovered {
 }
 
 const REDISCOVER_AFTER: Duration = Duration::from_secs(15 * 60);
+/// After a failed discovery, how long before the provider is asked again.
+const RETRY_DISCOVERY_AFTER: Duration = Duration::from_secs(30);
 /// How long the provider has to answer each request.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -93,6 +95,9 @@ pub struct Provider {
     post_logout: PostLogoutRedirectUrl,
     http: reqwest::Client,
     discovered: tokio::sync::Mutex<Option<Arc<Discovered>>>,
+    /// When discovery last failed: while the provider is down, sign-ins are refused at
+    /// once for a little while rather than each waiting on it.
+    failed_at: std::sync::Mutex<Option<Instant>>,
 }
 
 impl std::fmt::Debug for Provider {
@@ -123,6 +128,7 @@ impl Provider {
             post_logout,
             http,
             discovered: tokio::sync::Mutex::new(None),
+            failed_at: std::sync::Mutex::new(None),
         })
     }
 
@@ -159,16 +165,38 @@ impl Provider {
         {
             return Ok(d.clone());
         }
+        let recently_failed = self
+            .failed_at
+            .lock()
+            .map(|f| f.is_some_and(|at| at.elapsed() < RETRY_DISCOVERY_AFTER))
+            .unwrap_or(false);
+        if recently_failed {
+            return match cached.as_ref() {
+                Some(d) if !fresh => Ok(d.clone()),
+                _ => Err(Refusal::ProviderUnavailable),
+            };
+        }
         let issuer = IssuerUrl::new(self.cfg.issuer.clone()).map_err(|e| {
             tracing::error!(error = %e, "the OpenID issuer is not a URL");
             Refusal::ProviderUnavailable
         })?;
-        let metadata = ProviderMetadataWithLogout::discover_async(issuer, &self.http)
-            .await
-            .map_err(|e| {
+        let metadata = match ProviderMetadataWithLogout::discover_async(issuer, &self.http).await {
+            Ok(m) => m,
+            Err(e) => {
                 tracing::warn!(error = %error_chain(&e), issuer = %self.cfg.issuer, "OpenID discovery failed");
-                Refusal::ProviderUnavailable
-            })?;
+                if let Ok(mut f) = self.failed_at.lock() {
+                    *f = Some(Instant::now());
+                }
+                // What the provider published before still holds for a while.
+                return match cached.as_ref() {
+                    Some(d) if !fresh => Ok(d.clone()),
+                    _ => Err(Refusal::ProviderUnavailable),
+                };
+            }
+        };
+        if let Ok(mut f) = self.failed_at.lock() {
+            *f = None;
+        }
         let end_session = metadata.additional_metadata().end_session_endpoint.clone();
         let client = Client::from_provider_metadata(
             metadata,
