@@ -18,6 +18,34 @@ pub fn write(path: &Path, bytes: &[u8]) -> io::Result<()> {
     f.sync_all()
 }
 
+/// Creates (or truncates) `path` with mode 0600 and returns it, to write into.
+pub fn create(path: &Path) -> io::Result<std::fs::File> {
+    options().write(true).create(true).truncate(true).open(path)
+}
+
+/// Creates `path`, empty, with mode 0600; fails if anything (a file, a link) is there.
+pub fn create_new(path: &Path) -> io::Result<()> {
+    options()
+        .write(true)
+        .create_new(true)
+        .open(path)
+        .map(|_| ())
+}
+
+/// The lock a running server holds on its SQLite database (shared: several instances may
+/// run on one file), and that a restore must take alone. A file of its own beside the
+/// database, so that SQLite's own locks on the database file are never touched.
+pub fn lock_file(db: &Path) -> io::Result<std::fs::File> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(std::path::PathBuf::from(name))
+}
+
 /// Opens `path` for appending, creating it with mode 0600 if it does not exist.
 pub fn touch(path: &Path) -> io::Result<()> {
     options().create(true).append(true).open(path).map(|_| ())

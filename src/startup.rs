@@ -240,6 +240,9 @@ async fn seed_demo_accounts(store: &Store) -> anyhow::Result<()> {
 
 pub struct Application {
     listener: TcpListener,
+    /// Held (shared) while the server runs on a SQLite file: `wecare restore` refuses to
+    /// replace a database a server has open.
+    _db_lock: Option<std::fs::File>,
     state: AppState,
     transport: Transport,
     mail: MailConfig,
@@ -250,6 +253,34 @@ impl Application {
     pub async fn build(cfg: &ServeConfig) -> Result<Self, ConfigError> {
         cfg.mail.check_dir()?;
         let transport = Transport::from_config(&cfg.mail)?;
+        // The folder and file first, so that a wrong path is named as such.
+        cfg.database.check_sqlite_path()?;
+        let db_lock = match &cfg.database {
+            DatabaseUrl::Sqlite { path, .. } if path.as_os_str() != ":memory:" => {
+                let f = crate::private_files::lock_file(path).map_err(|e| {
+                    ConfigError(format!(
+                        "cannot create the lock file beside {} ({e}); the database's folder must be writable",
+                        path.display()
+                    ))
+                })?;
+                match f.try_lock_shared() {
+                    Ok(()) => Some(f),
+                    Err(std::fs::TryLockError::WouldBlock) => {
+                        return Err(ConfigError(format!(
+                            "{} is being restored from a backup; start the server when `wecare restore` has finished",
+                            path.display()
+                        )));
+                    }
+                    Err(std::fs::TryLockError::Error(e)) => {
+                        return Err(ConfigError(format!(
+                            "cannot lock {} ({e}); the database's folder must be on a local file system",
+                            path.display()
+                        )));
+                    }
+                }
+            }
+            _ => None,
+        };
         let store = prepare_store(&cfg.database).await?;
         match store.check_data_key(&cfg.data_key).await {
             Ok(Ok(())) => {}
@@ -368,6 +399,7 @@ impl Application {
         };
         Ok(Self {
             listener,
+            _db_lock: db_lock,
             state,
             transport,
             mail: cfg.mail.clone(),

@@ -146,7 +146,7 @@ impl App {
     pub async fn by_session(&self, secret: &str) -> Result<Option<Member>> {
         Ok(self
             .store
-            .session_account(secret, self.settings.session_ttl_secs)
+            .session_account(secret, self.session_terms())
             .await?
             .map(|account| self.member(account)))
     }

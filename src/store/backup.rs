@@ -5,7 +5,7 @@ use std::path::Path;
 
 use sqlx::Connection;
 
-use super::{Backend, Store, StoreResult, get_i64};
+use super::{Backend, Store, StoreResult};
 
 /// What a database file is, read without changing it.
 #[derive(Debug, Clone)]
@@ -37,41 +37,40 @@ impl Store {
 }
 
 /// Opens a SQLite file read-only and says whether it is a wecare database and what it
-/// holds; `Ok(None)` if it is SQLite but not wecare's.
+/// holds; `Ok(None)` if it is SQLite but not wecare's. The path is given to SQLite as it
+/// is (never through a URL, where `%` or `?` would change which file it opens).
 pub async fn inspect_sqlite_file(path: &Path) -> StoreResult<Option<BackupFacts>> {
-    super::install_drivers();
-    let url = format!(
-        "sqlite://{}?mode=ro",
-        path.to_string_lossy().replace('?', "%3F")
-    );
-    let mut conn = sqlx::AnyConnection::connect(&url).await?;
-    let tables = sqlx::query(
+    use sqlx::Row;
+    let opts = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .create_if_missing(false);
+    let mut conn = sqlx::SqliteConnection::connect_with(&opts).await?;
+    let n: i64 = sqlx::query(
         "SELECT COUNT(*) AS n FROM sqlite_master
          WHERE type = 'table' AND name IN ('_sqlx_migrations', 'settings', 'accounts')",
     )
     .fetch_one(&mut conn)
-    .await?;
-    if get_i64(&tables, "n")? < 3 {
+    .await?
+    .try_get("n")?;
+    if n < 3 {
         conn.close().await?;
         return Ok(None);
     }
-    let migration = get_i64(
-        &sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM _sqlx_migrations WHERE success")
+    let migration: i64 =
+        sqlx::query("SELECT COALESCE(MAX(version), 0) AS v FROM _sqlx_migrations WHERE success")
             .fetch_one(&mut conn)
-            .await?,
-        "v",
-    )?;
-    let accounts = get_i64(
-        &sqlx::query("SELECT COUNT(*) AS n FROM accounts")
-            .fetch_one(&mut conn)
-            .await?,
-        "n",
-    )?;
-    let key_check =
+            .await?
+            .try_get("v")?;
+    let accounts: i64 = sqlx::query("SELECT COUNT(*) AS n FROM accounts")
+        .fetch_one(&mut conn)
+        .await?
+        .try_get("n")?;
+    let key_check: Option<String> =
         sqlx::query("SELECT setting_value FROM settings WHERE setting_key = 'data_key_check'")
             .fetch_optional(&mut conn)
             .await?
-            .map(|r| super::get_string(&r, "setting_value"))
+            .map(|r| r.try_get("setting_value"))
             .transpose()?;
     conn.close().await?;
     Ok(Some(BackupFacts {
@@ -79,6 +78,15 @@ pub async fn inspect_sqlite_file(path: &Path) -> StoreResult<Option<BackupFacts>
         accounts,
         key_check,
     }))
+}
+
+/// The newest migration this version of wecare knows.
+pub fn latest_migration() -> i64 {
+    sqlx::migrate!("./migrations")
+        .iter()
+        .map(|m| m.version)
+        .max()
+        .unwrap_or(0)
 }
 
 /// Whether `key` opens the database's key check (see `Store::check_data_key`).

@@ -30,7 +30,7 @@ use crate::config::DatabaseUrl;
 
 pub use accounts::NewAccount;
 pub use audit::{AuditEntry, AuditHead, AuditReport, AuditRow};
-pub use backup::{BackupFacts, inspect_sqlite_file, key_opens};
+pub use backup::{BackupFacts, inspect_sqlite_file, key_opens, latest_migration};
 pub use cases::{Contact, Offer};
 pub use events::{EventChange, EventCounts, EventFilter, Promoted};
 pub use helpers::{Application, HelperSummary, PublicHelper};

@@ -89,12 +89,14 @@ impl Store {
 
     /// The active account behind a session id, if the session is current. A session in
     /// use is renewed: its idle end moves to `idle_secs` from now, never past its
-    /// absolute end.
+    /// absolute end. The terms are today's settings, so shortening them shortens the
+    /// sessions already running too.
     pub async fn session_account(
         &self,
         secret: &str,
-        idle_secs: i64,
+        terms: SessionTerms,
     ) -> StoreResult<Option<Account>> {
+        let idle_secs = terms.idle_secs;
         let now = self.now();
         let digest = crypto::secret_digest(secret);
         let row = sqlx::query(
@@ -102,10 +104,13 @@ impl Store {
                     COALESCE(s.absolute_expires_at, s.expires_at) AS absolute_end
              FROM sessions s JOIN accounts a ON a.id = s.account_id
              WHERE s.id_digest = $1 AND s.expires_at > $2
-               AND COALESCE(s.absolute_expires_at, s.expires_at) > $2 AND a.active = 1",
+               AND COALESCE(s.absolute_expires_at, s.expires_at) > $2 AND a.active = 1
+               AND s.created_at > $3 AND COALESCE(s.last_seen_at, s.created_at) > $4",
         )
         .bind(&digest)
         .bind(now)
+        .bind(now - terms.max_secs)
+        .bind(now - idle_secs)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else {
@@ -113,16 +118,24 @@ impl Store {
         };
         if get_i64(&row, "last_seen_at")? <= now - RENEW_AFTER_SECS {
             let end = (now + idle_secs).min(get_i64(&row, "absolute_end")?);
-            self.write_one(
-                sqlx::query(
-                    "UPDATE sessions SET last_seen_at = $1, expires_at = $2
-                     WHERE id_digest = $3 AND expires_at > $1",
+            // Of two requests at once, one renews; a failed renewal costs the page nothing
+            // (the session is still good until its current end).
+            let renewed = self
+                .write_one(
+                    sqlx::query(
+                        "UPDATE sessions SET last_seen_at = $1, expires_at = $2
+                         WHERE id_digest = $3 AND expires_at > $1
+                           AND COALESCE(last_seen_at, created_at) <= $4",
+                    )
+                    .bind(now)
+                    .bind(end)
+                    .bind(&digest)
+                    .bind(now - RENEW_AFTER_SECS),
                 )
-                .bind(now)
-                .bind(end)
-                .bind(&digest),
-            )
-            .await?;
+                .await;
+            if let Err(e) = renewed {
+                tracing::warn!(error = %e, "a session could not be renewed");
+            }
         }
         Ok(Some(
             self.account(AccountId(get_i64(&row, "account_id")?))
@@ -180,12 +193,21 @@ impl Store {
         Ok(n > 0)
     }
 
+    /// Ends every session (after a restore: the backup's sessions include some that had
+    /// ended since). Returns how many.
+    pub async fn end_all_sessions(&self) -> StoreResult<u64> {
+        self.write_one(sqlx::query("DELETE FROM sessions")).await
+    }
+
     /// Ends every session of an account but the one `keep` names; returns how many ended.
     pub async fn end_other_sessions(&self, account: AccountId, keep: &str) -> StoreResult<u64> {
         self.write_one(
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND id_digest <> $2")
-                .bind(account.0)
-                .bind(crypto::secret_digest(keep)),
+            sqlx::query(
+                "DELETE FROM sessions WHERE account_id = $1 AND id_digest <> $2 AND expires_at > $3",
+            )
+            .bind(account.0)
+            .bind(crypto::secret_digest(keep))
+            .bind(self.now()),
         )
         .await
     }

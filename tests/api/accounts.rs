@@ -21,6 +21,7 @@ on_both!(
     sessions_are_shared_by_two_instances,
     a_forgotten_password_is_reset_by_an_emailed_link,
     sessions_renew_while_used_up_to_an_absolute_limit,
+    shorter_session_settings_shorten_running_sessions,
     a_person_sees_and_signs_out_their_other_browsers,
 );
 
@@ -62,6 +63,27 @@ async fn sessions_renew_while_used_up_to_an_absolute_limit(db: TestDb) {
         .find(|c| c.starts_with("wecare_session="))
         .expect("session cookie");
     assert!(cookie.contains("Max-Age=604800"), "{cookie}");
+}
+
+async fn shorter_session_settings_shorten_running_sessions(db: TestDb) {
+    let db = Arc::new(db);
+    let app = TestApp::spawn_shared(db.clone()).await;
+    let b = app.signed_in("ada@example.edu", &[]).await;
+    app.stop().await;
+    // Restarted with sessions of one hour at most: the twelve-hour session follows.
+    let mut cfg = crate::helpers::serve_config(&db);
+    cfg.session_hours = 1;
+    cfg.session_max_days = 1;
+    let strict = TestApp::spawn_with(db.clone(), cfg).await;
+    let mut b2 = strict.browser();
+    b2.cookies = b.cookies.clone();
+    assert_eq!(b2.get("/account").await.status, 200);
+    strict.store.clock().advance(2 * 3600);
+    assert_eq!(
+        b2.get("/account").await.status,
+        303,
+        "two hours unused is more than the new limit"
+    );
 }
 
 fn session_handles(page: &str) -> Vec<String> {

@@ -991,6 +991,14 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_write() {
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("before-restore-"), "{stdout}");
 
+    // Refused: the database a running server has open.
+    let live = refused({
+        let mut c = wecare(&["--database-url", &url, "restore", "--from"]);
+        c.arg(&backup);
+        c
+    });
+    assert!(live.contains("a wecare server is running"), "{live}");
+
     // Refused: another key, a file that is not wecare's, a file that is not SQLite.
     let other_key = dir.path().join("other.key");
     std::fs::write(&other_key, "1".repeat(64)).expect("key");

@@ -631,7 +631,7 @@ async fn a_timed_job_runs_in_one_instance(db: TestDb) {
         .expect("session");
     assert!(a.delete_expired_sign_in_data().await.expect("cleanup") >= 1);
     assert!(
-        a.session_account(&secret, 3600)
+        a.session_account(&secret, crate::helpers::terms(3600))
             .await
             .expect("lookup")
             .is_none()

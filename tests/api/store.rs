@@ -92,7 +92,7 @@ async fn sessions_and_tokens(db: TestDb) {
         .expect("session");
     assert_eq!(
         store
-            .session_account(&s1, 3600)
+            .session_account(&s1, crate::helpers::terms(3600))
             .await
             .expect("q")
             .map(|a| a.id),
@@ -103,14 +103,32 @@ async fn sessions_and_tokens(db: TestDb) {
         .create_session(a.id, crate::helpers::terms(3600), Some(&s1))
         .await
         .expect("session");
-    assert!(store.session_account(&s1, 3600).await.expect("q").is_none());
-    assert!(store.session_account(&s2, 3600).await.expect("q").is_some());
+    assert!(
+        store
+            .session_account(&s1, crate::helpers::terms(3600))
+            .await
+            .expect("q")
+            .is_none()
+    );
+    assert!(
+        store
+            .session_account(&s2, crate::helpers::terms(3600))
+            .await
+            .expect("q")
+            .is_some()
+    );
     // An expired session is worthless.
     let s3 = store
         .create_session(a.id, crate::helpers::terms(-1), None)
         .await
         .expect("session");
-    assert!(store.session_account(&s3, 3600).await.expect("q").is_none());
+    assert!(
+        store
+            .session_account(&s3, crate::helpers::terms(3600))
+            .await
+            .expect("q")
+            .is_none()
+    );
 
     let (id, secret) = store
         .create_api_token(a.id, "script", None)
@@ -144,7 +162,13 @@ async fn sessions_and_tokens(db: TestDb) {
         .update_account_access(a.id, &[], false)
         .await
         .expect("deactivated");
-    assert!(store.session_account(&s4, 3600).await.expect("q").is_none());
+    assert!(
+        store
+            .session_account(&s4, crate::helpers::terms(3600))
+            .await
+            .expect("q")
+            .is_none()
+    );
 }
 
 async fn throttle_counts_in_windows(db: TestDb) {
