@@ -111,6 +111,28 @@ async fn hash(password: NewPassword) -> Result<String> {
 }
 
 impl Public {
+    /// A new session for `account` on today's terms, replacing `old` (the browser's
+    /// earlier one), noting how it began (`via`) and on what browser. Every way of
+    /// signing in ends here.
+    pub(super) async fn start_session(
+        &self,
+        account: AccountId,
+        old: Option<&str>,
+        via: Option<&str>,
+        user_agent: &str,
+    ) -> Result<String> {
+        Ok(self
+            .store()
+            .create_session_via(
+                account,
+                self.app().session_terms(),
+                old,
+                via,
+                &device_label(user_agent),
+            )
+            .await?)
+    }
+
     /// Whether nobody can administer the programme yet (the sign-in page says how to start).
     #[tracing::instrument(skip_all, level = "debug")]
     pub async fn no_admin_yet(&self) -> Result<bool> {
@@ -133,14 +155,7 @@ impl Public {
             return Ok(None);
         };
         let secret = self
-            .store()
-            .create_session_via(
-                account.id,
-                self.app().session_terms(),
-                old,
-                None,
-                &device_label(user_agent),
-            )
+            .start_session(account.id, old, None, user_agent)
             .await?;
         Ok(Some(Session { account, secret }))
     }
@@ -193,15 +208,7 @@ impl Public {
         store
             .throttle_clear(&throttle::account_key(&link.account.email))
             .await?;
-        let secret = store
-            .create_session_via(
-                id,
-                self.app().session_terms(),
-                None,
-                None,
-                &device_label(user_agent),
-            )
-            .await?;
+        let secret = self.start_session(id, None, None, user_agent).await?;
         Ok(Session {
             account: store.account(id).await?,
             secret,

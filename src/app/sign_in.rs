@@ -149,14 +149,7 @@ impl Public {
             .account_for(provider.issuer(), provider.policy(), &who)
             .await?;
         let secret = self
-            .store()
-            .create_session_via(
-                account.id,
-                self.app().session_terms(),
-                old,
-                Some("oidc"),
-                &crate::domain::accounts::device_label(user_agent),
-            )
+            .start_session(account.id, old, Some("oidc"), user_agent)
             .await?;
         tracing::info!(account = account.id.0, "signed in through the provider");
         Ok((Session { account, secret }, attempt.next_path))
