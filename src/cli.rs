@@ -317,6 +317,20 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
                 )
             })
             .transpose()?,
+        trusted_header: match (&c.file.oidc, &c.file.trusted_header) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError(
+                    "the configuration has both [oidc] and [trusted_header]; a programme signs in through one of them, so remove the other table".into(),
+                ));
+            }
+            (_, Some(f)) => Some(config::parse_trusted_header(
+                f,
+                std::env::var("WECARE_TRUSTED_HEADER_SECRET")
+                    .ok()
+                    .as_deref(),
+            )?),
+            _ => None,
+        },
     })
 }
 

@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod oidc;
+mod trusted_header;
 pub use oidc::{ClientSecret, IdentityClaim, OidcConfig, OidcFile, parse_oidc};
+pub use trusted_header::{
+    ProxySecret, TrustedHeaderConfig, TrustedHeaderFile, parse_trusted_header,
+};
 
 /// A configuration problem, worded for the person starting the server.
 #[derive(Debug, thiserror::Error)]
@@ -43,6 +47,7 @@ pub const KNOWN_ENV: &[&str] = &[
     "WECARE_MINORS_RETENTION_DAYS",
     "WECARE_GUEST_REGISTRATIONS_PER_ADDRESS",
     "WECARE_OIDC_CLIENT_SECRET",
+    "WECARE_TRUSTED_HEADER_SECRET",
 ];
 
 /// Prefixes reserved for the test harness and CI.
@@ -91,6 +96,8 @@ pub struct FileConfig {
     pub guest_registrations_per_address: Option<u32>,
     /// Single sign-on through the institution's OpenID Connect provider.
     pub oidc: Option<OidcFile>,
+    /// Single sign-on through a SAML proxy in front (Shibboleth, mellon).
+    pub trusted_header: Option<TrustedHeaderFile>,
 }
 
 impl FileConfig {
@@ -294,6 +301,8 @@ pub struct ServeConfig {
     pub guest_registrations_per_address: u32,
     /// Single sign-on, if the programme uses its institution's provider.
     pub oidc: Option<OidcConfig>,
+    /// Single sign-on through headers from a SAML proxy in front.
+    pub trusted_header: Option<TrustedHeaderConfig>,
 }
 
 impl ServeConfig {

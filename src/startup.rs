@@ -371,6 +371,7 @@ impl Application {
                         )),
                         None => None,
                     },
+                    trusted_header: cfg.trusted_header.clone().map(Arc::new),
                 },
             ),
             web: Arc::new(WebSettings {

@@ -97,6 +97,8 @@ pub struct AppSettings {
     pub guest_registrations_per_address: u32,
     /// The institution's identity provider, if the programme signs in through it.
     pub oidc: Option<Arc<crate::oidc::Provider>>,
+    /// The SAML proxy in front whose headers say who signs in, if the programme uses one.
+    pub trusted_header: Option<Arc<crate::config::TrustedHeaderConfig>>,
 }
 
 /// The programme: its store and settings. Cheap to clone.

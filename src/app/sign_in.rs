@@ -1,6 +1,9 @@
 //! Signing in through the institution's identity provider: starting a sign-in, and what
 //! the programme makes of the provider's answer (which account, which roles). The
-//! protocol is `crate::oidc`; the rules are `domain::sign_in`.
+//! protocols are `crate::oidc` and, for a SAML proxy in front, the trusted headers read
+//! here; the rules are `domain::sign_in`.
+
+use std::collections::BTreeMap;
 
 use subtle::ConstantTimeEq;
 
@@ -16,9 +19,30 @@ pub const ATTEMPT_SECS: i64 = 15 * 60;
 
 /// What the sign-in page offers.
 pub struct SignInOptions {
-    /// The provider's button, if there is one.
-    pub single_sign_on: Option<String>,
+    /// The institution's button, if there is one.
+    pub single_sign_on: Option<SingleSignOn>,
     pub password: bool,
+}
+
+pub struct SingleSignOn {
+    pub label: String,
+    /// Where the button goes (a path here).
+    pub path: &'static str,
+}
+
+/// Where the trusted-header sign-in is, the one route that reads those headers.
+pub const TRUSTED_HEADER_PATH: &str = "/signin/institution";
+
+/// How a session began, as stored with it.
+const VIA_OIDC: &str = "oidc";
+const VIA_HEADER: &str = "header";
+
+/// What reached the trusted-header sign-in route: the connecting peer (the socket's, never
+/// a forwarded address) and the request's headers.
+pub struct ProxiedRequest<'a> {
+    pub peer: Option<std::net::IpAddr>,
+    /// Every value of the named (lower-case) header, as text.
+    pub header: &'a (dyn Fn(&str) -> Vec<String> + Sync),
 }
 
 /// A sign-in sent to the provider: the browser goes to `url` and keeps `state` in a
@@ -43,12 +67,23 @@ pub struct Answer<'a> {
 
 impl Public {
     pub fn sign_in_options(&self) -> SignInOptions {
-        match &self.app().settings.oidc {
-            Some(p) => SignInOptions {
-                single_sign_on: Some(p.button_label().to_string()),
+        let settings = &self.app().settings;
+        match (&settings.oidc, &settings.trusted_header) {
+            (Some(p), _) => SignInOptions {
+                single_sign_on: Some(SingleSignOn {
+                    label: p.button_label().to_string(),
+                    path: "/signin/oidc",
+                }),
                 password: p.password_sign_in(),
             },
-            None => SignInOptions {
+            (None, Some(h)) => SignInOptions {
+                single_sign_on: Some(SingleSignOn {
+                    label: h.button_label.clone(),
+                    path: TRUSTED_HEADER_PATH,
+                }),
+                password: h.password_sign_in,
+            },
+            (None, None) => SignInOptions {
                 single_sign_on: None,
                 password: true,
             },
@@ -57,16 +92,99 @@ impl Public {
 
     /// Refuses password sign-in (and reset links) where the programme has turned it off.
     pub(super) fn check_password_sign_in(&self) -> Result<()> {
-        match &self.app().settings.oidc {
-            Some(p) if !p.password_sign_in() => Err(Error::Invalid(crate::domain::Invalid::new(
+        match self.sign_in_options() {
+            SignInOptions {
+                single_sign_on: Some(sso),
+                password: false,
+            } => Err(Error::Invalid(crate::domain::Invalid::new(
                 "email",
                 format!(
                     "This programme signs in through the institution only: use \"{}\".",
-                    p.button_label()
+                    sso.label
                 ),
             ))),
             _ => Ok(()),
         }
+    }
+
+    /// Signs in the person a SAML proxy in front vouches for in its headers: only when
+    /// the request comes from one of the configured proxies and carries the proxy's
+    /// secret, so that nobody who reaches wecare another way can name themselves.
+    #[tracing::instrument(skip_all)]
+    pub async fn sign_in_with_trusted_headers(
+        &self,
+        request: ProxiedRequest<'_>,
+        old: Option<&str>,
+        user_agent: &str,
+    ) -> Result<Session> {
+        let settings = self.app().settings.trusted_header.clone();
+        let settings = settings.ok_or(Error::NotFound)?;
+        let refuse = |r: Refusal| Error::SignInRefused(r);
+        let from_proxy = request.peer.is_some_and(|ip| {
+            let ip = ip.to_canonical();
+            settings.proxies.iter().any(|net| net.contains(&ip))
+        });
+        if !from_proxy {
+            let peer = request.peer.map(|p| p.to_canonical().to_string());
+            tracing::warn!(
+                peer = peer.as_deref().unwrap_or("unknown"),
+                "identity headers from an address that is not a configured proxy were ignored"
+            );
+            return Err(refuse(Refusal::Tampered));
+        }
+        let secrets = (request.header)(&settings.secret_header);
+        let secret_matches = matches!(secrets.as_slice(), [one]
+            if bool::from(one.trim().as_bytes().ct_eq(settings.secret.0.as_bytes())));
+        if !secret_matches {
+            tracing::warn!("identity headers without the proxy's secret were ignored");
+            return Err(refuse(Refusal::Tampered));
+        }
+        let sep = settings.value_separator;
+        let values = |name: &str| -> Vec<String> {
+            (request.header)(name)
+                .iter()
+                .flat_map(|v| split_values(v, sep))
+                .collect()
+        };
+        let first = |name: &str| values(name).into_iter().next();
+        let Some(subject) = first(&settings.identity_header)
+            .filter(|s| s.chars().count() <= 256 && !s.chars().any(char::is_control))
+        else {
+            // The proxy let the request through without a SAML session: its configuration
+            // does not require one on this route.
+            tracing::warn!(
+                header = %settings.identity_header,
+                "the proxy sent no usable identity; require a session on the sign-in route"
+            );
+            return Err(refuse(Refusal::ProviderUnavailable));
+        };
+        let mut claims = BTreeMap::new();
+        for claim in settings
+            .policy
+            .required
+            .iter()
+            .chain(settings.policy.roles.iter().map(|(_, c)| c))
+        {
+            claims.insert(claim.claim.clone(), values(&claim.claim));
+        }
+        let who = ExternalIdentity {
+            subject,
+            email: first(&settings.email_header),
+            email_verified: false,
+            name: first(&settings.name_header),
+            claims,
+        };
+        let account = self
+            .account_for(&settings.issuer(), &settings.policy, &who)
+            .await?;
+        let secret = self
+            .start_session(account.id, old, Some(VIA_HEADER), user_agent)
+            .await?;
+        tracing::info!(
+            account = account.id.0,
+            "signed in through the proxy's headers"
+        );
+        Ok(Session { account, secret })
     }
 
     /// Starts a sign-in at the provider; `next` is where to go afterwards (a path here).
@@ -149,7 +267,7 @@ impl Public {
             .account_for(provider.issuer(), provider.policy(), &who)
             .await?;
         let secret = self
-            .start_session(account.id, old, Some("oidc"), user_agent)
+            .start_session(account.id, old, Some(VIA_OIDC), user_agent)
             .await?;
         tracing::info!(account = account.id.0, "signed in through the provider");
         Ok((Session { account, secret }, attempt.next_path))
@@ -237,9 +355,54 @@ impl Public {
     #[tracing::instrument(skip_all)]
     pub async fn sign_out(&self, secret: &str) -> Result<Option<String>> {
         let via = self.store().end_session(secret).await?;
-        match (via.as_deref(), &self.app().settings.oidc) {
-            (Some("oidc"), Some(provider)) => Ok(provider.logout_url().await),
+        let settings = &self.app().settings;
+        match (via.as_deref(), &settings.oidc, &settings.trusted_header) {
+            (Some(VIA_OIDC), Some(provider), _) => Ok(provider.logout_url().await),
+            (Some(VIA_HEADER), _, Some(h)) => Ok(h.logout_url.clone()),
             _ => Ok(None),
         }
+    }
+}
+
+/// The values of a multi-valued attribute as Shibboleth and mellon write them: separated
+/// by `sep`, with `\` before a separator that belongs to a value.
+fn split_values(raw: &str, sep: char) -> Vec<String> {
+    let mut values = Vec::new();
+    let mut current = String::new();
+    let mut chars = raw.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(n) if n == sep => current.push(n),
+                Some(n) => {
+                    current.push('\\');
+                    current.push(n);
+                }
+                None => current.push('\\'),
+            },
+            c if c == sep => values.push(std::mem::take(&mut current)),
+            c => current.push(c),
+        }
+    }
+    values.push(current);
+    values
+        .into_iter()
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_values;
+
+    #[test]
+    fn multi_valued_attributes_split_on_unescaped_separators() {
+        assert_eq!(
+            split_values("faculty; urn:a\\;b ;;member", ';'),
+            ["faculty", "urn:a;b", "member"]
+        );
+        assert!(split_values(" ; ", ';').is_empty());
+        assert_eq!(split_values("a\\b", ';'), ["a\\b"]);
     }
 }

@@ -66,7 +66,7 @@ pub struct OidcConfig {
 
 const SECRET_HELP: &str = "put the client secret the provider gave you in a file readable only by the service and name it with client_secret_file, or set WECARE_OIDC_CLIENT_SECRET";
 
-fn claim_value(key: &str, raw: &str) -> Result<ClaimValue, ConfigError> {
+fn claim_value(table: &str, key: &str, raw: &str) -> Result<ClaimValue, ConfigError> {
     match raw.split_once('=') {
         Some((claim, value)) if !claim.trim().is_empty() && !value.trim().is_empty() => {
             Ok(ClaimValue {
@@ -75,9 +75,115 @@ fn claim_value(key: &str, raw: &str) -> Result<ClaimValue, ConfigError> {
             })
         }
         _ => fail(format!(
-            "[oidc] {key} is '{raw}'; write it as claim=value, e.g. {key} = \"groups=wellbeing-coordinators\""
+            "[{table}] {key} is '{raw}'; write it as claim=value, e.g. {key} = \"groups=wellbeing-coordinators\""
         )),
     }
+}
+
+/// What both ways of signing in through the institution share: who gets an account,
+/// who may come in, and which claims make coordinators and administrators.
+pub(super) struct PolicyKeys<'a> {
+    pub table: &'a str,
+    pub create_accounts: Option<bool>,
+    pub trust_email: bool,
+    pub allowed_email_domains: &'a Option<Vec<String>>,
+    pub required_claim: &'a Option<String>,
+    pub coordinator_claim: &'a Option<String>,
+    pub admin_claim: &'a Option<String>,
+}
+
+pub(super) fn parse_policy(k: PolicyKeys<'_>) -> Result<SignInPolicy, ConfigError> {
+    let table = k.table;
+    let mut roles = Vec::new();
+    for (key, role, raw) in [
+        ("coordinator_claim", Role::Coordinator, k.coordinator_claim),
+        ("admin_claim", Role::Admin, k.admin_claim),
+    ] {
+        if let Some(raw) = raw {
+            roles.push((role, claim_value(table, key, raw)?));
+        }
+    }
+    Ok(SignInPolicy {
+        create_accounts: k.create_accounts.unwrap_or(false),
+        trust_email: k.trust_email,
+        allowed_domains: email_domains(table, k.allowed_email_domains)?,
+        required: k
+            .required_claim
+            .as_deref()
+            .map(|r| claim_value(table, "required_claim", r))
+            .transpose()?,
+        roles,
+    })
+}
+
+/// `allowed_email_domains`, lower-cased and without a leading `@`.
+pub(super) fn email_domains(
+    table: &str,
+    list: &Option<Vec<String>>,
+) -> Result<Vec<String>, ConfigError> {
+    let mut domains = Vec::new();
+    for d in list.iter().flatten() {
+        let d = d.trim().trim_start_matches('@').to_lowercase();
+        if d.is_empty() || !d.contains('.') || d.contains(char::is_whitespace) || d.contains('@') {
+            return fail(format!(
+                "[{table}] allowed_email_domains has '{d}'; list domains such as \"med.example.edu\""
+            ));
+        }
+        domains.push(d);
+    }
+    Ok(domains)
+}
+
+/// A secret from the environment if set there, else from a file only the service reads.
+pub(super) fn read_secret(
+    env: Option<&str>,
+    file: Option<&std::path::Path>,
+    help: &str,
+    missing: &str,
+) -> Result<String, ConfigError> {
+    match (env, file) {
+        (Some(s), _) if !s.trim().is_empty() => Ok(s.trim().to_string()),
+        (_, Some(path)) => {
+            if let Ok(Some(mode)) = crate::private_files::loose_mode(path) {
+                return fail(format!(
+                    "the secret file {} can be read by other users (mode {mode:o}); run `chmod 600 {}`",
+                    path.display(),
+                    path.display()
+                ));
+            }
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                ConfigError(format!(
+                    "cannot read the secret file {} ({e}); {help}",
+                    path.display()
+                ))
+            })?;
+            let text = text.trim().to_string();
+            if text.is_empty() {
+                return fail(format!(
+                    "the secret file {} is empty; {help}",
+                    path.display()
+                ));
+            }
+            Ok(text)
+        }
+        _ => fail(format!("{missing}; {help}")),
+    }
+}
+
+/// A sign-in button's words: one short line.
+pub(super) fn button_label(table: &str, raw: &Option<String>) -> Result<String, ConfigError> {
+    let label = raw
+        .as_deref()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .unwrap_or("Sign in with your institution")
+        .to_string();
+    if label.chars().count() > 60 || label.chars().any(char::is_control) {
+        return fail(format!(
+            "[{table}] button_label must be one line of at most 60 characters"
+        ));
+    }
+    Ok(label)
 }
 
 /// Checks the table; `secret_env` is WECARE_OIDC_CLIENT_SECRET if set.
@@ -109,33 +215,12 @@ pub fn parse_oidc(file: &OidcFile, secret_env: Option<&str>) -> Result<OidcConfi
             );
         }
     };
-    let client_secret = match (secret_env, &file.client_secret_file) {
-        (Some(s), _) if !s.trim().is_empty() => s.trim().to_string(),
-        (_, Some(path)) => {
-            if let Ok(Some(mode)) = crate::private_files::loose_mode(path) {
-                return fail(format!(
-                    "the client secret file {} can be read by other users (mode {mode:o}); run `chmod 600 {}`",
-                    path.display(),
-                    path.display()
-                ));
-            }
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                ConfigError(format!(
-                    "cannot read the client secret file {} ({e}); {SECRET_HELP}",
-                    path.display()
-                ))
-            })?;
-            let text = text.trim().to_string();
-            if text.is_empty() {
-                return fail(format!(
-                    "the client secret file {} is empty; {SECRET_HELP}",
-                    path.display()
-                ));
-            }
-            text
-        }
-        _ => return fail(format!("[oidc] has no client secret; {SECRET_HELP}")),
-    };
+    let client_secret = read_secret(
+        secret_env,
+        file.client_secret_file.as_deref(),
+        SECRET_HELP,
+        "[oidc] has no client secret",
+    )?;
     let mut scopes: Vec<String> = file
         .scopes
         .clone()
@@ -155,16 +240,7 @@ pub fn parse_oidc(file: &OidcFile, secret_env: Option<&str>) -> Result<OidcConfi
     if !scopes.iter().any(|s| s == "openid") {
         scopes.insert(0, "openid".into());
     }
-    let button_label = file
-        .button_label
-        .as_deref()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .unwrap_or("Sign in with your institution")
-        .to_string();
-    if button_label.chars().count() > 60 || button_label.chars().any(char::is_control) {
-        return fail("[oidc] button_label must be one line of at most 60 characters");
-    }
+    let button_label = button_label("oidc", &file.button_label)?;
     let identity_claim = match file.identity_claim.as_deref().map(str::trim) {
         None | Some("sub") => IdentityClaim::Subject,
         Some("oid") => IdentityClaim::EntraObjectId,
@@ -174,29 +250,6 @@ pub fn parse_oidc(file: &OidcFile, secret_env: Option<&str>) -> Result<OidcConfi
             ));
         }
     };
-    let mut allowed_domains = Vec::new();
-    for d in file.allowed_email_domains.iter().flatten() {
-        let d = d.trim().trim_start_matches('@').to_lowercase();
-        if d.is_empty() || !d.contains('.') || d.contains(char::is_whitespace) || d.contains('@') {
-            return fail(format!(
-                "[oidc] allowed_email_domains has '{d}'; list domains such as \"med.example.edu\""
-            ));
-        }
-        allowed_domains.push(d);
-    }
-    let mut roles = Vec::new();
-    for (key, role, raw) in [
-        (
-            "coordinator_claim",
-            Role::Coordinator,
-            &file.coordinator_claim,
-        ),
-        ("admin_claim", Role::Admin, &file.admin_claim),
-    ] {
-        if let Some(raw) = raw {
-            roles.push((role, claim_value(key, raw)?));
-        }
-    }
     Ok(OidcConfig {
         issuer,
         client_id,
@@ -205,17 +258,15 @@ pub fn parse_oidc(file: &OidcFile, secret_env: Option<&str>) -> Result<OidcConfi
         button_label,
         password_sign_in: file.password_sign_in.unwrap_or(true),
         identity_claim,
-        policy: SignInPolicy {
-            create_accounts: file.create_accounts.unwrap_or(false),
+        policy: parse_policy(PolicyKeys {
+            table: "oidc",
+            create_accounts: file.create_accounts,
             trust_email: file.trust_email.unwrap_or(false),
-            allowed_domains,
-            required: file
-                .required_claim
-                .as_deref()
-                .map(|r| claim_value("required_claim", r))
-                .transpose()?,
-            roles,
-        },
+            allowed_email_domains: &file.allowed_email_domains,
+            required_claim: &file.required_claim,
+            coordinator_claim: &file.coordinator_claim,
+            admin_claim: &file.admin_claim,
+        })?,
     })
 }
 

@@ -154,10 +154,13 @@ impl Store {
         if let Some(row) = row {
             let account = AccountId(get_i64(&row, "account_id")?);
             sync_claim_roles(&mut tx, account, &[]).await?;
-            sqlx::query("DELETE FROM sessions WHERE account_id = $1 AND signed_in_with = 'oidc'")
-                .bind(account.0)
-                .execute(&mut *tx)
-                .await?;
+            // Sessions begun through the institution end; one begun with a password stays.
+            sqlx::query(
+                "DELETE FROM sessions WHERE account_id = $1 AND signed_in_with IS NOT NULL",
+            )
+            .bind(account.0)
+            .execute(&mut *tx)
+            .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -51,6 +51,7 @@ const PAGES: &[(&str, Door)] = &[
     ("/signin", Door::Public),
     ("/signin/oidc", Door::Public),
     ("/signin/oidc/callback", Door::Public),
+    ("/signin/institution", Door::Public),
     ("/setup/{secret}", Door::Public),
     ("/password-reset", Door::Public),
     ("/support/request", Door::Public),

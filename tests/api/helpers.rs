@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use reqwest::header::{HeaderMap, SET_COOKIE};
+use reqwest::header::{HeaderMap, HeaderValue, SET_COOKIE};
 use tokio::sync::oneshot;
 use wecare::config::{DatabaseUrl, LogFormat, MailConfig, ServeConfig};
 use wecare::domain::accounts::{Account, Email, Role};
@@ -179,6 +179,7 @@ pub fn serve_config(db: &TestDb) -> ServeConfig {
         // tested with a small value.
         guest_registrations_per_address: 100_000,
         oidc: None,
+        trusted_header: None,
     }
 }
 
@@ -468,6 +469,22 @@ impl Browser {
             .send()
             .await
             .expect("GET");
+        self.finish(resp).await
+    }
+
+    /// A GET with extra request headers, given as bytes (a proxy's attributes are UTF-8).
+    pub async fn get_with(&mut self, path: &str, extra: &[(&str, &[u8])]) -> Reply {
+        let mut req = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("cookie", self.cookie_header());
+        for (name, value) in extra {
+            req = req.header(
+                *name,
+                HeaderValue::from_bytes(value).expect("a header value"),
+            );
+        }
+        let resp = req.send().await.expect("GET");
         self.finish(resp).await
     }
 

@@ -22,3 +22,4 @@ mod security;
 mod single_sign_on;
 mod store;
 mod support;
+mod trusted_header;

@@ -32,7 +32,7 @@ struct SignInView {
     error: Option<Invalid>,
     no_admin_yet: bool,
     /// The institution's button, if the programme signs in through its provider.
-    single_sign_on: Option<String>,
+    single_sign_on: Option<crate::app::sign_in::SingleSignOn>,
     /// Whether the e-mail and password form is offered.
     password: bool,
 }
@@ -41,11 +41,12 @@ impl SignInView {
     /// The institution's button is a link, not a form: the browser then follows the
     /// redirect to the provider without the pages' `form-action` rule in the way.
     fn single_sign_on_href(&self) -> String {
+        let path = self.single_sign_on.as_ref().map_or("/", |s| s.path);
         if self.next.is_empty() {
-            "/signin/oidc".to_string()
+            path.to_string()
         } else {
             let next: String = url::form_urlencoded::byte_serialize(self.next.as_bytes()).collect();
-            format!("/signin/oidc?next={next}")
+            format!("{path}?next={next}")
         }
     }
 }

@@ -19,6 +19,8 @@ pub fn routes() -> Router<AppState> {
         .route("/signin/oidc", get(single_sign_on::start))
         // The path the provider is told to send people back to (`oidc::CALLBACK_PATH`).
         .route("/signin/oidc/callback", get(single_sign_on::callback))
+        // `app::sign_in::TRUSTED_HEADER_PATH`: the one route a SAML proxy's headers count on.
+        .route("/signin/institution", get(single_sign_on::institution))
         .route("/signout", post(account::signout))
         .route("/account", get(account::show))
         .route(

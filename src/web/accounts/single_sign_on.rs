@@ -1,5 +1,7 @@
 //! Signing in through the institution's identity provider: the button sends the browser
-//! to the provider; the provider sends it back to the callback with a code.
+//! to the provider; the provider sends it back to the callback with a code. Or, with a
+//! SAML proxy in front, the proxy signs the person in and passes their attributes to the
+//! one route that reads them.
 
 use askama::Template;
 use axum::extract::State;
@@ -9,9 +11,10 @@ use serde::Deserialize;
 
 use super::account::{NextQuery, after_sign_in, user_agent, with_new_session};
 use crate::app::Error;
-use crate::app::sign_in::{ATTEMPT_SECS, Answer};
+use crate::app::sign_in::{ATTEMPT_SECS, Answer, ProxiedRequest};
 use crate::domain::sign_in::Refusal;
 use crate::web::AppState;
+use crate::web::http::auth::Peer;
 use crate::web::http::cookies;
 use crate::web::http::error::PageResult;
 use crate::web::http::form::Query;
@@ -127,4 +130,43 @@ pub async fn callback(
         cookies::clear(cookies::SIGN_IN_STATE, state.web.cookies_secure),
     );
     Ok(resp)
+}
+
+/// The route a SAML proxy protects: it has signed the person in and sent their attributes
+/// as headers. Only here are those headers read.
+pub async fn institution(
+    State(state): State<AppState>,
+    ctx: Ctx,
+    headers: HeaderMap,
+    Peer(peer): Peer,
+    Query(q): Query<NextQuery>,
+) -> PageResult {
+    // Attributes are UTF-8 (a name with accents), which `to_str` would refuse.
+    let header = |name: &str| -> Vec<String> {
+        headers
+            .get_all(name)
+            .iter()
+            .filter_map(|v| std::str::from_utf8(v.as_bytes()).ok())
+            .map(str::to_string)
+            .collect()
+    };
+    let request = ProxiedRequest {
+        peer,
+        header: &header,
+    };
+    let old = cookies::get(&headers, cookies::SESSION);
+    match state
+        .app
+        .public()
+        .sign_in_with_trusted_headers(request, old, user_agent(&headers))
+        .await
+    {
+        Ok(session) => Ok(with_new_session(
+            &state,
+            &session.secret,
+            Redirect::to(&after_sign_in(&q.next)).into_response(),
+        )),
+        Err(Error::SignInRefused(r)) => problem(&ctx, r),
+        Err(e) => Err(e.into()),
+    }
 }

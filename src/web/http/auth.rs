@@ -210,6 +210,23 @@ pub fn client_address(
     shown(peer_ip)
 }
 
+/// The address at the other end of the connection, whatever the headers say: the one
+/// thing a client cannot choose (a proxy in front shows as itself).
+pub struct Peer(pub Option<std::net::IpAddr>);
+
+impl FromRequestParts<AppState> for Peer {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, AppError> {
+        Ok(Peer(
+            parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
 /// The client's address, as used for throttling.
 pub struct ClientAddr(pub String);
 
