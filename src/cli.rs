@@ -255,7 +255,7 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
             .or(c.file.session_hours)
             .unwrap_or(config::DEFAULT_SESSION_HOURS),
     )?;
-    Ok(ServeConfig {
+    let mut cfg = ServeConfig {
         bind,
         database: c.database.clone(),
         public_url,
@@ -331,7 +331,27 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
             )?),
             _ => None,
         },
-    })
+        sign_up: None,
+    };
+    let password_sign_in = match (&cfg.oidc, &cfg.trusted_header) {
+        (Some(o), _) => o.password_sign_in,
+        (None, Some(h)) => h.password_sign_in,
+        (None, None) => true,
+    };
+    // The demo lets a newcomer try sign-up too (its messages land in the mail folder),
+    // unless it signs in through a provider only.
+    let demo_sign_up = config::SignUpFile {
+        allowed_email_domains: Some(vec!["example.edu".into()]),
+    };
+    let sign_up = match (&c.file.sign_up, args.demo && password_sign_in) {
+        (Some(f), _) => Some(f),
+        (None, true) => Some(&demo_sign_up),
+        (None, false) => None,
+    };
+    if let Some(f) = sign_up {
+        cfg.sign_up = Some(config::parse_sign_up(f, password_sign_in)?);
+    }
+    Ok(cfg)
 }
 
 fn mail_config(c: &Common, args: &ServeArgs) -> Result<MailConfig, ConfigError> {

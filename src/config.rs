@@ -7,8 +7,10 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 
 mod oidc;
+mod sign_up;
 mod trusted_header;
 pub use oidc::{ClientSecret, IdentityClaim, OidcConfig, OidcFile, parse_oidc};
+pub use sign_up::{SignUpConfig, SignUpFile, parse_sign_up};
 pub use trusted_header::{
     ProxySecret, TrustedHeaderConfig, TrustedHeaderFile, parse_trusted_header,
 };
@@ -98,6 +100,8 @@ pub struct FileConfig {
     pub oidc: Option<OidcFile>,
     /// Single sign-on through a SAML proxy in front (Shibboleth, mellon).
     pub trusted_header: Option<TrustedHeaderFile>,
+    /// Accounts colleagues make themselves, after confirming their address.
+    pub sign_up: Option<SignUpFile>,
 }
 
 impl FileConfig {
@@ -303,6 +307,8 @@ pub struct ServeConfig {
     pub oidc: Option<OidcConfig>,
     /// Single sign-on through headers from a SAML proxy in front.
     pub trusted_header: Option<TrustedHeaderConfig>,
+    /// Whether (and for which addresses) colleagues may make their own account.
+    pub sign_up: Option<SignUpConfig>,
 }
 
 impl ServeConfig {

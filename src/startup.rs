@@ -372,6 +372,7 @@ impl Application {
                         None => None,
                     },
                     trusted_header: cfg.trusted_header.clone().map(Arc::new),
+                    sign_up: cfg.sign_up.clone(),
                 },
             ),
             web: Arc::new(WebSettings {

@@ -102,7 +102,34 @@ async fn password_changed_notice(
     ))
 }
 
-async fn hash(password: NewPassword) -> Result<String> {
+/// The limits on the forms that e-mail a link to an address anyone may type (password
+/// reset, sign-up), counted together: a few links an hour per address (more are answered
+/// the same but not sent: `false`), and a limit per client address, refused in words.
+pub(super) async fn emailed_links_allowed(
+    store: &Store,
+    email: &Email,
+    address: &str,
+) -> Result<bool> {
+    let t = store.now();
+    let from_here = store
+        .throttle_record_failure(&format!("reset-from:{address}"), t - RESET_WINDOW_SECS, t)
+        .await?;
+    if from_here > RESETS_PER_CLIENT {
+        return Err(Error::Limited(
+            "Too many e-mailed links were asked for from this network in the last hour. Try again later, or write to the programme.".into(),
+        ));
+    }
+    let to_address = store
+        .throttle_record_failure(
+            &format!("reset:{}", crypto::secret_digest(email.as_str())),
+            t - RESET_WINDOW_SECS,
+            t,
+        )
+        .await?;
+    Ok(to_address <= RESETS_PER_ADDRESS)
+}
+
+pub(super) async fn hash(password: NewPassword) -> Result<String> {
     Ok(
         tokio::task::spawn_blocking(move || crypto::hash_password(password.expose()))
             .await
@@ -224,26 +251,11 @@ impl Public {
         self.check_password_sign_in()?;
         let email = Email::parse(email)?;
         let store = self.store();
-        let t = self.now();
-        let from_here = store
-            .throttle_record_failure(&format!("reset-from:{address}"), t - RESET_WINDOW_SECS, t)
-            .await?;
-        if from_here > RESETS_PER_CLIENT {
-            return Err(Error::Limited(
-                "Too many password links were asked for from this network in the last hour. Try again later, or write to the programme.".into(),
-            ));
-        }
-        let to_address = store
-            .throttle_record_failure(
-                &format!("reset:{}", crypto::secret_digest(email.as_str())),
-                t - RESET_WINDOW_SECS,
-                t,
-            )
-            .await?;
-        if to_address > RESETS_PER_ADDRESS {
+        if !emailed_links_allowed(store, &email, address).await? {
             tracing::info!("password link not sent: the address had its share this hour");
             return Ok(());
         }
+        let t = self.now();
         let account = match store.account_by_email(&email).await {
             Ok(a) if a.active => a,
             Ok(_) | Err(crate::store::StoreError::NotFound) => return Ok(()),

@@ -20,6 +20,7 @@ pub mod home;
 pub mod mail;
 pub mod observe;
 pub mod sign_in;
+pub mod sign_up;
 pub mod support;
 
 use std::sync::Arc;
@@ -99,6 +100,8 @@ pub struct AppSettings {
     pub oidc: Option<Arc<crate::oidc::Provider>>,
     /// The SAML proxy in front whose headers say who signs in, if the programme uses one.
     pub trusted_header: Option<Arc<crate::config::TrustedHeaderConfig>>,
+    /// Whether colleagues may make their own account, and at which addresses.
+    pub sign_up: Option<crate::config::SignUpConfig>,
 }
 
 /// The programme: its store and settings. Cheap to clone.

@@ -39,6 +39,8 @@ pub enum MessageKind {
     AccountSetup,
     PasswordReset,
     PasswordChanged,
+    SignUpConfirm,
+    SignUpExisting,
     TestMessage,
     HelperOffer,
     HelperReminder,
@@ -72,10 +74,12 @@ pub struct KindInfo {
 }
 
 impl MessageKind {
-    pub const ALL: [MessageKind; 19] = [
+    pub const ALL: [MessageKind; 21] = [
         Self::AccountSetup,
         Self::PasswordReset,
         Self::PasswordChanged,
+        Self::SignUpConfirm,
+        Self::SignUpExisting,
         Self::TestMessage,
         Self::HelperOffer,
         Self::HelperReminder,
@@ -124,6 +128,8 @@ impl MessageKind {
             Self::AccountSetup => &ACCOUNT_SETUP,
             Self::PasswordReset => &PASSWORD_RESET,
             Self::PasswordChanged => &PASSWORD_CHANGED,
+            Self::SignUpConfirm => &SIGN_UP_CONFIRM,
+            Self::SignUpExisting => &SIGN_UP_EXISTING,
             Self::TestMessage => &TEST_MESSAGE,
             Self::HelperOffer => &HELPER_OFFER,
             Self::HelperReminder => &HELPER_REMINDER,
@@ -194,6 +200,45 @@ static PASSWORD_CHANGED: KindInfo = KindInfo {
     body: "Hello {{name}},\n\nThe password of your {{programme}} account was changed on {{when}}. \
 Other browsers signed in to your account have been signed out.\n\n\
 If this was not you, write to {{contact}} straight away. Your account page: {{link}}",
+};
+
+static SIGN_UP_CONFIRM: KindInfo = KindInfo {
+    key: "sign_up_confirm",
+    title: "Confirm your address to create an account",
+    when: "Someone asks for an account on the sign-up page (where the programme allows it).",
+    optional: false,
+    confidential: false,
+    placeholders: &[
+        ph("link", "the one-time link that creates the account", false),
+        ph("expires", "when the link stops working", false),
+    ],
+    subject: "Confirm your address for {{programme}}",
+    body: "Hello,\n\nSomeone, probably you, asked for a {{programme}} account for this address. \
+To create it, follow this link and choose your name and password; it works once, until \
+{{expires}}:\n\n{{link}}\n\nIf it was not you, ignore this message: no account is made \
+without the link. Questions: {{contact}}.",
+};
+
+static SIGN_UP_EXISTING: KindInfo = KindInfo {
+    key: "sign_up_existing",
+    title: "You already have an account",
+    when: "Someone asks on the sign-up page for an account for an address that has one.",
+    optional: false,
+    confidential: false,
+    placeholders: &[
+        ph("name", "the account holder's name", false),
+        ph("link", "the sign-in page", false),
+        ph(
+            "reset",
+            "the page that sends a link to choose a new password",
+            false,
+        ),
+    ],
+    subject: "Your {{programme}} account",
+    body: "Hello {{name}},\n\nSomeone, probably you, asked for a new {{programme}} account for \
+this address, which has one already. Sign in here: {{link}}\n\nForgotten your password? \
+Ask for a new one here: {{reset}}\n\nIf it was not you, ignore this message: nothing has \
+changed. Questions: {{contact}}.",
 };
 
 static TEST_MESSAGE: KindInfo = KindInfo {

@@ -17,6 +17,7 @@ mod registrations;
 mod resources;
 mod sessions;
 mod sign_in;
+mod sign_ups;
 mod support;
 mod throttle;
 mod tokens;

@@ -23,6 +23,7 @@ on_both!(
     sessions_renew_while_used_up_to_an_absolute_limit,
     shorter_session_settings_shorten_running_sessions,
     a_person_sees_and_signs_out_their_other_browsers,
+    colleagues_sign_up_by_confirming_their_address,
 );
 
 async fn sessions_renew_while_used_up_to_an_absolute_limit(db: TestDb) {
@@ -777,4 +778,170 @@ async fn a_forgotten_password_is_reset_by_an_emailed_link(db: TestDb) {
         422,
         "expired after an hour"
     );
+}
+
+/// The sign-up link in a message.
+fn sign_up_path(mail: &str) -> Option<String> {
+    let flat = mail.replace("=\r\n", "").replace("=\n", "");
+    let after = flat.split("/signup/").nth(1)?;
+    let secret: String = after.chars().take_while(char::is_ascii_hexdigit).collect();
+    Some(format!("/signup/{secret}"))
+}
+
+/// Self sign-up: off unless configured; only institutional addresses; the same answer
+/// whether or not the address has an account; no account until the e-mailed link is
+/// followed and the form sent (opening the link changes nothing); every mistake at once;
+/// the link works once, for a day, and only the newest one.
+async fn colleagues_sign_up_by_confirming_their_address(db: TestDb) {
+    let db = Arc::new(db);
+    let closed = TestApp::spawn_shared(db.clone()).await;
+    assert_eq!(closed.browser().get("/signup").await.status, 404);
+    assert!(
+        !closed
+            .browser()
+            .get("/signin")
+            .await
+            .body
+            .contains("/signup")
+    );
+    closed.stop().await;
+    let mut cfg = crate::helpers::serve_config(&db);
+    cfg.sign_up = Some(
+        wecare::config::parse_sign_up(
+            &wecare::config::SignUpFile {
+                allowed_email_domains: Some(vec!["example.edu".into()]),
+            },
+            true,
+        )
+        .expect("valid"),
+    );
+    let app = TestApp::spawn_with(db, cfg).await;
+    app.account("ada@example.edu", &[]).await;
+    let mut b = app.browser();
+    assert!(b.get("/signin").await.body.contains("href=\"/signup\""));
+    let page = b.get("/signup").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("example.edu"));
+    let elsewhere = b.post("/signup", &[("email", "grace@gmail.com")]).await;
+    assert_eq!(elsewhere.status, 422);
+    assert!(
+        elsewhere
+            .body
+            .contains("Accounts here are for addresses at example.edu")
+    );
+    assert!(
+        elsewhere.body.contains("value=\"grace@gmail.com\""),
+        "what was typed stays"
+    );
+
+    let new = b.post("/signup", &[("email", "Grace@Example.edu")]).await;
+    let known = b.post("/signup", &[("email", "ada@example.edu")]).await;
+    assert_eq!((new.status, known.status), (200, 200));
+    let words = |body: &str| body.split("<main").nth(1).unwrap_or_default().to_string();
+    assert_eq!(
+        words(&new.body),
+        words(&known.body),
+        "nothing tells them apart"
+    );
+    // Ada is told she has an account; Grace gets a link; no account for Grace yet.
+    let ada_mail = mails_to(&app, "ada@example.edu").await;
+    assert_eq!(ada_mail.len(), 1);
+    assert!(ada_mail[0].contains("sign_up_existing") && sign_up_path(&ada_mail[0]).is_none());
+    let grace_mail = mails_to(&app, "grace@example.edu").await;
+    assert_eq!(grace_mail.len(), 1);
+    let subject = grace_mail[0]
+        .lines()
+        .find(|l| l.starts_with("Subject:"))
+        .unwrap_or_default();
+    assert!(!subject.to_lowercase().contains("grace"), "{subject}");
+    let link = sign_up_path(&grace_mail[0]).expect("a link");
+    let grace = wecare::domain::accounts::Email::parse("grace@example.edu").expect("email");
+    assert!(app.store.account_by_email(&grace).await.is_err());
+
+    // Opening the link (as a mail scanner would) changes nothing; the form says whose.
+    for _ in 0..2 {
+        let form = b.get(&link).await;
+        assert_eq!(form.status, 200, "{}", form.body);
+        assert!(form.body.contains("grace@example.edu"));
+    }
+    assert!(app.store.account_by_email(&grace).await.is_err());
+    let wrong = b
+        .post(
+            &link,
+            &[
+                ("display_name", " "),
+                ("password", "short"),
+                ("confirm", "other"),
+            ],
+        )
+        .await;
+    assert_eq!(wrong.status, 422, "{}", wrong.body);
+    assert!(
+        wrong.body.contains("href=\"#display_name\""),
+        "{}",
+        wrong.body
+    );
+    assert!(
+        wrong.body.contains("href=\"#password\""),
+        "every mistake at once"
+    );
+    assert!(app.store.account_by_email(&grace).await.is_err());
+
+    // Two sends of the form at once make one account.
+    let pw = "a long enough password for grace";
+    let fields = [
+        ("display_name", "Grace Hopper"),
+        ("password", pw),
+        ("confirm", pw),
+    ];
+    let mut b2 = app.browser();
+    b2.get("/").await;
+    let (one, two) = tokio::join!(b.post(&link, &fields), b2.post(&link, &fields));
+    let mut statuses = [one.status, two.status];
+    statuses.sort();
+    assert_eq!(statuses, [303, 422], "{} / {}", one.body, two.body);
+    let made = app
+        .store
+        .account_by_email(&grace)
+        .await
+        .expect("the account");
+    assert_eq!(made.display_name, "Grace Hopper");
+    assert!(made.roles.is_empty(), "a member, nothing more");
+    assert_eq!(
+        app.browser().sign_in("grace@example.edu", pw).await.status,
+        303
+    );
+    assert_eq!(app.browser().get(&link).await.status, 422, "used");
+
+    // Only the newest link works, for a day; an address that got an account meanwhile
+    // is not made twice.
+    let mut c = app.browser();
+    c.post("/signup", &[("email", "alan@example.edu")]).await;
+    c.post("/signup", &[("email", "alan@example.edu")]).await;
+    let links: Vec<String> = mails_to(&app, "alan@example.edu")
+        .await
+        .iter()
+        .filter_map(|m| sign_up_path(m))
+        .collect();
+    assert_eq!(links.len(), 2);
+    let mut working = Vec::new();
+    for l in &links {
+        if c.get(l).await.status == 200 {
+            working.push(l.clone());
+        }
+    }
+    assert_eq!(working.len(), 1, "{links:?}");
+    app.account("alan@example.edu", &[]).await;
+    let taken = c.post(&working[0], &fields).await;
+    assert_eq!(taken.status, 422);
+    assert!(
+        taken.body.contains("has an account already"),
+        "{}",
+        taken.body
+    );
+    c.post("/signup", &[("email", "joan@example.edu")]).await;
+    let joan = mails_to(&app, "joan@example.edu").await;
+    let joan_link = sign_up_path(&joan[0]).expect("a link");
+    app.store.clock().advance(24 * 3600 + 1);
+    assert_eq!(c.get(&joan_link).await.status, 422, "expired after a day");
 }

@@ -54,6 +54,8 @@ const PAGES: &[(&str, Door)] = &[
     ("/signin/institution", Door::Public),
     ("/setup/{secret}", Door::Public),
     ("/password-reset", Door::Public),
+    ("/signup", Door::Public),
+    ("/signup/{secret}", Door::Public),
     ("/support/request", Door::Public),
     ("/support/status", Door::Public),
     ("/support/withdraw", Door::Public),

@@ -180,6 +180,7 @@ pub fn serve_config(db: &TestDb) -> ServeConfig {
         guest_registrations_per_address: 100_000,
         oidc: None,
         trusted_header: None,
+        sign_up: None,
     }
 }
 

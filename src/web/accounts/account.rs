@@ -35,6 +35,8 @@ struct SignInView {
     single_sign_on: Option<crate::app::sign_in::SingleSignOn>,
     /// Whether the e-mail and password form is offered.
     password: bool,
+    /// Whether colleagues may create their own account.
+    sign_up: bool,
 }
 
 impl SignInView {
@@ -93,6 +95,7 @@ pub async fn signin_form(
         no_admin_yet,
         single_sign_on: options.single_sign_on,
         password: options.password,
+        sign_up: public.sign_up_open(),
     })
 }
 
@@ -149,6 +152,7 @@ pub async fn signin(
         no_admin_yet: false,
         single_sign_on: options.single_sign_on,
         password: options.password,
+        sign_up: public.sign_up_open(),
     };
     render_status(StatusCode::UNAUTHORIZED, &view)
 }

@@ -6,6 +6,7 @@
 mod account;
 mod admin;
 mod sessions;
+mod sign_up;
 mod single_sign_on;
 
 use axum::Router;
@@ -36,6 +37,11 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/password-reset",
             get(account::reset_form).post(account::reset),
+        )
+        .route("/signup", get(sign_up::form).post(sign_up::ask))
+        .route(
+            "/signup/{secret}",
+            get(sign_up::finish_form).post(sign_up::finish),
         )
         .route(
             "/setup/{secret}",
