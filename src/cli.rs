@@ -1,7 +1,7 @@
 //! The `wecare` command line: `serve`, `migrate`, and `admin` subcommands.
 
 use std::io::BufRead;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
@@ -71,12 +71,33 @@ enum Command {
         #[arg(long, env = "WECARE_DATA_KEY_FILE")]
         data_key_file: Option<PathBuf>,
     },
+    /// Import from a spreadsheet saved as CSV.
+    #[command(subcommand)]
+    Import(ImportCommand),
     /// Erase the identities of support requests closed longer ago than the retention
     /// period now (the server also does this every hour).
     Purge {
         /// [default: 90, or WECARE_RETENTION_DAYS]
         #[arg(long, env = "WECARE_RETENTION_DAYS")]
         retention_days: Option<u32>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ImportCommand {
+    /// Accounts with roles, and helper profiles, one row per person. The first line names
+    /// the columns: email (required), name, roles, department, appointment, rank,
+    /// languages, topics, capacity. Every line is checked first; if any is refused,
+    /// nothing is imported. New accounts are e-mailed a set-up link.
+    Accounts {
+        /// The CSV file (UTF-8; "CSV UTF-8" in a spreadsheet's Save As).
+        file: PathBuf,
+        /// Say what each line would do, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Send no set-up links: the new accounts sign in through the institution.
+        #[arg(long)]
+        no_setup_links: bool,
     },
 }
 
@@ -348,7 +369,17 @@ fn serve_config(c: &Common, args: &ServeArgs) -> Result<ServeConfig, ConfigError
         (None, true) => Some(&demo_sign_up),
         (None, false) => None,
     };
-    if let Some(f) = sign_up {
+    let required = match (&cfg.oidc, &cfg.trusted_header) {
+        (Some(o), _) => o.policy.required.is_some(),
+        (None, Some(h)) => h.policy.required.is_some(),
+        (None, None) => false,
+    };
+    if let Some(f) = sign_up.filter(|_| !(required && c.file.sign_up.is_none())) {
+        if required {
+            return Err(ConfigError(
+                "[sign_up] would let in anyone with an address at its domains, but the institution's sign-in admits only holders of required_claim; remove [sign_up], or required_claim".into(),
+            ));
+        }
         cfg.sign_up = Some(config::parse_sign_up(f, password_sign_in)?);
     }
     Ok(cfg)
@@ -448,6 +479,11 @@ async fn run(cli: Cli) -> Result<(), ConfigError> {
             Ok(())
         }
         Command::Admin(cmd) => admin(&c, cmd).await,
+        Command::Import(ImportCommand::Accounts {
+            file,
+            dry_run,
+            no_setup_links,
+        }) => import_accounts(&c, file, *dry_run, *no_setup_links).await,
         Command::Backup { to } => {
             println!("{}", crate::backup::backup(&c.database, to).await?);
             Ok(())
@@ -561,6 +597,114 @@ fn invalid(e: crate::domain::Invalid) -> ConfigError {
     ConfigError(format!("{} ({})", e.message(), e.field()))
 }
 
+/// The address links in messages start with, outside the server: as it is configured.
+fn configured_public_url(c: &Common) -> String {
+    std::env::var("WECARE_PUBLIC_URL")
+        .ok()
+        .or_else(|| c.file.public_url.clone())
+        .unwrap_or_else(|| format!("http://{}", config::DEFAULT_BIND))
+}
+
+async fn import_accounts(
+    c: &Common,
+    file: &Path,
+    dry_run: bool,
+    no_setup_links: bool,
+) -> Result<(), ConfigError> {
+    use crate::app::import::{Action, Welcome, apply, plan};
+    use std::io::IsTerminal;
+    let bytes = std::fs::read(file).map_err(|e| {
+        ConfigError(format!(
+            "cannot read {} ({e}); check the path",
+            file.display()
+        ))
+    })?;
+    let store = startup::prepare_store(&c.database).await?;
+    let public_url = parse_public_url(&configured_public_url(c))?;
+    let fail = |e: crate::app::Error| ConfigError(format!("the import failed ({e})"));
+    let plan = plan(&store, &bytes).await.map_err(fail)?;
+    for l in &plan.lines {
+        match &l.action {
+            Action::Create { roles } => {
+                let roles: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+                let roles = if roles.is_empty() {
+                    "member".to_string()
+                } else {
+                    roles.join(", ")
+                };
+                println!("line {}: create {} ({roles})", l.line, l.email);
+            }
+            Action::Change(what) => {
+                println!("line {}: change {}: {}", l.line, l.email, what.join("; "))
+            }
+            Action::Unchanged => println!("line {}: unchanged {}", l.line, l.email),
+            Action::Refused(mistakes) => {
+                for m in mistakes {
+                    let column = if m.column.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", column {}", m.column)
+                    };
+                    println!("line {}{column}: refused: {}", l.line, m.message);
+                }
+            }
+        }
+    }
+    println!(
+        "{} to create, {} to change, {} unchanged, {} refused",
+        plan.creates(),
+        plan.changes(),
+        plan.unchanged(),
+        plan.refused()
+    );
+    if plan.refused() > 0 {
+        return Err(ConfigError(format!(
+            "{} line(s) are refused, so nothing was imported; correct them and run the command again",
+            plan.refused()
+        )));
+    }
+    if dry_run {
+        println!("dry run: nothing was changed");
+        return Ok(());
+    }
+    let total = plan.creates() + plan.changes();
+    let show = std::io::stderr().is_terminal() && total >= 200;
+    let progress = move |done: usize| {
+        if show {
+            let width = 30;
+            let filled = (done * width) / total.max(1);
+            eprint!(
+                "\r[{}{}] {done}/{total}",
+                "#".repeat(filled),
+                " ".repeat(width - filled.min(width))
+            );
+            if done >= total {
+                eprintln!();
+            }
+        }
+    };
+    let welcome = if no_setup_links {
+        Welcome::SingleSignOn
+    } else {
+        Welcome::SetupLinks
+    };
+    let done = apply(&store, &public_url, &plan, welcome, &progress)
+        .await
+        .map_err(fail)?;
+    println!(
+        "imported: {} created, {} changed{}",
+        done.created,
+        done.changed,
+        if no_setup_links || done.created == 0 {
+            String::new()
+        } else {
+            "; each new account has been sent a set-up link (valid 7 days) through the outbox"
+                .to_string()
+        }
+    );
+    Ok(())
+}
+
 async fn admin(c: &Common, cmd: &AdminCommand) -> Result<(), ConfigError> {
     let store = startup::prepare_store(&c.database).await?;
     let fail = |what: &str, e: &dyn std::fmt::Display| ConfigError(format!("{what} failed ({e})"));
@@ -621,10 +765,7 @@ async fn admin(c: &Common, cmd: &AdminCommand) -> Result<(), ConfigError> {
                     .create_setup_link(account.id, crate::app::accounts::SETUP_LINK_SECS, None)
                     .await
                     .map_err(|e| fail("creating the set-up link", &e))?;
-                let base = std::env::var("WECARE_PUBLIC_URL")
-                    .ok()
-                    .or_else(|| c.file.public_url.clone())
-                    .unwrap_or_else(|| format!("http://{}", config::DEFAULT_BIND));
+                let base = configured_public_url(c);
                 println!(
                     "open this link once, within 7 days, to choose the password:\n{}/setup/{secret}",
                     base.trim_end_matches('/')

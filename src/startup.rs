@@ -344,6 +344,12 @@ impl Application {
                 _ => format!("cannot listen on {} ({e}); choose another --bind / WECARE_BIND", cfg.bind),
             })
         })?;
+        if let Some(h) = &cfg.trusted_header {
+            tracing::info!(
+                headers = %h.headers_to_clear().join(", "),
+                "sign-in through the proxy's headers is on; the proxy must remove these headers from every request before adding its own"
+            );
+        }
         let provider_origin = cfg.oidc.as_ref().and_then(|o| {
             url::Url::parse(&o.issuer)
                 .ok()

@@ -17,6 +17,7 @@ pub mod audit;
 pub mod content;
 pub mod events;
 pub mod home;
+pub mod import;
 pub mod mail;
 pub mod observe;
 pub mod sign_in;

@@ -140,24 +140,34 @@ impl Public {
             return Err(refuse(Refusal::Tampered));
         }
         let sep = settings.value_separator;
-        let values = |name: &str| -> Vec<String> {
-            (request.header)(name)
+        // A header line a client slipped past the proxy would sit beside the proxy's own:
+        // more than one line of any header read here is refused, not merged.
+        let mut repeated = None;
+        let mut values = |name: &str| -> Vec<String> {
+            let lines = (request.header)(name);
+            if lines.len() > 1 {
+                repeated = Some(name.to_string());
+            }
+            lines
                 .iter()
                 .flat_map(|v| split_values(v, sep))
+                // Apache writes an unset variable as "(null)": no value, not a value.
+                .filter(|v| v != "(null)")
                 .collect()
         };
-        let first = |name: &str| values(name).into_iter().next();
-        let Some(subject) = first(&settings.identity_header)
-            .filter(|s| s.chars().count() <= 256 && !s.chars().any(char::is_control))
-        else {
-            // The proxy let the request through without a SAML session: its configuration
-            // does not require one on this route.
-            tracing::warn!(
-                header = %settings.identity_header,
-                "the proxy sent no usable identity; require a session on the sign-in route"
-            );
-            return Err(refuse(Refusal::ProviderUnavailable));
+        // The identity and the address must each be one value: with several, which one
+        // names the person would be a guess (and an alias could link another account).
+        let mut single = |name: &str| -> std::result::Result<Option<String>, ()> {
+            let mut all = values(name);
+            match all.len() {
+                0 => Ok(None),
+                1 => Ok(all.pop()),
+                _ => Err(()),
+            }
         };
+        let subject = single(&settings.identity_header);
+        let email = single(&settings.email_header);
+        let name = single(&settings.name_header).unwrap_or(None);
         let mut claims = BTreeMap::new();
         for claim in settings
             .policy
@@ -167,11 +177,32 @@ impl Public {
         {
             claims.insert(claim.claim.clone(), values(&claim.claim));
         }
+        if let Some(header) = repeated {
+            tracing::warn!(%header, "a header the proxy sets came more than once; the sign-in was refused");
+            return Err(refuse(Refusal::Tampered));
+        }
+        let (Ok(subject), Ok(email)) = (subject, email) else {
+            tracing::warn!(
+                "the proxy sent several identities or addresses for one person; the sign-in was refused"
+            );
+            return Err(refuse(Refusal::NotAllowed));
+        };
+        let Some(subject) =
+            subject.filter(|s| s.chars().count() <= 256 && !s.chars().any(char::is_control))
+        else {
+            // The proxy let the request through without a SAML session: its configuration
+            // does not require one on this route.
+            tracing::warn!(
+                header = %settings.identity_header,
+                "the proxy sent no usable identity; require a session on the sign-in route"
+            );
+            return Err(refuse(Refusal::ProviderUnavailable));
+        };
         let who = ExternalIdentity {
             subject,
-            email: first(&settings.email_header),
+            email,
             email_verified: false,
-            name: first(&settings.name_header),
+            name,
             claims,
         };
         let account = self

@@ -45,8 +45,7 @@ impl Public {
             .ok_or(Error::NotFound)?;
         self.check_password_sign_in()?;
         let email = Email::parse(email)?;
-        let domain = email.as_str().rsplit('@').next().unwrap_or_default();
-        if !settings.allowed_domains.iter().any(|d| d == domain) {
+        if !crate::domain::sign_in::at_one_of(&email, &settings.allowed_domains) {
             return Err(Invalid::new(
                 "email",
                 format!(
@@ -128,6 +127,7 @@ impl Public {
         display_name: &str,
         password: &str,
         confirm: &str,
+        old: Option<&str>,
         user_agent: &str,
     ) -> Result<Session> {
         self.sign_up_link(secret).await?;
@@ -156,7 +156,7 @@ impl Public {
         };
         tracing::info!(account = account.id.0, "an account was made by sign-up");
         let secret = self
-            .start_session(account.id, None, None, user_agent)
+            .start_session(account.id, old, None, user_agent)
             .await?;
         Ok(Session { account, secret })
     }

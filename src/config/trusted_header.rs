@@ -66,6 +66,28 @@ pub struct TrustedHeaderConfig {
 }
 
 impl TrustedHeaderConfig {
+    /// Every header wecare reads from the proxy: the proxy must remove each from what the
+    /// client sent before adding its own (mod_shib clears only the attributes it maps).
+    pub fn headers_to_clear(&self) -> Vec<String> {
+        let mut all = vec![
+            self.secret_header.clone(),
+            self.identity_header.clone(),
+            self.email_header.clone(),
+            self.name_header.clone(),
+        ];
+        for c in self
+            .policy
+            .required
+            .iter()
+            .chain(self.policy.roles.iter().map(|(_, c)| c))
+        {
+            if !all.contains(&c.claim) {
+                all.push(c.claim.clone());
+            }
+        }
+        all
+    }
+
     /// Where identities from these headers are kept apart from others: a change of the
     /// identity attribute is a new set of identities, never a mix-up of people.
     pub fn issuer(&self) -> String {

@@ -212,7 +212,9 @@ static SIGN_UP_CONFIRM: KindInfo = KindInfo {
         ph("link", "the one-time link that creates the account", false),
         ph("expires", "when the link stops working", false),
     ],
-    subject: "Confirm your address for {{programme}}",
+    // The same subject as the note to an address that has an account: a subject shown on a
+    // lock screen or kept in a mail log does not tell whether someone is in the programme.
+    subject: "Your {{programme}} account",
     body: "Hello,\n\nSomeone, probably you, asked for a {{programme}} account for this address. \
 To create it, follow this link and choose your name and password; it works once, until \
 {{expires}}:\n\n{{link}}\n\nIf it was not you, ignore this message: no account is made \

@@ -27,6 +27,7 @@ pub mod defaults;
 pub mod events;
 pub mod helpers;
 pub mod ids;
+pub mod import;
 pub mod mail;
 pub mod matching;
 pub mod series;

@@ -174,8 +174,13 @@ pub fn verified_email(policy: &SignInPolicy, who: &ExternalIdentity) -> Result<E
 
 /// Whether the address is at one of the domains the settings allow (any, if none).
 pub fn domain_allowed(policy: &SignInPolicy, email: &Email) -> bool {
+    policy.allowed_domains.is_empty() || at_one_of(email, &policy.allowed_domains)
+}
+
+/// Whether the address is at exactly one of `domains` (lower-case, without `@`).
+pub fn at_one_of(email: &Email, domains: &[String]) -> bool {
     let domain = email.as_str().rsplit('@').next().unwrap_or("");
-    policy.allowed_domains.is_empty() || policy.allowed_domains.iter().any(|d| d == domain)
+    domains.iter().any(|d| d == domain)
 }
 
 /// Whether a first sign-in may create an account for this (verified) address.

@@ -40,6 +40,29 @@ fn parse_roles(names: impl IntoIterator<Item = String>) -> Vec<Role> {
 }
 
 /// Inserts an account and its roles (given in wecare) inside a caller's transaction.
+/// A new set-up link for the account, in the caller's transaction, replacing any unused
+/// one. Returns its secret.
+pub(super) async fn insert_setup_link(
+    conn: &mut sqlx::AnyConnection,
+    id: AccountId,
+    expires_at: i64,
+) -> StoreResult<String> {
+    let secret = crypto::random_hex(24);
+    sqlx::query("DELETE FROM setup_links WHERE account_id = $1 AND used_at IS NULL")
+        .bind(id.0)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
+        "INSERT INTO setup_links (token_digest, account_id, expires_at) VALUES ($1, $2, $3)",
+    )
+    .bind(crypto::secret_digest(&secret))
+    .bind(id.0)
+    .bind(expires_at)
+    .execute(&mut *conn)
+    .await?;
+    Ok(secret)
+}
+
 pub(super) async fn insert_account(
     conn: &mut sqlx::AnyConnection,
     new: NewAccount<'_>,
@@ -290,20 +313,8 @@ impl Store {
         valid_secs: i64,
         mail: Option<&(dyn Fn(&str) -> NewMessage + Sync)>,
     ) -> StoreResult<String> {
-        let secret = crypto::random_hex(24);
         let mut tx = self.begin_write().await?;
-        sqlx::query("DELETE FROM setup_links WHERE account_id = $1 AND used_at IS NULL")
-            .bind(id.0)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO setup_links (token_digest, account_id, expires_at) VALUES ($1, $2, $3)",
-        )
-        .bind(crypto::secret_digest(&secret))
-        .bind(id.0)
-        .bind(self.now() + valid_secs)
-        .execute(&mut *tx)
-        .await?;
+        let secret = insert_setup_link(&mut tx, id, self.now() + valid_secs).await?;
         if let Some(make) = mail {
             enqueue_in(&mut tx, &make(&secret), self).await?;
         }

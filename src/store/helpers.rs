@@ -95,30 +95,9 @@ impl Store {
         account: AccountId,
         p: &HelperProfile,
     ) -> StoreResult<()> {
-        let topics: Vec<String> = p.topics.iter().map(|t| t.key().to_string()).collect();
-        self.write_one(sqlx::query(
-            "INSERT INTO helper_profiles (account_id, department, appointment, career_rank, genders,
-                 race_ethnicities, languages, topics, capacity, away_until, bio, bio_public, updated_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-             ON CONFLICT (account_id) DO UPDATE SET department = $2, appointment = $3,
-                 career_rank = $4, genders = $5, race_ethnicities = $6, languages = $7,
-                 topics = $8, capacity = $9, away_until = $10, bio = $11, bio_public = $12,
-                 updated_at = $13",
-        )
-        .bind(account.0)
-        .bind(&p.department)
-        .bind(p.appointment.map(|a| a.key()).unwrap_or(""))
-        .bind(&p.rank)
-        .bind(join(&p.genders))
-        .bind(join(&p.race_ethnicities))
-        .bind(join(&p.languages))
-        .bind(topics.join("|"))
-        .bind(i64::from(p.capacity))
-        .bind(p.away_until)
-        .bind(&p.bio)
-        .bind(i64::from(p.bio_public))
-        .bind(self.now()))
-        .await?;
+        let mut tx = self.begin_write().await?;
+        upsert_profile(&mut tx, account, p, self.now()).await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -451,4 +430,39 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Writes a helper's profile, made or replaced, in the caller's transaction.
+pub(super) async fn upsert_profile(
+    conn: &mut sqlx::AnyConnection,
+    account: AccountId,
+    p: &HelperProfile,
+    now: i64,
+) -> StoreResult<()> {
+    let topics: Vec<String> = p.topics.iter().map(|t| t.key().to_string()).collect();
+    sqlx::query(
+        "INSERT INTO helper_profiles (account_id, department, appointment, career_rank, genders,
+             race_ethnicities, languages, topics, capacity, away_until, bio, bio_public, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+         ON CONFLICT (account_id) DO UPDATE SET department = $2, appointment = $3,
+             career_rank = $4, genders = $5, race_ethnicities = $6, languages = $7,
+             topics = $8, capacity = $9, away_until = $10, bio = $11, bio_public = $12,
+             updated_at = $13",
+    )
+    .bind(account.0)
+    .bind(&p.department)
+    .bind(p.appointment.map(|a| a.key()).unwrap_or(""))
+    .bind(&p.rank)
+    .bind(join(&p.genders))
+    .bind(join(&p.race_ethnicities))
+    .bind(join(&p.languages))
+    .bind(topics.join("|"))
+    .bind(i64::from(p.capacity))
+    .bind(p.away_until)
+    .bind(&p.bio)
+    .bind(i64::from(p.bio_public))
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

@@ -9,6 +9,7 @@ mod cases;
 mod content;
 mod events;
 mod helpers;
+mod import;
 mod jobs;
 mod mail;
 mod minors;
@@ -35,6 +36,7 @@ pub use backup::{BackupFacts, inspect_sqlite_file, key_opens, latest_migration};
 pub use cases::{Contact, Offer};
 pub use events::{EventChange, EventCounts, EventFilter, Promoted};
 pub use helpers::{Application, HelperSummary, PublicHelper};
+pub use import::{ImportChange, SetupLinks};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
 pub use registrations::{

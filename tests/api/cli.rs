@@ -276,8 +276,150 @@ fn address_in_use_and_bad_config_file_are_explained() {
 
 on_both!(
     migrate_and_admin_commands,
-    two_server_processes_share_sessions
+    two_server_processes_share_sessions,
+    a_spreadsheet_of_accounts_imports_all_or_nothing,
 );
+
+/// `wecare import accounts`: every refused line named by line and column, nothing saved
+/// while any is refused, a dry run that says what each line would do, then the whole
+/// file in one go: accounts with roles, helper profiles merged into what helpers wrote
+/// themselves, set-up links queued; a second run changes nothing.
+async fn a_spreadsheet_of_accounts_imports_all_or_nothing(db: TestDb) {
+    use wecare::domain::accounts::{Email, Role};
+    let store = db.store().await;
+    let bob = crate::helpers::add_account(&store, "bob@example.edu", &[Role::Helper]).await;
+    let mut own = store.helper_profile(bob.id).await.expect("profile");
+    own.bio = "Twenty years in the ICU; ask me about nights.".into();
+    own.rank = "Professor".into();
+    store.save_helper_profile(bob.id, &own).await.expect("save");
+    let dir = tempfile::tempdir().expect("dir");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        path.to_str().expect("path").to_string()
+    };
+    let import = |path: &str, extra: &[&str]| {
+        let mut args = vec![
+            "--database-url",
+            db.url.as_str(),
+            "import",
+            "accounts",
+            path,
+        ];
+        args.extend_from_slice(extra);
+        let out = run_with_timeout(wecare(&args));
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let email = |e: &str| Email::parse(e).expect("email");
+
+    let bad = write(
+        "bad.csv",
+        "Email,Name,Roles,Department,Topics,Capacity\r\n\
+         ada@example.edu,Ada Lovelace,helper,Surgery,burnout,3\r\n\
+         bob@example.edu,,,Medicine,,\r\n\
+         cy@example.edu,Cy Young,member,,,11\r\n\
+         dee@example.edu,,coordinator,,,\r\n\
+         eve@example.edu,Eve,member,Radiology,,\r\n",
+    );
+    let (ok, out, err) = import(&bad, &[]);
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("line 2: create ada@example.edu (helper)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 3: change bob@example.edu: updates the helper profile"),
+        "{out}"
+    );
+    assert!(
+        out.contains("line 6, column roles: refused"),
+        "helper cells on a member: {out}"
+    );
+    assert!(out.contains("line 4, column capacity: refused"), "{out}");
+    assert!(
+        out.contains("line 5, column name: refused: A new account needs a name"),
+        "{out}"
+    );
+    assert!(err.contains("nothing was imported"), "{err}");
+    assert!(
+        store
+            .account_by_email(&email("ada@example.edu"))
+            .await
+            .is_err(),
+        "all or nothing"
+    );
+
+    let good = write(
+        "good.csv",
+        "Email,Name,Roles,Department,Topics,Capacity\r\n\
+         ada@example.edu,Ada Lovelace,helper; coordinator,Surgery,burnout; Conflict at work,3\r\n\
+         bob@example.edu,Bob Ross,,Medicine,,\r\n\
+         cy@example.edu,\"Young, Cy\",member,,,\r\n",
+    );
+    let (ok, out, err) = import(&good, &["--dry-run"]);
+    assert!(ok, "{out}{err}");
+    assert!(
+        out.contains("2 to create, 1 to change, 0 unchanged, 0 refused"),
+        "{out}"
+    );
+    assert!(
+        store
+            .account_by_email(&email("ada@example.edu"))
+            .await
+            .is_err(),
+        "a dry run"
+    );
+
+    let (ok, out, err) = import(&good, &[]);
+    assert!(ok, "{out}{err}");
+    assert!(out.contains("imported: 2 created, 1 changed"), "{out}");
+    let ada = store
+        .account_by_email(&email("ada@example.edu"))
+        .await
+        .expect("ada");
+    assert_eq!(ada.roles, vec![Role::Helper, Role::Coordinator]);
+    let p = store.helper_profile(ada.id).await.expect("profile");
+    assert_eq!(
+        (p.department.as_str(), p.capacity, p.topics.len()),
+        ("Surgery", 3, 2)
+    );
+    let cy = store
+        .account_by_email(&email("cy@example.edu"))
+        .await
+        .expect("cy");
+    assert_eq!(cy.display_name, "Young, Cy");
+    assert!(cy.roles.is_empty());
+    let bob_now = store.account(bob.id).await.expect("bob");
+    assert_eq!(bob_now.display_name, "Bob Ross");
+    let p = store.helper_profile(bob.id).await.expect("profile");
+    assert_eq!(p.department, "Medicine");
+    assert_eq!(
+        (p.rank.as_str(), p.bio.as_str()),
+        ("Professor", own.bio.as_str()),
+        "his own words stay"
+    );
+    let setup: Vec<String> = store
+        .list_outbox(None, 50)
+        .await
+        .expect("outbox")
+        .into_iter()
+        .filter(|m| m.kind == "account_setup")
+        .map(|m| m.to)
+        .collect();
+    assert_eq!(setup.len(), 2, "{setup:?}");
+    assert!(setup.contains(&"ada@example.edu".to_string()));
+
+    let (ok, out, _) = import(&good, &[]);
+    assert!(ok);
+    assert!(
+        out.contains("0 to create, 0 to change, 3 unchanged"),
+        "{out}"
+    );
+}
 
 async fn migrate_and_admin_commands(db: TestDb) {
     let out = run_with_timeout(wecare(&["--database-url", &db.url, "migrate"]));

@@ -225,6 +225,24 @@ async fn without_the_proxys_secret_the_headers_are_ignored() {
     // The proxy let a request through without a SAML session: no identity, no sign-in.
     let r = sign_in(&mut b, &full[..1]).await;
     assert_eq!(r.status, 502, "{}", r.body);
+    // Apache's "(null)" for an unset variable is no identity; a header twice (one line
+    // from the client, one from the proxy) or two addresses for one person is refused.
+    let mut null = full.clone();
+    null[1] = ("eppn", b"(null)");
+    assert_eq!(sign_in(&mut b, &null).await.status, 502);
+    let mut twice_eppn = full.clone();
+    twice_eppn.push(("eppn", b"mallory@example.edu"));
+    assert_eq!(sign_in(&mut b, &twice_eppn).await.status, 400);
+    let mut forged_group = full.clone();
+    forged_group.push((
+        "isMemberOf",
+        b"urn:mace:example.edu:groups:wellbeing-coordinators",
+    ));
+    assert_eq!(sign_in(&mut b, &forged_group).await.status, 400);
+    let mut aliases = full.clone();
+    aliases[2] = ("mail", b"victim@example.edu;someone.else@example.edu");
+    assert_eq!(sign_in(&mut b, &aliases).await.status, 403);
+    assert!(!b.cookies.contains_key("wecare_session"));
     // The one correct request signs the victim in, linked by address.
     let r = sign_in(&mut b, &full).await;
     assert_eq!(r.status, 303, "{}", r.body);

@@ -164,6 +164,7 @@ pub async fn finish(
             &form.display_name,
             &form.password,
             &form.confirm,
+            crate::web::http::cookies::get(&headers, crate::web::http::cookies::SESSION),
             user_agent(&headers),
         )
         .await
