@@ -24,6 +24,7 @@ on_both!(
     shorter_session_settings_shorten_running_sessions,
     a_person_sees_and_signs_out_their_other_browsers,
     colleagues_sign_up_by_confirming_their_address,
+    an_administrator_imports_a_spreadsheet_after_seeing_each_line,
 );
 
 async fn sessions_renew_while_used_up_to_an_absolute_limit(db: TestDb) {
@@ -944,4 +945,76 @@ async fn colleagues_sign_up_by_confirming_their_address(db: TestDb) {
     let joan_link = sign_up_path(&joan[0]).expect("a link");
     app.store.clock().advance(24 * 3600 + 1);
     assert_eq!(c.get(&joan_link).await.status, 422, "expired after a day");
+}
+
+/// The upload page: only administrators; a check that changes nothing and names each
+/// refused line; the confirm imports what was checked; the CSRF token is needed here too.
+async fn an_administrator_imports_a_spreadsheet_after_seeing_each_line(db: TestDb) {
+    use wecare::domain::accounts::Email;
+    let app = TestApp::spawn(db).await;
+    let mut coordinator = app
+        .signed_in("coord@example.edu", &[Role::Coordinator])
+        .await;
+    assert_eq!(coordinator.get("/admin/import").await.status, 403);
+    let mut admin = app.signed_in("admin@example.edu", &[Role::Admin]).await;
+    let page = admin.get("/admin/import").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+
+    let empty = admin.post_multipart("/admin/import", &[], true).await;
+    assert_eq!(empty.status, 422);
+    assert!(empty.body.contains("href=\"#file\""), "{}", empty.body);
+    let bad = "email,name,roles\nada@example.edu,Ada,wizard\ngrace@example.edu,Grace <b>Hopper</b>,helper\n";
+    let r = admin
+        .post_multipart("/admin/import", &[("file", bad.as_bytes())], true)
+        .await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("is not a role"), "{}", r.body);
+    assert!(
+        !r.body.contains("Import these accounts"),
+        "nothing to confirm while a line is refused"
+    );
+
+    let good = "email,name,roles,department,capacity\r\nada@example.edu,Ada Lovelace,helper,Surgery,3\r\ngrace@example.edu,Grace Hopper,coordinator,,\r\n";
+    let forged = coordinator
+        .post_multipart("/admin/import/confirm", &[("csv", good.as_bytes())], true)
+        .await;
+    assert_eq!(forged.status, 403);
+    let no_token = admin
+        .post_multipart("/admin/import", &[("file", good.as_bytes())], false)
+        .await;
+    assert_eq!(no_token.status, 403, "the CSRF check covers uploads");
+    let r = admin
+        .post_multipart("/admin/import", &[("file", good.as_bytes())], true)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body.contains("2 to create, 0 to change"), "{}", r.body);
+    assert!(r.body.contains("Import these accounts"));
+    let ada = Email::parse("ada@example.edu").expect("email");
+    assert!(
+        app.store.account_by_email(&ada).await.is_err(),
+        "a check changes nothing"
+    );
+    let done = admin
+        .post_multipart("/admin/import/confirm", &[("csv", good.as_bytes())], true)
+        .await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("2 account(s) created"), "{}", done.body);
+    let made = app.store.account_by_email(&ada).await.expect("ada");
+    assert_eq!(made.roles, vec![Role::Helper]);
+    assert_eq!(
+        app.store
+            .helper_profile(made.id)
+            .await
+            .expect("profile")
+            .capacity,
+        3
+    );
+    assert!(
+        mails_to(&app, "ada@example.edu")
+            .await
+            .iter()
+            .any(|m| m.contains("/setup/")),
+        "a set-up link"
+    );
 }

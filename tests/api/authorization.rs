@@ -138,6 +138,8 @@ const PAGES: &[(&str, Door)] = &[
     ("/manage/consent", Door::Coordinator),
     ("/admin/accounts", Door::Admin),
     ("/admin/accounts/{id}", Door::Admin),
+    ("/admin/import", Door::Admin),
+    ("/admin/import/confirm", Door::Admin),
     ("/admin/audit", Door::Admin),
     ("/admin/outbox", Door::Admin),
     ("/admin/outbox/test", Door::Admin),

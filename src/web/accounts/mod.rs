@@ -5,6 +5,7 @@
 
 mod account;
 mod admin;
+mod import;
 mod sessions;
 mod sign_up;
 mod single_sign_on;
@@ -52,4 +53,18 @@ pub fn routes() -> Router<AppState> {
             get(admin::accounts).post(admin::create_account),
         )
         .route("/admin/accounts/{id}", post(admin::update_account))
+        .route(
+            "/admin/import",
+            get(import::form)
+                .post(import::check)
+                .layer(axum::extract::DefaultBodyLimit::max(
+                    crate::web::http::csrf::MAX_UPLOAD_BYTES,
+                )),
+        )
+        .route(
+            "/admin/import/confirm",
+            post(import::import).layer(axum::extract::DefaultBodyLimit::max(
+                crate::web::http::csrf::MAX_UPLOAD_BYTES,
+            )),
+        )
 }

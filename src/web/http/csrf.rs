@@ -24,6 +24,8 @@ pub struct CsrfToken(pub String);
 
 /// Form bodies larger than this are refused before they are read into memory.
 pub const MAX_FORM_BYTES: usize = 512 * 1024;
+/// A form with a file (`multipart/form-data`, the administrators' import) may be larger.
+pub const MAX_UPLOAD_BYTES: usize = 2 * 1024 * 1024;
 
 /// The form token of a signed-in browser. The label keeps it apart from the digest the
 /// session table stores (`secret_digest(secret)`), so a copy of the database yields no
@@ -119,29 +121,66 @@ async fn check(req: Request, expected: &str) -> Result<Request, AppError> {
         }
     }
     let (parts, body) = req.into_parts();
-    let is_form = parts
-        .headers
-        .get(header::CONTENT_TYPE)
+    let content_type = parts.headers.get(header::CONTENT_TYPE).cloned();
+    let kind = content_type
+        .as_ref()
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
-    if !is_form {
+        .unwrap_or("");
+    let (is_form, is_upload) = (
+        kind.starts_with("application/x-www-form-urlencoded"),
+        kind.starts_with("multipart/form-data"),
+    );
+    if !is_form && !is_upload {
         return Err(AppError::Csrf);
     }
-    let bytes: Bytes = axum::body::to_bytes(body, MAX_FORM_BYTES)
-        .await
-        .map_err(|_| {
-            AppError::Invalid(crate::domain::Invalid::new(
-                "form",
-                "The form is too large to send.",
-            ))
-        })?;
-    let sent = form_urlencoded_value(&bytes, "csrf_token");
+    let limit = if is_upload {
+        MAX_UPLOAD_BYTES
+    } else {
+        MAX_FORM_BYTES
+    };
+    let bytes: Bytes = axum::body::to_bytes(body, limit).await.map_err(|_| {
+        AppError::Invalid(crate::domain::Invalid::new(
+            "form",
+            if is_upload {
+                "The file is too large to send here (at most 2 MB); split it, or use `wecare import accounts` on the server."
+            } else {
+                "The form is too large to send."
+            },
+        ))
+    })?;
+    let sent = match (is_upload, content_type) {
+        (true, Some(ct)) => multipart_value(ct, &bytes, "csrf_token").await,
+        _ => form_urlencoded_value(&bytes, "csrf_token"),
+    };
     match sent {
         Some(s) if crate::crypto::secrets_equal(&s, expected) => {
             Ok(Request::from_parts(parts, Body::from(bytes)))
         }
         _ => Err(AppError::Csrf),
     }
+}
+
+/// A text field of a `multipart/form-data` body (the token comes before the file in the
+/// site's forms, so little is parsed).
+async fn multipart_value(
+    content_type: axum::http::HeaderValue,
+    body: &Bytes,
+    name: &str,
+) -> Option<String> {
+    use axum::extract::FromRequest;
+    let req = Request::builder()
+        .header(header::CONTENT_TYPE, content_type)
+        .body(Body::from(body.clone()))
+        .ok()?;
+    let mut fields = axum::extract::Multipart::from_request(req, &())
+        .await
+        .ok()?;
+    while let Ok(Some(field)) = fields.next_field().await {
+        if field.name() == Some(name) {
+            return field.text().await.ok();
+        }
+    }
+    None
 }
 
 fn form_urlencoded_value(body: &[u8], name: &str) -> Option<String> {
