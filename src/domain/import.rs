@@ -155,7 +155,17 @@ fn loose<T: Copy>(
 pub fn read_rows(bytes: &[u8], limit: usize) -> (Vec<ImportRow>, Vec<RowMistake>) {
     let mut mistakes = Vec::new();
     let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(bytes);
+    // Spreadsheets in many European locales save "CSV" with semicolons.
+    let first_line = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let delimiter = if !first_line.contains(&b',') && first_line.contains(&b';') {
+        b';'
+    } else {
+        b','
+    };
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .delimiter(delimiter)
+        .from_reader(bytes);
     let headers = match reader.byte_headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -298,6 +308,14 @@ pub fn read_rows(bytes: &[u8], limit: usize) -> (Vec<ImportRow>, Vec<RowMistake>
             }
             Err(mut m) => mistakes.append(&mut m),
         }
+    }
+    if rows.is_empty() && mistakes.is_empty() {
+        mistakes.push(RowMistake {
+            line: 2,
+            column: String::new(),
+            message: "The file has no rows below its first line: one row per person, please."
+                .into(),
+        });
     }
     mistakes.truncate(limit);
     (rows, mistakes)
@@ -527,6 +545,20 @@ mod tests {
         let latin1 = read_rows(b"email,name\nada@example.edu,Jos\xe9\n", 100).1;
         assert!(latin1[0].message.contains("CSV UTF-8"));
         assert_eq!(read_rows(b"name\nAda\n", 100).1[0].column, "email");
+        let (rows, m) = read_rows(
+            b"E-mail;Name;Roles\r\nada@example.edu;Ada;\"helper;coordinator\"\r\n",
+            100,
+        );
+        assert!(
+            m.is_empty(),
+            "semicolons, as European spreadsheets save: {m:?}"
+        );
+        assert_eq!(rows[0].roles.len(), 2);
+        assert!(
+            read_rows(b"email,name\r\n", 100).1[0]
+                .message
+                .contains("no rows")
+        );
         let nul = read_rows(b"email,name\nada@example.edu,A\0da\n", 100).1;
         assert_eq!(nul[0].column, "name");
     }
