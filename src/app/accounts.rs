@@ -283,6 +283,34 @@ impl Public {
     }
 }
 
+/// The message that carries a new account's set-up link, worded once for every way an
+/// account is made by someone else (an administrator, an import).
+pub(super) struct SetupMail {
+    writer: Writer,
+    expires: String,
+}
+
+impl SetupMail {
+    pub(super) async fn load(store: &Store, public_url: &url::Url) -> Result<Self> {
+        let writer = Writer::load(store, public_url, MessageKind::AccountSetup).await?;
+        let zone = crate::app::support::requests::programme_zone(store).await?;
+        let expires = format_time(store.now() + SETUP_LINK_SECS, &zone);
+        Ok(Self { writer, expires })
+    }
+
+    pub(super) fn message(&self, account: &Account, secret: &str) -> crate::store::NewMessage {
+        self.writer.to(
+            account.email.as_str(),
+            &[
+                ("name", &account.display_name),
+                ("link", &self.writer.url(&format!("/setup/{secret}"))),
+                ("expires", &self.expires),
+            ],
+            format!("account_setup:{}", crypto::secret_digest(secret)),
+        )
+    }
+}
+
 /// A set-up or reset link that still works, and whom it is for.
 pub struct SetupLink {
     pub account: Account,
@@ -398,21 +426,8 @@ impl Admin {
                 password_hash: None,
             })
             .await?;
-        let writer =
-            Writer::load(store, self.app().public_url(), MessageKind::AccountSetup).await?;
-        let zone = crate::app::support::requests::programme_zone(store).await?;
-        let expires = format_time(self.now() + SETUP_LINK_SECS, &zone);
-        let mail = |secret: &str| {
-            writer.to(
-                account.email.as_str(),
-                &[
-                    ("name", &account.display_name),
-                    ("link", &writer.url(&format!("/setup/{secret}"))),
-                    ("expires", &expires),
-                ],
-                format!("account_setup:{}", crypto::secret_digest(secret)),
-            )
-        };
+        let welcome = SetupMail::load(store, self.app().public_url()).await?;
+        let mail = |secret: &str| welcome.message(&account, secret);
         let secret = store
             .create_setup_link(account.id, SETUP_LINK_SECS, Some(&mail))
             .await?;

@@ -5,16 +5,12 @@
 
 use std::collections::HashMap;
 
-use super::accounts::SETUP_LINK_SECS;
+use super::accounts::{SETUP_LINK_SECS, SetupMail};
 use super::{Admin, Result};
-use crate::crypto;
-use crate::delivery::Writer;
 use crate::domain::accounts::{Account, Role};
 use crate::domain::conflict::Conflict;
-use crate::domain::format_time;
 use crate::domain::helpers::HelperProfile;
 use crate::domain::import::{ImportRow, RowMistake, read_rows};
-use crate::domain::mail::MessageKind;
 use crate::store::{ImportChange, SetupLinks, Store, StoreError};
 
 /// Mistakes shown at most: past this many the file needs another look anyway.
@@ -251,20 +247,8 @@ pub async fn apply(
             Some(_) => None,
         })
         .collect();
-    let writer = Writer::load(store, public_url, MessageKind::AccountSetup).await?;
-    let zone = crate::app::support::requests::programme_zone(store).await?;
-    let expires = format_time(store.now() + SETUP_LINK_SECS, &zone);
-    let mail = |account: &Account, secret: &str| {
-        writer.to(
-            account.email.as_str(),
-            &[
-                ("name", &account.display_name),
-                ("link", &writer.url(&format!("/setup/{secret}"))),
-                ("expires", &expires),
-            ],
-            format!("account_setup:{}", crypto::secret_digest(secret)),
-        )
-    };
+    let welcome_mail = SetupMail::load(store, public_url).await?;
+    let mail = |account: &Account, secret: &str| welcome_mail.message(account, secret);
     let links = SetupLinks {
         valid_secs: SETUP_LINK_SECS,
         mail: &mail,

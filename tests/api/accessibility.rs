@@ -280,15 +280,7 @@ async fn every_page_passes_axe_for_every_role_and_every_form_sent_empty() {
     let mut cfg = serve_config(&db);
     cfg.demo = true;
     // As `wecare serve --demo` has it: the sign-up pages are among those crawled.
-    cfg.sign_up = Some(
-        wecare::config::parse_sign_up(
-            &wecare::config::SignUpFile {
-                allowed_email_domains: Some(vec!["example.edu".into()]),
-            },
-            true,
-        )
-        .expect("valid"),
-    );
+    cfg.sign_up = Some(crate::helpers::sign_up_at("example.edu"));
     let app = TestApp::spawn_with(db, cfg).await;
     c.set_window_size(1280, 900).await.expect("window");
     let mut crawl = Crawl {

@@ -807,15 +807,7 @@ async fn colleagues_sign_up_by_confirming_their_address(db: TestDb) {
     );
     closed.stop().await;
     let mut cfg = crate::helpers::serve_config(&db);
-    cfg.sign_up = Some(
-        wecare::config::parse_sign_up(
-            &wecare::config::SignUpFile {
-                allowed_email_domains: Some(vec!["example.edu".into()]),
-            },
-            true,
-        )
-        .expect("valid"),
-    );
+    cfg.sign_up = Some(crate::helpers::sign_up_at("example.edu"));
     let app = TestApp::spawn_with(db, cfg).await;
     app.account("ada@example.edu", &[]).await;
     let mut b = app.browser();

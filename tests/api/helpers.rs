@@ -152,6 +152,17 @@ impl Drop for TestDb {
 }
 
 /// Session terms for a store-level test: `secs` idle, a day at most.
+/// `[sign_up]` for addresses at `domain`, as the demo has it.
+pub fn sign_up_at(domain: &str) -> wecare::config::SignUpConfig {
+    wecare::config::parse_sign_up(
+        &wecare::config::SignUpFile {
+            allowed_email_domains: Some(vec![domain.into()]),
+        },
+        true,
+    )
+    .expect("valid")
+}
+
 pub fn terms(secs: i64) -> wecare::store::SessionTerms {
     wecare::store::SessionTerms {
         idle_secs: secs,
