@@ -683,6 +683,26 @@ async fn import_accounts(
             }
         }
     };
+    // With password sign-in off, a set-up link would be a way round the institution's
+    // sign-in: the new accounts are found there by their address instead.
+    let password_sign_in = c
+        .file
+        .oidc
+        .as_ref()
+        .and_then(|o| o.password_sign_in)
+        .or_else(|| {
+            c.file
+                .trusted_header
+                .as_ref()
+                .and_then(|h| h.password_sign_in)
+        })
+        .unwrap_or(true);
+    let no_setup_links = no_setup_links || !password_sign_in;
+    if !password_sign_in && plan.creates() > 0 {
+        println!(
+            "password sign-in is off in the configuration: the new accounts sign in through the institution, and no set-up links are sent"
+        );
+    }
     let welcome = if no_setup_links {
         Welcome::SingleSignOn
     } else {

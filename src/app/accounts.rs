@@ -191,6 +191,11 @@ impl Public {
     /// message, so nothing tells which it was.
     #[tracing::instrument(skip_all, level = "debug")]
     pub async fn setup_link(&self, secret: &str) -> Result<SetupLink> {
+        // A link sent before password sign-in was turned off must not become a way round
+        // the institution's sign-in (its second factor, its required groups).
+        if let Err(Error::Invalid(e)) = self.check_password_sign_in() {
+            return Err(Invalid::new("link", e.message()).into());
+        }
         match self.store().setup_link_account(secret).await {
             Ok((account, has_password)) => Ok(SetupLink {
                 account,
@@ -414,7 +419,7 @@ impl Admin {
         email: &str,
         display_name: &str,
         roles: &[Role],
-    ) -> Result<(Account, String)> {
+    ) -> Result<(Account, Option<String>)> {
         let store = self.store();
         let email = Email::parse(email)?;
         let display_name = accounts::display_name(display_name)?;
@@ -426,12 +431,17 @@ impl Admin {
                 password_hash: None,
             })
             .await?;
+        // Where the institution's sign-in is the only way in, a link to choose a password
+        // would be a way round it; the person simply signs in there.
+        if self.public().check_password_sign_in().is_err() {
+            return Ok((account, None));
+        }
         let welcome = SetupMail::load(store, self.app().public_url()).await?;
         let mail = |secret: &str| welcome.message(&account, secret);
         let secret = store
             .create_setup_link(account.id, SETUP_LINK_SECS, Some(&mail))
             .await?;
-        Ok((account, secret))
+        Ok((account, Some(secret)))
     }
 
     /// The address of a set-up link, to show the administrator.

@@ -11,7 +11,7 @@ use crate::domain::accounts::{Account, Role};
 use crate::domain::conflict::Conflict;
 use crate::domain::helpers::HelperProfile;
 use crate::domain::import::{ImportRow, RowMistake, read_rows};
-use crate::store::{ImportChange, SetupLinks, Store, StoreError};
+use crate::store::{AccountState, ImportChange, SetupLinks, Store, StoreError};
 
 /// Mistakes shown at most: past this many the file needs another look anyway.
 const MISTAKES_SHOWN: usize = 500;
@@ -46,6 +46,8 @@ pub struct Plan {
 struct Work {
     row: ImportRow,
     existing: Option<Account>,
+    /// The existing account as the plan read it; the change is made only if it still is.
+    seen: Option<AccountState>,
     /// The profile to save, the row's cells over what the helper had.
     profile: Option<HelperProfile>,
     name: Option<String>,
@@ -72,6 +74,18 @@ impl Plan {
             .iter()
             .filter(|l| matches!(l.action, Action::Change(_)))
             .count()
+    }
+
+    /// A digest of what each line would do, so that a confirmation can be tied to the
+    /// plan the administrator saw: if anything differs when it arrives, they see the new
+    /// plan instead of having it applied unseen.
+    pub fn digest(&self) -> String {
+        let text: String = self
+            .lines
+            .iter()
+            .map(|l| format!("{}\t{}\t{:?}\n", l.line, l.email, l.action))
+            .collect();
+        crate::crypto::secret_digest(&text)
     }
 
     pub fn unchanged(&self) -> usize {
@@ -125,6 +139,7 @@ pub async fn plan(store: &Store, bytes: &[u8]) -> Result<Plan> {
         };
         let mut item = Work {
             existing: existing.clone(),
+            seen: None,
             profile: None,
             name: None,
             add_roles: Vec::new(),
@@ -132,30 +147,39 @@ pub async fn plan(store: &Store, bytes: &[u8]) -> Result<Plan> {
         };
         let action = match (action, &existing) {
             (Action::Unchanged, Some(a)) => {
+                let state = store.account_state(a.id).await?;
                 let mut said = Vec::new();
-                if let Some(n) = item.row.name.as_ref().filter(|n| **n != a.display_name) {
-                    said.push(format!("name {} → {n}", a.display_name));
+                if let Some(n) = item.row.name.as_ref().filter(|n| **n != state.display_name) {
+                    said.push(format!("name {} → {n}", state.display_name));
                     item.name = Some(n.clone());
                 }
-                item.add_roles = item
+                let (added, kept): (Vec<Role>, Vec<Role>) = item
                     .row
                     .roles
                     .iter()
                     .copied()
-                    .filter(|r| !a.has(*r))
-                    .collect();
-                if !item.add_roles.is_empty() {
-                    let added: Vec<&str> = item.add_roles.iter().map(|r| r.as_str()).collect();
+                    .filter(|r| !a.has(*r) || state.from_claims(*r))
+                    .partition(|r| !a.has(*r));
+                if !added.is_empty() {
+                    let added: Vec<&str> = added.iter().map(|r| r.as_str()).collect();
                     said.push(format!("adds {}", added.join(", ")));
                 }
+                if !kept.is_empty() {
+                    let kept: Vec<&str> = kept.iter().map(|r| r.as_str()).collect();
+                    said.push(format!(
+                        "keeps {} for good (the institution's sign-in had granted it, and would take it away with the claim)",
+                        kept.join(", ")
+                    ));
+                }
+                item.add_roles = added.into_iter().chain(kept).collect();
                 if let Some(cells) = &item.row.profile {
-                    let before = store.helper_profile(a.id).await?;
-                    let after = cells.apply(&before);
-                    if after != before {
+                    let after = cells.apply(&state.profile);
+                    if after != state.profile {
                         said.push("updates the helper profile".into());
                         item.profile = Some(after);
                     }
                 }
+                item.seen = Some(state);
                 if said.is_empty() {
                     Action::Unchanged
                 } else {
@@ -239,6 +263,7 @@ pub async fn apply(
             Some(a) if w.name.is_some() || !w.add_roles.is_empty() || w.profile.is_some() => {
                 Some(ImportChange::Change {
                     account: a.id,
+                    seen: w.seen.as_ref()?,
                     name: w.name.as_deref(),
                     add_roles: &w.add_roles,
                     profile: w.profile.as_ref(),
@@ -267,6 +292,9 @@ pub async fn apply(
             "An account for one of the new addresses was made while the file was being imported, so nothing was imported; look at the plan again.",
         )
         .into()),
+        Err(StoreError::Conflict(Conflict::AccountChangedSinceCheck)) => Err(
+            crate::domain::Invalid::new("file", Conflict::AccountChangedSinceCheck.sentence()).into(),
+        ),
         Err(e) => Err(e.into()),
     }
 }
@@ -278,11 +306,19 @@ impl Admin {
         plan(self.store(), bytes).await
     }
 
-    /// Imports an uploaded file, planned afresh; new accounts get set-up links unless the
-    /// programme signs in through the institution only.
+    /// Imports an uploaded file, planned afresh, if the plan is still the one the
+    /// administrator checked (`checked`, its digest); new accounts get set-up links
+    /// unless the programme signs in through the institution only.
     #[tracing::instrument(skip_all, fields(admin = self.id.0))]
-    pub async fn import(&self, bytes: &[u8]) -> Result<(Plan, Imported)> {
+    pub async fn import(&self, bytes: &[u8], checked: &str) -> Result<(Plan, Imported)> {
         let plan = plan(self.store(), bytes).await?;
+        if !crate::crypto::secrets_equal(&plan.digest(), checked) {
+            return Err(crate::domain::Invalid::new(
+                "file",
+                "What this file would do has changed since you checked it (accounts were added or changed meanwhile); look at the lines below, and import again if they are right.",
+            )
+            .into());
+        }
         let welcome = match self.public().sign_in_options().password {
             true => Welcome::SetupLinks,
             false => Welcome::SingleSignOn,

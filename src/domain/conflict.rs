@@ -53,6 +53,7 @@ pub enum Conflict {
     NoShortlist,
     BlindRefusal,
     NobodyFree,
+    AccountChangedSinceCheck,
 }
 
 impl Conflict {
@@ -60,6 +61,9 @@ impl Conflict {
     pub fn sentence(self) -> &'static str {
         match self {
             Conflict::EmailTaken => "An account with this e-mail address already exists.",
+            Conflict::AccountChangedSinceCheck => {
+                "Some of these accounts changed after the file was checked (a profile saved, a role or an account switched off), so nothing was imported; check the file again."
+            }
             Conflict::LastAdmin => {
                 "This is the last active administrator. Make someone else an administrator first."
             }

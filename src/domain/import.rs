@@ -192,7 +192,7 @@ pub fn read_rows(bytes: &[u8], limit: usize) -> (Vec<ImportRow>, Vec<RowMistake>
             None if text.trim().is_empty() => columns.push(None),
             None => mistakes.push(RowMistake {
                 line: 1,
-                column: text.trim().chars().take(60).collect(),
+                column: text.trim().chars().filter(|c| !c.is_control()).take(60).collect(),
                 message: format!(
                     "wecare does not read a column of this name; rename or remove it (columns: {}).",
                     COLUMNS.iter().map(|(c, _)| *c).collect::<Vec<_>>().join(", ")
@@ -269,11 +269,17 @@ pub fn read_rows(bytes: &[u8], limit: usize) -> (Vec<ImportRow>, Vec<RowMistake>
                 continue;
             };
             match std::str::from_utf8(raw) {
-                Ok(t) if t.contains('\0') => {
+                // Control characters would be stored and echoed (to a terminal, too);
+                // only a bio may hold line breaks and tabs.
+                Ok(t)
+                    if t.chars().any(|c| {
+                        c.is_control() && !(*column == "bio" && matches!(c, '\n' | '\r' | '\t'))
+                    }) =>
+                {
                     mistakes.push(RowMistake {
                         line,
                         column: column.to_string(),
-                        message: "This cell holds a NUL character; retype it.".into(),
+                        message: "This cell holds a control character (a NUL, an escape or a line break); retype it.".into(),
                     });
                     readable = false;
                 }

@@ -75,19 +75,8 @@ const PROFILE_COLUMNS: &str = "p.department, p.appointment, p.career_rank, p.gen
 impl Store {
     /// A helper's profile, or the defaults if they have not written one yet.
     pub async fn helper_profile(&self, account: AccountId) -> StoreResult<HelperProfile> {
-        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {PROFILE_COLUMNS} FROM helper_profiles p WHERE p.account_id = $1"
-        )))
-        .bind(account.0)
-        .fetch_optional(&self.pool)
-        .await?;
-        match row {
-            Some(r) => profile_from_row(&r),
-            None => Ok(HelperProfile {
-                capacity: 2,
-                ..Default::default()
-            }),
-        }
+        let mut conn = self.read_connection().await?;
+        read_profile(&mut conn, account).await
     }
 
     pub async fn save_helper_profile(
@@ -433,6 +422,27 @@ impl Store {
 }
 
 /// Writes a helper's profile, made or replaced, in the caller's transaction.
+/// A helper's profile, or the defaults if they have not written one yet, read on a
+/// connection (inside a transaction, it is what that transaction sees).
+pub(super) async fn read_profile(
+    conn: &mut sqlx::AnyConnection,
+    account: AccountId,
+) -> StoreResult<HelperProfile> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {PROFILE_COLUMNS} FROM helper_profiles p WHERE p.account_id = $1"
+    )))
+    .bind(account.0)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match row {
+        Some(r) => profile_from_row(&r),
+        None => Ok(HelperProfile {
+            capacity: 2,
+            ..Default::default()
+        }),
+    }
+}
+
 pub(super) async fn upsert_profile(
     conn: &mut sqlx::AnyConnection,
     account: AccountId,

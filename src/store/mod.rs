@@ -36,7 +36,7 @@ pub use backup::{BackupFacts, inspect_sqlite_file, key_opens, latest_migration};
 pub use cases::{Contact, Offer};
 pub use events::{EventChange, EventCounts, EventFilter, Promoted};
 pub use helpers::{Application, HelperSummary, PublicHelper};
-pub use import::{ImportChange, SetupLinks};
+pub use import::{AccountState, ImportChange, SetupLinks};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
 pub use registrations::{
@@ -238,6 +238,12 @@ impl Store {
 
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// A connection for a few reads that belong together (never for a write: those go
+    /// through `begin_write`).
+    async fn read_connection(&self) -> StoreResult<sqlx::pool::PoolConnection<sqlx::Any>> {
+        Ok(self.pool.acquire().await?)
     }
 
     /// A transaction that will write. On SQLite it takes the write lock up front

@@ -638,7 +638,7 @@ async fn sessions_are_shared_by_two_instances(db: TestDb) {
 }
 
 /// The messages to `address` so far (after the outbox has settled), oldest first.
-async fn mails_to(app: &TestApp, address: &str) -> Vec<String> {
+pub async fn mails_to(app: &TestApp, address: &str) -> Vec<String> {
     app.mail_settled().await;
     let to = format!("To: {address}");
     app.db
@@ -969,7 +969,11 @@ async fn an_administrator_imports_a_spreadsheet_after_seeing_each_line(db: TestD
 
     let good = "email,name,roles,department,capacity\r\nada@example.edu,Ada Lovelace,helper,Surgery,3\r\ngrace@example.edu,Grace Hopper,coordinator,,\r\n";
     let forged = coordinator
-        .post_multipart("/admin/import/confirm", &[("csv", good.as_bytes())], true)
+        .post_multipart(
+            "/admin/import/confirm",
+            &[("csv", good.as_bytes()), ("plan", b"x")],
+            true,
+        )
         .await;
     assert_eq!(forged.status, 403);
     let no_token = admin
@@ -987,11 +991,48 @@ async fn an_administrator_imports_a_spreadsheet_after_seeing_each_line(db: TestD
         app.store.account_by_email(&ada).await.is_err(),
         "a check changes nothing"
     );
+    // The confirmation is tied to the plan that was shown: an account made meanwhile
+    // changes what line 3 does, so the new plan is shown, to be confirmed again.
+    let checked = hidden_plan(&r.body);
+    app.account("grace@example.edu", &[]).await;
+    let stale = admin
+        .post_multipart(
+            "/admin/import/confirm",
+            &[("csv", good.as_bytes()), ("plan", checked.as_bytes())],
+            true,
+        )
+        .await;
+    assert_eq!(stale.status, 422, "{}", stale.body);
+    assert!(
+        stale.body.contains("has changed since you checked it"),
+        "{}",
+        stale.body
+    );
+    assert!(
+        stale.body.contains("1 to create, 1 to change"),
+        "{}",
+        stale.body
+    );
+    assert!(
+        app.store.account_by_email(&ada).await.is_err(),
+        "nothing imported unseen"
+    );
     let done = admin
-        .post_multipart("/admin/import/confirm", &[("csv", good.as_bytes())], true)
+        .post_multipart(
+            "/admin/import/confirm",
+            &[
+                ("csv", good.as_bytes()),
+                ("plan", hidden_plan(&stale.body).as_bytes()),
+            ],
+            true,
+        )
         .await;
     assert_eq!(done.status, 200, "{}", done.body);
-    assert!(done.body.contains("2 account(s) created"), "{}", done.body);
+    assert!(
+        done.body.contains("1 account(s) created and 1 changed"),
+        "{}",
+        done.body
+    );
     let made = app.store.account_by_email(&ada).await.expect("ada");
     assert_eq!(made.roles, vec![Role::Helper]);
     assert_eq!(
@@ -1009,4 +1050,19 @@ async fn an_administrator_imports_a_spreadsheet_after_seeing_each_line(db: TestD
             .any(|m| m.contains("/setup/")),
         "a set-up link"
     );
+    // A file is taken only where a file is asked for: elsewhere multipart is refused
+    // before 2 MB of it are read.
+    let elsewhere = admin
+        .post_multipart("/account/password", &[("current", b"x")], true)
+        .await;
+    assert_eq!(elsewhere.status, 403);
+}
+
+/// The digest of the plan a check page shows, from its confirm form.
+fn hidden_plan(body: &str) -> String {
+    let at = body
+        .find("name=\"plan\" value=\"")
+        .expect("a confirm form with the plan's digest")
+        + "name=\"plan\" value=\"".len();
+    body[at..].split('"').next().unwrap_or_default().to_string()
 }

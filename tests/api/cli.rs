@@ -278,6 +278,7 @@ on_both!(
     migrate_and_admin_commands,
     two_server_processes_share_sessions,
     a_spreadsheet_of_accounts_imports_all_or_nothing,
+    an_import_planned_before_a_change_is_refused_whole,
 );
 
 /// `wecare import accounts`: every refused line named by line and column, nothing saved
@@ -1291,4 +1292,62 @@ async fn a_pg_dump_restored_with_pg_restore_serves_the_same_programme() {
         counts.is_ok(),
         "the restored database opens with the same key"
     );
+}
+
+/// A plan read before a helper saved their profile (or a role went, or the account was
+/// switched off) is not written over what they saved: the whole file is refused and
+/// checked again. A role the institution's claims granted is kept for good by a file
+/// that gives it, and the plan says so.
+async fn an_import_planned_before_a_change_is_refused_whole(db: TestDb) {
+    use wecare::app::import::{Action, Welcome, apply, plan};
+    use wecare::domain::accounts::Role;
+    let store = db.store().await;
+    let ada = crate::helpers::add_account(&store, "ada@example.edu", &[Role::Helper]).await;
+    db.run_sql(&format!(
+        "INSERT INTO account_roles (account_id, role, granted_by) VALUES ({}, 'coordinator', 'claims')",
+        ada.id.0
+    ))
+    .await;
+    let url = url::Url::parse("http://127.0.0.1:8080/").expect("url");
+    let file = b"email,name,roles,department\nada@example.edu,Ada Lovelace,coordinator,Surgery\n";
+    let checked = plan(&store, file).await.expect("plan");
+    let Action::Change(what) = &checked.lines[0].action else {
+        panic!("{:?}", checked.lines[0].action)
+    };
+    let said = what.join("; ");
+    assert!(said.contains("keeps coordinator for good"), "{said}");
+    assert!(said.contains("updates the helper profile"), "{said}");
+
+    let mut own = store.helper_profile(ada.id).await.expect("profile");
+    own.bio = "Saved while the file was being checked.".into();
+    store.save_helper_profile(ada.id, &own).await.expect("save");
+    let refused = apply(&store, &url, &checked, Welcome::SingleSignOn, &|_| {}).await;
+    let Err(wecare::app::Error::Invalid(e)) = refused else {
+        panic!("applied over a newer profile")
+    };
+    assert!(
+        e.message().contains("changed after the file was checked"),
+        "{e:?}"
+    );
+    let kept = store.helper_profile(ada.id).await.expect("profile");
+    assert_eq!(kept.bio, "Saved while the file was being checked.");
+    assert_eq!(kept.department, "", "nothing of the file was written");
+    assert_eq!(
+        store.account(ada.id).await.expect("ada").display_name,
+        ada.display_name
+    );
+
+    let again = plan(&store, file).await.expect("plan");
+    apply(&store, &url, &again, Welcome::SingleSignOn, &|_| {})
+        .await
+        .expect("imported");
+    let now = store.account_state(ada.id).await.expect("state");
+    assert!(
+        !now.from_claims(Role::Coordinator),
+        "the file's role is the programme's own"
+    );
+    assert!(now.roles.iter().any(|(r, _)| *r == Role::Coordinator));
+    assert_eq!(now.profile.bio, "Saved while the file was being checked.");
+    assert_eq!(now.profile.department, "Surgery");
+    assert_eq!(now.display_name, "Ada Lovelace");
 }

@@ -596,6 +596,56 @@ async fn with_password_sign_in_off_only_the_provider_signs_in() {
         "{}",
         r.body
     );
+    // A set-up link (made before password sign-in was turned off) is no way round the
+    // provider; an administrator adding someone now sends none.
+    let ada = s
+        .app
+        .store
+        .account_by_email(&wecare::domain::accounts::Email::parse("ada@example.edu").expect("e"))
+        .await
+        .expect("ada");
+    let secret = s
+        .app
+        .store
+        .create_setup_link(ada.id, 3600, None)
+        .await
+        .expect("link");
+    let r = b.get(&format!("/setup/{secret}")).await;
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(
+        r.body.contains("signs in through the institution only"),
+        "{}",
+        r.body
+    );
+    let r = b
+        .post(
+            &format!("/setup/{secret}"),
+            &[
+                ("password", "a long new password 1"),
+                ("confirm", "a long new password 1"),
+            ],
+        )
+        .await;
+    assert_ne!(r.status, 303);
+    assert!(!b.cookies.contains_key("wecare_session"));
+    let root = s.app.account("root@example.edu", &[Role::Admin]).await;
+    let token = s.app.token_for(&root).await;
+    let added = crate::helpers::api(
+        &s.app,
+        reqwest::Method::POST,
+        "/api/v1/accounts",
+        Some(&token),
+        Some(json!({"email": "cy@example.edu", "display_name": "Cy Young", "roles": []})),
+    )
+    .await;
+    assert_eq!(added.status, 201, "{}", added.body);
+    assert!(added.json().get("setup_url").is_none(), "{}", added.body);
+    assert!(
+        crate::accounts::mails_to(&s.app, "cy@example.edu")
+            .await
+            .is_empty(),
+        "no link sent"
+    );
 
     // Without account creation, someone the programme has not added is told so.
     s.op.control(json!({"accounts": {

@@ -92,7 +92,7 @@ pub async fn create_account(ctx: Ctx, admin: Admin, Form(form): Form<AccountForm
         Err(e) => Err(e.into()),
     };
     match result {
-        Ok((account, secret)) => notice(
+        Ok((account, Some(secret))) => notice(
             ctx,
             "Account added",
             &format!(
@@ -100,6 +100,17 @@ pub async fn create_account(ctx: Ctx, admin: Admin, Form(form): Form<AccountForm
                 account.display_name
             ),
             Some(("Set-up link", admin.setup_url(&secret))),
+            "/admin/accounts",
+            "Back to accounts",
+        ),
+        Ok((account, None)) => notice(
+            ctx,
+            "Account added",
+            &format!(
+                "{} signs in through the institution (password sign-in is off), so no set-up link was sent. Their first sign-in there finds this account by its verified e-mail address.",
+                account.display_name
+            ),
+            None,
             "/admin/accounts",
             "Back to accounts",
         ),

@@ -30,8 +30,9 @@ struct ImportView {
     /// After a check: the file's lines and what each does.
     lines: Vec<LineView>,
     summary: String,
-    /// The file to import, sent back by the confirm form, when nothing is refused.
-    ready: Option<String>,
+    /// The file to import and the digest of its plan, sent back by the confirm form,
+    /// when nothing is refused.
+    ready: Option<(String, String)>,
 }
 
 impl ImportView {
@@ -109,23 +110,41 @@ fn summary(plan: &Plan) -> String {
 
 type Upload = Result<Multipart, axum::extract::multipart::MultipartRejection>;
 
-/// The named field of an upload.
-async fn field_of(upload: Upload, name: &str) -> Result<Option<Vec<u8>>, AppError> {
+/// The named fields of an upload (the first of each name), in the order asked.
+async fn fields_of<const N: usize>(
+    upload: Upload,
+    names: [&str; N],
+) -> Result<[Option<Vec<u8>>; N], AppError> {
     // Not a form with a file at all: a page that says so, not axum's plain text.
     let mut upload = upload.map_err(|_| unreadable())?;
+    let mut found: [Option<Vec<u8>>; N] = std::array::from_fn(|_| None);
     while let Some(field) = upload.next_field().await.map_err(|_| unreadable())? {
-        if field.name() == Some(name) {
-            return Ok(Some(
-                field.bytes().await.map_err(|_| unreadable())?.to_vec(),
-            ));
+        let Some(i) = names.iter().position(|n| field.name() == Some(*n)) else {
+            continue;
+        };
+        if found[i].is_none() {
+            found[i] = Some(field.bytes().await.map_err(|_| unreadable())?.to_vec());
         }
     }
-    Ok(None)
+    Ok(found)
+}
+
+/// The plan as a page; with a confirm form carrying the file and the plan's digest
+/// when there is something to import and nothing is refused.
+fn plan_view(ctx: Ctx, error: Option<Invalid>, plan: &Plan, text: &[u8]) -> ImportView {
+    let mut v = view(ctx, error);
+    v.lines = lines_of(plan);
+    v.summary = summary(plan);
+    // The confirm form carries the text back; the file read as UTF-8 already.
+    v.ready = (plan.refused() == 0 && plan.creates() + plan.changes() > 0)
+        .then(|| (String::from_utf8_lossy(text).into_owned(), plan.digest()));
+    v
 }
 
 /// The uploaded file is checked: nothing changes yet.
 pub async fn check(ctx: Ctx, admin: Admin, upload: Upload) -> PageResult {
-    let bytes = match field_of(upload, "file").await? {
+    let [file] = fields_of(upload, ["file"]).await?;
+    let bytes = match file {
         Some(b) if !b.is_empty() => b,
         _ => {
             let e = Invalid::new("file", "Choose the CSV file to import.");
@@ -133,12 +152,7 @@ pub async fn check(ctx: Ctx, admin: Admin, upload: Upload) -> PageResult {
         }
     };
     let plan = admin.plan_import(&bytes).await?;
-    let mut v = view(ctx, None);
-    v.lines = lines_of(&plan);
-    v.summary = summary(&plan);
-    // The confirm form carries the text back; the file read as UTF-8 already.
-    v.ready = (plan.refused() == 0 && plan.creates() + plan.changes() > 0)
-        .then(|| String::from_utf8_lossy(&bytes).into_owned());
+    let v = plan_view(ctx, None, &plan, &bytes);
     let status = if plan.refused() > 0 {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -156,8 +170,9 @@ fn unreadable() -> AppError {
 
 /// The checked file is imported, planned afresh (accounts may have changed meanwhile).
 pub async fn import(ctx: Ctx, admin: Admin, upload: Upload) -> PageResult {
-    let csv = field_of(upload, "csv").await?.unwrap_or_default();
-    match admin.import(&csv).await {
+    let [csv, checked] = fields_of(upload, ["csv", "plan"]).await?;
+    let (csv, checked) = (csv.unwrap_or_default(), checked.unwrap_or_default());
+    match admin.import(&csv, &String::from_utf8_lossy(&checked)).await {
         Ok((_, done)) => notice(
             ctx,
             "Accounts imported",
@@ -170,12 +185,13 @@ pub async fn import(ctx: Ctx, admin: Admin, upload: Upload) -> PageResult {
             "Accounts and roles",
         ),
         Err(crate::app::Error::Invalid(e)) => {
-            // Something changed since the check: show the plan as it is now.
+            // Something changed since the check: show the plan as it is now, to be
+            // confirmed again if it is right.
             let plan = admin.plan_import(&csv).await?;
-            let mut v = view(ctx, Some(e));
-            v.lines = lines_of(&plan);
-            v.summary = summary(&plan);
-            render_status(StatusCode::UNPROCESSABLE_ENTITY, &v)
+            render_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &plan_view(ctx, Some(e), &plan, &csv),
+            )
         }
         Err(e) => Err(e.into()),
     }

@@ -537,8 +537,10 @@ pub struct NewAccountIn {
 #[derive(Serialize, ToSchema)]
 pub struct NewAccountOut {
     pub account: AccountOut,
-    /// A one-time link, valid for 7 days, where the person chooses a password.
-    pub setup_url: String,
+    /// A one-time link, valid for 7 days, where the person chooses a password; absent
+    /// where password sign-in is off (they sign in through the institution).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup_url: Option<String>,
 }
 
 /// Adds an account; the reply carries its one-time set-up link (administrators).
@@ -555,7 +557,7 @@ async fn create_account(
         .await?;
     let out = NewAccountOut {
         account: account.into(),
-        setup_url: admin.setup_url(&secret),
+        setup_url: secret.map(|s| admin.setup_url(&s)),
     };
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
