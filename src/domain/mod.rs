@@ -30,6 +30,7 @@ pub mod ids;
 pub mod import;
 pub mod mail;
 pub mod matching;
+pub mod pledge;
 pub mod reports;
 pub mod series;
 pub mod sign_in;
