@@ -20,6 +20,7 @@ pub mod home;
 pub mod import;
 pub mod mail;
 pub mod observe;
+pub mod pledge;
 pub mod sign_in;
 pub mod sign_up;
 pub mod support;

@@ -54,6 +54,10 @@ pub enum Conflict {
     BlindRefusal,
     NobodyFree,
     AccountChangedSinceCheck,
+    PledgeChangedMeanwhile,
+    PledgeChangedSinceRead,
+    NoPledgeYet,
+    PledgeRequired,
 }
 
 impl Conflict {
@@ -61,6 +65,16 @@ impl Conflict {
     pub fn sentence(self) -> &'static str {
         match self {
             Conflict::EmailTaken => "An account with this e-mail address already exists.",
+            Conflict::PledgeChangedMeanwhile => {
+                "Another version of the pledge was published while you were writing this one, so yours was not; read the new current version, then publish yours again if it is still needed."
+            }
+            Conflict::PledgeChangedSinceRead => {
+                "The pledge changed while you were reading it, so your signature was not taken; read the new version below, then sign it if you agree."
+            }
+            Conflict::NoPledgeYet => "The programme has not published its pledge yet.",
+            Conflict::PledgeRequired => {
+                "The programme asks helpers to have signed the current pledge first: read and sign it on the pledge page, then apply again."
+            }
             Conflict::AccountChangedSinceCheck => {
                 "Some of these accounts changed after the file was checked (a profile saved, a role or an account switched off), so nothing was imported; check the file again."
             }

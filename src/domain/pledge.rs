@@ -13,7 +13,9 @@ use super::{Invalid, Mistakes};
 /// The longest pledge text accepted: a pledge is read, not skimmed.
 pub const MAX_TEXT_CHARS: usize = 20_000;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Change {
     /// Wording only: signatures stand.

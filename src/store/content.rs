@@ -142,6 +142,39 @@ impl Store {
         self.page(slug).await
     }
 
+    /// The settings whose keys start with `prefix` (`pledge_`): a capability reads its
+    /// own and keeps its defaults for the others.
+    pub async fn settings_with_prefix(&self, prefix: &str) -> StoreResult<Vec<(String, String)>> {
+        let rows = sqlx::query(
+            "SELECT setting_key, setting_value FROM settings WHERE setting_key LIKE $1",
+        )
+        // `_` in LIKE matches any one character: the prefix is checked exactly below.
+        .bind(format!("{prefix}%"))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    get_string(r, "setting_key")?,
+                    get_string(r, "setting_value")?,
+                ))
+            })
+            .filter(|kv: &StoreResult<(String, String)>| {
+                kv.as_ref().map_or(true, |(k, _)| k.starts_with(prefix))
+            })
+            .collect()
+    }
+
+    /// Saves several settings in one transaction: all of them or none.
+    pub async fn save_settings(&self, pairs: &[(&str, String)]) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        for (key, value) in pairs {
+            super::put_setting(&mut tx, key, value).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The branding settings, with defaults for any not yet saved.
     pub async fn branding(&self) -> StoreResult<Branding> {
         let rows = sqlx::query("SELECT setting_key, setting_value FROM settings")

@@ -14,6 +14,7 @@ mod jobs;
 mod mail;
 mod minors;
 mod outbox;
+mod pledge;
 mod registrations;
 mod resources;
 mod sessions;
@@ -39,6 +40,7 @@ pub use helpers::{Application, HelperSummary, PublicHelper};
 pub use import::{AccountState, ImportChange, SetupLinks};
 pub use jobs::JobInfo;
 pub use outbox::{Attachment, NewMessage, OutboxEntry, OutboxMessage, OutboxStatus};
+pub use pledge::{LastRecord, Listing, SignerRow};
 pub use registrations::{
     Arrival, GUEST_CONFIRM_SECS, GuestLimit, NewRegistration, PendingGuest, Registered,
     Registration,

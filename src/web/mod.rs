@@ -9,6 +9,7 @@ mod events;
 mod home;
 pub mod http;
 mod mail;
+mod pledge;
 mod site;
 mod support;
 
@@ -55,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::routes())
         .merge(audit::routes())
         .merge(home::routes())
+        .merge(pledge::routes())
         .layer(from_fn_with_state(state.clone(), csrf::layer));
     let unsubscribe = mail::unsubscribe_routes().layer(axum::middleware::from_fn(csrf::exempt));
 

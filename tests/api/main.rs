@@ -17,6 +17,7 @@ mod delivery;
 mod events;
 mod home;
 mod layers;
+mod pledge;
 mod promises;
 mod security;
 mod single_sign_on;

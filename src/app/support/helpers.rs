@@ -18,11 +18,23 @@ pub struct RequestView {
 }
 
 impl Member {
+    /// Whether the programme asks for a current pledge signature before applying to
+    /// help, and this member has none (the form says so, with the way to sign).
+    #[tracing::instrument(skip_all, level = "debug", fields(member = self.id.0))]
+    pub async fn pledge_needed_to_help(&self) -> Result<bool> {
+        match crate::app::pledge::check_signed_for_helping(self.store(), self.id.0).await {
+            Ok(()) => Ok(false),
+            Err(Error::Conflict(crate::domain::conflict::Conflict::PledgeRequired)) => Ok(true),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Applies to join the helper corps; coordinators decide.
     #[tracing::instrument(skip_all, fields(member = self.id.0))]
     pub async fn apply_to_help(&self, motivation: &str, department: &str) -> Result<()> {
         let m = required_text("motivation", "A few words on why", motivation, 1000)?;
         let d = required_line("department", "Your department", department, 120)?;
+        crate::app::pledge::check_signed_for_helping(self.store(), self.id.0).await?;
         self.store()
             .apply_to_help(self.id, &m, &d)
             .await

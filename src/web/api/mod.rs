@@ -4,6 +4,7 @@
 mod cases;
 mod events;
 mod mail;
+mod pledge;
 mod support;
 
 use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
@@ -95,6 +96,14 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(events::series_counts))
         .routes(routes!(events::mine))
         .routes(routes!(events::get_current, events::put_current))
+        .routes(routes!(pledge::get_pledge))
+        .routes(routes!(pledge::versions, pledge::publish))
+        .routes(routes!(pledge::version))
+        .routes(routes!(pledge::mine))
+        .routes(routes!(pledge::sign, pledge::withdraw))
+        .routes(routes!(pledge::set_listing))
+        .routes(routes!(pledge::get_settings, pledge::put_settings))
+        .routes(routes!(pledge::stats))
 }
 
 /// The OpenAPI document of every API route.

@@ -105,6 +105,9 @@ fn field_of(c: Conflict) -> Option<&'static str> {
         Conflict::ResourceNameTaken | Conflict::ResourceNameTakenChange => Some("name"),
         Conflict::ApplicationPending => Some("motivation"),
         Conflict::EventNeedsDate => Some("date"),
+        Conflict::PledgeChangedMeanwhile => Some("text"),
+        Conflict::PledgeChangedSinceRead => Some("agree"),
+        Conflict::PledgeRequired => Some("motivation"),
         _ => None,
     }
 }

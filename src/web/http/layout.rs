@@ -27,6 +27,9 @@ pub struct Layout {
     /// The programme's time zone: every time a person reads is in it (an event's own
     /// times are in the event's zone).
     pub zone: jiff::tz::TimeZone,
+    /// The signed-in person signed a pledge a substantive version has replaced: every
+    /// page asks them to read the new one.
+    pub pledge_prompt: bool,
 }
 
 impl Layout {
@@ -44,6 +47,7 @@ pub struct Ctx {
     pub csrf: String,
     pub path: String,
     pub zone: jiff::tz::TimeZone,
+    pub pledge_prompt: bool,
 }
 
 impl Ctx {
@@ -56,6 +60,7 @@ impl Ctx {
             csrf: self.csrf.clone(),
             current: self.path.clone(),
             zone: self.zone.clone(),
+            pledge_prompt: self.pledge_prompt,
         }
     }
 }
@@ -83,6 +88,10 @@ impl FromRequestParts<AppState> for Ctx {
         ));
         entries.push((PROGRAMMES_NAV_ORDER + 1, "/events".into(), "Events".into()));
         entries.sort_by_key(|e| e.0);
+        let pledge_prompt = match &account {
+            Some(m) => m.pledge_outdated().await?,
+            None => false,
+        };
         Ok(Ctx {
             branding,
             nav: entries.into_iter().map(|(_, h, t)| (h, t)).collect(),
@@ -90,6 +99,7 @@ impl FromRequestParts<AppState> for Ctx {
             csrf,
             path: parts.uri.path().to_string(),
             zone,
+            pledge_prompt,
         })
     }
 }

@@ -6,6 +6,7 @@
 pub mod auth;
 pub mod cookies;
 pub mod csrf;
+pub mod csv;
 pub mod error;
 pub mod fields;
 pub mod form;

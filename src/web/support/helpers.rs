@@ -220,6 +220,8 @@ struct ApplyView {
     department: String,
     done: bool,
     already_helper: bool,
+    /// The programme asks for a current pledge signature first, and there is none.
+    pledge_needed: bool,
     error: Option<Invalid>,
 }
 
@@ -236,6 +238,7 @@ pub async fn apply_form(ctx: Ctx, a: crate::web::http::auth::Member) -> PageResu
         department: String::new(),
         done: false,
         already_helper: a.has(crate::domain::accounts::Role::Helper),
+        pledge_needed: a.pledge_needed_to_help().await?,
         error: None,
     })
 }
@@ -257,13 +260,15 @@ pub async fn apply(
     let result = a
         .apply_to_help(&f.motivation, &f.department)
         .await
-        .map_err(AppError::from);
+        .map_err(|e| AppError::from(crate::web::http::error::on_its_field(e)));
+    let pledge_needed = a.pledge_needed_to_help().await?;
     let view = |done, error| ApplyView {
         l: ctx.layout("Become a helper"),
         motivation: f.motivation.clone(),
         department: f.department.clone(),
         done,
         already_helper: false,
+        pledge_needed,
         error,
     };
     match result {

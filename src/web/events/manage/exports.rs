@@ -3,53 +3,13 @@
 
 use crate::web::http::form::Query;
 use axum::extract::{Path, State};
-use axum::http::header;
-use axum::response::{IntoResponse, Response};
 
 use super::events::SeriesQuery;
 use crate::domain::ids::EventId;
 use crate::web::AppState;
 use crate::web::http::auth::Coordinator;
+use crate::web::http::csv::{csv_response, csv_row};
 use crate::web::http::error::PageResult;
-
-/// Quotes a CSV cell, and neutralises text a spreadsheet would run as a formula.
-pub fn csv_cell(v: &str) -> String {
-    let v = if v.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    };
-    if v.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", v.replace('"', "\"\""))
-    } else {
-        v
-    }
-}
-
-fn csv_row(cells: &[String]) -> String {
-    let mut s = cells
-        .iter()
-        .map(|c| csv_cell(c))
-        .collect::<Vec<_>>()
-        .join(",");
-    s.push_str("\r\n");
-    s
-}
-
-fn csv_response(body: String, filename: &str) -> Response {
-    (
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename}\""),
-            ),
-            (header::CACHE_CONTROL, "no-store".to_string()),
-        ],
-        body,
-    )
-        .into_response()
-}
 
 /// Per-event counts as CSV.
 pub async fn counts_csv(
